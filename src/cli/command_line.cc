@@ -1,0 +1,194 @@
+#include "cli/command_line.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "config/suggest.h"
+
+namespace mb {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: runner CONFIG [--set key.path=value]... [--threads N] [--out DIR]";
+
+struct OptionSpec {
+  const char* name;
+  const char* value_name;  // nullptr for a flag
+};
+
+constexpr OptionSpec kOptions[] = {
+    {"--set", "key.path=value"}, {"--threads", "N"}, {"--out", "DIR"},
+    {"--help", nullptr},         {"-h", nullptr},
+};
+
+const OptionSpec* FindOption(const std::string& name) {
+  for (const OptionSpec& option : kOptions) {
+    if (name == option.name) return &option;
+  }
+  return nullptr;
+}
+
+[[noreturn]] void ThrowUnknownOption(const std::string& name) {
+  std::vector<std::string> names;
+  for (const OptionSpec& option : kOptions) names.push_back(option.name);
+  throw InputError("unknown option '" + name + "'" + DidYouMean(name, names));
+}
+
+int ParseThreads(const std::string& text) {
+  const bool digits =
+      !text.empty() && text.size() <= 4 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const int threads = digits ? std::stoi(text) : 0;
+  if (threads < 1 || threads > 1024) {
+    throw InputError("--threads: expected an integer between 1 and 1024, got '" + text + "'");
+  }
+  return threads;
+}
+
+constexpr const char* kHelpIntro =
+    "runner: trains an MNIST MLP classifier as a JSON config describes and\n"
+    "writes a report of the run.\n\n";
+
+// The config table must follow ResolveConfig (config/config.cc), which
+// defines the schema; a test checks that every resolved key is listed.
+constexpr const char* kHelpBody = R"(options:
+  --set key.path=value  override one config key (repeatable; applied in order,
+                        before validation). The value is parsed as JSON, or
+                        taken as a string when it is not JSON: --set epochs=2,
+                        --set name=foo, --set 'name="123"'. List elements are
+                        numbered from 0: --set model.0.units=256.
+  --threads N           worker threads, 1 to 1024 (overrides the config's threads)
+  --out DIR             where run directories are created (default: results)
+  -h, --help            print this help and exit
+
+example:
+  runner configs/baseline.json --set optimizer.learning_rate=0.01 --set epochs=1
+
+config: a JSON object; unknown keys are errors. Relative paths are relative to
+the current directory, not to the config file.
+  key                         type     default           valid values
+  name                        string   "run"             [A-Za-z0-9._-]+, names the run directory
+  seed                        integer  1                 >= 0; seeds initialisation and shuffling
+  threads                     integer  0                 0 to 1024; 0 = all logical cores
+  data                        object   {}                the four MNIST IDX files:
+  data.dir                    string   "data/mnist"      holds the standard MNIST file names
+  data.train_images           string   from data.dir     data.dir/train-images-idx3-ubyte[.gz]
+  data.train_labels           string   from data.dir     data.dir/train-labels-idx1-ubyte[.gz]
+  data.test_images            string   from data.dir     data.dir/t10k-images-idx3-ubyte[.gz]
+  data.test_labels            string   from data.dir     data.dir/t10k-labels-idx1-ubyte[.gz]
+  data.verify_checksums       boolean  true              against data.dir/SHA256SUMS if present
+  model                       array    see below         the dense layers, input to output;
+                                                         default [512 relu, 10 softmax]
+  model.N.units               integer  (required)        1 to 65536; 10 (classes) on the last layer
+  model.N.activation          string   "linear"          linear relu tanh sigmoid gelu softmax;
+                                                         softmax on the last layer and only there
+  model.N.kernel_initializer  string   "glorot_uniform"  glorot_uniform he_normal zeros
+  model.N.bias_initializer    string   "zeros"           glorot_uniform he_normal zeros
+  loss                        string   "sparse_categorical_crossentropy" (the only one)
+  optimizer                   object   {"name": "rmsprop"}  or just a name: "adam"
+  optimizer.name              string   "rmsprop"         sgd rmsprop adam adamw
+  optimizer.<parameter>       number   that optimizer's own parameters only:
+      sgd      learning_rate 0.01 (> 0), momentum 0.0 [0, 1), nesterov false (boolean)
+      rmsprop  learning_rate 0.001 (> 0), rho 0.9 [0, 1), epsilon 1e-7 (> 0)
+      adam     learning_rate 0.001 (> 0), beta_1 0.9 [0, 1), beta_2 0.999 [0, 1),
+               epsilon 1e-7 (> 0)
+      adamw    as adam, plus weight_decay 0.004 (>= 0)
+  epochs                      integer  5                 1 to 100000
+  batch_size                  integer  128               1 to 1048576
+  shuffle                     boolean  true              shuffle the training samples every epoch
+  validation_split            number   0.0               [0, 1): the last fraction of the training
+                                                         samples validates instead of training
+  init_from                   string   null              a model.safetensors to start from
+                                                         (null: initialise from the seed)
+  save_model                  boolean  false             write model.safetensors
+  predict                     integer  10                0 to 10000: first test images to predict
+
+output: a run directory <out>/<name>-<timestamp>-<hash8>/ with
+  report.json        status, resolved config and its hash, machine, data set,
+                     per-epoch metrics, test results, predictions
+  epochs.csv         one row per epoch: loss, accuracy, validation loss and
+                     accuracy, seconds, samples per second
+  model.safetensors  the trained weights (when save_model is true)
+hash8 starts the sha256 of the resolved config without name and threads: runs
+with the same hash should give the same numbers.
+
+exit codes:
+)";
+
+struct ExitCode {
+  int code;
+  const char* meaning;
+};
+
+constexpr ExitCode kExitCodes[] = {
+    {kExitOk, "success"},
+    {kExitInternalError, "internal error (a bug: please report it)"},
+    {kExitInputError, "bad input: config, data file or command line"},
+    {kExitDiverged, "training diverged (NaN or Inf in the loss or weights)"},
+    {kExitOutputError, "results could not be written"},
+    {kExitInterrupted, "interrupted (SIGINT or SIGTERM)"},
+};
+
+}  // namespace
+
+CommandLine ParseCommandLine(int argc, const char* const* argv) {
+  CommandLine command_line;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      if (!command_line.config_path.empty()) {
+        throw InputError("unexpected argument '" + arg + "': CONFIG was already given as '" +
+                         command_line.config_path + "'");
+      }
+      command_line.config_path = arg;
+      continue;
+    }
+
+    const size_t equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
+    const OptionSpec* option = FindOption(name);
+    if (!option) ThrowUnknownOption(name);
+    if (!option->value_name) {
+      if (equals != std::string::npos) throw InputError(name + ": takes no value");
+      command_line.help = true;
+      continue;
+    }
+
+    // The value is inline (--out=DIR) or the next argument (--out DIR). A next
+    // argument that is an option means the value was forgotten.
+    std::string value;
+    if (equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
+      value = argv[++i];
+    }
+    if (value.empty()) {
+      throw InputError(name + ": missing value, expected " + name + " " + option->value_name);
+    }
+
+    if (name == "--set") {
+      command_line.overrides.push_back(value);
+    } else if (name == "--threads") {
+      command_line.threads = ParseThreads(value);
+    } else {
+      command_line.out_dir = value;
+    }
+  }
+  if (!command_line.help && command_line.config_path.empty()) {
+    throw InputError(std::string("missing CONFIG: ") + kUsage + " (see runner --help)");
+  }
+  return command_line;
+}
+
+std::string HelpText() {
+  std::string text = std::string(kHelpIntro) + kUsage + "\n       runner --help\n\n" + kHelpBody;
+  for (const ExitCode& exit_code : kExitCodes) {
+    const std::string code = std::to_string(exit_code.code);
+    text += "  " + code + std::string(5 - code.size(), ' ') + exit_code.meaning + "\n";
+  }
+  return text;
+}
+
+}  // namespace mb

@@ -1,0 +1,77 @@
+// The one random number generator of mnistbench, so that a config and its
+// seed fully determine a run on any machine and compiler.
+//
+// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit counter advanced by the
+// golden-ratio increment, then mixed by two xor-shift-multiply rounds. It
+// passes BigCrush, is trivially seekable and is fully specified here, unlike
+// std::uniform_real_distribution whose output differs between standard
+// libraries.
+//
+// Streams: each consumer derives its own generator with Rng(seed, stream),
+// e.g. layer i's kernel initialiser uses stream kInitStream + i and epoch e's
+// shuffle uses stream kShuffleStream + e, so adding a layer never changes the
+// shuffle order and epochs are independent of each other.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace mb {
+
+inline constexpr uint64_t kInitStream = 0x1000;
+inline constexpr uint64_t kShuffleStream = 0x2000;
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed, uint64_t stream = 0)
+      : state_(Mix(seed ^ Mix(stream + 0x632BE59BD9B4E019ull))) {}
+
+  uint64_t NextU64() {
+    state_ += 0x9E3779B97F4A7C15ull;
+    return Mix(state_);
+  }
+
+  // Uniform in [0, 1) with 24 random bits: every value is an exact float.
+  float UniformFloat() {
+    return static_cast<float>(NextU64() >> 40) * (1.0f / 16777216.0f);
+  }
+
+  // Uniform in [0, 1) with 53 random bits.
+  double UniformDouble() {
+    return static_cast<double>(NextU64() >> 11) * (1.0 / 9007199254740992.0);
+  }
+
+  // Uniform integer in [0, n) without modulo bias (Lemire's method).
+  uint64_t UniformInt(uint64_t n) {
+    unsigned __int128 m = static_cast<unsigned __int128>(NextU64()) * n;
+    uint64_t low = static_cast<uint64_t>(m);
+    if (low < n) {
+      const uint64_t threshold = (0 - n) % n;
+      while (low < threshold) {
+        m = static_cast<unsigned __int128>(NextU64()) * n;
+        low = static_cast<uint64_t>(m);
+      }
+    }
+    return static_cast<uint64_t>(m >> 64);
+  }
+
+  // Standard normal by the Box-Muller transform (one value per call: the
+  // pair's second value is dropped to keep the state simple).
+  double Normal() {
+    double u1 = UniformDouble();
+    while (u1 <= 0.0) u1 = UniformDouble();
+    const double u2 = UniformDouble();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+
+ private:
+  static uint64_t Mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+
+  uint64_t state_;
+};
+
+}  // namespace mb

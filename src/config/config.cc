@@ -1,0 +1,674 @@
+// Loading, overriding and validating experiment configs (see config.h for the
+// schema's types and HelpText() in cli/command_line.cc for its documentation).
+#include "config/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+#include "common/sha256.h"
+#include "config/suggest.h"
+
+namespace mb {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------
+// Types, ranges and names
+
+enum class JsonKind { kInteger, kNumber, kString, kBoolean, kObject, kArray };
+
+bool IsKind(const json& value, JsonKind kind) {
+  switch (kind) {
+    case JsonKind::kInteger: return value.is_number_integer();  // not 5.0: keep strict
+    case JsonKind::kNumber: return value.is_number();
+    case JsonKind::kString: return value.is_string();
+    case JsonKind::kBoolean: return value.is_boolean();
+    case JsonKind::kObject: return value.is_object();
+    case JsonKind::kArray: return value.is_array();
+  }
+  return false;
+}
+
+const char* KindName(JsonKind kind) {
+  switch (kind) {
+    case JsonKind::kInteger: return "an integer";
+    case JsonKind::kNumber: return "a number";
+    case JsonKind::kString: return "a string";
+    case JsonKind::kBoolean: return "a boolean";
+    case JsonKind::kObject: return "an object";
+    case JsonKind::kArray: return "an array";
+  }
+  return "?";
+}
+
+// What the user wrote, for "got ..." in messages: `string "5"`, `number 5.0`,
+// or just the type for containers, which could be long.
+std::string DescribeValue(const json& value) {
+  if (value.is_object() || value.is_array() || value.is_null()) return value.type_name();
+  return std::string(value.type_name()) + " " + value.dump();
+}
+
+[[noreturn]] void ThrowAt(const std::string& source, const std::string& path,
+                          const std::string& problem) {
+  throw InputError(source + ": " + path + ": " + problem);
+}
+
+const json& Expect(const std::string& source, const std::string& path, const json& value,
+                   JsonKind kind) {
+  if (!IsKind(value, kind)) {
+    ThrowAt(source, path,
+            std::string("expected ") + KindName(kind) + ", got " + DescribeValue(value));
+  }
+  return value;
+}
+
+// An interval of the reals; `hi` may be infinite. NaN and infinities are in
+// no interval used here, which is how they are rejected.
+struct Interval {
+  double lo;
+  bool lo_closed;
+  double hi;
+  bool hi_closed;
+
+  bool Contains(double v) const {
+    return (lo_closed ? v >= lo : v > lo) && (hi_closed ? v <= hi : v < hi);
+  }
+};
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr Interval kPositive{0, false, kInfinity, false};
+constexpr Interval kNonNegative{0, true, kInfinity, false};
+constexpr Interval kFraction{0, true, 1, false};  // [0, 1)
+
+std::string FormatNumber(double v) {
+  std::ostringstream text;
+  text << v;
+  return text.str();
+}
+
+std::string RangeText(const Interval& range) {
+  if (range.hi == kInfinity) {
+    return (range.lo_closed ? "must be >= " : "must be > ") + FormatNumber(range.lo);
+  }
+  return std::string("must be in ") + (range.lo_closed ? "[" : "(") + FormatNumber(range.lo) +
+         ", " + FormatNumber(range.hi) + (range.hi_closed ? "]" : ")");
+}
+
+std::string RangeText(uint64_t lo, uint64_t hi) {
+  if (hi == std::numeric_limits<uint64_t>::max()) return "must be >= " + std::to_string(lo);
+  return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+}
+
+std::string Join(const std::vector<std::string>& words, const char* separator) {
+  std::string joined;
+  for (const std::string& word : words) joined += (joined.empty() ? "" : separator) + word;
+  return joined;
+}
+
+// A spelling the config accepts for an enum value.
+template <typename T>
+struct Named {
+  const char* name;
+  T value;
+};
+
+constexpr Named<Activation> kActivations[] = {
+    {ActivationName(Activation::kLinear), Activation::kLinear},
+    {ActivationName(Activation::kRelu), Activation::kRelu},
+    {ActivationName(Activation::kTanh), Activation::kTanh},
+    {ActivationName(Activation::kSigmoid), Activation::kSigmoid},
+    {ActivationName(Activation::kGelu), Activation::kGelu},
+    {ActivationName(Activation::kSoftmax), Activation::kSoftmax},
+};
+constexpr Named<Initializer> kInitializers[] = {
+    {"glorot_uniform", Initializer::kGlorotUniform},
+    {"he_normal", Initializer::kHeNormal},
+    {"zeros", Initializer::kZeros},
+};
+constexpr Named<OptimizerKind> kOptimizers[] = {
+    {"sgd", OptimizerKind::kSgd},
+    {"rmsprop", OptimizerKind::kRmsprop},
+    {"adam", OptimizerKind::kAdam},
+    {"adamw", OptimizerKind::kAdamW},
+};
+enum class Loss { kSparseCategoricalCrossentropy };
+constexpr Named<Loss> kLosses[] = {
+    {"sparse_categorical_crossentropy", Loss::kSparseCategoricalCrossentropy},
+};
+
+// ---------------------------------------------------------------------------
+// Reading one JSON object of the schema
+
+// Reads the keys of one JSON object (the top level, "data", "optimizer" or a
+// layer). Each getter validates one key, substitutes its default when it is
+// absent and records the resolved value; the keys the getters asked for are
+// the object's valid keys, so Finish() can reject (and correct) any other.
+class ObjectReader {
+ public:
+  // `object` must be a JSON object and outlive the reader; `path` is its key
+  // path in messages ("" for the top level).
+  ObjectReader(std::string source, const json& object, std::string path)
+      : source_(std::move(source)), object_(object), path_(std::move(path)) {}
+
+  const std::string& source() const { return source_; }
+
+  std::string PathOf(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  [[noreturn]] void Fail(const std::string& key, const std::string& problem) const {
+    ThrowAt(source_, PathOf(key), problem);
+  }
+
+  bool Knows(const std::string& key) const {
+    return std::find(known_.begin(), known_.end(), key) != known_.end();
+  }
+
+  // The value at `key`, or nullptr when absent; either way `key` becomes one
+  // of this object's valid keys.
+  const json* Find(const std::string& key) {
+    if (!Knows(key)) known_.push_back(key);
+    const auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+
+  // The object at `key`, or an empty one when absent (all its keys default).
+  const json& SubObject(const std::string& key) {
+    static const json kEmpty = json::object();
+    const json* value = Find(key);
+    return value ? Expect(source_, PathOf(key), *value, JsonKind::kObject) : kEmpty;
+  }
+
+  // Every integer in the schema is non-negative, hence uint64_t (seeds need
+  // all 64 bits). No fallback makes the key required.
+  uint64_t Integer(const std::string& key, std::optional<uint64_t> fallback, uint64_t lo,
+                   uint64_t hi) {
+    const json* value = Find(key);
+    if (!value && !fallback) Fail(key, "missing (this key is required)");
+    uint64_t result = fallback.value_or(0);
+    if (value) {
+      Expect(source_, PathOf(key), *value, JsonKind::kInteger);
+      const bool negative = !value->is_number_unsigned() && value->get<int64_t>() < 0;
+      if (negative || value->get<uint64_t>() < lo || value->get<uint64_t>() > hi) {
+        Fail(key, RangeText(lo, hi) + ", got " + value->dump());
+      }
+      result = value->get<uint64_t>();
+    }
+    Record(key, result);
+    return result;
+  }
+
+  // Recorded as a double even when written as an integer, so that 1 and 1.0
+  // resolve (and hash) the same.
+  double Number(const std::string& key, double fallback, const Interval& range) {
+    const json* value = Find(key);
+    double result = fallback;
+    if (value) {
+      result = Expect(source_, PathOf(key), *value, JsonKind::kNumber).get<double>();
+      if (!range.Contains(result)) Fail(key, RangeText(range) + ", got " + value->dump());
+    }
+    Record(key, result);
+    return result;
+  }
+
+  bool Boolean(const std::string& key, bool fallback) {
+    const json* value = Find(key);
+    const bool result =
+        value ? Expect(source_, PathOf(key), *value, JsonKind::kBoolean).get<bool>() : fallback;
+    Record(key, result);
+    return result;
+  }
+
+  std::string String(const std::string& key, const std::string& fallback) {
+    const json* value = Find(key);
+    std::string result =
+        value ? Expect(source_, PathOf(key), *value, JsonKind::kString).get<std::string>()
+              : fallback;
+    Record(key, result);
+    return result;
+  }
+
+  // A string that must be one of `choices`' names.
+  template <typename T, size_t N>
+  const Named<T>& Choice(const std::string& key, const char* fallback,
+                         const Named<T> (&choices)[N]) {
+    const std::string name = String(key, fallback);
+    std::vector<std::string> names;
+    for (const Named<T>& choice : choices) {
+      if (name == choice.name) return choice;
+      names.push_back(choice.name);
+    }
+    Fail(key, "'" + name + "' is not one of " + Join(names, ", ") + DidYouMean(name, names));
+  }
+
+  void Record(const std::string& key, json value) { resolved_[key] = std::move(value); }
+
+  // The keys of the object that no getter asked for, in key order.
+  std::vector<std::string> UnknownKeys() const {
+    std::vector<std::string> unknown;
+    for (const auto& item : object_.items()) {
+      if (!Knows(item.key())) unknown.push_back(item.key());
+    }
+    return unknown;
+  }
+
+  // Rejects the first unknown key and returns the resolved object. Call it
+  // after every getter, so that all valid keys are known.
+  json Finish() const {
+    const std::vector<std::string> unknown = UnknownKeys();
+    if (!unknown.empty())
+      Fail(unknown.front(), "unknown key" + DidYouMean(unknown.front(), known_));
+    return resolved_;
+  }
+
+ private:
+  std::string source_;
+  const json& object_;
+  std::string path_;
+  std::vector<std::string> known_;  // in the order asked, so ties suggest the earlier key
+  json resolved_ = json::object();
+};
+
+// ---------------------------------------------------------------------------
+// The sections of the schema
+
+bool IsRunName(const std::string& name) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  return !name.empty() && std::all_of(name.begin(), name.end(), allowed);
+}
+
+// One of the four IDX files of DataConfig, under its standard MNIST name.
+struct DataFile {
+  const char* key;
+  const char* standard_name;
+  std::string DataConfig::*path;
+};
+constexpr DataFile kDataFiles[] = {
+    {"train_images", "train-images-idx3-ubyte", &DataConfig::train_images},
+    {"train_labels", "train-labels-idx1-ubyte", &DataConfig::train_labels},
+    {"test_images", "t10k-images-idx3-ubyte", &DataConfig::test_images},
+    {"test_labels", "t10k-labels-idx1-ubyte", &DataConfig::test_labels},
+};
+
+// dir/name.gz when it exists (as downloaded), else dir/name (as gunzipped).
+std::string DefaultDataPath(const std::string& dir, const char* standard_name) {
+  const std::string raw = (fs::path(dir) / standard_name).string();
+  std::error_code ignored;
+  return fs::exists(raw + ".gz", ignored) ? raw + ".gz" : raw;
+}
+
+DataConfig ReadData(ObjectReader& top) {
+  ObjectReader reader(top.source(), top.SubObject("data"), top.PathOf("data"));
+  DataConfig data;
+  data.dir = reader.String("dir", "data/mnist");
+  for (const DataFile& file : kDataFiles) {
+    data.*file.path = reader.String(file.key, DefaultDataPath(data.dir, file.standard_name));
+  }
+  data.verify_checksums = reader.Boolean("verify_checksums", true);
+  top.Record("data", reader.Finish());
+  return data;
+}
+
+// The Keras book's network, used when the config has no "model".
+json DefaultModel() {
+  return json::array({json{{"units", 512}, {"activation", "relu"}},
+                      json{{"units", kNumClasses}, {"activation", "softmax"}}});
+}
+
+std::vector<LayerConfig> ReadModel(ObjectReader& top) {
+  const json* found = top.Find("model");
+  const json model =
+      found ? Expect(top.source(), top.PathOf("model"), *found, JsonKind::kArray) : DefaultModel();
+  if (model.empty()) top.Fail("model", "must have at least one layer");
+
+  std::vector<LayerConfig> layers;
+  json resolved = json::array();
+  for (size_t i = 0; i < model.size(); ++i) {
+    const std::string path = top.PathOf("model") + "." + std::to_string(i);
+    ObjectReader reader(top.source(), Expect(top.source(), path, model[i], JsonKind::kObject),
+                        path);
+    LayerConfig layer;
+    layer.units = static_cast<int>(reader.Integer("units", std::nullopt, 1, 65536));
+    const Named<Activation>& activation = reader.Choice("activation", "linear", kActivations);
+    layer.activation = activation.value;
+    layer.kernel_initializer =
+        reader.Choice("kernel_initializer", "glorot_uniform", kInitializers).value;
+    layer.bias_initializer = reader.Choice("bias_initializer", "zeros", kInitializers).value;
+    resolved.push_back(reader.Finish());
+
+    // The loss fuses softmax with cross-entropy, so softmax can only be the
+    // output, and the output must be a probability per class.
+    const bool last = i + 1 == model.size();
+    if (!last && layer.activation == Activation::kSoftmax) {
+      reader.Fail("activation", "softmax is only allowed on the last layer");
+    }
+    if (last && layer.activation != Activation::kSoftmax) {
+      reader.Fail("activation", std::string("the last layer must be softmax (the loss needs ") +
+                                    "class probabilities), got '" + activation.name + "'");
+    }
+    if (last && layer.units != kNumClasses) {
+      reader.Fail("units", "the last layer must have " + std::to_string(kNumClasses) +
+                               " units, one per MNIST class, got " + std::to_string(layer.units));
+    }
+    layers.push_back(layer);
+  }
+  top.Record("model", resolved);
+  return layers;
+}
+
+// Reads the parameters of `config.kind` with Keras' defaults. This is the one
+// list of each optimizer's parameters.
+void ReadOptimizerParameters(ObjectReader& reader, OptimizerConfig& config) {
+  const auto number = [&reader](const char* key, double fallback, const Interval& range) {
+    return static_cast<float>(reader.Number(key, fallback, range));
+  };
+  switch (config.kind) {
+    case OptimizerKind::kSgd:
+      config.learning_rate = number("learning_rate", 0.01, kPositive);
+      config.momentum = number("momentum", 0.0, kFraction);
+      config.nesterov = reader.Boolean("nesterov", false);
+      return;
+    case OptimizerKind::kRmsprop:
+      config.learning_rate = number("learning_rate", 0.001, kPositive);
+      config.rho = number("rho", 0.9, kFraction);
+      config.epsilon = number("epsilon", 1e-7, kPositive);
+      return;
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAdamW:
+      config.learning_rate = number("learning_rate", 0.001, kPositive);
+      config.beta_1 = number("beta_1", 0.9, kFraction);
+      config.beta_2 = number("beta_2", 0.999, kFraction);
+      config.epsilon = number("epsilon", 1e-7, kPositive);
+      if (config.kind == OptimizerKind::kAdamW) {
+        config.weight_decay = number("weight_decay", 0.004, kNonNegative);
+      }
+      return;
+  }
+}
+
+// A parameter of another optimizer most likely survived a change of "name":
+// say so rather than "unknown key". Which optimizers take a key is found by
+// running their readers on an empty object, to keep one list of parameters.
+void RejectOtherOptimizersParameters(const ObjectReader& reader, const char* optimizer_name) {
+  const json no_parameters = json::object();
+  for (const std::string& key : reader.UnknownKeys()) {
+    std::vector<std::string> owners;
+    for (const Named<OptimizerKind>& other : kOptimizers) {
+      ObjectReader probe(reader.source(), no_parameters, "");
+      OptimizerConfig scratch;
+      scratch.kind = other.value;
+      ReadOptimizerParameters(probe, scratch);
+      if (probe.Knows(key)) owners.push_back(other.name);
+    }
+    if (!owners.empty()) {
+      reader.Fail(key, std::string("not a parameter of ") + optimizer_name + " (it belongs to " +
+                           Join(owners, ", ") + ")");
+    }
+  }
+}
+
+OptimizerConfig ReadOptimizer(ObjectReader& top) {
+  const json* found = top.Find("optimizer");
+  json object = json::object();
+  if (found && found->is_string()) {
+    object["name"] = *found;  // the shorthand "optimizer": "adam"
+  } else if (found && found->is_object()) {
+    object = *found;
+  } else if (found) {
+    top.Fail("optimizer", "expected an object or an optimizer name, got " + DescribeValue(*found));
+  }
+  ObjectReader reader(top.source(), object, top.PathOf("optimizer"));
+  OptimizerConfig config;
+  const Named<OptimizerKind>& kind = reader.Choice("name", "rmsprop", kOptimizers);
+  config.kind = kind.value;
+  ReadOptimizerParameters(reader, config);
+  RejectOtherOptimizersParameters(reader, kind.name);
+  top.Record("optimizer", reader.Finish());
+  return config;
+}
+
+// null (the default) means "initialise from the seed", stored as "".
+std::string ReadInitFrom(ObjectReader& top) {
+  const json* found = top.Find("init_from");
+  if (!found || found->is_null()) {
+    top.Record("init_from", nullptr);
+    return "";
+  }
+  const std::string path =
+      Expect(top.source(), top.PathOf("init_from"), *found, JsonKind::kString).get<std::string>();
+  if (path.empty()) top.Fail("init_from", "must be a file path or null, got \"\"");
+  top.Record("init_from", path);
+  return path;
+}
+
+void RequireRegularFile(const std::string& source, const std::string& path,
+                        const std::string& file) {
+  std::error_code ignored;
+  const fs::file_status status = fs::status(file, ignored);
+  if (!fs::exists(status)) ThrowAt(source, path, "no such file '" + file + "'");
+  if (fs::is_directory(status)) ThrowAt(source, path, "'" + file + "' is a directory, not a file");
+  if (!fs::is_regular_file(status)) ThrowAt(source, path, "'" + file + "' is not a regular file");
+}
+
+void CheckInputFilesExist(const Config& config, const std::string& source) {
+  for (const DataFile& file : kDataFiles) {
+    RequireRegularFile(source, std::string("data.") + file.key, config.data.*file.path);
+  }
+  if (!config.init_from.empty()) RequireRegularFile(source, "init_from", config.init_from);
+}
+
+void RequireObjectDocument(const json& document, const std::string& source) {
+  if (!document.is_object()) {
+    throw InputError(source + ": the top level must be a JSON object, got " +
+                     DescribeValue(document));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Reading the file
+
+std::string ReadConfigFile(const std::string& path) {
+  const auto cannot_read = [&path]() {
+    return InputError(path + ": cannot read config (" + std::strerror(errno) + ")");
+  };
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (!file) throw cannot_read();
+  std::string text;
+  char buffer[4096];
+  size_t count;
+  while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, count);
+  if (std::ferror(file.get())) throw cannot_read();  // e.g. EISDIR: fopen accepts directories
+  return text;
+}
+
+struct TextPosition {
+  size_t line = 1;
+  size_t column = 1;
+};
+
+// nlohmann reports the 1-based byte index of the character it stopped at.
+TextPosition PositionOf(const std::string& text, size_t byte) {
+  const size_t offset = std::min(byte == 0 ? 0 : byte - 1, text.size());
+  TextPosition position;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++position.line;
+      position.column = 1;
+    } else {
+      ++position.column;
+    }
+  }
+  return position;
+}
+
+// nlohmann's what() reads "[json.exception.parse_error.101] parse error at
+// line 3, column 8: syntax error ..."; keep what follows the location.
+std::string Explanation(const json::exception& error) {
+  std::string message = error.what();
+  const size_t id_end = message.find("] ");
+  if (id_end != std::string::npos) message.erase(0, id_end + 2);
+  if (message.rfind("parse error", 0) == 0) {
+    const size_t colon = message.find(": ");
+    if (colon != std::string::npos) message.erase(0, colon + 2);
+  }
+  return message;
+}
+
+json ParseDocument(const std::string& text, const std::string& source) {
+  // nlohmann keeps the last of duplicated keys without a word; a strict
+  // config rejects them, since the user cannot tell which value wins.
+  std::vector<std::set<std::string>> keys_of_open_objects;
+  const json::parser_callback_t reject_duplicate_keys =
+      [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) keys_of_open_objects.emplace_back();
+        if (event == json::parse_event_t::object_end) keys_of_open_objects.pop_back();
+        if (event == json::parse_event_t::key &&
+            !keys_of_open_objects.back().insert(parsed.get<std::string>()).second) {
+          throw InputError(source + ": duplicate key '" + parsed.get<std::string>() + "'");
+        }
+        return true;
+      };
+  try {
+    return json::parse(text, reject_duplicate_keys);
+  } catch (const json::parse_error& error) {
+    const TextPosition at = PositionOf(text, error.byte);
+    throw InputError(source + ": invalid JSON at line " + std::to_string(at.line) + ", column " +
+                     std::to_string(at.column) + ": " + Explanation(error));
+  } catch (const json::exception& error) {  // e.g. 1e400 overflows a double
+    throw InputError(source + ": invalid JSON: " + Explanation(error));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Overrides
+
+std::vector<std::string> SplitKeyPath(const std::string& key_path) {
+  std::vector<std::string> keys;
+  size_t start = 0;
+  for (size_t dot; (dot = key_path.find('.', start)) != std::string::npos; start = dot + 1) {
+    keys.push_back(key_path.substr(start, dot - start));
+  }
+  keys.push_back(key_path.substr(start));
+  return keys;
+}
+
+bool IsIndex(const std::string& key) {
+  return !key.empty() &&
+         std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// JSON when the text parses as JSON ("2", "true", "[1,2]", "\"2\""), else the
+// text itself as a string, so that --set name=foo needs no quotes. "nan" and
+// "inf" are not JSON, so they become strings and fail validation as such.
+json ParseOverrideValue(const std::string& text) {
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return value.is_discarded() ? json(text) : value;
+}
+
+}  // namespace
+
+void ApplyOverride(json& document, const std::string& override_text) {
+  const size_t equals = override_text.find('=');
+  const std::vector<std::string> keys = SplitKeyPath(override_text.substr(0, equals));
+  const bool malformed =
+      equals == std::string::npos ||
+      std::any_of(keys.begin(), keys.end(), [](const std::string& key) { return key.empty(); });
+  if (malformed) throw InputError("--set '" + override_text + "': expected key.path=value");
+  const auto fail = [&override_text](const std::string& problem) {
+    throw InputError("--set " + override_text + ": " + problem);
+  };
+  if (!document.is_object() && !document.is_null()) fail("the config is not a JSON object");
+
+  // The shorthand "optimizer": "adam" has no keys to set: expand it first.
+  if (keys.size() > 1 && keys[0] == "optimizer" && document.contains("optimizer") &&
+      document["optimizer"].is_string()) {
+    document["optimizer"] = json{{"name", document["optimizer"]}};
+  }
+
+  json* node = &document;
+  std::string walked;  // the key path of *node
+  for (const std::string& key : keys) {
+    if (node->is_array()) {
+      if (!IsIndex(key)) fail(walked + " is a list, expected an index instead of '" + key + "'");
+      // Digit strings too long for size_t are out of range anyway.
+      if (key.size() > 9 || std::stoul(key) >= node->size()) {
+        fail(walked + " has " + std::to_string(node->size()) +
+             (walked == "model" ? " layers" : " elements"));
+      }
+      node = &(*node)[std::stoul(key)];
+    } else if (node->is_object() || node->is_null()) {
+      node = &(*node)[key];  // creates a missing key (and turns null into an object)
+    } else {
+      fail(walked + " is " + DescribeValue(*node) + ", not an object");
+    }
+    walked = walked.empty() ? key : walked + "." + key;
+  }
+  *node = ParseOverrideValue(override_text.substr(equals + 1));
+}
+
+Config ResolveConfig(const json& document, const std::string& source) {
+  RequireObjectDocument(document, source);
+  ObjectReader top(source, document, "");
+  Config config;
+  config.name = top.String("name", "run");
+  if (!IsRunName(config.name)) {
+    top.Fail("name",
+             "must be non-empty and use only letters, digits, '.', '_' and '-' "
+             "(it names the run directory), got \"" +
+                 config.name + "\"");
+  }
+  config.seed = top.Integer("seed", 1, 0, std::numeric_limits<uint64_t>::max());
+  config.threads = static_cast<int>(top.Integer("threads", 0, 0, 1024));
+  config.data = ReadData(top);
+  config.model = ReadModel(top);
+  config.loss = top.Choice("loss", "sparse_categorical_crossentropy", kLosses).name;
+  config.optimizer = ReadOptimizer(top);
+  config.epochs = static_cast<int>(top.Integer("epochs", 5, 1, 100000));
+  config.batch_size = static_cast<int>(top.Integer("batch_size", 128, 1, 1 << 20));
+  config.shuffle = top.Boolean("shuffle", true);
+  config.validation_split = top.Number("validation_split", 0.0, kFraction);
+  config.init_from = ReadInitFrom(top);
+  config.save_model = top.Boolean("save_model", false);
+  config.predict = static_cast<int>(top.Integer("predict", 10, 0, 10000));
+  config.resolved = top.Finish();
+  config.hash = Sha256Hex(HashedPart(config.resolved).dump());
+  // Last, so that a misspelt key is reported as such rather than as a
+  // missing file that a default it left in place points to.
+  CheckInputFilesExist(config, source);
+  return config;
+}
+
+Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides) {
+  json document = ParseDocument(ReadConfigFile(path), path);
+  RequireObjectDocument(document, path);  // before overrides, which need an object
+  for (const std::string& override_text : overrides) ApplyOverride(document, override_text);
+  return ResolveConfig(document, path);
+}
+
+json HashedPart(const json& resolved) {
+  json part = resolved;
+  // Keys that label, parallelise or report a run without changing a number.
+  for (const char* key : {"name", "threads", "predict", "save_model"}) part.erase(key);
+  if (part.contains("data")) part["data"].erase("verify_checksums");
+  return part;
+}
+
+}  // namespace mb

@@ -1,0 +1,99 @@
+// The experiment configuration: what a JSON config file may say, with every
+// default filled in. A resolved Config (and its `resolved` JSON, written into
+// each report) alone reproduces a run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kernels/activation.h"
+
+namespace mb {
+
+// The number of MNIST classes: the last layer must have this many units.
+// Data sets with another number of classes are not supported yet.
+inline constexpr int kNumClasses = 10;
+
+enum class Initializer : uint8_t { kGlorotUniform, kHeNormal, kZeros };
+enum class OptimizerKind : uint8_t { kSgd, kRmsprop, kAdam, kAdamW };
+
+struct LayerConfig {
+  int units = 0;
+  Activation activation = Activation::kLinear;
+  Initializer kernel_initializer = Initializer::kGlorotUniform;
+  Initializer bias_initializer = Initializer::kZeros;
+};
+
+// Defaults are Keras' for each optimizer (see config.cc).
+struct OptimizerConfig {
+  OptimizerKind kind = OptimizerKind::kRmsprop;
+  float learning_rate = 0.001f;
+  float momentum = 0.0f;      // sgd
+  bool nesterov = false;      // sgd
+  float rho = 0.9f;           // rmsprop
+  float epsilon = 1e-7f;      // rmsprop, adam, adamw
+  float beta_1 = 0.9f;        // adam, adamw
+  float beta_2 = 0.999f;      // adam, adamw
+  float weight_decay = 0.0f;  // adamw (Keras default 0.004)
+};
+
+// Where the four IDX files are. Either `dir` (holding the standard MNIST file
+// names, .gz or raw) or the four explicit paths; explicit paths win. Relative
+// paths are relative to the current working directory, not to the config
+// file, so that `--set data.dir=...` means the same wherever the config is.
+struct DataConfig {
+  std::string dir;  // default "data/mnist"
+  std::string train_images, train_labels, test_images, test_labels;  // resolved paths
+  bool verify_checksums = true;  // against dir/SHA256SUMS when it exists
+};
+
+struct Config {
+  std::string name;  // default "run"
+  uint64_t seed = 1;
+  int threads = 0;  // 0: all logical cores
+  DataConfig data;
+  std::vector<LayerConfig> model;
+  std::string loss = "sparse_categorical_crossentropy";
+  OptimizerConfig optimizer;
+  int epochs = 5;
+  int batch_size = 128;
+  bool shuffle = true;
+  double validation_split = 0.0;
+  std::string init_from;  // "" = initialise from the seed
+  bool save_model = false;
+  int predict = 10;  // how many of the first test images to show
+
+  // The whole config as JSON with every default filled in, as written into
+  // report.json["config"].
+  nlohmann::json resolved;
+  // Hex sha256 of HashedPart(resolved).dump(): runs with the same hash must
+  // give the same results.
+  std::string hash;
+};
+
+// Reads `path`, applies `overrides` ("key.path=value", value parsed as JSON,
+// falling back to a plain string) in order, validates and resolves. Throws
+// InputError with a one-line message "<file>: <key.path>: <problem>".
+Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides);
+
+// Validates and resolves an already parsed document; `source` names it in
+// error messages. Checks that the data files (and init_from) exist, so it
+// depends on the working directory.
+Config ResolveConfig(const nlohmann::json& document, const std::string& source);
+
+// Applies one "key.path=value" override to `document` (list indices are
+// numbers: "model.0.units=256"). A missing object key is created, so a
+// misspelt key is reported by the validation that follows. Throws InputError
+// on a malformed override or an out-of-range list index.
+void ApplyOverride(nlohmann::json& document, const std::string& override_text);
+
+// The part of a resolved config that determines the results: all of it but
+// the keys that only label, parallelise or report a run (name, threads,
+// predict, save_model, data.verify_checksums). nlohmann::json objects keep
+// their keys sorted, so its dump() is canonical and can be hashed.
+nlohmann::json HashedPart(const nlohmann::json& resolved);
+
+}  // namespace mb

@@ -1,0 +1,60 @@
+// The in-memory data set: uint8 images and labels, and the train /
+// validation / test views the trainer iterates over.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+
+namespace mb {
+
+// A contiguous range of samples; does not own its memory.
+struct DataView {
+  const uint8_t* images = nullptr;  // count * features
+  const uint8_t* labels = nullptr;  // count
+  size_t count = 0;
+  size_t features = 0;
+};
+
+// The views point into this object's own vectors. Moving a Dataset keeps the
+// vectors' buffers and so the views valid; a copy would point into the
+// original, so copying is disabled.
+struct Dataset {
+  Dataset() = default;
+  Dataset(const Dataset&) = delete;
+  Dataset& operator=(const Dataset&) = delete;
+  Dataset(Dataset&&) = default;
+  Dataset& operator=(Dataset&&) = default;
+
+  std::vector<uint8_t> train_images, train_labels;
+  std::vector<uint8_t> test_images, test_labels;
+  size_t features = 0;     // rows * cols (784 for MNIST)
+  int num_classes = 10;
+
+  DataView train;       // the first (1 - validation_split) of the training set
+  DataView validation;  // the last validation_split of it (count 0 if none)
+  DataView test;
+
+  // For report.json["dataset"]: for each of train_images, train_labels,
+  // test_images and test_labels its path, sha256 (of the file as stored),
+  // byte size and sample count; then features, num_classes, train_count,
+  // validation_count, test_count, and checksums_verified (true only when all
+  // four files were listed in SHA256SUMS and matched).
+  nlohmann::json description;
+};
+
+// Loads the four files named by `data`, verifying checksums when asked
+// (against SHA256SUMS in data.dir, lines "<sha256>  <file name>"; a file is
+// checked when its base name is listed, and a mismatch is an InputError),
+// checking that image and label counts agree and that train and test images
+// have the same dimensions. As Keras does, the first
+// floor(n * (1 - validation_split)) training samples train and the rest are
+// the validation set; validation_split must be in [0, 1) and leave at least
+// one training sample. Each file is read once.
+Dataset LoadDataset(const DataConfig& data, double validation_split);
+
+}  // namespace mb

@@ -1,0 +1,296 @@
+// Highway SIMD kernels for the three products of a dense layer. Included once
+// per target by gemm.cc (through foreach_target.h); nothing else includes it.
+//
+// All three products are one loop nest, C[M, N] = sum_p A(i, p) B[p, N], with
+// A read through two strides so that the same micro-kernel serves X W (the
+// forward pass and, with W transposed, the input gradient) and X^T dY (the
+// weight gradient). The micro-kernel keeps a kTileRows x kTileVecs register
+// tile of C in accumulators: per step of p it loads kTileVecs vectors of one
+// row of B and broadcasts kTileRows scalars of A, in the style of BLIS.
+//
+// Threads split the output tiles, never the inner dimension p, and each tile
+// sums p from 0 upward: results do not depend on the thread count.
+
+// Per-target include guard (Highway's idiom for -inl.h files).
+#if defined(MB_KERNELS_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MB_KERNELS_GEMM_INL_H_
+#undef MB_KERNELS_GEMM_INL_H_
+#else
+#define MB_KERNELS_GEMM_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstddef>
+
+#include "hwy/highway.h"
+#include "kernels/activation.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mb {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+using VF = hn::Vec<DF>;
+
+// Register tile per target: accumulators + kTileVecs B vectors + one
+// broadcast must fit the register file (32 vector registers with AVX-512,
+// 16 otherwise).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kTileRows = 8;
+constexpr size_t kTileVecs = 3;
+#else
+constexpr size_t kTileRows = 4;
+constexpr size_t kTileVecs = 3;
+#endif
+
+// Below this many multiply-adds a product runs on the calling thread: waking
+// the OpenMP team costs more than it saves.
+constexpr size_t kMinParallelWork = size_t{1} << 16;
+
+// What happens to a finished tile of C: each epilogue gets one row segment
+// of up to kTileVecs vectors and stores it.
+struct StoreEpilogue {
+  float* C;
+  size_t ldc;
+};
+
+struct ForwardEpilogue {
+  float* Y;
+  float* Z;  // may be null
+  const float* bias;
+  Activation act;
+  size_t ldc;
+};
+
+struct InputGradEpilogue {
+  float* dX;
+  const float* Z_prev;  // may be null
+  const float* A_prev;
+  Activation prev_act;
+  size_t ldc;
+};
+
+// Applies the element-wise activations that have no SIMD form here
+// (tanh, sigmoid, GELU) to a stored row segment: they are rare in MLPs on
+// MNIST and use the exact scalar definitions.
+inline bool IsSimdActivation(Activation act) {
+  return act == Activation::kLinear || act == Activation::kRelu ||
+         act == Activation::kSoftmax;
+}
+
+// Partial vectors at the right edge of a matrix: AVX2 and AVX-512 have true
+// masked loads and stores that never touch memory past the mask; on older
+// targets Highway's MaskedLoad/BlendedStore access the whole vector, which
+// could fault past the end of a buffer or race with the thread that owns the
+// neighbouring columns, so the segment goes through a stack buffer instead.
+template <class M>
+HWY_INLINE VF LoadSegment(const float* p, bool partial, M mask) {
+  DF d;
+  if (!partial) return hn::LoadU(d, p);
+#if HWY_TARGET <= HWY_AVX2
+  return hn::MaskedLoad(mask, d, p);
+#else
+  HWY_ALIGN float buffer[HWY_LANES(float)] = {};
+  const size_t count = hn::CountTrue(d, mask);
+  for (size_t i = 0; i < count; ++i) buffer[i] = p[i];
+  return hn::Load(d, buffer);
+#endif
+}
+
+template <class M>
+HWY_INLINE void StoreSegment(VF v, float* p, bool partial, M mask) {
+  DF d;
+  if (!partial) return hn::StoreU(v, d, p);
+#if HWY_TARGET <= HWY_AVX2
+  hn::BlendedStore(v, mask, d, p);
+#else
+  HWY_ALIGN float buffer[HWY_LANES(float)];
+  hn::Store(v, d, buffer);
+  const size_t count = hn::CountTrue(d, mask);
+  for (size_t i = 0; i < count; ++i) p[i] = buffer[i];
+#endif
+}
+
+template <size_t NV, class M>
+HWY_INLINE void FinishRow(const StoreEpilogue& e, size_t row, size_t n0, size_t cols,
+                          VF (&acc)[NV], bool partial, M mask) {
+  const size_t L = hn::Lanes(DF());
+  float* c = e.C + row * e.ldc + n0;
+  for (size_t j = 0; j < NV; ++j) {
+    StoreSegment(acc[j], c + j * L, partial && j == NV - 1, mask);
+  }
+  (void)cols;
+}
+
+template <size_t NV, class M>
+HWY_INLINE void FinishRow(const ForwardEpilogue& e, size_t row, size_t n0, size_t cols,
+                          VF (&acc)[NV], bool partial, M mask) {
+  DF d;
+  const size_t L = hn::Lanes(d);
+  float* y = e.Y + row * e.ldc + n0;
+  float* z = e.Z ? e.Z + row * e.ldc + n0 : nullptr;
+  for (size_t j = 0; j < NV; ++j) {
+    const bool part = partial && j == NV - 1;
+    VF v = acc[j];
+    if (e.bias) v = hn::Add(v, LoadSegment(e.bias + n0 + j * L, part, mask));
+    if (z) StoreSegment(v, z + j * L, part, mask);
+    if (e.act == Activation::kRelu) v = hn::Max(v, hn::Zero(d));
+    StoreSegment(v, y + j * L, part, mask);
+  }
+  if (!IsSimdActivation(e.act)) {
+    for (size_t c = 0; c < cols; ++c) y[c] = ActivationForward(e.act, y[c]);
+  }
+}
+
+template <size_t NV, class M>
+HWY_INLINE void FinishRow(const InputGradEpilogue& e, size_t row, size_t n0, size_t cols,
+                          VF (&acc)[NV], bool partial, M mask) {
+  DF d;
+  const size_t L = hn::Lanes(d);
+  float* dx = e.dX + row * e.ldc + n0;
+  const float* a = e.A_prev + row * e.ldc + n0;
+  for (size_t j = 0; j < NV; ++j) {
+    const bool part = partial && j == NV - 1;
+    VF v = acc[j];
+    if (e.prev_act == Activation::kRelu) {
+      v = hn::IfThenElseZero(hn::Gt(LoadSegment(a + j * L, part, mask), hn::Zero(d)), v);
+    }
+    StoreSegment(v, dx + j * L, part, mask);
+  }
+  if (!IsSimdActivation(e.prev_act)) {
+    const float* z = e.Z_prev ? e.Z_prev + row * e.ldc + n0 : nullptr;
+    for (size_t c = 0; c < cols; ++c) {
+      dx[c] *= ActivationDerivative(e.prev_act, z ? z[c] : 0.0f, a[c]);
+    }
+  }
+}
+
+// One register tile: rows [i0, i0 + rows) x columns [n0, n0 + cols) of C,
+// NV = ceil(cols / lanes) vectors wide. Rows past `rows` re-read row i0 (so
+// the loop has no row tail) and are not stored. With kSumB the tile also
+// sums its columns of B over p into `b_sums` (the bias gradient).
+template <size_t NV, bool kSumB, class Epilogue>
+HWY_NOINLINE void Tile(size_t P, const float* HWY_RESTRICT A, size_t a_row_stride,
+                       size_t a_inner_stride, size_t i0, size_t rows,
+                       const float* HWY_RESTRICT B, size_t ldb, size_t n0, size_t cols,
+                       const Epilogue& epilogue, float* HWY_RESTRICT b_sums) {
+  DF d;
+  const size_t L = hn::Lanes(d);
+  const bool partial = cols < NV * L;
+  const auto mask = hn::FirstN(d, cols - (NV - 1) * L);
+
+  const float* a_rows[kTileRows];
+  for (size_t i = 0; i < kTileRows; ++i) {
+    a_rows[i] = A + (i0 + (i < rows ? i : 0)) * a_row_stride;
+  }
+  VF acc[kTileRows][NV];
+  VF sums[NV];
+  for (size_t j = 0; j < NV; ++j) {
+    sums[j] = hn::Zero(d);
+    for (size_t i = 0; i < kTileRows; ++i) acc[i][j] = hn::Zero(d);
+  }
+
+  const float* b = B + n0;
+  for (size_t p = 0; p < P; ++p, b += ldb) {
+    VF bv[NV];
+    for (size_t j = 0; j < NV; ++j) {
+      bv[j] = LoadSegment(b + j * L, partial && j == NV - 1, mask);
+      if (kSumB) sums[j] = hn::Add(sums[j], bv[j]);
+    }
+    const size_t a_offset = p * a_inner_stride;
+    for (size_t i = 0; i < kTileRows; ++i) {
+      const VF av = hn::Set(d, a_rows[i][a_offset]);
+      for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(av, bv[j], acc[i][j]);
+    }
+  }
+
+  for (size_t i = 0; i < rows; ++i) {
+    FinishRow(epilogue, i0 + i, n0, cols, acc[i], partial, mask);
+  }
+  if (kSumB) {
+    for (size_t j = 0; j < NV; ++j) {
+      StoreSegment(sums[j], b_sums + n0 + j * L, partial && j == NV - 1, mask);
+    }
+  }
+}
+
+template <bool kSumB, class Epilogue>
+HWY_INLINE void TileDispatch(size_t nv, size_t P, const float* A, size_t a_row_stride,
+                             size_t a_inner_stride, size_t i0, size_t rows,
+                             const float* B, size_t ldb, size_t n0, size_t cols,
+                             const Epilogue& e, float* b_sums) {
+  static_assert(kTileVecs == 3, "TileDispatch covers 1..3 vectors");
+  switch (nv) {
+    case 1: return Tile<1, kSumB>(P, A, a_row_stride, a_inner_stride, i0, rows, B, ldb, n0, cols, e, b_sums);
+    case 2: return Tile<2, kSumB>(P, A, a_row_stride, a_inner_stride, i0, rows, B, ldb, n0, cols, e, b_sums);
+    default: return Tile<3, kSumB>(P, A, a_row_stride, a_inner_stride, i0, rows, B, ldb, n0, cols, e, b_sums);
+  }
+}
+
+// C[M, N] = sum_p A(i, p) B[p, :] with A(i, p) = A[i * a_row_stride +
+// p * a_inner_stride], finished by `epilogue`. When b_sums is not null it
+// receives the column sums of B (computed by the tiles of the first row
+// block, so no extra pass over B).
+template <class Epilogue>
+void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
+          size_t a_inner_stride, const float* B, const Epilogue& epilogue,
+          float* b_sums) {
+  const size_t L = hn::Lanes(DF());
+  const size_t panel_width = kTileVecs * L;
+  const size_t row_tiles = (M + kTileRows - 1) / kTileRows;
+  const size_t panels = (N + panel_width - 1) / panel_width;
+  const size_t tiles = row_tiles * panels;
+  const bool parallel = M * N * P >= kMinParallelWork;
+
+  // Panel-major order: with a static schedule each thread walks whole column
+  // panels of B, which stay in its cache across the row tiles.
+#pragma omp parallel for schedule(static) if (parallel)
+  for (size_t t = 0; t < tiles; ++t) {
+    const size_t panel = t / row_tiles;
+    const size_t row_tile = t % row_tiles;
+    const size_t n0 = panel * panel_width;
+    const size_t cols = std::min(panel_width, N - n0);
+    const size_t nv = (cols + L - 1) / L;
+    const size_t i0 = row_tile * kTileRows;
+    const size_t rows = std::min(kTileRows, M - i0);
+    if (b_sums && row_tile == 0) {
+      TileDispatch<true>(nv, P, A, a_row_stride, a_inner_stride, i0, rows, B, N, n0, cols,
+                         epilogue, b_sums);
+    } else {
+      TileDispatch<false>(nv, P, A, a_row_stride, a_inner_stride, i0, rows, B, N, n0, cols,
+                          epilogue, nullptr);
+    }
+  }
+}
+
+inline void DenseForward(size_t M, size_t K, size_t N, const float* X, const float* W,
+                         const float* b, Activation act, float* Z, float* Y) {
+  Gemm(M, N, K, X, K, 1, W, ForwardEpilogue{Y, Z, b, act, N}, nullptr);
+}
+
+inline void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
+                               const float* W, Activation prev_act, const float* Z_prev,
+                               const float* A_prev, float* Wt, float* dX) {
+  // dX = dY W^T: transposing W ([K, N] -> [N, K]) costs K*N copies against
+  // M*K*N multiply-adds and lets the product stream contiguous rows.
+  for (size_t k = 0; k < K; ++k) {
+    for (size_t n = 0; n < N; ++n) Wt[n * K + k] = W[k * N + n];
+  }
+  Gemm(M, K, N, dY, N, 1, Wt, InputGradEpilogue{dX, Z_prev, A_prev, prev_act, K}, nullptr);
+}
+
+inline void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,
+                                 const float* dY, float* dW, float* db) {
+  // dW = X^T dY: output row k reads column k of X, so A's row stride is 1
+  // and its inner stride is K.
+  Gemm(K, N, M, X, 1, K, dY, StoreEpilogue{dW, N}, db);
+}
+
+inline const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#endif  // MB_KERNELS_GEMM_INL_H_

@@ -1,0 +1,45 @@
+#include "nn/init.h"
+
+#include <cmath>
+
+namespace mb {
+
+void FillInitializer(Initializer scheme, size_t fan_in, size_t fan_out, Rng& rng,
+                     float* values, size_t n) {
+  switch (scheme) {
+    case Initializer::kZeros:
+      for (size_t i = 0; i < n; ++i) values[i] = 0.0f;
+      return;
+    case Initializer::kGlorotUniform: {
+      const double limit = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+      for (size_t i = 0; i < n; ++i) {
+        values[i] = static_cast<float>((2.0 * rng.UniformDouble() - 1.0) * limit);
+      }
+      return;
+    }
+    case Initializer::kHeNormal: {
+      // 0.87962566103423978 is the std of a unit normal truncated to [-2, 2].
+      const double stddev = std::sqrt(2.0 / static_cast<double>(fan_in)) / 0.87962566103423978;
+      for (size_t i = 0; i < n; ++i) {
+        double x = rng.Normal();
+        while (std::fabs(x) > 2.0) x = rng.Normal();
+        values[i] = static_cast<float>(x * stddev);
+      }
+      return;
+    }
+  }
+}
+
+void InitializeMlp(Mlp& model, const std::vector<LayerConfig>& layers, uint64_t seed) {
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    DenseLayer& layer = model.layers[l];
+    Rng kernel_rng(seed, kInitStream + 2 * l);
+    FillInitializer(layers[l].kernel_initializer, layer.inputs, layer.units, kernel_rng,
+                    layer.kernel.data(), layer.kernel.size());
+    Rng bias_rng(seed, kInitStream + 2 * l + 1);
+    FillInitializer(layers[l].bias_initializer, layer.units, layer.units, bias_rng,
+                    layer.bias.data(), layer.bias.size());
+  }
+}
+
+}  // namespace mb

@@ -1,0 +1,28 @@
+// Parameter initialisation with Keras' schemes, drawn from the documented
+// generator in common/rng.h so a seed gives the same weights everywhere.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/rng.h"
+#include "config/config.h"
+#include "nn/mlp.h"
+
+namespace mb {
+
+// Fills n values. fan_in/fan_out as Keras computes them: a kernel [in, out]
+// has fan_in = in, fan_out = out; a bias [n] has fan_in = fan_out = n.
+//  glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out))
+//  he_normal:      normal(0, s) truncated to +-2 s and rescaled as Keras'
+//                  VarianceScaling does: s = sqrt(2 / fan_in) / 0.87962566
+//  zeros:          0
+void FillInitializer(Initializer scheme, size_t fan_in, size_t fan_out, Rng& rng,
+                     float* values, size_t n);
+
+// Layer l's kernel draws from stream kInitStream + 2l, its bias from
+// kInitStream + 2l + 1.
+void InitializeMlp(Mlp& model, const std::vector<LayerConfig>& layers, uint64_t seed);
+
+}  // namespace mb

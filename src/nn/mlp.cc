@@ -1,0 +1,103 @@
+#include "nn/mlp.h"
+
+#include <array>
+#include <cstring>
+
+#include "kernels/gemm.h"
+
+namespace mb {
+
+size_t Mlp::ParameterCount() const {
+  size_t count = 0;
+  for (const DenseLayer& layer : layers) count += layer.kernel.size() + layer.bias.size();
+  return count;
+}
+
+Mlp BuildMlp(size_t inputs, const std::vector<LayerConfig>& layers) {
+  Mlp model;
+  for (const LayerConfig& config : layers) {
+    DenseLayer layer;
+    layer.inputs = inputs;
+    layer.units = static_cast<size_t>(config.units);
+    layer.activation = config.activation;
+    layer.kernel.assign(layer.inputs * layer.units, 0.0f);
+    layer.bias.assign(layer.units, 0.0f);
+    model.layers.push_back(std::move(layer));
+    inputs = static_cast<size_t>(config.units);
+  }
+  return model;
+}
+
+MlpGradients BuildGradients(const Mlp& model) {
+  MlpGradients grads;
+  for (const DenseLayer& layer : model.layers) {
+    grads.kernel.emplace_back(layer.kernel.size(), 0.0f);
+    grads.bias.emplace_back(layer.bias.size(), 0.0f);
+  }
+  return grads;
+}
+
+MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity) {
+  MlpWorkspace ws;
+  ws.capacity = capacity;
+  ws.input.assign(capacity * model.inputs(), 0.0f);
+  size_t largest_kernel = 0;
+  for (const DenseLayer& layer : model.layers) {
+    const size_t size = capacity * layer.units;
+    ws.z.emplace_back(layer.activation == Activation::kGelu ? size : 0, 0.0f);
+    ws.a.emplace_back(size, 0.0f);
+    ws.delta.emplace_back(size, 0.0f);
+    largest_kernel = std::max(largest_kernel, layer.kernel.size());
+  }
+  ws.transposed_kernel.assign(largest_kernel, 0.0f);
+  return ws;
+}
+
+void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws) {
+  const float* x = ws.input.data();
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    const DenseLayer& layer = model.layers[l];
+    float* z = ws.z[l].empty() ? nullptr : ws.z[l].data();
+    DenseForward(batch, layer.inputs, layer.units, x, layer.kernel.data(), layer.bias.data(),
+                 layer.activation, z, ws.a[l].data());
+    x = ws.a[l].data();
+  }
+}
+
+void MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads) {
+  for (size_t l = model.layers.size(); l-- > 0;) {
+    const DenseLayer& layer = model.layers[l];
+    const float* x = l == 0 ? ws.input.data() : ws.a[l - 1].data();
+    DenseBackwardWeights(batch, layer.inputs, layer.units, x, ws.delta[l].data(),
+                         grads.kernel[l].data(), grads.bias[l].data());
+    if (l == 0) break;  // no gradient is needed for the input pixels
+    const DenseLayer& previous = model.layers[l - 1];
+    const float* z_prev = ws.z[l - 1].empty() ? nullptr : ws.z[l - 1].data();
+    DenseBackwardInput(batch, layer.inputs, layer.units, ws.delta[l].data(),
+                       layer.kernel.data(), previous.activation, z_prev, ws.a[l - 1].data(),
+                       ws.transposed_kernel.data(), ws.delta[l - 1].data());
+  }
+}
+
+namespace {
+// pixel / 255.0f for every byte value, computed with the same float division
+// Keras performs, so the scaled inputs are bit-identical to the reference.
+std::array<float, 256> MakePixelTable() {
+  std::array<float, 256> table;
+  for (int i = 0; i < 256; ++i) table[i] = static_cast<float>(i) / 255.0f;
+  return table;
+}
+}  // namespace
+
+void GatherBatch(const uint8_t* images, size_t features, const uint32_t* order,
+                 size_t first, size_t count, MlpWorkspace& ws) {
+  static const std::array<float, 256> kPixel = MakePixelTable();
+  for (size_t i = 0; i < count; ++i) {
+    const size_t sample = order ? order[first + i] : first + i;
+    const uint8_t* src = images + sample * features;
+    float* dst = ws.input.data() + i * features;
+    for (size_t f = 0; f < features; ++f) dst[f] = kPixel[src[f]];
+  }
+}
+
+}  // namespace mb

@@ -1,0 +1,65 @@
+// A multi-layer perceptron of dense layers: its parameters, and one forward
+// and one backward function over a batch, in the style of llm.c. All matrix
+// products go through kernels/gemm.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "config/config.h"
+#include "kernels/activation.h"
+
+namespace mb {
+
+struct DenseLayer {
+  size_t inputs = 0, units = 0;
+  Activation activation = Activation::kLinear;
+  std::vector<float> kernel;  // [inputs, units], the Keras layout
+  std::vector<float> bias;    // [units]
+};
+
+struct Mlp {
+  std::vector<DenseLayer> layers;
+
+  size_t inputs() const { return layers.front().inputs; }
+  size_t outputs() const { return layers.back().units; }
+  size_t ParameterCount() const;
+};
+
+// Gradients with the shapes of the model's parameters.
+struct MlpGradients {
+  std::vector<std::vector<float>> kernel, bias;
+};
+
+// Every intermediate of a forward and backward pass for batches of up to
+// `capacity` samples, allocated once so the training loop never allocates.
+struct MlpWorkspace {
+  size_t capacity = 0;
+  std::vector<float> input;                   // [capacity, inputs]: the batch as floats
+  std::vector<std::vector<float>> z;          // per layer [capacity, units]; GELU layers only
+  std::vector<std::vector<float>> a;          // per layer [capacity, units]; the last holds logits
+  std::vector<std::vector<float>> delta;      // per layer: dLoss/dz, [capacity, units]
+  std::vector<float> transposed_kernel;       // scratch for the input-gradient product
+};
+
+// The layers' shapes from the config, parameters zeroed.
+Mlp BuildMlp(size_t inputs, const std::vector<LayerConfig>& layers);
+MlpGradients BuildGradients(const Mlp& model);
+MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity);
+
+// Fills ws.a[l] (and ws.z[l] for GELU) for the first `batch` rows of
+// ws.input. The last layer's output is its pre-softmax logits.
+void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws);
+
+// Given ws.delta.back() = dLoss/dlogits, back-propagates through every
+// layer and writes all parameter gradients.
+void MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads);
+
+// Writes samples [first, first + count) of `images` (uint8, `features` per
+// sample), picked through `order` when it is not null, into ws.input scaled
+// to [0, 1] exactly as Keras' x.astype("float32") / 255 does.
+void GatherBatch(const uint8_t* images, size_t features, const uint32_t* order,
+                 size_t first, size_t count, MlpWorkspace& ws);
+
+}  // namespace mb

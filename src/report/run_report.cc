@@ -1,0 +1,170 @@
+#include "report/run_report.h"
+
+#include <charconv>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "report/atomic_file.h"
+
+namespace mb {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+template <typename T>
+nlohmann::json OrNull(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+// A float stored in a JSON double would print as 0.10000000149011612 for
+// 0.1f. Going through the float's shortest decimal form prints "0.1", which
+// still reads back as the same float.
+double ShortestDouble(float value) {
+  char text[32];
+  const auto printed = std::to_chars(text, text + sizeof text, value);
+  double result = value;
+  std::from_chars(text, printed.ptr, result);
+  return result;
+}
+
+nlohmann::json ShortestDoubles(const std::vector<float>& values) {
+  nlohmann::json list = nlohmann::json::array();
+  for (float value : values) list.push_back(ShortestDouble(value));
+  return list;
+}
+
+nlohmann::json EpochToJson(const EpochRecord& epoch) {
+  nlohmann::json json = {
+      {"epoch", epoch.epoch},
+      {"loss", epoch.loss},
+      {"accuracy", epoch.accuracy},
+      {"seconds", epoch.seconds},
+      {"samples_per_second", epoch.samples_per_second},
+  };
+  if (epoch.val_loss) json["val_loss"] = *epoch.val_loss;
+  if (epoch.val_accuracy) json["val_accuracy"] = *epoch.val_accuracy;
+  return json;
+}
+
+nlohmann::json PredictionToJson(const Prediction& prediction) {
+  return {
+      {"index", prediction.index},
+      {"label", prediction.label},
+      {"predicted", prediction.predicted},
+      {"probability", ShortestDouble(prediction.probability)},
+      {"probabilities", ShortestDoubles(prediction.probabilities)},
+  };
+}
+
+// Shortest round-trip form; std::to_chars ignores the locale, unlike printf,
+// which would write "0,5" under a German LC_NUMERIC.
+std::string FormatNumber(double value) {
+  char text[32];
+  const auto printed = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, printed.ptr);
+}
+
+std::string FormatOptional(const std::optional<double>& value) {
+  return value ? FormatNumber(*value) : "";
+}
+
+bool IsUtcTimestamp(const std::string& text) {
+  static const char kPattern[] = "dddd-dd-ddTdd:dd:ddZ";
+  if (text.size() != sizeof kPattern - 1) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool ok =
+        kPattern[i] == 'd' ? (text[i] >= '0' && text[i] <= '9') : text[i] == kPattern[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+nlohmann::json RunReport::ToJson() const {
+  nlohmann::json json;
+  json["schema_version"] = kSchemaVersion;
+  json["status"] = status;
+  json["config"] = config;
+  json["config_hash"] = config_hash;
+  json["machine"] = machine;
+  json["dataset"] = dataset;
+  json["training"] = training;
+  json["epochs"] = nlohmann::json::array();
+  for (const EpochRecord& epoch : epochs) json["epochs"].push_back(EpochToJson(epoch));
+  json["test"] = test_loss || test_accuracy ? nlohmann::json{{"loss", OrNull(test_loss)},
+                                                             {"accuracy", OrNull(test_accuracy)}}
+                                            : nlohmann::json(nullptr);
+  json["predictions"] = nlohmann::json::array();
+  for (const Prediction& prediction : predictions) {
+    json["predictions"].push_back(PredictionToJson(prediction));
+  }
+  if (diverged_epoch) json["diverged_epoch"] = *diverged_epoch;
+  json["total_seconds"] = total_seconds;
+  json["started_at"] = started_at;
+  json["finished_at"] = finished_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(finished_at);
+  json["peak_rss_bytes"] = OrNull(peak_rss_bytes);
+  return json;
+}
+
+std::string UtcTimestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[sizeof "2026-11-28T15:16:06Z"];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string RunDirectoryName(const std::string& name, const std::string& config_hash,
+                             const std::string& started_at) {
+  if (!IsUtcTimestamp(started_at)) {
+    throw std::invalid_argument("RunDirectoryName: not a UTC timestamp: " + started_at);
+  }
+  // "2026-11-28T15:16:06Z" -> "20261128T151606": sorts by time, no colons
+  // (which some file systems and tools reject).
+  const std::string compact = started_at.substr(0, 4) + started_at.substr(5, 2) +
+                              started_at.substr(8, 2) + "T" + started_at.substr(11, 2) +
+                              started_at.substr(14, 2) + started_at.substr(17, 2);
+  return name + "-" + compact + "-" + config_hash.substr(0, 8);
+}
+
+std::string EpochsCsv(const std::vector<EpochRecord>& epochs) {
+  std::string csv = "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second\n";
+  for (const EpochRecord& epoch : epochs) {
+    csv += std::to_string(epoch.epoch) + "," + FormatNumber(epoch.loss) + "," +
+           FormatNumber(epoch.accuracy) + "," + FormatOptional(epoch.val_loss) + "," +
+           FormatOptional(epoch.val_accuracy) + "," + FormatNumber(epoch.seconds) + "," +
+           FormatNumber(epoch.samples_per_second) + "\n";
+  }
+  return csv;
+}
+
+void WriteRunFiles(const std::string& run_dir, const RunReport& report) {
+  const std::filesystem::path dir(run_dir);
+  WriteFileAtomic((dir / "epochs.csv").string(), EpochsCsv(report.epochs));
+  // Strings such as the hostname or config values are not guaranteed to be
+  // UTF-8; a stray byte is replaced rather than losing the whole report.
+  const std::string json =
+      report.ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  WriteFileAtomic((dir / "report.json").string(), json);
+}
+
+std::optional<long> PeakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) != 0) continue;
+    std::istringstream fields(line.substr(6));
+    long kilobytes = 0;
+    std::string unit;
+    if (fields >> kilobytes >> unit && unit == "kB") return kilobytes * 1024;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace mb

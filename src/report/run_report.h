@@ -1,0 +1,72 @@
+// The results of one run and the files that hold them: report.json and
+// epochs.csv in the run directory (model.safetensors is written by the
+// trainer's caller through safetensors.h).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mb {
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double loss = 0, accuracy = 0;
+  std::optional<double> val_loss, val_accuracy;
+  double seconds = 0;             // wall time of the epoch's training steps
+  double samples_per_second = 0;  // training samples / seconds
+};
+
+struct Prediction {
+  int index = 0;  // position in the test set
+  int label = 0;
+  int predicted = 0;
+  float probability = 0;             // of the predicted class
+  std::vector<float> probabilities;  // all classes
+};
+
+struct RunReport {
+  std::string status = "running";  // running | completed | diverged | interrupted
+  nlohmann::json config;           // resolved
+  std::string config_hash;
+  nlohmann::json machine;
+  nlohmann::json dataset;
+  nlohmann::json training;  // kernel choices etc.: filled by the trainer
+  std::vector<EpochRecord> epochs;
+  std::optional<double> test_loss, test_accuracy;
+  std::vector<Prediction> predictions;
+  std::optional<int> diverged_epoch;
+  double total_seconds = 0;
+  std::string started_at, finished_at;  // ISO 8601 UTC
+  std::optional<long> peak_rss_bytes;
+
+  // report.json's contents (schema_version 1). Optional values that are not
+  // set are null or, for val_* and diverged_epoch, absent. NaN and infinity,
+  // which JSON cannot hold, become null.
+  nlohmann::json ToJson() const;
+};
+
+// "2026-11-28T15:16:06Z"
+std::string UtcTimestamp();
+
+// The run directory's name: <name>-<UTC yyyymmddThhmmss>-<hash[0:8]>, with
+// `started_at` as UtcTimestamp() returns it (std::invalid_argument otherwise).
+std::string RunDirectoryName(const std::string& name, const std::string& config_hash,
+                             const std::string& started_at);
+
+// Writes report.json (2-space indent) and epochs.csv into the existing
+// directory `run_dir`, each atomically. Throws OutputError.
+void WriteRunFiles(const std::string& run_dir, const RunReport& report);
+
+// epochs.csv: epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second
+// with empty fields for absent val_* values. Numbers are written in the
+// shortest form that reads back as the same double ("0.1", not
+// "0.10000000000000001"), independent of the locale.
+std::string EpochsCsv(const std::vector<EpochRecord>& epochs);
+
+// The process's peak resident set size (VmHWM in /proc/self/status), or
+// nothing where that is not available.
+std::optional<long> PeakRssBytes();
+
+}  // namespace mb

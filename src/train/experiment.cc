@@ -1,0 +1,147 @@
+#include "train/experiment.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <sys/stat.h>
+
+#include "common/error.h"
+#include "data/dataset.h"
+#include "kernels/gemm.h"
+#include "nn/checkpoint.h"
+#include "nn/init.h"
+#include "report/machine_info.h"
+#include "report/run_report.h"
+#include "report/safetensors.h"
+#include "train/threads.h"
+#include "train/trainer.h"
+
+namespace mb {
+
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Creates <out_dir>/<name>, or <name>-2, -3, ... if a run started in the
+// same second already took it: a run never writes into another's directory.
+std::string CreateRunDirectory(const std::string& out_dir, const std::string& name) {
+  std::error_code error;
+  std::filesystem::create_directories(out_dir, error);
+  if (error) throw OutputError(out_dir + ": cannot create output directory (" + error.message() + ")");
+  for (int attempt = 1;; ++attempt) {
+    const std::string path =
+        out_dir + "/" + name + (attempt == 1 ? "" : "-" + std::to_string(attempt));
+    if (mkdir(path.c_str(), 0755) == 0) return path;
+    if (errno != EEXIST || attempt == 1000) {
+      throw OutputError(path + ": cannot create run directory (" + std::strerror(errno) + ")");
+    }
+  }
+}
+
+bool AllFinite(const Mlp& model) {
+  for (const DenseLayer& layer : model.layers) {
+    for (float w : layer.kernel) if (!std::isfinite(w)) return false;
+    for (float b : layer.bias) if (!std::isfinite(b)) return false;
+  }
+  return true;
+}
+
+void PrintPredictions(const std::vector<Prediction>& predictions) {
+  if (predictions.empty()) return;
+  std::printf("Predictions for the first %zu test images:\n", predictions.size());
+  for (const Prediction& p : predictions) {
+    std::printf("  image %d: label %d, predicted %d (p=%.4f)%s\n", p.index, p.label,
+                p.predicted, p.probability, p.label == p.predicted ? "" : "  <- wrong");
+  }
+  const Prediction& first = predictions.front();
+  std::printf("  probabilities of image %d:", first.index);
+  for (size_t c = 0; c < first.probabilities.size(); ++c) {
+    std::printf(" %zu:%.4g", c, first.probabilities[c]);
+  }
+  std::printf("\n");
+}
+
+}  // namespace
+
+int RunExperiment(const Config& config, const std::string& out_dir) {
+  // As MLPerf times it: from before the data is first read.
+  const auto start = std::chrono::steady_clock::now();
+  RunReport report;
+  report.started_at = UtcTimestamp();
+  report.config = config.resolved;
+  report.config_hash = config.hash;
+
+  const Dataset data = LoadDataset(config.data, config.validation_split);
+  if (static_cast<size_t>(config.batch_size) > data.train.count) {
+    throw InputError("batch_size: " + std::to_string(config.batch_size) +
+                     " is larger than the " + std::to_string(data.train.count) +
+                     " training samples");
+  }
+  Mlp model = BuildMlp(data.features, config.model);
+  if (config.init_from.empty()) {
+    InitializeMlp(model, config.model, config.seed);
+  } else {
+    LoadMlpFromTensors(ReadSafetensors(config.init_from), config.init_from, model);
+  }
+
+  const int threads = ConfigureThreads(config.threads);
+  report.machine = CollectMachineInfo(threads);
+  report.dataset = data.description;
+  report.training = {{"kernel_target", KernelTargetName()},
+                     {"parameters", model.ParameterCount()},
+                     {"flush_denormals", FlushDenormalsEnabled()},
+                     {"init", config.init_from.empty() ? "seed" : "init_from"}};
+
+  Trainer trainer(config, data, model);
+  const std::string run_dir =
+      CreateRunDirectory(out_dir, RunDirectoryName(config.name, config.hash, report.started_at));
+  std::printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
+              "%d threads, %s kernels\n",
+              run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
+              model.ParameterCount(), threads, KernelTargetName().c_str());
+  WriteRunFiles(run_dir, report);
+
+  const bool live = StdoutIsTerminal();
+  int exit_code = kExitOk;
+  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+    EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), live);
+    const EpochRecord record = trainer.RunEpoch(epoch, progress);
+    progress.Finish(record);
+    report.epochs.push_back(record);
+    if (!std::isfinite(record.loss) || !AllFinite(model)) {
+      std::fprintf(stderr, "%s: training diverged in epoch %d (loss %g): stopping\n",
+                   config.name.c_str(), epoch, record.loss);
+      report.status = "diverged";
+      report.diverged_epoch = epoch;
+      exit_code = kExitDiverged;
+      break;
+    }
+    report.total_seconds = SecondsSince(start);
+    WriteRunFiles(run_dir, report);
+  }
+
+  if (exit_code == kExitOk) {
+    const Evaluation test = trainer.Evaluate(data.test);
+    report.test_loss = test.loss;
+    report.test_accuracy = test.accuracy;
+    std::printf("Test: loss: %.4f - accuracy: %.4f\n", test.loss, test.accuracy);
+    report.predictions = trainer.Predict(data.test, static_cast<size_t>(config.predict));
+    PrintPredictions(report.predictions);
+    if (config.save_model) WriteSafetensors(run_dir + "/model.safetensors", MlpToTensors(model));
+    report.status = "completed";
+  }
+  report.total_seconds = SecondsSince(start);
+  report.finished_at = UtcTimestamp();
+  report.peak_rss_bytes = PeakRssBytes();
+  WriteRunFiles(run_dir, report);
+  std::printf("Report: %s/report.json (%.2fs total)\n", run_dir.c_str(), report.total_seconds);
+  return exit_code;
+}
+
+}  // namespace mb

@@ -1,0 +1,155 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "common/rng.h"
+#include "nn/softmax_cross_entropy.h"
+
+namespace mb {
+
+namespace {
+
+// Evaluation runs in batches this large: big enough that each product is
+// efficient, small enough that the workspace stays a few MB.
+constexpr size_t kEvalBatch = 2000;
+
+std::vector<size_t> TensorSizes(const Mlp& model) {
+  std::vector<size_t> sizes;
+  for (const DenseLayer& layer : model.layers) {
+    sizes.push_back(layer.kernel.size());
+    sizes.push_back(layer.bias.size());
+  }
+  return sizes;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+Trainer::Trainer(const Config& config, const Dataset& data, Mlp& model)
+    : config_(config),
+      data_(data),
+      model_(model),
+      grads_(BuildGradients(model)),
+      train_ws_(BuildWorkspace(model, static_cast<size_t>(config.batch_size))),
+      eval_ws_(BuildWorkspace(model, kEvalBatch)),
+      optimizer_(config.optimizer, TensorSizes(model)),
+      order_(data.train.count),
+      batch_labels_(static_cast<size_t>(config.batch_size)) {}
+
+size_t Trainer::steps_per_epoch() const {
+  const size_t batch = static_cast<size_t>(config_.batch_size);
+  return (data_.train.count + batch - 1) / batch;
+}
+
+// Epoch e's order depends only on (seed, e): a Fisher-Yates shuffle of the
+// identity with the generator of stream kShuffleStream + e.
+void Trainer::ShuffleOrder(int epoch) {
+  std::iota(order_.begin(), order_.end(), 0u);
+  if (!config_.shuffle) return;
+  Rng rng(config_.seed, kShuffleStream + static_cast<uint64_t>(epoch));
+  for (size_t i = order_.size() - 1; i > 0; --i) {
+    std::swap(order_[i], order_[rng.UniformInt(i + 1)]);
+  }
+}
+
+EpochRecord Trainer::RunEpoch(int epoch, EpochProgress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  ShuffleOrder(epoch);
+  const DataView& train = data_.train;
+  const size_t batch_size = static_cast<size_t>(config_.batch_size);
+  const size_t classes = model_.outputs();
+  const size_t steps = steps_per_epoch();
+
+  double loss_sum = 0;
+  size_t correct = 0, seen = 0;
+  for (size_t step = 0; step < steps; ++step) {
+    const size_t first = step * batch_size;
+    const size_t batch = std::min(batch_size, train.count - first);
+    GatherBatch(train.images, train.features, order_.data(), first, batch, train_ws_);
+    for (size_t i = 0; i < batch; ++i) batch_labels_[i] = train.labels[order_[first + i]];
+
+    MlpForward(model_, batch, train_ws_);
+    const BatchLoss batch_loss =
+        SoftmaxCrossEntropy(train_ws_.a.back().data(), batch_labels_.data(), batch, classes,
+                            1.0f / static_cast<float>(batch), train_ws_.delta.back().data());
+    MlpBackward(model_, batch, train_ws_, grads_);
+
+    optimizer_.BeginStep();
+    for (size_t l = 0; l < model_.layers.size(); ++l) {
+      DenseLayer& layer = model_.layers[l];
+      optimizer_.Update(2 * l, layer.kernel.data(), grads_.kernel[l].data(), layer.kernel.size());
+      optimizer_.Update(2 * l + 1, layer.bias.data(), grads_.bias[l].data(), layer.bias.size());
+    }
+
+    loss_sum += batch_loss.loss_sum;
+    correct += batch_loss.correct;
+    seen += batch;
+    progress.Update(step + 1, loss_sum / seen, static_cast<double>(correct) / seen);
+  }
+
+  EpochRecord record;
+  record.epoch = epoch;
+  record.seconds = Seconds(start);
+  record.loss = loss_sum / static_cast<double>(seen);
+  record.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+  record.samples_per_second = static_cast<double>(seen) / record.seconds;
+  if (data_.validation.count > 0) {
+    const Evaluation val = Evaluate(data_.validation);
+    record.val_loss = val.loss;
+    record.val_accuracy = val.accuracy;
+  }
+  return record;
+}
+
+Evaluation Trainer::Evaluate(const DataView& view) {
+  double loss_sum = 0;
+  size_t correct = 0;
+  for (size_t first = 0; first < view.count; first += kEvalBatch) {
+    const size_t batch = std::min(kEvalBatch, view.count - first);
+    GatherBatch(view.images, view.features, nullptr, first, batch, eval_ws_);
+    MlpForward(model_, batch, eval_ws_);
+    const BatchLoss batch_loss = SoftmaxCrossEntropy(
+        eval_ws_.a.back().data(), view.labels + first, batch, model_.outputs(), 0.0f, nullptr);
+    loss_sum += batch_loss.loss_sum;
+    correct += batch_loss.correct;
+  }
+  Evaluation result;
+  if (view.count > 0) {
+    result.loss = loss_sum / static_cast<double>(view.count);
+    result.accuracy = static_cast<double>(correct) / static_cast<double>(view.count);
+  }
+  return result;
+}
+
+std::vector<Prediction> Trainer::Predict(const DataView& view, size_t count) {
+  count = std::min(count, view.count);
+  const size_t classes = model_.outputs();
+  std::vector<Prediction> predictions;
+  std::vector<float> probabilities(kEvalBatch * classes);
+  for (size_t first = 0; first < count; first += kEvalBatch) {
+    const size_t batch = std::min(kEvalBatch, count - first);
+    GatherBatch(view.images, view.features, nullptr, first, batch, eval_ws_);
+    MlpForward(model_, batch, eval_ws_);
+    Softmax(eval_ws_.a.back().data(), batch, classes, probabilities.data());
+    for (size_t i = 0; i < batch; ++i) {
+      Prediction p;
+      p.index = static_cast<int>(first + i);
+      p.label = view.labels[first + i];
+      p.probabilities.assign(probabilities.begin() + i * classes,
+                             probabilities.begin() + (i + 1) * classes);
+      p.predicted = static_cast<int>(
+          std::max_element(p.probabilities.begin(), p.probabilities.end()) -
+          p.probabilities.begin());
+      p.probability = p.probabilities[p.predicted];
+      predictions.push_back(std::move(p));
+    }
+  }
+  return predictions;
+}
+
+}  // namespace mb

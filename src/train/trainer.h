@@ -1,0 +1,56 @@
+// The training loop: one epoch of shuffled mini-batch steps, evaluation in
+// large batches, and predictions. It owns the optimizer state and every
+// buffer the loop touches, allocated once in the constructor.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "data/dataset.h"
+#include "nn/mlp.h"
+#include "optim/optimizer.h"
+#include "report/run_report.h"
+#include "train/progress.h"
+
+namespace mb {
+
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;
+};
+
+class Trainer {
+ public:
+  // `model` must outlive the trainer; it is updated in place.
+  Trainer(const Config& config, const Dataset& data, Mlp& model);
+
+  // Trains epoch `epoch` (1-based) over data.train and, when there is a
+  // validation set, evaluates it. Loss and accuracy are Keras' running
+  // means over the epoch's samples, measured before each step's update.
+  EpochRecord RunEpoch(int epoch, EpochProgress& progress);
+
+  Evaluation Evaluate(const DataView& view);
+  std::vector<Prediction> Predict(const DataView& view, size_t count);
+
+  // Steps per epoch (the last batch may be smaller).
+  size_t steps_per_epoch() const;
+
+ private:
+  void ShuffleOrder(int epoch);
+
+  const Config& config_;
+  const Dataset& data_;
+  Mlp& model_;
+  MlpGradients grads_;
+  MlpWorkspace train_ws_;
+  MlpWorkspace eval_ws_;
+  Optimizer optimizer_;
+  std::vector<uint32_t> order_;        // sample order of the current epoch
+  std::vector<uint8_t> batch_labels_;  // labels of the current batch
+};
+
+}  // namespace mb

@@ -1,0 +1,420 @@
+// Config loading, overrides and validation. Runs with the repository root as
+// the working directory, so the default data dir data/mnist exists.
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/sha256.h"
+#include "config/config.h"
+#include "config/suggest.h"
+#include "temp_dir.h"
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+using mb::TempDir;
+
+constexpr const char* kSource = "configs/x.json";
+
+// A fresh directory, removed with its contents at the end of the test.
+
+// The InputError message ResolveConfig gives for `document` ("" if none).
+std::string ResolveError(const json& document) {
+  try {
+    mb::ResolveConfig(document, kSource);
+  } catch (const mb::InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+std::string LoadError(const std::string& path, const std::vector<std::string>& overrides = {}) {
+  try {
+    mb::LoadConfig(path, overrides);
+  } catch (const mb::InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+std::string OverrideError(json document, const std::string& override_text) {
+  try {
+    mb::ApplyOverride(document, override_text);
+  } catch (const mb::InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+// `document` after the overrides.
+json Overridden(json document, const std::vector<std::string>& overrides) {
+  for (const std::string& override_text : overrides) mb::ApplyOverride(document, override_text);
+  return document;
+}
+
+std::string Prefixed(const std::string& message) {
+  return std::string(kSource) + ": " + message;
+}
+
+json TwoLayers(json hidden, json output) {
+  return json{{"model", json::array({hidden, output})}};
+}
+
+}  // namespace
+
+TEST_CASE("NearestName suggests close names only", "[config]") {
+  const std::vector<std::string> keys = {"epochs", "batch_size", "learning_rate", "rho"};
+  CHECK(mb::NearestName("epoch", keys) == "epochs");
+  CHECK(mb::NearestName("learnig_rate", keys) == "learning_rate");
+  CHECK(mb::NearestName("batch_szie", keys) == "batch_size");  // a swap is one edit
+  CHECK(mb::NearestName("Epochs", keys) == "epochs");
+  CHECK(mb::NearestName("rh", keys) == "rho");
+  CHECK(mb::NearestName("lr", keys).empty());  // as many edits as letters
+  CHECK(mb::NearestName("momentum", keys).empty());
+  CHECK(mb::NearestName("", keys).empty());
+  CHECK(mb::DidYouMean("epoch", keys) == " (did you mean 'epochs'?)");
+  CHECK(mb::DidYouMean("zzz", keys).empty());
+}
+
+TEST_CASE("baseline.json resolves to the Keras book's experiment", "[config]") {
+  const mb::Config config = mb::LoadConfig("configs/baseline.json", {});
+  CHECK(config.name == "baseline");
+  CHECK(config.seed == 1);
+  CHECK(config.threads == 0);
+  CHECK(config.data.dir == "data/mnist");
+  CHECK(config.data.train_images == "data/mnist/train-images-idx3-ubyte.gz");
+  CHECK(config.data.train_labels == "data/mnist/train-labels-idx1-ubyte.gz");
+  CHECK(config.data.test_images == "data/mnist/t10k-images-idx3-ubyte.gz");
+  CHECK(config.data.test_labels == "data/mnist/t10k-labels-idx1-ubyte.gz");
+  CHECK(config.data.verify_checksums);
+  REQUIRE(config.model.size() == 2);
+  CHECK(config.model[0].units == 512);
+  CHECK(config.model[0].activation == mb::Activation::kRelu);
+  CHECK(config.model[0].kernel_initializer == mb::Initializer::kGlorotUniform);
+  CHECK(config.model[0].bias_initializer == mb::Initializer::kZeros);
+  CHECK(config.model[1].units == mb::kNumClasses);
+  CHECK(config.model[1].activation == mb::Activation::kSoftmax);
+  CHECK(config.loss == "sparse_categorical_crossentropy");
+  CHECK(config.optimizer.kind == mb::OptimizerKind::kRmsprop);
+  CHECK(config.optimizer.learning_rate == 0.001f);
+  CHECK(config.optimizer.rho == 0.9f);
+  CHECK(config.optimizer.epsilon == 1e-7f);
+  CHECK(config.epochs == 5);
+  CHECK(config.batch_size == 128);
+  CHECK(config.shuffle);
+  CHECK(config.validation_split == 0.0);
+  CHECK(config.init_from.empty());
+  CHECK_FALSE(config.save_model);
+  CHECK(config.predict == 10);
+  CHECK(config.hash == mb::Sha256Hex(mb::HashedPart(config.resolved).dump()));
+  CHECK(config.hash.size() == 64);
+
+  // baseline.json spells out the defaults.
+  const mb::Config defaults = mb::ResolveConfig(json::object(), kSource);
+  CHECK(mb::HashedPart(config.resolved) == mb::HashedPart(defaults.resolved));
+}
+
+TEST_CASE("tiny.json resolves", "[config]") {
+  const mb::Config config = mb::LoadConfig("configs/tiny.json", {});
+  CHECK(config.name == "tiny");
+  CHECK(config.epochs == 1);
+  REQUIRE(config.model.size() == 2);
+  CHECK(config.model[0].units == 64);
+}
+
+TEST_CASE("every default is filled into the resolved JSON", "[config]") {
+  const json resolved = mb::ResolveConfig(json::object(), kSource).resolved;
+  const json expected = json::parse(R"({
+    "name": "run", "seed": 1, "threads": 0,
+    "data": {"dir": "data/mnist",
+             "train_images": "data/mnist/train-images-idx3-ubyte.gz",
+             "train_labels": "data/mnist/train-labels-idx1-ubyte.gz",
+             "test_images": "data/mnist/t10k-images-idx3-ubyte.gz",
+             "test_labels": "data/mnist/t10k-labels-idx1-ubyte.gz",
+             "verify_checksums": true},
+    "model": [{"units": 512, "activation": "relu",
+               "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"},
+              {"units": 10, "activation": "softmax",
+               "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}],
+    "loss": "sparse_categorical_crossentropy",
+    "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
+    "epochs": 5, "batch_size": 128, "shuffle": true, "validation_split": 0.0,
+    "init_from": null, "save_model": false, "predict": 10
+  })");
+  CHECK(resolved == expected);
+  // Numbers resolve as doubles whatever their spelling, so they hash the same.
+  CHECK(resolved["validation_split"].is_number_float());
+  const json integer_rate = {{"optimizer", {{"learning_rate", 1}}}};
+  CHECK(mb::ResolveConfig(integer_rate, kSource).resolved["optimizer"]["learning_rate"].dump() ==
+        "1.0");
+}
+
+TEST_CASE("unknown keys are rejected with a suggestion", "[config]") {
+  CHECK(ResolveError({{"epoch", 3}}) == Prefixed("epoch: unknown key (did you mean 'epochs'?)"));
+  CHECK(ResolveError({{"data", {{"dri", "x"}}}}) ==
+        Prefixed("data.dri: unknown key (did you mean 'dir'?)"));
+  CHECK(ResolveError(
+            TwoLayers({{"unit", 5}, {"units", 5}}, {{"units", 10}, {"activation", "softmax"}})) ==
+        Prefixed("model.0.unit: unknown key (did you mean 'units'?)"));
+  CHECK(ResolveError({{"optimizer", {{"learnig_rate", 0.1}}}}) ==
+        Prefixed("optimizer.learnig_rate: unknown key (did you mean 'learning_rate'?)"));
+  CHECK(ResolveError({{"zzzzzz", 1}}) == Prefixed("zzzzzz: unknown key"));
+}
+
+TEST_CASE("values of the wrong type are rejected", "[config]") {
+  CHECK(ResolveError({{"epochs", "5"}}) ==
+        Prefixed("epochs: expected an integer, got string \"5\""));
+  CHECK(ResolveError({{"epochs", 5.0}}) == Prefixed("epochs: expected an integer, got number 5.0"));
+  CHECK(ResolveError(TwoLayers({{"units", true}}, {{"units", 10}, {"activation", "softmax"}})) ==
+        Prefixed("model.0.units: expected an integer, got boolean true"));
+  CHECK(ResolveError({{"shuffle", 1}}) == Prefixed("shuffle: expected a boolean, got number 1"));
+  CHECK(ResolveError({{"name", nullptr}}) == Prefixed("name: expected a string, got null"));
+  CHECK(ResolveError({{"validation_split", "0.1"}}) ==
+        Prefixed("validation_split: expected a number, got string \"0.1\""));
+  CHECK(ResolveError({{"data", "data/mnist"}}) ==
+        Prefixed("data: expected an object, got string \"data/mnist\""));
+  CHECK(ResolveError({{"model", json::object()}}) ==
+        Prefixed("model: expected an array, got object"));
+  CHECK(ResolveError({{"model", json::array({5})}}) ==
+        Prefixed("model.0: expected an object, got number 5"));
+  CHECK(ResolveError({{"optimizer", 5}}) ==
+        Prefixed("optimizer: expected an object or an optimizer name, got number 5"));
+}
+
+TEST_CASE("values out of range are rejected", "[config]") {
+  CHECK(ResolveError({{"epochs", 0}}) == Prefixed("epochs: must be between 1 and 100000, got 0"));
+  CHECK(ResolveError({{"epochs", -1}}) == Prefixed("epochs: must be between 1 and 100000, got -1"));
+  CHECK(ResolveError({{"batch_size", 0}}) ==
+        Prefixed("batch_size: must be between 1 and 1048576, got 0"));
+  CHECK(ResolveError({{"seed", -1}}) == Prefixed("seed: must be >= 0, got -1"));
+  CHECK(ResolveError({{"threads", 1025}}) ==
+        Prefixed("threads: must be between 0 and 1024, got 1025"));
+  CHECK(ResolveError({{"predict", 10001}}) ==
+        Prefixed("predict: must be between 0 and 10000, got 10001"));
+  const json output = {{"units", 10}, {"activation", "softmax"}};
+  CHECK(ResolveError(TwoLayers({{"units", 0}}, output)) ==
+        Prefixed("model.0.units: must be between 1 and 65536, got 0"));
+  CHECK(ResolveError(TwoLayers({{"units", 1000000000}}, output)) ==
+        Prefixed("model.0.units: must be between 1 and 65536, got 1000000000"));
+  CHECK(ResolveError({{"model", json::array()}}) ==
+        Prefixed("model: must have at least one layer"));
+  CHECK(ResolveError({{"validation_split", 1.0}}) ==
+        Prefixed("validation_split: must be in [0, 1), got 1.0"));
+  CHECK(ResolveError({{"validation_split", -0.1}}) ==
+        Prefixed("validation_split: must be in [0, 1), got -0.1"));
+  CHECK(ResolveError({{"optimizer", {{"learning_rate", 0}}}}) ==
+        Prefixed("optimizer.learning_rate: must be > 0, got 0"));
+  CHECK(ResolveError({{"optimizer", {{"learning_rate", -0.01}}}}) ==
+        Prefixed("optimizer.learning_rate: must be > 0, got -0.01"));
+  CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"momentum", 1.0}}}}) ==
+        Prefixed("optimizer.momentum: must be in [0, 1), got 1.0"));
+  CHECK(ResolveError({{"optimizer", {{"name", "adamw"}, {"weight_decay", -1}}}}) ==
+        Prefixed("optimizer.weight_decay: must be >= 0, got -1"));
+  CHECK(ResolveError({{"name", "my run"}}) ==
+        Prefixed("name: must be non-empty and use only letters, digits, '.', '_' and '-' "
+                 "(it names the run directory), got \"my run\""));
+  CHECK_THAT(ResolveError({{"name", ""}}), Catch::StartsWith(Prefixed("name: must be non-empty")));
+}
+
+TEST_CASE("unknown enum values are rejected with a suggestion", "[config]") {
+  const json output = {{"units", 10}, {"activation", "softmax"}};
+  CHECK(ResolveError(TwoLayers({{"units", 5}, {"activation", "rleu"}}, output)) ==
+        Prefixed("model.0.activation: 'rleu' is not one of linear, relu, tanh, sigmoid, gelu, "
+                 "softmax (did you mean 'relu'?)"));
+  CHECK(ResolveError(TwoLayers({{"units", 5}, {"kernel_initializer", "he_norml"}}, output)) ==
+        Prefixed("model.0.kernel_initializer: 'he_norml' is not one of glorot_uniform, he_normal, "
+                 "zeros (did you mean 'he_normal'?)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "adma"}}}}) ==
+        Prefixed("optimizer.name: 'adma' is not one of sgd, rmsprop, adam, adamw "
+                 "(did you mean 'adam'?)"));
+  CHECK(ResolveError({{"optimizer", "lbfgs"}}) ==
+        Prefixed("optimizer.name: 'lbfgs' is not one of sgd, rmsprop, adam, adamw"));
+  CHECK(ResolveError({{"loss", "mse"}}) ==
+        Prefixed("loss: 'mse' is not one of sparse_categorical_crossentropy"));
+}
+
+TEST_CASE("softmax must be the last layer's activation, with 10 units", "[config]") {
+  CHECK(ResolveError(TwoLayers({{"units", 5}, {"activation", "relu"}}, {{"units", 10}})) ==
+        Prefixed("model.1.activation: the last layer must be softmax (the loss needs class "
+                 "probabilities), got 'linear'"));
+  CHECK(ResolveError(TwoLayers({{"units", 5}}, {{"units", 5}, {"activation", "softmax"}})) ==
+        Prefixed("model.1.units: the last layer must have 10 units, one per MNIST class, got 5"));
+  CHECK(ResolveError(TwoLayers({{"units", 10}, {"activation", "softmax"}},
+                               {{"units", 10}, {"activation", "softmax"}})) ==
+        Prefixed("model.0.activation: softmax is only allowed on the last layer"));
+  CHECK(ResolveError({{"model", json::array({{{"activation", "softmax"}}})}}) ==
+        Prefixed("model.0.units: missing (this key is required)"));
+  // A single softmax layer (logistic regression) is a valid model.
+  const mb::Config config = mb::ResolveConfig(
+      {{"model", json::array({{{"units", 10}, {"activation", "softmax"}}})}}, kSource);
+  CHECK(config.model.size() == 1);
+}
+
+TEST_CASE("the optimizer may be given by name alone", "[config]") {
+  const mb::Config adam = mb::ResolveConfig({{"optimizer", "adam"}}, kSource);
+  CHECK(adam.optimizer.kind == mb::OptimizerKind::kAdam);
+  CHECK(adam.resolved["optimizer"] ==
+        json::parse(R"({"name": "adam", "learning_rate": 0.001, "beta_1": 0.9,
+                        "beta_2": 0.999, "epsilon": 1e-7})"));
+  const mb::Config adamw = mb::ResolveConfig({{"optimizer", "adamw"}}, kSource);
+  CHECK(adamw.optimizer.kind == mb::OptimizerKind::kAdamW);
+  CHECK(adamw.optimizer.weight_decay == 0.004f);
+  const mb::Config sgd =
+      mb::ResolveConfig({{"optimizer", {{"name", "sgd"}, {"nesterov", true}}}}, kSource);
+  CHECK(sgd.optimizer.kind == mb::OptimizerKind::kSgd);
+  CHECK(sgd.optimizer.learning_rate == 0.01f);
+  CHECK(sgd.optimizer.nesterov);
+  CHECK(
+      sgd.resolved["optimizer"] ==
+      json::parse(R"({"name": "sgd", "learning_rate": 0.01, "momentum": 0.0, "nesterov": true})"));
+}
+
+TEST_CASE("another optimizer's parameters are rejected", "[config]") {
+  CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"rho", 0.9}}}}) ==
+        Prefixed("optimizer.rho: not a parameter of sgd (it belongs to rmsprop)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"epsilon", 1e-7}}}}) ==
+        Prefixed("optimizer.epsilon: not a parameter of sgd (it belongs to rmsprop, adam, adamw)"));
+  CHECK(ResolveError({{"optimizer", {{"momentum", 0.9}}}}) ==
+        Prefixed("optimizer.momentum: not a parameter of rmsprop (it belongs to sgd)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "adam"}, {"weight_decay", 0.01}}}}) ==
+        Prefixed("optimizer.weight_decay: not a parameter of adam (it belongs to adamw)"));
+}
+
+TEST_CASE("malformed JSON is reported with its line and column", "[config]") {
+  const TempDir dir;
+  const std::string path = dir.Write("bad.json", "{\n  \"epochs\": 5,\n  \"name\": }\n");
+  CHECK(LoadError(path) == path +
+                               ": invalid JSON at line 3, column 11: syntax error while parsing "
+                               "value - unexpected '}'; expected '[', '{', or a literal");
+  const std::string trailing_comma = dir.Write("comma.json", "{\"epochs\": 5,\n}");
+  CHECK_THAT(LoadError(trailing_comma),
+             Catch::StartsWith(trailing_comma + ": invalid JSON at line 2, column 1: "));
+  const std::string empty = dir.Write("empty.json", "");
+  CHECK_THAT(LoadError(empty), Catch::StartsWith(empty + ": invalid JSON at line 1, column 1: "));
+  const std::string overflow = dir.Write("overflow.json", "{\"seed\": 1e400}");
+  CHECK(LoadError(overflow) == overflow + ": invalid JSON: number overflow parsing '1e400'");
+  const std::string duplicate = dir.Write("duplicate.json", "{\"epochs\": 5, \"epochs\": 1}");
+  CHECK(LoadError(duplicate) == duplicate + ": duplicate key 'epochs'");
+}
+
+TEST_CASE("the document must be an object", "[config]") {
+  const TempDir dir;
+  const std::string path = dir.Write("array.json", "[1, 2]");
+  CHECK(LoadError(path) == path + ": the top level must be a JSON object, got array");
+  CHECK(ResolveError("epochs") ==
+        Prefixed("the top level must be a JSON object, got string \"epochs\""));
+}
+
+TEST_CASE("a config that cannot be read is reported", "[config]") {
+  const TempDir dir;
+  const std::string missing = dir.File("missing.json");
+  CHECK(LoadError(missing) == missing + ": cannot read config (No such file or directory)");
+  CHECK(LoadError(dir.File("")) == dir.File("") + ": cannot read config (Is a directory)");
+}
+
+TEST_CASE("data files must exist and be files", "[config]") {
+  const TempDir dir;
+  CHECK(ResolveError({{"data", {{"train_images", "data/foo.gz"}}}}) ==
+        Prefixed("data.train_images: no such file 'data/foo.gz'"));
+  CHECK(ResolveError({{"data", {{"test_labels", dir.File("")}}}}) ==
+        Prefixed("data.test_labels: '" + dir.File("") + "' is a directory, not a file"));
+  CHECK(ResolveError({{"data", {{"dir", dir.File("")}}}}) ==
+        Prefixed("data.train_images: no such file '" + dir.File("train-images-idx3-ubyte") + "'"));
+  CHECK(ResolveError({{"init_from", dir.File("model.safetensors")}}) ==
+        Prefixed("init_from: no such file '" + dir.File("model.safetensors") + "'"));
+
+  // Uncompressed files in dir are found when there is no .gz, and an
+  // explicit path wins over dir.
+  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+    dir.Write(name, "");
+  }
+  const std::string weights = dir.Write("model.safetensors", "");
+  const mb::Config config = mb::ResolveConfig(
+      {{"data", {{"dir", dir.File("")}, {"test_images", "data/mnist/t10k-images-idx3-ubyte.gz"}}},
+       {"init_from", weights}},
+      kSource);
+  CHECK(config.data.train_images == dir.File("train-images-idx3-ubyte"));
+  CHECK(config.data.test_images == "data/mnist/t10k-images-idx3-ubyte.gz");
+  CHECK(config.resolved["data"]["test_labels"] == dir.File("t10k-labels-idx1-ubyte"));
+  CHECK(config.init_from == weights);
+  CHECK(config.resolved["init_from"] == weights);
+}
+
+TEST_CASE("--set overrides parse their value as JSON, else as a string", "[config]") {
+  const json base = json::parse(R"({"model": [{"units": 512, "activation": "relu"},
+                                              {"units": 10, "activation": "softmax"}]})");
+  const json document =
+      Overridden(base, {"epochs=2", "optimizer.learning_rate=0.01", "name=foo", "shuffle=false",
+                        "model.0.units=256", "init_from=null", "data.dir=\"123\""});
+  CHECK(document["epochs"] == 2);
+  CHECK(document["epochs"].is_number_integer());
+  CHECK(document["optimizer"]["learning_rate"] == 0.01);
+  CHECK(document["name"] == "foo");
+  CHECK(document["shuffle"] == false);
+  CHECK(document["model"][0]["units"] == 256);
+  CHECK(document["init_from"].is_null());
+  CHECK(document["data"]["dir"] == "123");
+  CHECK(Overridden(base, {"model.1={\"units\": 10}"})["model"][1] == json{{"units", 10}});
+  CHECK(Overridden(base, {"epochs=2", "epochs=3"})["epochs"] == 3);  // in order
+  CHECK(Overridden(base, {"name="})["name"] == "");
+  // The string shorthand is expanded so that its parameters can be set.
+  CHECK(Overridden({{"optimizer", "adam"}}, {"optimizer.learning_rate=0.01"})["optimizer"] ==
+        json{{"name", "adam"}, {"learning_rate", 0.01}});
+}
+
+TEST_CASE("malformed --set overrides are rejected", "[config]") {
+  const json base = json::parse(R"({"epochs": 5, "model": [{"units": 512}, {"units": 10}]})");
+  CHECK(OverrideError(base, "xyz") == "--set 'xyz': expected key.path=value");
+  CHECK(OverrideError(base, "=3") == "--set '=3': expected key.path=value");
+  CHECK(OverrideError(base, "a..b=1") == "--set 'a..b=1': expected key.path=value");
+  CHECK(OverrideError(base, "model.5.units=3") == "--set model.5.units=3: model has 2 layers");
+  CHECK(OverrideError(base, "model.99999999999=3") ==
+        "--set model.99999999999=3: model has 2 layers");
+  CHECK(OverrideError(base, "model.first.units=3") ==
+        "--set model.first.units=3: model is a list, expected an index instead of 'first'");
+  CHECK(OverrideError(base, "epochs.x=1") == "--set epochs.x=1: epochs is number 5, not an object");
+}
+
+TEST_CASE("overrides are validated like the file", "[config]") {
+  const TempDir dir;
+  const std::string path = dir.Write("x.json", R"({"epochs": 5})");
+  CHECK(mb::LoadConfig(path, {"epochs=2", "optimizer.learning_rate=0.01"}).epochs == 2);
+  CHECK(LoadError(path, {"optimizer.learnig_rate=0.1"}) ==
+        path + ": optimizer.learnig_rate: unknown key (did you mean 'learning_rate'?)");
+  CHECK(LoadError(path, {"epochs=nan"}) ==
+        path + ": epochs: expected an integer, got string \"nan\"");
+  CHECK(LoadError(path, {"validation_split=inf"}) ==
+        path + ": validation_split: expected a number, got string \"inf\"");
+  CHECK(LoadError("configs/tiny.json", {"model.1.units=3"}) ==
+        "configs/tiny.json: model.1.units: the last layer must have 10 units, one per MNIST "
+        "class, got 3");
+  // A path through a missing key creates objects, which validation rejects.
+  CHECK(LoadError(path, {"model.0.units=3"}) == path + ": model: expected an array, got object");
+}
+
+TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", "[config]") {
+  const json resolved = mb::ResolveConfig(json::object(), kSource).resolved;
+  const json relabelled = mb::ResolveConfig({{"name", "other"}, {"threads", 2},
+                                             {"predict", 3}, {"save_model", true},
+                                             {"data", {{"verify_checksums", false}}}},
+                                            kSource).resolved;
+  CHECK(mb::HashedPart(resolved).dump() == mb::HashedPart(relabelled).dump());
+  for (const json& changed : {json{{"seed", 2}}, json{{"epochs", 3}}, json{{"batch_size", 64}},
+                              json{{"optimizer", "adam"}}, json{{"shuffle", false}}}) {
+    INFO(changed.dump());
+    CHECK(mb::HashedPart(resolved).dump() !=
+          mb::HashedPart(mb::ResolveConfig(changed, kSource).resolved).dump());
+  }
+  CHECK(mb::HashedPart(resolved).size() == resolved.size() - 4);
+  CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("verify_checksums"));
+}

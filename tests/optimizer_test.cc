@@ -1,0 +1,95 @@
+// One and two optimizer steps on a single weight, against values worked out
+// by hand from Keras' formulas (see optim/optimizer.h): w = 1, g1 = 0.5,
+// g2 = -0.25.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "optim/optimizer.h"
+
+namespace mb {
+namespace {
+
+// Returns w after each of the two steps.
+std::pair<float, float> TwoSteps(const OptimizerConfig& config) {
+  Optimizer optimizer(config, {1});
+  float w = 1.0f;
+  const float g1 = 0.5f, g2 = -0.25f;
+  optimizer.BeginStep();
+  optimizer.Update(0, &w, &g1, 1);
+  const float after_first = w;
+  optimizer.BeginStep();
+  optimizer.Update(0, &w, &g2, 1);
+  return {after_first, w};
+}
+
+TEST_CASE("RMSprop: epsilon inside the square root, Keras defaults", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kRmsprop;  // lr 0.001, rho 0.9, epsilon 1e-7
+  // v1 = 0.1 * 0.25 = 0.025;  w1 = 1 - 0.001 * 0.5 / sqrt(0.025 + 1e-7)
+  // v2 = 0.9 * 0.025 + 0.1 * 0.0625 = 0.02875;  w2 = w1 + 0.001 * 0.25 / sqrt(0.02875 + 1e-7)
+  const auto [w1, w2] = TwoSteps(c);
+  CHECK(w1 == Approx(0.99683772866).epsilon(1e-7));
+  CHECK(w2 == Approx(0.99831214566).epsilon(1e-7));
+}
+
+TEST_CASE("Adam: bias-corrected step size", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kAdam;
+  // t=1: m = 0.05, v = 0.00025, step = 0.001 * sqrt(0.001) / 0.1;  w1 = 1 - step * m / (sqrt(v) + 1e-7)
+  const auto [w1, w2] = TwoSteps(c);
+  CHECK(w1 == Approx(0.99900000632).epsilon(1e-7));
+  CHECK(w2 == Approx(0.99873367079).epsilon(1e-7));
+}
+
+TEST_CASE("AdamW: decoupled weight decay before the Adam step", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kAdamW;
+  c.weight_decay = 0.004f;
+  // w1 = 1 - 1 * 0.004 * 0.001 - (the Adam step above)
+  const auto [w1, w2] = TwoSteps(c);
+  CHECK(w1 == Approx(0.99899600632).epsilon(1e-7));
+  CHECK(w2 == Approx(0.99872567481).epsilon(1e-7));
+}
+
+TEST_CASE("SGD with and without momentum, plain and Nesterov", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kSgd;
+  c.learning_rate = 0.01f;
+  SECTION("no momentum: w -= lr * g") {
+    const auto [w1, w2] = TwoSteps(c);
+    CHECK(w1 == Approx(0.995).epsilon(1e-7));
+    CHECK(w2 == Approx(0.9975).epsilon(1e-7));
+  }
+  SECTION("momentum 0.9: m1 = -0.005, m2 = -0.002") {
+    c.momentum = 0.9f;
+    const auto [w1, w2] = TwoSteps(c);
+    CHECK(w1 == Approx(0.995).epsilon(1e-7));
+    CHECK(w2 == Approx(0.993).epsilon(1e-7));
+  }
+  SECTION("Nesterov: w += momentum * m - lr * g") {
+    c.momentum = 0.9f;
+    c.nesterov = true;
+    const auto [w1, w2] = TwoSteps(c);
+    CHECK(w1 == Approx(0.9905).epsilon(1e-7));
+    CHECK(w2 == Approx(0.9912).epsilon(1e-7));
+  }
+}
+
+TEST_CASE("Each tensor keeps its own state", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kRmsprop;
+  Optimizer optimizer(c, {1, 1});
+  float a = 1.0f, b = 1.0f;
+  const float g = 0.5f, zero = 0.0f;
+  optimizer.BeginStep();
+  optimizer.Update(0, &a, &g, 1);
+  optimizer.Update(1, &b, &zero, 1);
+  optimizer.BeginStep();
+  optimizer.Update(1, &b, &g, 1);
+  // b saw its first non-zero gradient at step 2 with v = 0 before: as a's first step.
+  CHECK(b == a);
+}
+
+}  // namespace
+}  // namespace mb

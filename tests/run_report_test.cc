@@ -1,0 +1,248 @@
+#include "report/run_report.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <regex>
+#include <stdexcept>
+#include <string>
+
+#include "report/machine_info.h"
+#include "temp_dir.h"
+
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
+
+namespace fs = std::filesystem;
+using mb::TempDir;
+
+namespace {
+
+// A fresh directory under the system temp directory, removed with its
+// contents at the end of the test.
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<mb::EpochRecord> TwoEpochs() {
+  mb::EpochRecord first;
+  first.epoch = 1;
+  first.loss = 0.5;
+  first.accuracy = 0.875;
+  first.seconds = 1.25;
+  first.samples_per_second = 48000;
+  mb::EpochRecord second;
+  second.epoch = 2;
+  second.loss = 0.1;
+  second.accuracy = 0.96875;
+  second.val_loss = 0.2;
+  second.val_accuracy = 0.9375;
+  second.seconds = 2.0 / 3.0;
+  second.samples_per_second = 90000;
+  return {first, second};
+}
+
+mb::RunReport CompletedReport() {
+  mb::RunReport report;
+  report.status = "completed";
+  report.config = {{"name", "baseline"}};
+  report.config_hash = "1a2b3c4d5e6f";
+  report.dataset = {{"train", 60000}};
+  report.epochs = TwoEpochs();
+  report.test_loss = 0.25;
+  report.test_accuracy = 0.9;
+  mb::Prediction prediction;
+  prediction.index = 7;
+  prediction.label = 3;
+  prediction.predicted = 5;
+  prediction.probability = 0.7f;
+  prediction.probabilities = {0.1f, 0.2f, 0.7f};
+  report.predictions = {prediction};
+  report.total_seconds = 3.5;
+  report.started_at = "2026-11-28T15:16:06Z";
+  report.finished_at = "2026-11-28T15:16:10Z";
+  report.peak_rss_bytes = 123456789;
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("ToJson of a running report has every key, unknowns null", "[report]") {
+  mb::RunReport report;
+  report.started_at = "2026-11-28T15:16:06Z";
+  const nlohmann::json json = report.ToJson();
+  for (const char* key : {"status", "config", "config_hash", "machine", "dataset", "training",
+                          "epochs", "test", "predictions", "total_seconds", "started_at",
+                          "finished_at", "peak_rss_bytes", "schema_version"}) {
+    INFO(key);
+    CHECK(json.contains(key));
+  }
+  CHECK(json.size() == 14);  // diverged_epoch only once it is set
+  CHECK(json["status"] == "running");
+  CHECK(json["schema_version"] == 1);
+  CHECK(json["test"].is_null());
+  CHECK(json["finished_at"].is_null());
+  CHECK(json["peak_rss_bytes"].is_null());
+  CHECK(json["epochs"] == nlohmann::json::array());
+  CHECK(json["predictions"] == nlohmann::json::array());
+}
+
+TEST_CASE("ToJson of a completed report", "[report]") {
+  mb::RunReport report = CompletedReport();
+  report.diverged_epoch = 2;
+  const nlohmann::json json = report.ToJson();
+
+  CHECK(json["test"] == nlohmann::json({{"loss", 0.25}, {"accuracy", 0.9}}));
+  CHECK(json["diverged_epoch"] == 2);
+  CHECK(json["finished_at"] == "2026-11-28T15:16:10Z");
+  CHECK(json["peak_rss_bytes"] == 123456789);
+  CHECK(json["config_hash"] == "1a2b3c4d5e6f");
+
+  const nlohmann::json& first = json["epochs"][0];
+  CHECK(first == nlohmann::json({{"epoch", 1},
+                                 {"loss", 0.5},
+                                 {"accuracy", 0.875},
+                                 {"seconds", 1.25},
+                                 {"samples_per_second", 48000.0}}));
+  CHECK_FALSE(first.contains("val_loss"));
+  CHECK_FALSE(first.contains("val_accuracy"));
+  CHECK(json["epochs"][1]["val_loss"] == 0.2);
+  CHECK(json["epochs"][1]["val_accuracy"] == 0.9375);
+  // Doubles survive the text round trip exactly.
+  CHECK(nlohmann::json::parse(json.dump())["epochs"][1]["seconds"].get<double>() == 2.0 / 3.0);
+
+  const nlohmann::json& prediction = json["predictions"][0];
+  CHECK(prediction["index"] == 7);
+  CHECK(prediction["label"] == 3);
+  CHECK(prediction["predicted"] == 5);
+  // Floats print in their shortest form and read back as the same float.
+  CHECK(prediction.dump() ==
+        R"({"index":7,"label":3,"predicted":5,"probabilities":[0.1,0.2,0.7],"probability":0.7})");
+  CHECK(prediction["probabilities"][2].get<float>() == 0.7f);
+}
+
+TEST_CASE("ToJson writes a non-finite loss as null", "[report]") {
+  mb::RunReport report;
+  mb::EpochRecord epoch;
+  epoch.loss = std::nan("");
+  report.epochs = {epoch};
+  CHECK(nlohmann::json::parse(report.ToJson().dump())["epochs"][0]["loss"].is_null());
+}
+
+TEST_CASE("EpochsCsv writes one row per epoch, empty absent values", "[report]") {
+  CHECK(mb::EpochsCsv(TwoEpochs()) ==
+        "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second\n"
+        "1,0.5,0.875,,,1.25,48000\n"
+        "2,0.1,0.96875,0.2,0.9375,0.6666666666666666,90000\n");
+  CHECK(mb::EpochsCsv({}) ==
+        "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second\n");
+}
+
+TEST_CASE("RunDirectoryName is name, compact UTC time and short hash", "[report]") {
+  CHECK(mb::RunDirectoryName("baseline", "1a2b3c4d5e6f7a8b", "2026-11-28T15:16:06Z") ==
+        "baseline-20261128T151606-1a2b3c4d");
+  CHECK_THROWS_AS(mb::RunDirectoryName("baseline", "1a2b3c4d", "2026-11-28 15:16:06"),
+                  std::invalid_argument);
+}
+
+TEST_CASE("UtcTimestamp is ISO 8601 UTC to the second", "[report]") {
+  const std::string now = mb::UtcTimestamp();
+  CHECK(std::regex_match(now, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)")));
+  CHECK_THAT(mb::RunDirectoryName("x", "0123456789", now), Catch::Matchers::StartsWith("x-"));
+}
+
+TEST_CASE("WriteRunFiles writes report.json and epochs.csv", "[report]") {
+  TempDir dir;
+  const mb::RunReport report = CompletedReport();
+  mb::WriteRunFiles(dir.path().string(), report);
+
+  const std::string json_text = ReadFile(dir.path() / "report.json");
+  CHECK(json_text == report.ToJson().dump(2) + "\n");
+  CHECK(json_text.find("\n  \"config\": {\n    \"name\": \"baseline\"\n  },") != std::string::npos);
+  CHECK(ReadFile(dir.path() / "epochs.csv") == mb::EpochsCsv(report.epochs));
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 2);
+}
+
+TEST_CASE("WriteRunFiles replaces invalid UTF-8 instead of failing", "[report]") {
+  TempDir dir;
+  mb::RunReport report;
+  report.machine = {{"hostname", "bad\xff"}};
+  mb::WriteRunFiles(dir.path().string(), report);
+  const nlohmann::json read = nlohmann::json::parse(ReadFile(dir.path() / "report.json"));
+  CHECK(read["machine"]["hostname"] == "bad\xef\xbf\xbd");  // U+FFFD
+}
+
+TEST_CASE("CollectMachineInfo reports the machine and the build", "[report]") {
+  const nlohmann::json info = mb::CollectMachineInfo(3);
+  for (const char* key : {"cpu_model", "logical_cores", "simd_target", "simd_targets_compiled",
+                          "simd_targets_supported", "compiler", "compiler_flags", "highway_version",
+                          "openmp_version", "threads", "hostname", "git_commit", "git_dirty",
+                          "mnistbench_version", "os", "ftz_daz", "total_memory_bytes"}) {
+    INFO(key);
+    CHECK(info.contains(key));
+  }
+#if defined(__GNUC__) && !defined(__clang__)
+  CHECK(info["openmp_runtime"] == "libgomp");
+#endif
+  CHECK(info["threads"] == 3);
+  CHECK(info["openmp_version"].get<int>() >= 201107);  // OpenMP 3.1 or newer
+  CHECK(info["logical_cores"].get<unsigned>() >= 1);
+  CHECK(info["total_memory_bytes"].get<int64_t>() > 0);
+  CHECK_FALSE(info["cpu_model"].get<std::string>().empty());
+  CHECK_FALSE(info["hostname"].get<std::string>().empty());
+
+  const std::string target = info["simd_target"];
+  CHECK_FALSE(target.empty());
+  CHECK(target != "Unknown");
+  const nlohmann::json& compiled = info["simd_targets_compiled"];
+  CHECK(std::find(compiled.begin(), compiled.end(), target) != compiled.end());
+  const nlohmann::json& supported = info["simd_targets_supported"];
+  CHECK(std::find(supported.begin(), supported.end(), target) != supported.end());
+}
+
+#ifdef __SSE__
+TEST_CASE("CollectMachineInfo reads the calling thread's FTZ and DAZ bits", "[report]") {
+  const unsigned saved = _mm_getcsr();
+  _mm_setcsr((saved | (1u << 15)) & ~(1u << 6));  // FTZ on, DAZ off
+  const nlohmann::json ftz_only = mb::CollectMachineInfo(1)["ftz_daz"];
+  _mm_setcsr((saved & ~(1u << 15)) | (1u << 6));  // FTZ off, DAZ on
+  const nlohmann::json daz_only = mb::CollectMachineInfo(1)["ftz_daz"];
+  _mm_setcsr(saved);
+  CHECK(ftz_only == nlohmann::json({{"ftz", true}, {"daz", false}}));
+  CHECK(daz_only == nlohmann::json({{"ftz", false}, {"daz", true}}));
+}
+#endif
+
+TEST_CASE("ParseGitDescribe splits the commit and the dirty flag", "[report]") {
+  const std::string hash = "0123456789abcdef0123456789abcdef01234567";
+  mb::GitState clean = mb::ParseGitDescribe(hash);
+  CHECK(clean.commit == hash);
+  CHECK(clean.dirty == false);
+
+  mb::GitState dirty = mb::ParseGitDescribe(hash + "-dirty");
+  CHECK(dirty.commit == hash);
+  CHECK(dirty.dirty == true);
+
+  for (const std::string unknown : {"unknown", "", "-dirty", "0123abc", "v1.0-3-g0123abc"}) {
+    INFO(unknown);
+    mb::GitState state = mb::ParseGitDescribe(unknown);
+    CHECK(state.commit == "unknown");
+    CHECK_FALSE(state.dirty.has_value());
+  }
+}
+
+TEST_CASE("PeakRssBytes reads the process's high-water mark", "[report]") {
+  const std::optional<long> peak = mb::PeakRssBytes();
+  REQUIRE(peak.has_value());
+  CHECK(*peak > 0);
+  CHECK(*peak % 1024 == 0);
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The runner binary from the outside: bad configs and data stop with a
+# one-line error naming the problem, exit code 2 and no run directory; a
+# good config writes a complete run directory; a saved model loads back.
+# Usage: runner_cli_test.sh PATH/TO/runner   (run from the repository root)
+set -u
+runner=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+passes=0
+
+pass() { passes=$((passes + 1)); echo "ok   $1"; }
+fail() { failures=$((failures + 1)); echo "FAIL $1"; }
+
+# expect_input_error NAME PATTERN RUNNER-ARGS...: exit 2, one stderr line
+# matching PATTERN, and nothing written under the output directory.
+expect_input_error() {
+  local name=$1 pattern=$2
+  shift 2
+  local out="$work/out-$name"
+  "$runner" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr"
+  local code=$?
+  local lines
+  lines=$(wc -l <"$work/stderr")
+  if [[ $code -ne 2 ]]; then
+    fail "$name: exit code $code, expected 2 ($(cat "$work/stderr"))"
+  elif [[ $lines -ne 1 ]]; then
+    fail "$name: stderr has $lines lines: $(cat "$work/stderr")"
+  elif ! grep -q -- "$pattern" "$work/stderr"; then
+    fail "$name: stderr does not match '$pattern': $(cat "$work/stderr")"
+  elif [[ -e "$out" ]] && [[ -n "$(ls -A "$out")" ]]; then
+    fail "$name: wrote into $out: $(ls -A "$out")"
+  else
+    pass "$name"
+  fi
+}
+
+write() { printf '%s\n' "$2" >"$work/$1"; }
+
+write unknown_key.json '{"epochs": 1, "optimizer": {"name": "rmsprop", "learnig_rate": 0.01}}'
+expect_input_error unknown-key "optimizer.learnig_rate.*learning_rate" "$work/unknown_key.json"
+
+write wrong_type.json '{"epochs": "five"}'
+expect_input_error wrong-type "wrong_type.json.*epochs" "$work/wrong_type.json"
+
+write out_of_range.json '{"batch_size": 0}'
+expect_input_error out-of-range "batch_size" "$work/out_of_range.json"
+
+write missing_data.json '{"data": {"train_images": "no/such/file.gz"}}'
+expect_input_error missing-data-file "data.train_images.*no/such/file.gz" "$work/missing_data.json"
+
+write malformed.json '{"epochs": 1,,}'
+expect_input_error malformed-json "line 1" "$work/malformed.json"
+
+expect_input_error missing-config "no_such_config.json" "$work/no_such_config.json"
+expect_input_error bad-set "epochs" configs/tiny.json --set epochs=0
+expect_input_error bad-threads "--threads" configs/tiny.json --threads zero
+expect_input_error unknown-option "--frobnicate" configs/tiny.json --frobnicate
+
+if "$runner" --help | grep -q "validation_split"; then pass help; else fail "help does not document the config keys"; fi
+
+# A complete run: report.json (status completed, test accuracy), epochs.csv
+# with one row per epoch, the saved model, and the Keras-like epoch line.
+out="$work/good"
+if "$runner" configs/tiny.json --set epochs=2 --set save_model=true --out "$out" >"$work/stdout" 2>"$work/stderr"; then
+  run_dir=$(ls -d "$out"/*/ | head -n 1)
+  if grep -q '"status": "completed"' "$run_dir/report.json" &&
+     grep -q '"accuracy"' "$run_dir/report.json" &&
+     [[ $(wc -l <"$run_dir/epochs.csv") -eq 3 ]] &&
+     [[ -s "$run_dir/model.safetensors" ]] &&
+     grep -Eq '^Epoch 2/2 - [0-9]+/[0-9]+ - [0-9.]+s - loss: [0-9.]+ - accuracy: [0-9.]+$' "$work/stdout"; then
+    pass complete-run
+  else
+    fail "complete run: missing or wrong files in $run_dir: $(ls "$run_dir"); stdout: $(cat "$work/stdout")"
+  fi
+  # The saved model as init_from, trained for one more epoch.
+  if "$runner" configs/tiny.json --set epochs=1 --set "init_from=\"${run_dir}model.safetensors\"" --out "$work/again" >"$work/stdout2" 2>"$work/stderr"; then
+    pass init-from-saved-model
+  else
+    fail "init_from the saved model: $(cat "$work/stderr")"
+  fi
+else
+  fail "complete run exited $?: $(cat "$work/stderr")"
+fi
+
+write wrong_init.json '{"init_from": "'"$work"'/wrong.safetensors"}'
+printf 'not a safetensors file' >"$work/wrong.safetensors"
+expect_input_error bad-init-from "wrong.safetensors" "$work/wrong_init.json"
+
+echo "$passes passed, $failures failed"
+[[ $failures -eq 0 ]]

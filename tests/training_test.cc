@@ -1,0 +1,131 @@
+// End-to-end training on a slice of the real MNIST: the model must learn,
+// and the same config and seed must give bitwise identical results, at any
+// thread count, and with the same safetensors round trip as init_from.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <vector>
+
+#include "config/config.h"
+#include "data/dataset.h"
+#include "nn/checkpoint.h"
+#include "nn/init.h"
+#include "report/safetensors.h"
+#include "train/threads.h"
+#include "train/trainer.h"
+
+namespace mb {
+namespace {
+
+constexpr size_t kTrainSlice = 3000, kTestSlice = 1000;
+
+// The real MNIST, loaded once, with its views cut down to small slices.
+Dataset& SmallMnist() {
+  static Dataset data = [] {
+    Dataset d = LoadDataset(ResolveConfig(nlohmann::json::object(), "test").data, 0.0);
+    d.train.count = kTrainSlice;
+    d.test.count = kTestSlice;
+    return d;
+  }();
+  return data;
+}
+
+Config SmallConfig(nlohmann::json overrides = nlohmann::json::object()) {
+  nlohmann::json doc = {{"model", {{{"units", 64}, {"activation", "relu"}},
+                                   {{"units", 10}, {"activation", "softmax"}}}},
+                        {"epochs", 2},
+                        {"batch_size", 32},
+                        {"seed", 5}};
+  doc.merge_patch(overrides);
+  return ResolveConfig(doc, "test");
+}
+
+struct Outcome {
+  std::vector<double> losses;
+  double test_accuracy = 0;
+  Mlp model;
+};
+
+Outcome Train(const Config& config, int threads, const Mlp* init = nullptr) {
+  ConfigureThreads(threads);
+  const Dataset& data = SmallMnist();
+  Outcome outcome;
+  outcome.model = BuildMlp(data.features, config.model);
+  if (init) {
+    outcome.model = *init;
+  } else {
+    InitializeMlp(outcome.model, config.model, config.seed);
+  }
+  Trainer trainer(config, data, outcome.model);
+  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+    EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), false);
+    outcome.losses.push_back(trainer.RunEpoch(epoch, progress).loss);
+  }
+  outcome.test_accuracy = trainer.Evaluate(data.test).accuracy;
+  return outcome;
+}
+
+bool SameWeights(const Mlp& a, const Mlp& b) {
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    if (a.layers[l].kernel != b.layers[l].kernel || a.layers[l].bias != b.layers[l].bias) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST_CASE("A small MLP learns MNIST far above chance", "[train]") {
+  const Outcome outcome = Train(SmallConfig(), 2);
+  CHECK(outcome.losses[1] < outcome.losses[0]);
+  CHECK(outcome.test_accuracy > 0.85);
+}
+
+TEST_CASE("Every optimizer learns", "[train]") {
+  const char* name = GENERATE("sgd", "rmsprop", "adam", "adamw");
+  INFO(name);
+  nlohmann::json optimizer = {{"name", name}};
+  if (std::string(name) == "sgd") optimizer["learning_rate"] = 0.1;
+  const Outcome outcome = Train(SmallConfig({{"optimizer", optimizer}}), 2);
+  CHECK(outcome.test_accuracy > 0.8);
+}
+
+TEST_CASE("Same config and seed: bitwise identical losses and weights", "[train]") {
+  const Config config = SmallConfig();
+  const Outcome first = Train(config, 2);
+  const Outcome second = Train(config, 2);
+  CHECK(first.losses == second.losses);
+  CHECK(SameWeights(first.model, second.model));
+  SECTION("a different seed gives different numbers") {
+    const Outcome other = Train(SmallConfig({{"seed", 6}}), 2);
+    CHECK(other.losses != first.losses);
+  }
+}
+
+TEST_CASE("Results do not depend on the thread count", "[train]") {
+  const Config config = SmallConfig({{"epochs", 1}});
+  const Outcome one = Train(config, 1);
+  const Outcome two = Train(config, 2);
+  const Outcome four = Train(config, 4);
+  CHECK(one.losses == two.losses);
+  CHECK(one.losses == four.losses);
+  CHECK(SameWeights(one.model, two.model));
+  CHECK(SameWeights(one.model, four.model));
+  ConfigureThreads(0);
+}
+
+TEST_CASE("A model saved to safetensors continues training identically", "[train]") {
+  const Config config = SmallConfig({{"epochs", 1}});
+  const Dataset& data = SmallMnist();
+  Mlp initial = BuildMlp(data.features, config.model);
+  InitializeMlp(initial, config.model, config.seed);
+  const auto path = std::filesystem::temp_directory_path() / "mnistbench_training_test.safetensors";
+  WriteSafetensors(path.string(), MlpToTensors(initial));
+  Mlp loaded = BuildMlp(data.features, config.model);
+  LoadMlpFromTensors(ReadSafetensors(path.string()), path.string(), loaded);
+  std::filesystem::remove(path);
+  CHECK(SameWeights(initial, loaded));
+  CHECK(Train(config, 2, &initial).losses == Train(config, 2, &loaded).losses);
+}
+
+}  // namespace
+}  // namespace mb

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mnistbench builds and tests with.
+# Usage: tools/install-deps.sh   (as root, or through sudo when available)
+set -euo pipefail
+packages=(
+  g++ meson ninja-build pkg-config git
+  libhwy-dev nlohmann-json3-dev zlib1g-dev
+  catch2 libbenchmark-dev
+)
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
