@@ -1,96 +1,191 @@
-// The dense-layer products at the baseline's shapes and at a large square
-// shape, in GFLOP/s (2 * M * K * N flops per product).
+// The dense-layer products at the baseline's shapes, the evaluation batch and
+// a large square shape, in GFLOP/s (2 * M * K * N flops per product) and as
+// a fraction of this machine's FMA peak, which the binary measures first.
+// OpenBLAS sgemm and oneDNN's sgemm run the same products as reference lines
+// when the build found them (plain GEMMs: our epilogues come free on top).
 //
 //   build/bench/bench_kernels --benchmark_format=json > kernels.json
+//   OMP_NUM_THREADS=1 build/bench/bench_kernels      # one core
 //
-// Each benchmark runs on the OpenMP team (set its size with
-// OMP_NUM_THREADS) on the SIMD target Highway dispatches to; both are in the
-// JSON context.
+// Shapes are {M, K, N} of a dense layer: batch x inputs x units.
 #include <benchmark/benchmark.h>
-
 #include <omp.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
+#include <string>
 #include <vector>
 
+#if MB_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+#if MB_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+#include "bench/fma_peak.h"
 #include "kernels/gemm.h"
 
 namespace mb {
 namespace {
 
-std::vector<float> Filled(size_t n, float density = 1.0f) {
+double g_peak_gflops = 0;
+
+std::vector<float> Filled(size_t n) {
   std::vector<float> v(n);
   uint32_t s = 12345;
   for (float& x : v) {
     s = s * 1664525u + 1013904223u;
-    const float u = static_cast<float>(s >> 8) / 16777216.0f;
-    x = u < density ? u - 0.5f : 0.0f;
+    x = static_cast<float>(s >> 8) / 16777216.0f - 0.5f;
   }
   return v;
 }
 
-void SetFlops(benchmark::State& state, size_t M, size_t K, size_t N) {
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      2.0 * M * K * N * static_cast<double>(state.iterations()) * 1e-9,
+void SetCounters(benchmark::State& state, size_t M, size_t K, size_t N) {
+  const double flops = 2.0 * M * K * N;
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * static_cast<double>(state.iterations()) * 1e-9,
+                         benchmark::Counter::kIsRate);
+  state.counters["peak_fraction"] = benchmark::Counter(
+      flops * static_cast<double>(state.iterations()) * 1e-9 / g_peak_gflops,
       benchmark::Counter::kIsRate);
 }
 
+// The three products of a dense layer; `Impl` picks ours or a library's.
+enum class Impl { kMnistbench, kOpenBlas, kDnnl };
+
+// C[rows, cols] = op(A) op(B) in row-major storage, through a library.
+void LibraryGemm(Impl impl, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                 const float* A, size_t lda, const float* B, size_t ldb, float* C,
+                 size_t ldc) {
+#if MB_HAVE_OPENBLAS
+  if (impl == Impl::kOpenBlas) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, A, lda, B, ldb, 0.0f, C,
+                ldc);
+    return;
+  }
+#endif
+#if MB_HAVE_DNNL
+  if (impl == Impl::kDnnl) {
+    dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, A, lda, B, ldb, 0.0f,
+               C, ldc);
+    return;
+  }
+#endif
+  (void)impl, (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)A, (void)lda;
+  (void)B, (void)ldb, (void)C, (void)ldc;
+  std::abort();
+}
+
+template <Impl kImpl>
 void BM_Forward(benchmark::State& state) {
   const size_t M = state.range(0), K = state.range(1), N = state.range(2);
   const auto X = Filled(M * K), W = Filled(K * N), b = Filled(N);
   std::vector<float> Y(M * N);
   for (auto _ : state) {
-    DenseForward(M, K, N, X.data(), W.data(), b.data(), Activation::kRelu, nullptr, Y.data());
+    if (kImpl == Impl::kMnistbench) {
+      DenseForward(M, K, N, X.data(), W.data(), b.data(), Activation::kRelu, nullptr, Y.data());
+    } else {
+      LibraryGemm(kImpl, false, false, M, N, K, X.data(), K, W.data(), N, Y.data(), N);
+    }
     benchmark::DoNotOptimize(Y.data());
   }
-  SetFlops(state, M, K, N);
+  SetCounters(state, M, K, N);
 }
 
+template <Impl kImpl>
 void BM_BackwardInput(benchmark::State& state) {
   const size_t M = state.range(0), K = state.range(1), N = state.range(2);
   const auto dY = Filled(M * N), W = Filled(K * N), A = Filled(M * K);
   std::vector<float> Wt(K * N), dX(M * K);
   for (auto _ : state) {
-    DenseBackwardInput(M, K, N, dY.data(), W.data(), Activation::kRelu, nullptr, A.data(),
-                       Wt.data(), dX.data());
+    if (kImpl == Impl::kMnistbench) {
+      DenseBackwardInput(M, K, N, dY.data(), W.data(), Activation::kRelu, nullptr, A.data(),
+                         Wt.data(), dX.data());
+    } else {
+      LibraryGemm(kImpl, false, true, M, K, N, dY.data(), N, W.data(), N, dX.data(), K);
+    }
     benchmark::DoNotOptimize(dX.data());
   }
-  SetFlops(state, M, K, N);
+  SetCounters(state, M, K, N);
 }
 
+template <Impl kImpl>
 void BM_BackwardWeights(benchmark::State& state) {
   const size_t M = state.range(0), K = state.range(1), N = state.range(2);
   const auto X = Filled(M * K), dY = Filled(M * N);
   std::vector<float> dW(K * N), db(N);
   for (auto _ : state) {
-    DenseBackwardWeights(M, K, N, X.data(), dY.data(), dW.data(), db.data());
+    if (kImpl == Impl::kMnistbench) {
+      DenseBackwardWeights(M, K, N, X.data(), dY.data(), dW.data(), db.data());
+    } else {
+      LibraryGemm(kImpl, true, false, K, N, M, X.data(), K, dY.data(), N, dW.data(), N);
+    }
     benchmark::DoNotOptimize(dW.data());
   }
-  SetFlops(state, M, K, N);
+  SetCounters(state, M, K, N);
 }
 
-// {M, K, N} of a dense layer: batch x inputs x units.
+// Forward and weight-gradient shapes: both layers at the full batch and the
+// epoch's last batch of 96, the 2,000-image evaluation batch (forward only
+// matters there), and a large square.
 void LayerShapes(benchmark::internal::Benchmark* b) {
-  b->Args({128, 784, 512})   // first layer, full batch
-      ->Args({96, 784, 512})  // first layer, the epoch's last batch
-      ->Args({128, 512, 10})  // second layer
+  b->Args({128, 784, 512})
+      ->Args({96, 784, 512})
+      ->Args({128, 512, 10})
       ->Args({96, 512, 10})
-      ->Args({2000, 784, 512})  // evaluation batch
+      ->Args({2000, 784, 512})
       ->Args({2000, 512, 10})
-      ->Args({1024, 1024, 1024});  // large square
-  b->UseRealTime();
+      ->Args({1024, 1024, 1024})
+      ->UseRealTime();
+}
+// The input gradient is only needed for the second layer (and the square).
+void InputGradShapes(benchmark::internal::Benchmark* b) {
+  b->Args({128, 512, 10})->Args({96, 512, 10})->Args({1024, 1024, 1024})->UseRealTime();
 }
 
-BENCHMARK(BM_Forward)->Apply(LayerShapes);
-BENCHMARK(BM_BackwardInput)->Args({128, 512, 10})->Args({96, 512, 10})->Args({1024, 1024, 1024})->UseRealTime();
-BENCHMARK(BM_BackwardWeights)->Apply(LayerShapes);
+#define MB_REGISTER(impl, name)                                                     \
+  benchmark::RegisterBenchmark(("Forward/" name), BM_Forward<impl>)->Apply(LayerShapes); \
+  benchmark::RegisterBenchmark(("BackwardInput/" name), BM_BackwardInput<impl>)      \
+      ->Apply(InputGradShapes);                                                      \
+  benchmark::RegisterBenchmark(("BackwardWeights/" name), BM_BackwardWeights<impl>)  \
+      ->Apply(LayerShapes)
+
+void RegisterAll() {
+  MB_REGISTER(Impl::kMnistbench, "mnistbench");
+#if MB_HAVE_OPENBLAS
+  openblas_set_num_threads(omp_get_max_threads());
+  MB_REGISTER(Impl::kOpenBlas, "openblas");
+#endif
+#if MB_HAVE_DNNL
+  MB_REGISTER(Impl::kDnnl, "onednn");
+#endif
+}
 
 }  // namespace
 }  // namespace mb
 
 int main(int argc, char** argv) {
+#if MB_HAVE_OPENBLAS
+  // Debian's OpenBLAS 0.3.21 does not recognise recent AVX-512 CPUs and
+  // falls back to SSE3 kernels; it reads the override when it loads, so set
+  // it and start again.
+  if (std::getenv("OPENBLAS_CORETYPE") == nullptr && __builtin_cpu_supports("avx512f")) {
+    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    execv("/proc/self/exe", argv);
+  }
+#endif
   benchmark::Initialize(&argc, argv);
+  mb::g_peak_gflops = mb::MeasureFmaPeakGflops();
+  benchmark::AddCustomContext("fma_peak_gflops", std::to_string(mb::g_peak_gflops));
   benchmark::AddCustomContext("simd_target", mb::KernelTargetName());
   benchmark::AddCustomContext("omp_threads", std::to_string(omp_get_max_threads()));
+  if (const char* core = std::getenv("OPENBLAS_CORETYPE")) {
+    benchmark::AddCustomContext("openblas_coretype", core);
+  }
+  mb::RegisterAll();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

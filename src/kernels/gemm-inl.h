@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "hwy/aligned_allocator.h"
 #include "hwy/highway.h"
 #include "kernels/activation.h"
 
@@ -167,23 +168,20 @@ HWY_INLINE void FinishRow(const InputGradEpilogue& e, size_t row, size_t n0, siz
 }
 
 // One register tile: rows [i0, i0 + rows) x columns [n0, n0 + cols) of C,
-// NV = ceil(cols / lanes) vectors wide. Rows past `rows` re-read row i0 (so
-// the loop has no row tail) and are not stored. With kSumB the tile also
-// sums its columns of B over p into `b_sums` (the bias gradient).
+// NV vectors wide, from A's packed row block (P groups of kTileRows values)
+// and B's packed column panel (P rows of `stride` floats). Both are
+// zero-padded past the matrix edges, so every load is a full vector and the
+// loop has no tails; only the epilogue minds the edges. With kSumB the tile
+// also sums its columns of B over p into `b_sums` (the bias gradient).
 template <size_t NV, bool kSumB, class Epilogue>
-HWY_NOINLINE void Tile(size_t P, const float* HWY_RESTRICT A, size_t a_row_stride,
-                       size_t a_inner_stride, size_t i0, size_t rows,
-                       const float* HWY_RESTRICT B, size_t ldb, size_t n0, size_t cols,
-                       const Epilogue& epilogue, float* HWY_RESTRICT b_sums) {
+HWY_NOINLINE void Tile(size_t P, const float* HWY_RESTRICT a_packed, size_t i0, size_t rows,
+                       const float* HWY_RESTRICT b_packed, size_t stride, size_t n0,
+                       size_t cols, const Epilogue& epilogue, float* HWY_RESTRICT b_sums) {
   DF d;
   const size_t L = hn::Lanes(d);
   const bool partial = cols < NV * L;
   const auto mask = hn::FirstN(d, cols - (NV - 1) * L);
 
-  const float* a_rows[kTileRows];
-  for (size_t i = 0; i < kTileRows; ++i) {
-    a_rows[i] = A + (i0 + (i < rows ? i : 0)) * a_row_stride;
-  }
   VF acc[kTileRows][NV];
   VF sums[NV];
   for (size_t j = 0; j < NV; ++j) {
@@ -191,16 +189,16 @@ HWY_NOINLINE void Tile(size_t P, const float* HWY_RESTRICT A, size_t a_row_strid
     for (size_t i = 0; i < kTileRows; ++i) acc[i][j] = hn::Zero(d);
   }
 
-  const float* b = B + n0;
-  for (size_t p = 0; p < P; ++p, b += ldb) {
+  const float* b = b_packed;
+  const float* a = a_packed;
+  for (size_t p = 0; p < P; ++p, b += stride, a += kTileRows) {
     VF bv[NV];
     for (size_t j = 0; j < NV; ++j) {
-      bv[j] = LoadSegment(b + j * L, partial && j == NV - 1, mask);
+      bv[j] = hn::Load(d, b + j * L);
       if (kSumB) sums[j] = hn::Add(sums[j], bv[j]);
     }
-    const size_t a_offset = p * a_inner_stride;
     for (size_t i = 0; i < kTileRows; ++i) {
-      const VF av = hn::Set(d, a_rows[i][a_offset]);
+      const VF av = hn::Set(d, a[i]);
       for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(av, bv[j], acc[i][j]);
     }
   }
@@ -216,22 +214,73 @@ HWY_NOINLINE void Tile(size_t P, const float* HWY_RESTRICT A, size_t a_row_strid
 }
 
 template <bool kSumB, class Epilogue>
-HWY_INLINE void TileDispatch(size_t nv, size_t P, const float* A, size_t a_row_stride,
-                             size_t a_inner_stride, size_t i0, size_t rows,
-                             const float* B, size_t ldb, size_t n0, size_t cols,
-                             const Epilogue& e, float* b_sums) {
+HWY_INLINE void TileDispatch(size_t nv, size_t P, const float* a_packed, size_t i0,
+                             size_t rows, const float* b_packed, size_t stride, size_t n0,
+                             size_t cols, const Epilogue& e, float* b_sums) {
   static_assert(kTileVecs == 3, "TileDispatch covers 1..3 vectors");
   switch (nv) {
-    case 1: return Tile<1, kSumB>(P, A, a_row_stride, a_inner_stride, i0, rows, B, ldb, n0, cols, e, b_sums);
-    case 2: return Tile<2, kSumB>(P, A, a_row_stride, a_inner_stride, i0, rows, B, ldb, n0, cols, e, b_sums);
-    default: return Tile<3, kSumB>(P, A, a_row_stride, a_inner_stride, i0, rows, B, ldb, n0, cols, e, b_sums);
+    case 1: return Tile<1, kSumB>(P, a_packed, i0, rows, b_packed, stride, n0, cols, e, b_sums);
+    case 2: return Tile<2, kSumB>(P, a_packed, i0, rows, b_packed, stride, n0, cols, e, b_sums);
+    default: return Tile<3, kSumB>(P, a_packed, i0, rows, b_packed, stride, n0, cols, e, b_sums);
   }
 }
+
+// Copies columns [n0, n0 + cols) of B ([P, N], row-major) into `packed` as
+// P contiguous rows of `stride` floats, zero-padding columns past `cols`:
+// the micro-kernel then streams one contiguous block instead of P rows a
+// matrix-width apart, which the hardware prefetchers follow.
+inline void PackPanel(const float* B, size_t N, size_t P, size_t n0, size_t cols,
+                      size_t stride, float* HWY_RESTRICT packed) {
+  for (size_t p = 0; p < P; ++p) {
+    const float* src = B + p * N + n0;
+    float* dst = packed + p * stride;
+    size_t c = 0;
+    for (; c < cols; ++c) dst[c] = src[c];
+    for (; c < stride; ++c) dst[c] = 0.0f;
+  }
+}
+
+// Copies rows [i0, i0 + rows) of A (A(i, p) = A[i * row_stride + p *
+// inner_stride]) into `packed` as P groups of kTileRows values, zero rows
+// past `rows`: the micro-kernel's broadcasts then walk one contiguous block,
+// whichever of A or A^T the product reads.
+inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, size_t P,
+                     size_t i0, size_t rows, float* HWY_RESTRICT packed) {
+  for (size_t p = 0; p < P; ++p) {
+    float* dst = packed + p * kTileRows;
+    const float* src = A + i0 * row_stride + p * inner_stride;
+    size_t i = 0;
+    for (; i < rows; ++i) dst[i] = src[i * row_stride];
+    for (; i < kTileRows; ++i) dst[i] = 0.0f;
+  }
+}
+
+// Scratch for packed panels, grown on demand and kept: after the first
+// step of training no product allocates.
+class PackBuffer {
+ public:
+  float* Get(size_t floats) {
+    if (floats > capacity_) {
+      buffer_ = hwy::AllocateAligned<float>(floats);
+      capacity_ = floats;
+    }
+    return buffer_.get();
+  }
+
+ private:
+  hwy::AlignedFreeUniquePtr<float[]> buffer_;
+  size_t capacity_ = 0;
+};
 
 // C[M, N] = sum_p A(i, p) B[p, :] with A(i, p) = A[i * a_row_stride +
 // p * a_inner_stride], finished by `epilogue`. When b_sums is not null it
 // receives the column sums of B (computed by the tiles of the first row
 // block, so no extra pass over B).
+//
+// One parallel region: the team first packs A's row blocks and B's column
+// panels, then walks the output tiles panel by panel with a static
+// schedule, so each thread keeps a few B panels hot in its cache while the
+// small A blocks stream past.
 template <class Epilogue>
 void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
           size_t a_inner_stride, const float* B, const Epilogue& epilogue,
@@ -242,24 +291,43 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
   const size_t panels = (N + panel_width - 1) / panel_width;
   const size_t tiles = row_tiles * panels;
   const bool parallel = M * N * P >= kMinParallelWork;
+  static PackBuffer a_buffer, b_buffer;
+  float* a_packed = a_buffer.Get(row_tiles * P * kTileRows);
+  float* b_packed = b_buffer.Get(panels * P * panel_width);
 
-  // Panel-major order: with a static schedule each thread walks whole column
-  // panels of B, which stay in its cache across the row tiles.
-#pragma omp parallel for schedule(static) if (parallel)
-  for (size_t t = 0; t < tiles; ++t) {
-    const size_t panel = t / row_tiles;
-    const size_t row_tile = t % row_tiles;
-    const size_t n0 = panel * panel_width;
-    const size_t cols = std::min(panel_width, N - n0);
-    const size_t nv = (cols + L - 1) / L;
-    const size_t i0 = row_tile * kTileRows;
-    const size_t rows = std::min(kTileRows, M - i0);
-    if (b_sums && row_tile == 0) {
-      TileDispatch<true>(nv, P, A, a_row_stride, a_inner_stride, i0, rows, B, N, n0, cols,
-                         epilogue, b_sums);
-    } else {
-      TileDispatch<false>(nv, P, A, a_row_stride, a_inner_stride, i0, rows, B, N, n0, cols,
-                          epilogue, nullptr);
+#pragma omp parallel if (parallel)
+  {
+#pragma omp for schedule(static) nowait
+    for (size_t row_tile = 0; row_tile < row_tiles; ++row_tile) {
+      const size_t i0 = row_tile * kTileRows;
+      PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
+               a_packed + row_tile * P * kTileRows);
+    }
+#pragma omp for schedule(static)
+    for (size_t panel = 0; panel < panels; ++panel) {
+      const size_t n0 = panel * panel_width;
+      const size_t cols = std::min(panel_width, N - n0);
+      const size_t stride = (cols + L - 1) / L * L;
+      PackPanel(B, N, P, n0, cols, stride, b_packed + panel * P * panel_width);
+    }
+#pragma omp for schedule(static)
+    for (size_t t = 0; t < tiles; ++t) {
+      const size_t panel = t / row_tiles;
+      const size_t row_tile = t % row_tiles;
+      const size_t n0 = panel * panel_width;
+      const size_t cols = std::min(panel_width, N - n0);
+      const size_t nv = (cols + L - 1) / L;
+      const size_t i0 = row_tile * kTileRows;
+      const size_t rows = std::min(kTileRows, M - i0);
+      const float* a_block = a_packed + row_tile * P * kTileRows;
+      const float* b_panel = b_packed + panel * P * panel_width;
+      if (b_sums && row_tile == 0) {
+        TileDispatch<true>(nv, P, a_block, i0, rows, b_panel, nv * L, n0, cols, epilogue,
+                           b_sums);
+      } else {
+        TileDispatch<false>(nv, P, a_block, i0, rows, b_panel, nv * L, n0, cols, epilogue,
+                            nullptr);
+      }
     }
   }
 }
