@@ -26,6 +26,7 @@
 
 #include "bench/fma_peak.h"
 #include "kernels/gemm.h"
+#include "kernels/sparse_gemm.h"
 
 namespace mb {
 namespace {
@@ -128,6 +129,62 @@ void BM_BackwardWeights(benchmark::State& state) {
   SetCounters(state, M, K, N);
 }
 
+// uint8 "images" with MNIST's density of non-zero pixels (0.19).
+std::vector<uint8_t> SparseImages(size_t count, size_t features) {
+  std::vector<uint8_t> images(count * features);
+  uint32_t s = 777;
+  for (uint8_t& p : images) {
+    s = s * 1664525u + 1013904223u;
+    p = (s >> 8) % 100 < 19 ? static_cast<uint8_t>(1 + (s >> 24) % 255) : 0;
+  }
+  return images;
+}
+
+void BM_SparseBuild(benchmark::State& state) {
+  const size_t M = state.range(0), K = state.range(1);
+  const auto images = SparseImages(M, K);
+  SparseBatch batch;
+  for (auto _ : state) {
+    BuildSparseBatch(images.data(), K, nullptr, 0, M, batch);
+    benchmark::DoNotOptimize(batch.value.data());
+  }
+  state.counters["nonzeros"] = static_cast<double>(batch.nonzeros());
+}
+
+// Sparse-input products: GFLOP/s counts the dense-equivalent flops, so the
+// number compares directly with the dense kernels' on the same shape.
+void BM_SparseForward(benchmark::State& state) {
+  const size_t M = state.range(0), K = state.range(1), N = state.range(2);
+  const auto images = SparseImages(M, K);
+  const auto W = Filled(K * N), b = Filled(N);
+  SparseBatch batch;
+  BuildSparseBatch(images.data(), K, nullptr, 0, M, batch);
+  std::vector<float> Y(M * N);
+  for (auto _ : state) {
+    SparseDenseForward(batch, W.data(), b.data(), N, Activation::kRelu, nullptr, Y.data());
+    benchmark::DoNotOptimize(Y.data());
+  }
+  SetCounters(state, M, K, N);
+}
+
+void BM_SparseBackwardWeights(benchmark::State& state) {
+  const size_t M = state.range(0), K = state.range(1), N = state.range(2);
+  const auto images = SparseImages(M, K);
+  const auto dY = Filled(M * N);
+  SparseBatch batch;
+  BuildSparseBatch(images.data(), K, nullptr, 0, M, batch);
+  std::vector<float> dW(K * N), db(N);
+  for (auto _ : state) {
+    SparseDenseBackwardWeights(batch, dY.data(), N, dW.data(), db.data());
+    benchmark::DoNotOptimize(dW.data());
+  }
+  SetCounters(state, M, K, N);
+}
+
+void SparseShapes(benchmark::internal::Benchmark* b) {
+  b->Args({128, 784, 512})->Args({96, 784, 512})->Args({2000, 784, 512})->UseRealTime();
+}
+
 // Forward and weight-gradient shapes: both layers at the full batch and the
 // epoch's last batch of 96, the 2,000-image evaluation batch (forward only
 // matters there), and a large square.
@@ -155,6 +212,11 @@ void InputGradShapes(benchmark::internal::Benchmark* b) {
 
 void RegisterAll() {
   MB_REGISTER(Impl::kMnistbench, "mnistbench");
+  benchmark::RegisterBenchmark("SparseBuild/mnistbench", BM_SparseBuild)
+      ->Args({128, 784})->Args({2000, 784})->UseRealTime();
+  benchmark::RegisterBenchmark("SparseForward/mnistbench", BM_SparseForward)->Apply(SparseShapes);
+  benchmark::RegisterBenchmark("SparseBackwardWeights/mnistbench", BM_SparseBackwardWeights)
+      ->Apply(SparseShapes);
 #if MB_HAVE_OPENBLAS
   openblas_set_num_threads(omp_get_max_threads());
   MB_REGISTER(Impl::kOpenBlas, "openblas");

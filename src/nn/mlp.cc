@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/gemm.h"
+#include "kernels/sparse_gemm.h"
 
 namespace mb {
 
@@ -37,10 +38,11 @@ MlpGradients BuildGradients(const Mlp& model) {
   return grads;
 }
 
-MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity) {
+MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input) {
   MlpWorkspace ws;
   ws.capacity = capacity;
-  ws.input.assign(capacity * model.inputs(), 0.0f);
+  ws.sparse_input = sparse_input;
+  if (!sparse_input) ws.input.assign(capacity * model.inputs(), 0.0f);
   size_t largest_kernel = 0;
   for (const DenseLayer& layer : model.layers) {
     const size_t size = capacity * layer.units;
@@ -58,8 +60,13 @@ void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws) {
   for (size_t l = 0; l < model.layers.size(); ++l) {
     const DenseLayer& layer = model.layers[l];
     float* z = ws.z[l].empty() ? nullptr : ws.z[l].data();
-    DenseForward(batch, layer.inputs, layer.units, x, layer.kernel.data(), layer.bias.data(),
-                 layer.activation, z, ws.a[l].data());
+    if (l == 0 && ws.sparse_input) {
+      SparseDenseForward(ws.sparse, layer.kernel.data(), layer.bias.data(), layer.units,
+                         layer.activation, z, ws.a[l].data());
+    } else {
+      DenseForward(batch, layer.inputs, layer.units, x, layer.kernel.data(),
+                   layer.bias.data(), layer.activation, z, ws.a[l].data());
+    }
     x = ws.a[l].data();
   }
 }
@@ -67,9 +74,14 @@ void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws) {
 void MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads) {
   for (size_t l = model.layers.size(); l-- > 0;) {
     const DenseLayer& layer = model.layers[l];
-    const float* x = l == 0 ? ws.input.data() : ws.a[l - 1].data();
-    DenseBackwardWeights(batch, layer.inputs, layer.units, x, ws.delta[l].data(),
-                         grads.kernel[l].data(), grads.bias[l].data());
+    if (l == 0 && ws.sparse_input) {
+      SparseDenseBackwardWeights(ws.sparse, ws.delta[l].data(), layer.units,
+                                 grads.kernel[l].data(), grads.bias[l].data());
+    } else {
+      const float* x = l == 0 ? ws.input.data() : ws.a[l - 1].data();
+      DenseBackwardWeights(batch, layer.inputs, layer.units, x, ws.delta[l].data(),
+                           grads.kernel[l].data(), grads.bias[l].data());
+    }
     if (l == 0) break;  // no gradient is needed for the input pixels
     const DenseLayer& previous = model.layers[l - 1];
     const float* z_prev = ws.z[l - 1].empty() ? nullptr : ws.z[l - 1].data();
@@ -89,8 +101,12 @@ std::array<float, 256> MakePixelTable() {
 }
 }  // namespace
 
-void GatherBatch(const uint8_t* images, size_t features, const uint32_t* order,
-                 size_t first, size_t count, MlpWorkspace& ws) {
+void LoadBatch(const uint8_t* images, size_t features, const uint32_t* order, size_t first,
+               size_t count, MlpWorkspace& ws) {
+  if (ws.sparse_input) {
+    BuildSparseBatch(images, features, order, first, count, ws.sparse);
+    return;
+  }
   static const std::array<float, 256> kPixel = MakePixelTable();
   for (size_t i = 0; i < count; ++i) {
     const size_t sample = order ? order[first + i] : first + i;

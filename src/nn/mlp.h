@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "kernels/activation.h"
+#include "kernels/sparse_gemm.h"
 
 namespace mb {
 
@@ -36,7 +37,12 @@ struct MlpGradients {
 // `capacity` samples, allocated once so the training loop never allocates.
 struct MlpWorkspace {
   size_t capacity = 0;
-  std::vector<float> input;                   // [capacity, inputs]: the batch as floats
+  // The batch: either dense floats, or (when sparse_input is set) the
+  // compressed columns of its non-zero pixels, which the first layer's
+  // kernels read instead (see kernels/sparse_gemm.h).
+  bool sparse_input = false;
+  std::vector<float> input;                   // [capacity, inputs]
+  SparseBatch sparse;
   std::vector<std::vector<float>> z;          // per layer [capacity, units]; GELU layers only
   std::vector<std::vector<float>> a;          // per layer [capacity, units]; the last holds logits
   std::vector<std::vector<float>> delta;      // per layer: dLoss/dz, [capacity, units]
@@ -46,7 +52,8 @@ struct MlpWorkspace {
 // The layers' shapes from the config, parameters zeroed.
 Mlp BuildMlp(size_t inputs, const std::vector<LayerConfig>& layers);
 MlpGradients BuildGradients(const Mlp& model);
-MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity);
+// With sparse_input the first layer reads batches in compressed form.
+MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input = false);
 
 // Fills ws.a[l] (and ws.z[l] for GELU) for the first `batch` rows of
 // ws.input. The last layer's output is its pre-softmax logits.
@@ -56,10 +63,11 @@ void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws);
 // layer and writes all parameter gradients.
 void MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads);
 
-// Writes samples [first, first + count) of `images` (uint8, `features` per
-// sample), picked through `order` when it is not null, into ws.input scaled
-// to [0, 1] exactly as Keras' x.astype("float32") / 255 does.
-void GatherBatch(const uint8_t* images, size_t features, const uint32_t* order,
-                 size_t first, size_t count, MlpWorkspace& ws);
+// Loads samples [first, first + count) of `images` (uint8, `features` per
+// sample), picked through `order` when it is not null, as the batch: into
+// ws.sparse when ws.sparse_input is set, otherwise into ws.input. Pixels are
+// scaled to [0, 1] exactly as Keras' x.astype("float32") / 255 does.
+void LoadBatch(const uint8_t* images, size_t features, const uint32_t* order, size_t first,
+               size_t count, MlpWorkspace& ws);
 
 }  // namespace mb

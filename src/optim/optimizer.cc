@@ -1,8 +1,22 @@
-#include "optim/optimizer.h"
+// Run-time dispatch of the optimizers' update passes (optimizer-inl.h).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "optim/optimizer.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include "hwy/highway.h"
+#include "optim/optimizer-inl.h"
+
+#if HWY_ONCE
 #include <cmath>
 
+#include "optim/optimizer.h"
+
 namespace mb {
+
+HWY_EXPORT(SgdStep);
+HWY_EXPORT(SgdMomentumStep);
+HWY_EXPORT(RmspropStep);
+HWY_EXPORT(AdamStep);
 
 Optimizer::Optimizer(const OptimizerConfig& config, const std::vector<size_t>& tensor_sizes)
     : config_(config) {
@@ -26,46 +40,30 @@ void Optimizer::BeginStep() {
 }
 
 void Optimizer::Update(size_t tensor, float* w, const float* g, size_t n) {
-  const float lr = config_.learning_rate;
-  switch (config_.kind) {
-    case OptimizerKind::kSgd: {
-      if (config_.momentum == 0.0f) {
-        for (size_t i = 0; i < n; ++i) w[i] -= lr * g[i];
-        return;
-      }
-      const float mu = config_.momentum;
-      float* m = first_[tensor].data();
-      for (size_t i = 0; i < n; ++i) {
-        m[i] = mu * m[i] - lr * g[i];
-        w[i] += config_.nesterov ? mu * m[i] - lr * g[i] : m[i];
+  const OptimizerConfig& c = config_;
+  switch (c.kind) {
+    case OptimizerKind::kSgd:
+      if (c.momentum == 0.0f) {
+        HWY_DYNAMIC_DISPATCH(SgdStep)(w, g, n, c.learning_rate);
+      } else {
+        HWY_DYNAMIC_DISPATCH(SgdMomentumStep)(w, g, first_[tensor].data(), n, c.learning_rate,
+                                              c.momentum, c.nesterov);
       }
       return;
-    }
-    case OptimizerKind::kRmsprop: {
-      const float rho = config_.rho, eps = config_.epsilon;
-      float* v = first_[tensor].data();
-      for (size_t i = 0; i < n; ++i) {
-        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-        w[i] -= lr * g[i] / std::sqrt(v[i] + eps);
-      }
+    case OptimizerKind::kRmsprop:
+      HWY_DYNAMIC_DISPATCH(RmspropStep)(w, g, first_[tensor].data(), n, c.learning_rate, c.rho,
+                                        c.epsilon);
       return;
-    }
-    case OptimizerKind::kAdamW:
-    case OptimizerKind::kAdam: {
-      const float b1 = config_.beta_1, b2 = config_.beta_2, eps = config_.epsilon;
-      const float decay = config_.kind == OptimizerKind::kAdamW ? config_.weight_decay * lr : 0.0f;
-      const float step_size = adam_step_size_;
-      float* m = first_[tensor].data();
-      float* v = second_[tensor].data();
-      for (size_t i = 0; i < n; ++i) {
-        if (decay != 0.0f) w[i] -= w[i] * decay;
-        m[i] += (g[i] - m[i]) * (1.0f - b1);
-        v[i] += (g[i] * g[i] - v[i]) * (1.0f - b2);
-        w[i] -= step_size * m[i] / (std::sqrt(v[i]) + eps);
-      }
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAdamW: {
+      const float decay =
+          c.kind == OptimizerKind::kAdamW ? c.weight_decay * c.learning_rate : 0.0f;
+      HWY_DYNAMIC_DISPATCH(AdamStep)(w, g, first_[tensor].data(), second_[tensor].data(), n,
+                                     adam_step_size_, c.beta_1, c.beta_2, c.epsilon, decay);
       return;
     }
   }
 }
 
 }  // namespace mb
+#endif  // HWY_ONCE

@@ -99,6 +99,7 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
                      {"init", config.init_from.empty() ? "seed" : "init_from"}};
 
   Trainer trainer(config, data, model);
+  report.training.update(trainer.Description());
   const std::string run_dir =
       CreateRunDirectory(out_dir, RunDirectoryName(config.name, config.hash, report.started_at));
   std::printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "

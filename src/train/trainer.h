@@ -39,12 +39,18 @@ class Trainer {
   // Steps per epoch (the last batch may be smaller).
   size_t steps_per_epoch() const;
 
+  // For report.json["training"]: the measured input density and whether the
+  // first layer runs on the sparse kernels.
+  nlohmann::json Description() const;
+
  private:
   void ShuffleOrder(int epoch);
 
   const Config& config_;
   const Dataset& data_;
   Mlp& model_;
+  double input_density_;  // fraction of non-zero training pixels
+  bool sparse_input_;
   MlpGradients grads_;
   MlpWorkspace train_ws_;
   MlpWorkspace eval_ws_;

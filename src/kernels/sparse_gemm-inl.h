@@ -1,0 +1,271 @@
+// Highway SIMD kernels for the first dense layer on sparse input (see
+// sparse_gemm.h). Included once per target by sparse_gemm.cc.
+
+#if defined(MB_KERNELS_SPARSE_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MB_KERNELS_SPARSE_GEMM_INL_H_
+#undef MB_KERNELS_SPARSE_GEMM_INL_H_
+#else
+#define MB_KERNELS_SPARSE_GEMM_INL_H_
+#endif
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstring>
+
+#include "hwy/aligned_allocator.h"
+#include "hwy/highway.h"
+#include "kernels/activation.h"
+#include "kernels/sparse_gemm.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mb {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Output columns are processed in chunks of this many vectors: one row
+// segment of W stays in registers while the chunk's slice of the output
+// (batch x chunk floats: 32 KB for 128 x 64) stays in L1. Threads split the
+// chunks, never the features k, so sums do not depend on the thread count.
+constexpr size_t kChunkVecs = 4;
+
+// The features of one sample (row of uint8) that are non-zero, in
+// ascending order: compares a vector of bytes at a time and walks the set
+// bits of the mask.
+inline size_t NonZeroFeatures(const uint8_t* HWY_RESTRICT pixels, size_t features,
+                              uint16_t* HWY_RESTRICT out) {
+  const hn::ScalableTag<uint8_t> d8;
+  const size_t L = hn::Lanes(d8);
+  size_t count = 0, k = 0;
+  for (; k + L <= features; k += L) {
+    const auto nonzero = hn::Ne(hn::LoadU(d8, pixels + k), hn::Zero(d8));
+    uint8_t bytes[8] = {};
+    hn::StoreMaskBits(d8, nonzero, bytes);
+    uint64_t bits;
+    std::memcpy(&bits, bytes, sizeof bits);
+    while (bits != 0) {
+      out[count++] = static_cast<uint16_t>(k + static_cast<size_t>(__builtin_ctzll(bits)));
+      bits &= bits - 1;
+    }
+  }
+  for (; k < features; ++k) {
+    if (pixels[k] != 0) out[count++] = static_cast<uint16_t>(k);
+  }
+  return count;
+}
+
+inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint32_t* order,
+                             size_t first, size_t count, SparseBatch& batch) {
+  static const auto kScale = [] {
+    std::array<float, 256> table;
+    for (int i = 0; i < 256; ++i) table[i] = static_cast<float>(i) / 255.0f;
+    return table;
+  }();
+  batch.rows = count;
+  batch.cols = features;
+  if (batch.features_of_row.size() < count * features) {
+    batch.features_of_row.resize(count * features);
+    batch.row.resize(count * features);
+    batch.value.resize(count * features);
+  }
+  batch.row_start.resize(count + 1);
+  batch.col_start.assign(features + 1, 0);
+
+  // Pass 1: each sample's non-zero features, and how many samples use each.
+  uint32_t* per_column = batch.col_start.data() + 1;
+  size_t total = 0;
+  for (size_t m = 0; m < count; ++m) {
+    const size_t sample = order ? order[first + m] : first + m;
+    batch.row_start[m] = static_cast<uint32_t>(total);
+    const size_t found = NonZeroFeatures(images + sample * features, features,
+                                         batch.features_of_row.data() + total);
+    for (size_t e = total; e < total + found; ++e) ++per_column[batch.features_of_row[e]];
+    total += found;
+  }
+  batch.row_start[count] = static_cast<uint32_t>(total);
+  for (size_t k = 0; k < features; ++k) batch.col_start[k + 1] += batch.col_start[k];
+
+  // Pass 2: scatter into columns; samples are visited in order, so each
+  // column lists its samples in ascending order. Raw restrict pointers: the
+  // vectors' element types alias, and reloading them per non-zero tripled
+  // the cost of this loop.
+  batch.column_cursor.assign(batch.col_start.begin(), batch.col_start.end() - 1);
+  uint32_t* HWY_RESTRICT cursor = batch.column_cursor.data();
+  uint32_t* HWY_RESTRICT rows = batch.row.data();
+  float* HWY_RESTRICT values = batch.value.data();
+  const uint16_t* HWY_RESTRICT found = batch.features_of_row.data();
+  const uint32_t* HWY_RESTRICT row_start = batch.row_start.data();
+  for (size_t m = 0; m < count; ++m) {
+    const size_t sample = order ? order[first + m] : first + m;
+    const uint8_t* pixels = images + sample * features;
+    const uint32_t end = row_start[m + 1];
+    for (uint32_t e = row_start[m]; e < end; ++e) {
+      const uint16_t k = found[e];
+      const uint32_t slot = cursor[k]++;
+      rows[slot] = static_cast<uint32_t>(m);
+      values[slot] = kScale[pixels[k]];
+    }
+  }
+}
+
+using DF = hn::ScalableTag<float>;
+using VF = hn::Vec<DF>;
+
+// Per-thread scratch that grows to the largest chunk and is kept.
+inline float* ChunkScratch(size_t floats) {
+  static thread_local hwy::AlignedFreeUniquePtr<float[]> buffer;
+  static thread_local size_t capacity = 0;
+  if (floats > capacity) {
+    buffer = hwy::AllocateAligned<float>(floats);
+    capacity = floats;
+  }
+  return buffer.get();
+}
+
+// acc[m, 0 .. NV * L + tail) = sum over the batch's non-zeros (m, k), k
+// ascending, of value * W[k, n0 ...]. The chunk's accumulators are one
+// contiguous block (rows `width` floats apart): rows of the output itself
+// lie a power-of-two apart and would fall into the same few L1 sets.
+template <size_t NV>
+HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W, size_t N,
+                               size_t n0, size_t tail, size_t width,
+                               float* HWY_RESTRICT acc) {
+  const DF d;
+  const size_t L = hn::Lanes(d);
+  for (size_t i = 0; i < X.rows * width; ++i) acc[i] = 0.0f;
+  const uint32_t* HWY_RESTRICT col_start = X.col_start.data();
+  const uint32_t* HWY_RESTRICT rows = X.row.data();
+  const float* HWY_RESTRICT values = X.value.data();
+  for (size_t k = 0; k < X.cols; ++k) {
+    const uint32_t begin = col_start[k], end = col_start[k + 1];
+    if (begin == end) continue;
+    const float* w = W + k * N + n0;
+    VF wv[NV];
+    for (size_t j = 0; j < NV; ++j) wv[j] = hn::LoadU(d, w + j * L);
+    for (uint32_t e = begin; e < end; ++e) {
+      float* y = acc + rows[e] * width;
+      const VF x = hn::Set(d, values[e]);
+      for (size_t j = 0; j < NV; ++j) {
+        hn::Store(hn::MulAdd(x, wv[j], hn::Load(d, y + j * L)), d, y + j * L);
+      }
+      for (size_t j = NV * L; j < NV * L + tail; ++j) y[j] += values[e] * w[j];
+    }
+  }
+}
+
+// dW[k, n0 .. n0 + NV * L + tail) = sum over the batch's non-zeros (m, k)
+// of value * dY[m, ...], m ascending, in registers; a feature no sample of
+// the batch uses gets a zero gradient row.
+// dY's chunk is first copied into one contiguous block, for the same
+// reason as ForwardChunk's accumulators.
+template <size_t NV>
+HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RESTRICT dY,
+                                       size_t N, size_t n0, size_t tail, size_t width,
+                                       float* HWY_RESTRICT dy_chunk, float* HWY_RESTRICT dW) {
+  const DF d;
+  const size_t L = hn::Lanes(d);
+  for (size_t m = 0; m < X.rows; ++m) {
+    for (size_t j = 0; j < NV * L + tail; ++j) dy_chunk[m * width + j] = dY[m * N + n0 + j];
+  }
+  const uint32_t* HWY_RESTRICT col_start = X.col_start.data();
+  const uint32_t* HWY_RESTRICT rows = X.row.data();
+  const float* HWY_RESTRICT values = X.value.data();
+  for (size_t k = 0; k < X.cols; ++k) {
+    VF acc[NV];
+    for (size_t j = 0; j < NV; ++j) acc[j] = hn::Zero(d);
+    float tail_acc[HWY_LANES(float)] = {};
+    for (uint32_t e = col_start[k]; e < col_start[k + 1]; ++e) {
+      const float* dy = dy_chunk + rows[e] * width;
+      const VF x = hn::Set(d, values[e]);
+      for (size_t j = 0; j < NV; ++j) acc[j] = hn::MulAdd(x, hn::Load(d, dy + j * L), acc[j]);
+      for (size_t j = 0; j < tail; ++j) tail_acc[j] += values[e] * dy[NV * L + j];
+    }
+    float* dw = dW + k * N + n0;
+    for (size_t j = 0; j < NV; ++j) hn::StoreU(acc[j], d, dw + j * L);
+    for (size_t j = 0; j < tail; ++j) dw[NV * L + j] = tail_acc[j];
+  }
+}
+
+// Splits [0, N) into chunks of kChunkVecs vectors and calls
+// chunk(n0, full_vectors, tail) for each on the OpenMP team.
+template <class Chunk>
+void ForEachChunk(size_t N, size_t work, const Chunk& chunk) {
+  const size_t L = hn::Lanes(DF());
+  const size_t width = kChunkVecs * L;
+  const size_t chunks = (N + width - 1) / width;
+#pragma omp parallel for schedule(static) if (work >= (size_t{1} << 15))
+  for (size_t c = 0; c < chunks; ++c) {
+    const size_t n0 = c * width;
+    const size_t cols = std::min(width, N - n0);
+    chunk(n0, cols / L, cols % L);
+  }
+}
+
+inline void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, size_t N,
+                               Activation act, float* Z, float* Y) {
+  const DF d;
+  const size_t L = hn::Lanes(d);
+  ForEachChunk(N, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
+    const size_t cols = nv * L + tail;
+    const size_t width = (cols + L - 1) / L * L;
+    float* acc = ChunkScratch(X.rows * width);
+    switch (nv) {
+      case 0: ForwardChunk<0>(X, W, N, n0, tail, width, acc); break;
+      case 1: ForwardChunk<1>(X, W, N, n0, tail, width, acc); break;
+      case 2: ForwardChunk<2>(X, W, N, n0, tail, width, acc); break;
+      case 3: ForwardChunk<3>(X, W, N, n0, tail, width, acc); break;
+      default: ForwardChunk<kChunkVecs>(X, W, N, n0, tail, width, acc); break;
+    }
+    // Epilogue while the chunk is in L1: bias and activation, into Y (and Z).
+    const bool simd = act == Activation::kRelu || act == Activation::kLinear ||
+                      act == Activation::kSoftmax;
+    for (size_t m = 0; m < X.rows; ++m) {
+      const float* a = acc + m * width;
+      float* y = Y + m * N + n0;
+      float* z = Z ? Z + m * N + n0 : nullptr;
+      size_t j = 0;
+      if (simd) {
+        for (; j + L <= cols; j += L) {
+          VF v = hn::Load(d, a + j);
+          if (b) v = hn::Add(v, hn::LoadU(d, b + n0 + j));
+          if (z) hn::StoreU(v, d, z + j);
+          if (act == Activation::kRelu) v = hn::Max(v, hn::Zero(d));
+          hn::StoreU(v, d, y + j);
+        }
+      }
+      for (; j < cols; ++j) {
+        const float pre = a[j] + (b ? b[n0 + j] : 0.0f);
+        if (z) z[j] = pre;
+        y[j] = ActivationForward(act, pre);
+      }
+    }
+  });
+}
+
+inline void SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N,
+                                       float* dW, float* db) {
+  const size_t L = hn::Lanes(DF());
+  ForEachChunk(N, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
+    const size_t cols = nv * L + tail;
+    const size_t width = (cols + L - 1) / L * L;
+    float* dy_chunk = ChunkScratch(X.rows * width);
+    switch (nv) {
+      case 0: BackwardWeightsChunk<0>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
+      case 1: BackwardWeightsChunk<1>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
+      case 2: BackwardWeightsChunk<2>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
+      case 3: BackwardWeightsChunk<3>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
+      default: BackwardWeightsChunk<kChunkVecs>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
+    }
+    // The bias gradient: the chunk's column sums, m ascending.
+    for (size_t j = 0; j < cols; ++j) db[n0 + j] = 0.0f;
+    for (size_t m = 0; m < X.rows; ++m) {
+      for (size_t j = 0; j < cols; ++j) db[n0 + j] += dy_chunk[m * width + j];
+    }
+  });
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#endif  // MB_KERNELS_SPARSE_GEMM_INL_H_

@@ -1,0 +1,39 @@
+// Run-time dispatch of the sparse first-layer kernels (see gemm.cc).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/sparse_gemm.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "hwy/highway.h"
+#include "kernels/sparse_gemm-inl.h"
+
+#if HWY_ONCE
+namespace mb {
+
+HWY_EXPORT(BuildSparseBatch);
+HWY_EXPORT(SparseDenseForward);
+HWY_EXPORT(SparseDenseBackwardWeights);
+
+void BuildSparseBatch(const uint8_t* images, size_t features, const uint32_t* order,
+                      size_t first, size_t count, SparseBatch& batch) {
+  HWY_DYNAMIC_DISPATCH(BuildSparseBatch)(images, features, order, first, count, batch);
+}
+
+void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, size_t N,
+                        Activation act, float* Z, float* Y) {
+  HWY_DYNAMIC_DISPATCH(SparseDenseForward)(X, W, b, N, act, Z, Y);
+}
+
+void SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N, float* dW,
+                                float* db) {
+  HWY_DYNAMIC_DISPATCH(SparseDenseBackwardWeights)(X, dY, N, dW, db);
+}
+
+double NonZeroFraction(const uint8_t* data, size_t count) {
+  if (count == 0) return 0.0;
+  size_t nonzero = 0;
+  for (size_t i = 0; i < count; ++i) nonzero += data[i] != 0;
+  return static_cast<double>(nonzero) / static_cast<double>(count);
+}
+
+}  // namespace mb
+#endif  // HWY_ONCE

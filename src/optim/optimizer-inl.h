@@ -1,0 +1,122 @@
+// Highway SIMD update passes for the optimizers of optimizer.h: one pass
+// over each parameter tensor, element-wise with the formulas of
+// optimizer.h. Every element gets the same operations whatever the block
+// split, so results do not depend on the thread count (the compiler may
+// contract a multiply and an add into an FMA on targets that have one).
+// Included once per target by optimizer.cc.
+
+#if defined(MB_OPTIM_OPTIMIZER_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MB_OPTIM_OPTIMIZER_INL_H_
+#undef MB_OPTIM_OPTIMIZER_INL_H_
+#else
+#define MB_OPTIM_OPTIMIZER_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstddef>
+
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mb {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Tensors are split into blocks of this many floats across the OpenMP team;
+// small tensors (biases) are updated on the calling thread.
+constexpr size_t kUpdateBlock = 8192;
+
+// Calls update(begin, end) over [0, n) in blocks, on the team when n is large.
+template <class Update>
+void ForEachBlock(size_t n, const Update& update) {
+  const size_t blocks = (n + kUpdateBlock - 1) / kUpdateBlock;
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (size_t block = 0; block < blocks; ++block) {
+    const size_t begin = block * kUpdateBlock;
+    update(begin, std::min(n, begin + kUpdateBlock));
+  }
+}
+
+// Applies op(vector tag, i) to full vectors of [begin, end) and the scalar
+// tail with a one-lane tag, so both use the same code.
+template <class Op>
+HWY_INLINE void Elementwise(size_t begin, size_t end, const Op& op) {
+  const hn::ScalableTag<float> d;
+  const size_t L = hn::Lanes(d);
+  size_t i = begin;
+  for (; i + L <= end; i += L) op(d, i);
+  const hn::CappedTag<float, 1> d1;
+  for (; i < end; ++i) op(d1, i);
+}
+
+// w -= lr * g
+inline void SgdStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, size_t n, float lr) {
+  ForEachBlock(n, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, [&](auto d, size_t i) {
+      const auto update = hn::Mul(hn::Set(d, lr), hn::LoadU(d, g + i));
+      hn::StoreU(hn::Sub(hn::LoadU(d, w + i), update), d, w + i);
+    });
+  });
+}
+
+// m = momentum * m - lr * g;  w += m  or (nesterov)  w += momentum * m - lr * g
+inline void SgdMomentumStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
+                            float* HWY_RESTRICT m, size_t n, float lr, float momentum,
+                            bool nesterov) {
+  ForEachBlock(n, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, [&](auto d, size_t i) {
+      const auto mu = hn::Set(d, momentum);
+      const auto step = hn::Mul(hn::Set(d, lr), hn::LoadU(d, g + i));
+      const auto mv = hn::Sub(hn::Mul(mu, hn::LoadU(d, m + i)), step);
+      hn::StoreU(mv, d, m + i);
+      const auto delta = nesterov ? hn::Sub(hn::Mul(mu, mv), step) : mv;
+      hn::StoreU(hn::Add(hn::LoadU(d, w + i), delta), d, w + i);
+    });
+  });
+}
+
+// v = rho * v + (1 - rho) * g^2;  w -= lr * g / sqrt(v + epsilon)
+inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
+                        float* HWY_RESTRICT v, size_t n, float lr, float rho, float epsilon) {
+  ForEachBlock(n, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, [&](auto d, size_t i) {
+      const auto gv = hn::LoadU(d, g + i);
+      const auto vv = hn::Add(hn::Mul(hn::Set(d, rho), hn::LoadU(d, v + i)),
+                              hn::Mul(hn::Mul(hn::Set(d, 1.0f - rho), gv), gv));
+      hn::StoreU(vv, d, v + i);
+      const auto step = hn::Div(hn::Mul(hn::Set(d, lr), gv),
+                                hn::Sqrt(hn::Add(vv, hn::Set(d, epsilon))));
+      hn::StoreU(hn::Sub(hn::LoadU(d, w + i), step), d, w + i);
+    });
+  });
+}
+
+// (adamw: w -= w * decay, decay = weight_decay * lr)
+// m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
+// w -= step_size * m / (sqrt(v) + epsilon)
+inline void AdamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
+                     float* HWY_RESTRICT v, size_t n, float step_size, float beta_1,
+                     float beta_2, float epsilon, float decay) {
+  ForEachBlock(n, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, [&](auto d, size_t i) {
+      auto wv = hn::LoadU(d, w + i);
+      if (decay != 0.0f) wv = hn::Sub(wv, hn::Mul(wv, hn::Set(d, decay)));
+      const auto gv = hn::LoadU(d, g + i);
+      auto mv = hn::LoadU(d, m + i);
+      mv = hn::Add(mv, hn::Mul(hn::Sub(gv, mv), hn::Set(d, 1.0f - beta_1)));
+      auto vv = hn::LoadU(d, v + i);
+      vv = hn::Add(vv, hn::Mul(hn::Sub(hn::Mul(gv, gv), vv), hn::Set(d, 1.0f - beta_2)));
+      hn::StoreU(mv, d, m + i);
+      hn::StoreU(vv, d, v + i);
+      const auto step = hn::Div(hn::Mul(hn::Set(d, step_size), mv),
+                                hn::Add(hn::Sqrt(vv), hn::Set(d, epsilon)));
+      hn::StoreU(hn::Sub(wv, step), d, w + i);
+    });
+  });
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#endif  // MB_OPTIM_OPTIMIZER_INL_H_
