@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include <omp.h>
+
 #include "hwy/aligned_allocator.h"
 #include "hwy/highway.h"
 #include "kernels/activation.h"
@@ -23,11 +25,19 @@ namespace mb {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Output columns are processed in chunks of this many vectors: one row
-// segment of W stays in registers while the chunk's slice of the output
-// (batch x chunk floats: 32 KB for 128 x 64) stays in L1. Threads split the
-// chunks, never the features k, so sums do not depend on the thread count.
+// Output columns are processed in chunks; threads split the chunks, never
+// the inner dimension, so sums do not depend on the thread count.
+// The weight gradient keeps 4 vectors of dW's row in registers while the
+// chunk's copy of dY (batch x chunk floats: 32 KB for 128 x 64) stays in L1.
 constexpr size_t kChunkVecs = 4;
+// The forward product keeps 8 vectors of the output row in registers:
+// independent FMA chains enough to cover the latency (fewer with 16
+// registers, where the W loads need room too).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kForwardChunkVecs = 8;
+#else
+constexpr size_t kForwardChunkVecs = 6;
+#endif
 
 // The features of one sample (row of uint8) that are non-zero, in
 // ascending order: compares a vector of bytes at a time and walks the set
@@ -54,6 +64,15 @@ inline size_t NonZeroFeatures(const uint8_t* HWY_RESTRICT pixels, size_t feature
   return count;
 }
 
+// Builds both forms in one parallel region. Pass 1: thread t takes a
+// contiguous range of samples, finds each sample's non-zeros (written at the
+// sample's fixed slot m * features, so no thread waits for another's count)
+// and counts them per feature. Pass 2: thread t takes a contiguous range of
+// features holding about 1/threads of the non-zeros and fills those columns
+// from every sample in ascending order: the threads write disjoint memory
+// (splitting by samples instead put both threads' writes to every column
+// on shared cache lines, which made two threads slower than one), and each
+// column lists its samples in ascending order whatever the thread count.
 inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint32_t* order,
                              size_t first, size_t count, SparseBatch& batch) {
   static const auto kScale = [] {
@@ -65,45 +84,75 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
   batch.cols = features;
   if (batch.features_of_row.size() < count * features) {
     batch.features_of_row.resize(count * features);
+    batch.value_of_row.resize(count * features);
     batch.row.resize(count * features);
     batch.value.resize(count * features);
   }
-  batch.row_start.resize(count + 1);
-  batch.col_start.assign(features + 1, 0);
+  batch.row_start.resize(count);
+  batch.row_end.resize(count);
+  batch.col_start.resize(features + 1);
+  const size_t threads = static_cast<size_t>(omp_get_max_threads());
+  batch.column_cursor.resize(threads * features);
 
-  // Pass 1: each sample's non-zero features, and how many samples use each.
-  uint32_t* per_column = batch.col_start.data() + 1;
-  size_t total = 0;
-  for (size_t m = 0; m < count; ++m) {
-    const size_t sample = order ? order[first + m] : first + m;
-    batch.row_start[m] = static_cast<uint32_t>(total);
-    const size_t found = NonZeroFeatures(images + sample * features, features,
-                                         batch.features_of_row.data() + total);
-    for (size_t e = total; e < total + found; ++e) ++per_column[batch.features_of_row[e]];
-    total += found;
-  }
-  batch.row_start[count] = static_cast<uint32_t>(total);
-  for (size_t k = 0; k < features; ++k) batch.col_start[k + 1] += batch.col_start[k];
-
-  // Pass 2: scatter into columns; samples are visited in order, so each
-  // column lists its samples in ascending order. Raw restrict pointers: the
-  // vectors' element types alias, and reloading them per non-zero tripled
-  // the cost of this loop.
-  batch.column_cursor.assign(batch.col_start.begin(), batch.col_start.end() - 1);
-  uint32_t* HWY_RESTRICT cursor = batch.column_cursor.data();
+  uint16_t* HWY_RESTRICT found = batch.features_of_row.data();
+  float* HWY_RESTRICT row_values = batch.value_of_row.data();
+  uint32_t* HWY_RESTRICT row_start = batch.row_start.data();
+  uint32_t* HWY_RESTRICT row_end = batch.row_end.data();
+  uint32_t* HWY_RESTRICT col_start = batch.col_start.data();
+  uint32_t* HWY_RESTRICT cursors = batch.column_cursor.data();
   uint32_t* HWY_RESTRICT rows = batch.row.data();
   float* HWY_RESTRICT values = batch.value.data();
-  const uint16_t* HWY_RESTRICT found = batch.features_of_row.data();
-  const uint32_t* HWY_RESTRICT row_start = batch.row_start.data();
-  for (size_t m = 0; m < count; ++m) {
-    const size_t sample = order ? order[first + m] : first + m;
-    const uint8_t* pixels = images + sample * features;
-    const uint32_t end = row_start[m + 1];
-    for (uint32_t e = row_start[m]; e < end; ++e) {
-      const uint16_t k = found[e];
-      const uint32_t slot = cursor[k]++;
-      rows[slot] = static_cast<uint32_t>(m);
-      values[slot] = kScale[pixels[k]];
+  const bool parallel = count * features >= (size_t{1} << 15);
+
+#pragma omp parallel num_threads(parallel ? threads : 1)
+  {
+    const size_t team = static_cast<size_t>(omp_get_num_threads());
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    const size_t m_begin = count * t / team, m_end = count * (t + 1) / team;
+    uint32_t* HWY_RESTRICT cursor = cursors + t * features;
+
+    // Pass 1: each sample's non-zero features; counts per feature.
+    for (size_t k = 0; k < features; ++k) cursor[k] = 0;
+    for (size_t m = m_begin; m < m_end; ++m) {
+      const size_t sample = order ? order[first + m] : first + m;
+      const uint8_t* pixels = images + sample * features;
+      const size_t slot = m * features;
+      const size_t n = NonZeroFeatures(pixels, features, found + slot);
+      row_start[m] = static_cast<uint32_t>(slot);
+      row_end[m] = static_cast<uint32_t>(slot + n);
+      for (size_t e = slot; e < slot + n; ++e) {
+        ++cursor[found[e]];
+        row_values[e] = kScale[pixels[found[e]]];
+      }
+    }
+#pragma omp barrier
+#pragma omp single
+    {
+      uint32_t total = 0;
+      for (size_t k = 0; k < features; ++k) {
+        col_start[k] = total;
+        for (size_t u = 0; u < team; ++u) total += cursors[u * features + k];
+      }
+      col_start[features] = total;
+    }
+    // Pass 2: this thread's features [k_begin, k_end).
+    const uint32_t total = col_start[features];
+    const size_t k_begin = static_cast<size_t>(
+        std::lower_bound(col_start, col_start + features, total * t / team) - col_start);
+    const size_t k_end = t + 1 == team ? features
+                                       : static_cast<size_t>(std::lower_bound(
+                                             col_start, col_start + features,
+                                             total * (t + 1) / team) - col_start);
+    for (size_t k = k_begin; k < k_end; ++k) cursor[k] = col_start[k];
+    for (size_t m = 0; m < count; ++m) {
+      const uint16_t* begin = found + row_start[m];
+      const uint16_t* end = found + row_end[m];
+      const uint16_t* e = t == 0 ? begin : std::lower_bound(begin, end, k_begin);
+      for (; e < end && *e < k_end; ++e) {
+        const uint32_t slot = cursor[*e]++;
+        rows[slot] = static_cast<uint32_t>(m);
+        values[slot] = row_values[e - found];
+      }
     }
   }
 }
@@ -122,33 +171,58 @@ inline float* ChunkScratch(size_t floats) {
   return buffer.get();
 }
 
-// acc[m, 0 .. NV * L + tail) = sum over the batch's non-zeros (m, k), k
-// ascending, of value * W[k, n0 ...]. The chunk's accumulators are one
-// contiguous block (rows `width` floats apart): rows of the output itself
-// lie a power-of-two apart and would fall into the same few L1 sets.
+// Y[m, n0 .. n0 + NV * L + tail) = act(b + sum over sample m's non-zeros
+// k, ascending, of value * W[k, ...]) for every sample m, accumulated in
+// NV registers (8 independent FMA chains on the widest tile, enough to hide
+// the FMA latency while the W loads stream from L2).
+constexpr uint32_t kPrefetchAhead = 4;
+
 template <size_t NV>
-HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W, size_t N,
-                               size_t n0, size_t tail, size_t width,
-                               float* HWY_RESTRICT acc) {
+HWY_NOINLINE void ForwardRows(const SparseBatch& X, const float* HWY_RESTRICT W,
+                              const float* HWY_RESTRICT b, size_t N, size_t n0, size_t tail,
+                              Activation act, float* HWY_RESTRICT Z, float* HWY_RESTRICT Y) {
   const DF d;
   const size_t L = hn::Lanes(d);
-  for (size_t i = 0; i < X.rows * width; ++i) acc[i] = 0.0f;
-  const uint32_t* HWY_RESTRICT col_start = X.col_start.data();
-  const uint32_t* HWY_RESTRICT rows = X.row.data();
-  const float* HWY_RESTRICT values = X.value.data();
-  for (size_t k = 0; k < X.cols; ++k) {
-    const uint32_t begin = col_start[k], end = col_start[k + 1];
-    if (begin == end) continue;
-    const float* w = W + k * N + n0;
-    VF wv[NV];
-    for (size_t j = 0; j < NV; ++j) wv[j] = hn::LoadU(d, w + j * L);
-    for (uint32_t e = begin; e < end; ++e) {
-      float* y = acc + rows[e] * width;
-      const VF x = hn::Set(d, values[e]);
-      for (size_t j = 0; j < NV; ++j) {
-        hn::Store(hn::MulAdd(x, wv[j], hn::Load(d, y + j * L)), d, y + j * L);
+  const uint32_t* HWY_RESTRICT row_start = X.row_start.data();
+  const uint32_t* HWY_RESTRICT row_end = X.row_end.data();
+  const uint16_t* HWY_RESTRICT features = X.features_of_row.data();
+  const float* HWY_RESTRICT values = X.value_of_row.data();
+  const bool simd_act = act == Activation::kRelu || act == Activation::kLinear ||
+                        act == Activation::kSoftmax;
+  for (size_t m = 0; m < X.rows; ++m) {
+    VF acc[NV];
+    for (size_t j = 0; j < NV; ++j) acc[j] = hn::Zero(d);
+    float tail_acc[HWY_LANES(float)] = {};
+    const uint32_t end = row_end[m];
+    for (uint32_t e = row_start[m]; e < end; ++e) {
+      const float* w = W + size_t{features[e]} * N + n0;
+      // W's rows are visited in data-dependent order, which no hardware
+      // prefetcher follows: ask for the row a few non-zeros ahead.
+      if (e + kPrefetchAhead < end) {
+        const float* ahead = W + size_t{features[e + kPrefetchAhead]} * N + n0;
+        for (size_t j = 0; j < NV * L; j += 64 / sizeof(float)) __builtin_prefetch(ahead + j);
       }
-      for (size_t j = NV * L; j < NV * L + tail; ++j) y[j] += values[e] * w[j];
+      const VF x = hn::Set(d, values[e]);
+      for (size_t j = 0; j < NV; ++j) acc[j] = hn::MulAdd(x, hn::LoadU(d, w + j * L), acc[j]);
+      for (size_t j = 0; j < tail; ++j) tail_acc[j] += values[e] * w[NV * L + j];
+    }
+    // Epilogue: bias, the pre-activation when asked for, the activation.
+    float* y = Y + m * N + n0;
+    float* z = Z ? Z + m * N + n0 : nullptr;
+    for (size_t j = 0; j < NV; ++j) {
+      VF v = acc[j];
+      if (b) v = hn::Add(v, hn::LoadU(d, b + n0 + j * L));
+      if (z) hn::StoreU(v, d, z + j * L);
+      if (act == Activation::kRelu) v = hn::Max(v, hn::Zero(d));
+      hn::StoreU(v, d, y + j * L);
+      if (!simd_act) {
+        for (size_t i = j * L; i < (j + 1) * L; ++i) y[i] = ActivationForward(act, y[i]);
+      }
+    }
+    for (size_t j = 0; j < tail; ++j) {
+      const float pre = tail_acc[j] + (b ? b[n0 + NV * L + j] : 0.0f);
+      if (z) z[NV * L + j] = pre;
+      y[NV * L + j] = ActivationForward(act, pre);
     }
   }
 }
@@ -156,8 +230,8 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
 // dW[k, n0 .. n0 + NV * L + tail) = sum over the batch's non-zeros (m, k)
 // of value * dY[m, ...], m ascending, in registers; a feature no sample of
 // the batch uses gets a zero gradient row.
-// dY's chunk is first copied into one contiguous block, for the same
-// reason as ForwardChunk's accumulators.
+// dY's chunk is first copied into one contiguous block: the rows of dY itself
+// lie a power of two apart and would compete for the same few L1 sets.
 template <size_t NV>
 HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RESTRICT dY,
                                        size_t N, size_t n0, size_t tail, size_t width,
@@ -186,12 +260,12 @@ HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RE
   }
 }
 
-// Splits [0, N) into chunks of kChunkVecs vectors and calls
+// Splits [0, N) into chunks of chunk_vecs vectors and calls
 // chunk(n0, full_vectors, tail) for each on the OpenMP team.
 template <class Chunk>
-void ForEachChunk(size_t N, size_t work, const Chunk& chunk) {
+void ForEachChunk(size_t N, size_t chunk_vecs, size_t work, const Chunk& chunk) {
   const size_t L = hn::Lanes(DF());
-  const size_t width = kChunkVecs * L;
+  const size_t width = chunk_vecs * L;
   const size_t chunks = (N + width - 1) / width;
 #pragma omp parallel for schedule(static) if (work >= (size_t{1} << 15))
   for (size_t c = 0; c < chunks; ++c) {
@@ -203,41 +277,17 @@ void ForEachChunk(size_t N, size_t work, const Chunk& chunk) {
 
 inline void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, size_t N,
                                Activation act, float* Z, float* Y) {
-  const DF d;
-  const size_t L = hn::Lanes(d);
-  ForEachChunk(N, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
-    const size_t cols = nv * L + tail;
-    const size_t width = (cols + L - 1) / L * L;
-    float* acc = ChunkScratch(X.rows * width);
+  ForEachChunk(N, kForwardChunkVecs, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
     switch (nv) {
-      case 0: ForwardChunk<0>(X, W, N, n0, tail, width, acc); break;
-      case 1: ForwardChunk<1>(X, W, N, n0, tail, width, acc); break;
-      case 2: ForwardChunk<2>(X, W, N, n0, tail, width, acc); break;
-      case 3: ForwardChunk<3>(X, W, N, n0, tail, width, acc); break;
-      default: ForwardChunk<kChunkVecs>(X, W, N, n0, tail, width, acc); break;
-    }
-    // Epilogue while the chunk is in L1: bias and activation, into Y (and Z).
-    const bool simd = act == Activation::kRelu || act == Activation::kLinear ||
-                      act == Activation::kSoftmax;
-    for (size_t m = 0; m < X.rows; ++m) {
-      const float* a = acc + m * width;
-      float* y = Y + m * N + n0;
-      float* z = Z ? Z + m * N + n0 : nullptr;
-      size_t j = 0;
-      if (simd) {
-        for (; j + L <= cols; j += L) {
-          VF v = hn::Load(d, a + j);
-          if (b) v = hn::Add(v, hn::LoadU(d, b + n0 + j));
-          if (z) hn::StoreU(v, d, z + j);
-          if (act == Activation::kRelu) v = hn::Max(v, hn::Zero(d));
-          hn::StoreU(v, d, y + j);
-        }
-      }
-      for (; j < cols; ++j) {
-        const float pre = a[j] + (b ? b[n0 + j] : 0.0f);
-        if (z) z[j] = pre;
-        y[j] = ActivationForward(act, pre);
-      }
+      case 0: return ForwardRows<0>(X, W, b, N, n0, tail, act, Z, Y);
+      case 1: return ForwardRows<1>(X, W, b, N, n0, tail, act, Z, Y);
+      case 2: return ForwardRows<2>(X, W, b, N, n0, tail, act, Z, Y);
+      case 3: return ForwardRows<3>(X, W, b, N, n0, tail, act, Z, Y);
+      case 4: return ForwardRows<4>(X, W, b, N, n0, tail, act, Z, Y);
+      case 5: return ForwardRows<5>(X, W, b, N, n0, tail, act, Z, Y);
+      case 6: return ForwardRows<6>(X, W, b, N, n0, tail, act, Z, Y);
+      case 7: return ForwardRows<7>(X, W, b, N, n0, tail, act, Z, Y);
+      default: return ForwardRows<kForwardChunkVecs>(X, W, b, N, n0, tail, act, Z, Y);
     }
   });
 }
@@ -245,7 +295,7 @@ inline void SparseDenseForward(const SparseBatch& X, const float* W, const float
 inline void SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N,
                                        float* dW, float* db) {
   const size_t L = hn::Lanes(DF());
-  ForEachChunk(N, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
+  ForEachChunk(N, kChunkVecs, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
     const size_t cols = nv * L + tail;
     const size_t width = (cols + L - 1) / L * L;
     float* dy_chunk = ChunkScratch(X.rows * width);

@@ -4,12 +4,12 @@
 // nothing, and the remaining terms are summed in the same ascending order
 // (results equal the dense kernels' up to the sign of zero).
 //
-// The batch is held in compressed sparse column form: for each input
-// feature k, the samples of the batch where it is non-zero. The kernels walk
-// k in order, hold one row segment of W (or of the gradient) in registers,
-// and update only the rows of the output those samples touch, so the
-// per-non-zero work is a few L1 loads and stores rather than a pass over W:
-// the product is bound by memory traffic, not by FMAs.
+// The forward product walks each sample's non-zeros (compressed rows) and
+// accumulates a wide slice of its output row in registers, loading one row
+// segment of W per non-zero; the weight gradient walks each feature's
+// samples (compressed columns) and accumulates a slice of dW's row k in
+// registers, loading rows of dY from a contiguous L1-resident copy. Either
+// way the cost is memory traffic per non-zero, not FMAs.
 #pragma once
 
 #include <cstddef>
@@ -20,18 +20,21 @@
 
 namespace mb {
 
-// A batch of `rows` samples x `cols` features in CSC form, built from uint8
-// pixels scaled as x / 255.0f. Buffers grow to the largest batch and are
+// A batch of `rows` samples x `cols` features in both compressed sparse
+// column and row form, built from uint8 pixels scaled as x / 255.0f. Buffers grow to the largest batch and are
 // reused, so building one allocates nothing after the first step.
 struct SparseBatch {
   size_t rows = 0, cols = 0;
   std::vector<uint32_t> col_start;  // cols + 1 offsets into row/value
   std::vector<uint32_t> row;        // the sample (row of the batch) of each non-zero
   std::vector<float> value;         // its scaled value
-  // Scratch for building: each sample's non-zero features, in order.
-  std::vector<uint16_t> features_of_row;
-  std::vector<uint32_t> row_start;
-  std::vector<uint32_t> column_cursor;
+  // The same non-zeros by sample (compressed sparse rows), which the
+  // forward product walks: sample m's features, ascending, are
+  // features_of_row[row_start[m] .. row_end[m]).
+  std::vector<uint32_t> row_start, row_end;
+  std::vector<uint16_t> features_of_row;  // the feature of each non-zero
+  std::vector<float> value_of_row;        // its scaled value
+  std::vector<uint32_t> column_cursor;    // scratch for building: per thread, per feature
 
   size_t nonzeros() const { return col_start.empty() ? 0 : col_start[cols]; }
 };
