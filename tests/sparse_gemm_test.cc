@@ -1,0 +1,168 @@
+// The sparse first-layer kernels against the dense reference on every SIMD
+// target, on odd shapes and densities, and the sparse batch's two forms
+// against a plain scan of the pixels.
+#include <catch2/catch.hpp>
+
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+#include "hwy/targets.h"
+#include "kernels/gemm.h"
+#include "kernels/sparse_gemm.h"
+
+namespace mb {
+namespace {
+
+std::vector<uint8_t> Pixels(size_t count, uint32_t seed, int percent_nonzero) {
+  std::vector<uint8_t> pixels(count);
+  uint32_t s = seed * 2654435761u + 7;
+  for (uint8_t& p : pixels) {
+    s = s * 1664525u + 1013904223u;
+    p = static_cast<int>((s >> 8) % 100) < percent_nonzero ? static_cast<uint8_t>(1 + (s >> 24) % 255) : 0;
+  }
+  return pixels;
+}
+
+std::vector<float> Floats(size_t count, uint32_t seed) {
+  std::vector<float> v(count);
+  uint32_t s = seed;
+  for (float& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = static_cast<float>(s >> 8) / 16777216.0f - 0.5f;
+  }
+  return v;
+}
+
+std::vector<float> ToDense(const std::vector<uint8_t>& pixels) {
+  std::vector<float> x(pixels.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(pixels[i]) / 255.0f;
+  return x;
+}
+
+void RequireClose(const std::vector<float>& actual, const std::vector<float>& expected,
+                  const char* what) {
+  REQUIRE(actual.size() == expected.size());
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (!(std::fabs(actual[i] - expected[i]) <= 1e-4f * (1.0f + std::fabs(expected[i])))) {
+      FAIL(what << ": element " << i << " is " << actual[i] << ", reference " << expected[i]);
+    }
+  }
+}
+
+struct Case {
+  size_t M, K, N;
+  int percent;
+};
+const Case kCases[] = {{1, 1, 1, 100}, {3, 17, 5, 50},  {128, 784, 512, 19}, {96, 784, 10, 19},
+                       {7, 785, 127, 5}, {33, 64, 300, 0}, {17, 100, 129, 90}};
+
+TEST_CASE("Sparse batch lists every non-zero pixel by row and by column", "[kernels]") {
+  const size_t M = 37, K = 130;
+  const auto images = Pixels(100 * K, 3, 25);
+  std::vector<uint32_t> order(100);
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>((i * 37) % 100);
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    SparseBatch batch;
+    BuildSparseBatch(images.data(), K, order.data(), 5, M, batch);
+    size_t expected_total = 0;
+    for (size_t m = 0; m < M; ++m) {
+      const uint8_t* row = images.data() + order[5 + m] * K;
+      std::vector<uint16_t> expected;
+      for (size_t k = 0; k < K; ++k) if (row[k] != 0) expected.push_back(static_cast<uint16_t>(k));
+      expected_total += expected.size();
+      const std::vector<uint16_t> actual(batch.features_of_row.begin() + batch.row_start[m],
+                                         batch.features_of_row.begin() + batch.row_end[m]);
+      REQUIRE(actual == expected);
+    }
+    REQUIRE(batch.nonzeros() == expected_total);
+    for (size_t k = 0; k < K; ++k) {
+      for (uint32_t e = batch.col_start[k]; e < batch.col_start[k + 1]; ++e) {
+        const uint32_t m = batch.row[e];
+        if (e > batch.col_start[k]) REQUIRE(batch.row[e - 1] < m);  // ascending samples
+        REQUIRE(batch.value[e] == static_cast<float>(images[order[5 + m] * K + k]) / 255.0f);
+      }
+    }
+  }
+  omp_set_num_threads(omp_get_num_procs());
+}
+
+TEST_CASE("Sparse forward and weight gradient match the dense reference on every target",
+          "[kernels]") {
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    INFO("target " << hwy::TargetName(target));
+    for (const Case& c : kCases) {
+      INFO("M=" << c.M << " K=" << c.K << " N=" << c.N << " density=" << c.percent);
+      const auto pixels = Pixels(c.M * c.K, 11, c.percent);
+      const auto X = ToDense(pixels);
+      const auto W = Floats(c.K * c.N, 12), b = Floats(c.N, 13), dY = Floats(c.M * c.N, 14);
+      SparseBatch batch;
+      BuildSparseBatch(pixels.data(), c.K, nullptr, 0, c.M, batch);
+      for (Activation act : {Activation::kRelu, Activation::kLinear, Activation::kTanh,
+                             Activation::kGelu}) {
+        std::vector<float> Z(c.M * c.N), Y(c.M * c.N), Zr(c.M * c.N), Yr(c.M * c.N);
+        SparseDenseForward(batch, W.data(), b.data(), c.N, act, Z.data(), Y.data());
+        reference::DenseForward(c.M, c.K, c.N, X.data(), W.data(), b.data(), act, Zr.data(),
+                                Yr.data());
+        RequireClose(Z, Zr, "Z");
+        RequireClose(Y, Yr, "Y");
+      }
+      std::vector<float> dW(c.K * c.N), db(c.N), dWr(c.K * c.N), dbr(c.N);
+      SparseDenseBackwardWeights(batch, dY.data(), c.N, dW.data(), db.data());
+      reference::DenseBackwardWeights(c.M, c.K, c.N, X.data(), dY.data(), dWr.data(),
+                                      dbr.data());
+      RequireClose(dW, dWr, "dW");
+      RequireClose(db, dbr, "db");
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+TEST_CASE("Sparse and dense kernels agree up to float rounding", "[kernels]") {
+  const size_t M = 128, K = 784, N = 512;
+  const auto pixels = Pixels(M * K, 21, 19);
+  const auto X = ToDense(pixels);
+  const auto W = Floats(K * N, 22), b = Floats(N, 23), dY = Floats(M * N, 24);
+  SparseBatch batch;
+  BuildSparseBatch(pixels.data(), K, nullptr, 0, M, batch);
+  std::vector<float> Ys(M * N), Yd(M * N), dWs(K * N), dWd(K * N), dbs(N), dbd(N);
+  SparseDenseForward(batch, W.data(), b.data(), N, Activation::kRelu, nullptr, Ys.data());
+  DenseForward(M, K, N, X.data(), W.data(), b.data(), Activation::kRelu, nullptr, Yd.data());
+  SparseDenseBackwardWeights(batch, dY.data(), N, dWs.data(), dbs.data());
+  DenseBackwardWeights(M, K, N, X.data(), dY.data(), dWd.data(), dbd.data());
+  RequireClose(Ys, Yd, "Y");
+  RequireClose(dWs, dWd, "dW");
+  RequireClose(dbs, dbd, "db");
+}
+
+TEST_CASE("Sparse kernels are bitwise identical at 1, 2 and 4 threads", "[kernels]") {
+  const size_t M = 128, K = 784, N = 512;
+  const auto pixels = Pixels(M * K, 31, 19);
+  const auto W = Floats(K * N, 32), b = Floats(N, 33), dY = Floats(M * N, 34);
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    SparseBatch batch;
+    BuildSparseBatch(pixels.data(), K, nullptr, 0, M, batch);
+    std::vector<float> out(M * N + K * N + N);
+    SparseDenseForward(batch, W.data(), b.data(), N, Activation::kRelu, nullptr, out.data());
+    SparseDenseBackwardWeights(batch, dY.data(), N, out.data() + M * N,
+                               out.data() + M * N + K * N);
+    return out;
+  };
+  const auto one = run(1);
+  CHECK(one == run(2));
+  CHECK(one == run(4));
+  omp_set_num_threads(omp_get_num_procs());
+}
+
+TEST_CASE("NonZeroFraction counts non-zero bytes", "[kernels]") {
+  const uint8_t bytes[] = {0, 1, 0, 255, 0, 0, 7, 0};
+  CHECK(NonZeroFraction(bytes, 8) == 3.0 / 8.0);
+  CHECK(NonZeroFraction(bytes, 0) == 0.0);
+}
+
+}  // namespace
+}  // namespace mb
