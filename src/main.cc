@@ -1,6 +1,9 @@
 // The runner's command line: parse the arguments, resolve the config, run it,
 // and map every failure to its exit code with a one-line message on stderr.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -9,7 +12,28 @@
 #include "config/config.h"
 #include "train/experiment.h"
 
+namespace {
+
+// libgomp reads its wait policy once, when it loads, so the runner sets a
+// bounded spin and starts itself again unless the user chose a policy.
+// Workers spin this many iterations (tens of microseconds: enough to bridge
+// the gap between the parallel regions of one training step) before
+// sleeping, so a team whose core is briefly taken away by another process
+// does not burn the remaining core spinning at every barrier.
+constexpr const char* kSpinCount = "100000";
+
+void BoundOpenMpWaits(char** argv) {
+  if (std::getenv("GOMP_SPINCOUNT") != nullptr || std::getenv("OMP_WAIT_POLICY") != nullptr) {
+    return;
+  }
+  setenv("GOMP_SPINCOUNT", kSpinCount, 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: run as we are
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  BoundOpenMpWaits(argv);
   try {
     const mb::CommandLine args = mb::ParseCommandLine(argc, argv);
     if (args.help) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -42,6 +43,16 @@ std::string CreateRunDirectory(const std::string& out_dir, const std::string& na
       throw OutputError(path + ": cannot create run directory (" + std::strerror(errno) + ")");
     }
   }
+}
+
+// The environment that decides how OpenMP workers wait between regions.
+nlohmann::json OpenMpWaitSettings() {
+  nlohmann::json settings = nlohmann::json::object();
+  for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"}) {
+    const char* value = std::getenv(name);
+    settings[name] = value ? nlohmann::json(value) : nlohmann::json(nullptr);
+  }
+  return settings;
 }
 
 bool AllFinite(const Mlp& model) {
@@ -96,7 +107,8 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
   report.training = {{"kernel_target", KernelTargetName()},
                      {"parameters", model.ParameterCount()},
                      {"flush_denormals", FlushDenormalsEnabled()},
-                     {"init", config.init_from.empty() ? "seed" : "init_from"}};
+                     {"init", config.init_from.empty() ? "seed" : "init_from"},
+                     {"openmp_wait", OpenMpWaitSettings()}};
 
   Trainer trainer(config, data, model);
   report.training.update(trainer.Description());
