@@ -38,7 +38,8 @@ MlpGradients BuildGradients(const Mlp& model) {
   return grads;
 }
 
-MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input) {
+MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input,
+                            bool backward) {
   MlpWorkspace ws;
   ws.capacity = capacity;
   ws.sparse_input = sparse_input;
@@ -48,10 +49,10 @@ MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input
     const size_t size = capacity * layer.units;
     ws.z.emplace_back(layer.activation == Activation::kGelu ? size : 0, 0.0f);
     ws.a.emplace_back(size, 0.0f);
-    ws.delta.emplace_back(size, 0.0f);
+    ws.delta.emplace_back(backward ? size : 0, 0.0f);
     largest_kernel = std::max(largest_kernel, layer.kernel.size());
   }
-  ws.transposed_kernel.assign(largest_kernel, 0.0f);
+  if (backward) ws.transposed_kernel.assign(largest_kernel, 0.0f);
   return ws;
 }
 

@@ -45,15 +45,18 @@ struct MlpWorkspace {
   SparseBatch sparse;
   std::vector<std::vector<float>> z;          // per layer [capacity, units]; GELU layers only
   std::vector<std::vector<float>> a;          // per layer [capacity, units]; the last holds logits
-  std::vector<std::vector<float>> delta;      // per layer: dLoss/dz, [capacity, units]
+  std::vector<std::vector<float>> delta;      // per layer: dLoss/dz, [capacity, units] (training)
   std::vector<float> transposed_kernel;       // scratch for the input-gradient product
 };
 
 // The layers' shapes from the config, parameters zeroed.
 Mlp BuildMlp(size_t inputs, const std::vector<LayerConfig>& layers);
 MlpGradients BuildGradients(const Mlp& model);
-// With sparse_input the first layer reads batches in compressed form.
-MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input = false);
+// With sparse_input the first layer reads batches in compressed form;
+// without backward the workspace serves forward passes only (evaluation)
+// and holds no gradient buffers.
+MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input = false,
+                            bool backward = true);
 
 // Fills ws.a[l] (and ws.z[l] for GELU) for the first `batch` rows of
 // ws.input. The last layer's output is its pre-softmax logits.
