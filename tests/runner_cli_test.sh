@@ -88,5 +88,34 @@ write wrong_init.json '{"init_from": "'"$work"'/wrong.safetensors"}'
 printf 'not a safetensors file' >"$work/wrong.safetensors"
 expect_input_error bad-init-from "wrong.safetensors" "$work/wrong_init.json"
 
+# A run whose loss becomes NaN stops with exit 3 and a report marked diverged.
+out="$work/diverged"
+"$runner" configs/tiny.json --set 'optimizer={"name": "sgd", "learning_rate": 1e30}' --out "$out" >"$work/stdout" 2>"$work/stderr"
+code=$?
+if [[ $code -eq 3 ]] && grep -qs '"status": "diverged"' "$out"/*/report.json &&
+   grep -qs '"diverged_epoch": 1' "$out"/*/report.json; then
+  pass diverged
+else
+  fail "diverged: exit $code, $(cat "$work/stderr")"
+fi
+
+# SIGINT stops the run after the current step: exit 130, and the report says
+# "interrupted" with the epochs completed so far.
+out="$work/interrupted"
+"$runner" configs/tiny.json --set epochs=1000 --out "$out" >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+for _ in $(seq 100); do  # until the first epoch's report exists (at most 10 s)
+  grep -qs '"epoch": 1' "$out"/*/report.json && break
+  sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+code=$?
+if [[ $code -eq 130 ]] && grep -qs '"status": "interrupted"' "$out"/*/report.json; then
+  pass interrupt
+else
+  fail "interrupt: exit $code, report: $(cat "$out"/*/report.json 2>/dev/null | head -3)"
+fi
+
 echo "$passes passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -59,7 +59,7 @@ Outcome Train(const Config& config, int threads, const Mlp* init = nullptr) {
   Trainer trainer(config, data, outcome.model);
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
     EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), false);
-    outcome.losses.push_back(trainer.RunEpoch(epoch, progress).loss);
+    outcome.losses.push_back(trainer.RunEpoch(epoch, progress)->loss);
   }
   outcome.test_accuracy = trainer.Evaluate(data.test).accuracy;
   return outcome;

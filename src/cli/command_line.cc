@@ -111,8 +111,9 @@ output: a run directory <out>/<name>-<timestamp>-<hash8>/ with
   epochs.csv         one row per epoch: loss, accuracy, validation loss and
                      accuracy, seconds, samples per second
   model.safetensors  the trained weights (when save_model is true)
-hash8 starts the sha256 of the resolved config without name and threads: runs
-with the same hash should give the same numbers.
+hash8 starts the sha256 of the resolved config without the keys that cannot
+change the numbers (name, threads, predict, save_model, data.verify_checksums):
+runs with the same hash should give the same numbers.
 
 exit codes:
 )";
@@ -128,7 +129,8 @@ constexpr ExitCode kExitCodes[] = {
     {kExitInputError, "bad input: config, data file or command line"},
     {kExitDiverged, "training diverged (NaN or Inf in the loss or weights)"},
     {kExitOutputError, "results could not be written"},
-    {kExitInterrupted, "interrupted (SIGINT or SIGTERM)"},
+    {kExitInterrupted, "interrupted (SIGINT or SIGTERM: the run stops after the current step and"
+                       " its report says \"interrupted\"; a second signal exits at once)"},
 };
 
 }  // namespace

@@ -8,8 +8,8 @@
 // libraries.
 //
 // Streams: each consumer derives its own generator with Rng(seed, stream),
-// e.g. layer i's kernel initialiser uses stream kInitStream + i and epoch e's
-// shuffle uses stream kShuffleStream + e, so adding a layer never changes the
+// e.g. layer i's kernel initialiser uses stream kInitStream + 2i (its bias
+// kInitStream + 2i + 1) and epoch e's shuffle uses stream kShuffleStream + e, so adding a layer never changes the
 // shuffle order and epochs are independent of each other.
 #pragma once
 

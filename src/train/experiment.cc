@@ -18,6 +18,7 @@
 #include "report/machine_info.h"
 #include "report/run_report.h"
 #include "report/safetensors.h"
+#include "train/interrupt.h"
 #include "train/threads.h"
 #include "train/trainer.h"
 
@@ -120,11 +121,20 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
               model.ParameterCount(), threads, KernelTargetName().c_str());
   WriteRunFiles(run_dir, report);
 
+  InstallInterruptHandlers();
   const bool live = StdoutIsTerminal();
   int exit_code = kExitOk;
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
     EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), live);
-    const EpochRecord record = trainer.RunEpoch(epoch, progress);
+    const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
+    if (!finished) {
+      std::fprintf(stderr, "%s: interrupted in epoch %d; %d epochs completed\n",
+                   config.name.c_str(), epoch, epoch - 1);
+      report.status = "interrupted";
+      exit_code = kExitInterrupted;
+      break;
+    }
+    const EpochRecord& record = *finished;
     progress.Finish(record);
     report.epochs.push_back(record);
     if (!std::isfinite(record.loss) || !AllFinite(model)) {
@@ -139,6 +149,10 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
     WriteRunFiles(run_dir, report);
   }
 
+  if (exit_code == kExitOk && InterruptRequested()) {
+    report.status = "interrupted";
+    exit_code = kExitInterrupted;
+  }
   if (exit_code == kExitOk) {
     const Evaluation test = trainer.Evaluate(data.test);
     report.test_loss = test.loss;

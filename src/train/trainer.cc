@@ -6,6 +6,7 @@
 
 #include "common/rng.h"
 #include "nn/softmax_cross_entropy.h"
+#include "train/interrupt.h"
 
 namespace mb {
 
@@ -71,7 +72,7 @@ void Trainer::ShuffleOrder(int epoch) {
   }
 }
 
-EpochRecord Trainer::RunEpoch(int epoch, EpochProgress& progress) {
+std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress) {
   const auto start = std::chrono::steady_clock::now();
   ShuffleOrder(epoch);
   const DataView& train = data_.train;
@@ -82,6 +83,7 @@ EpochRecord Trainer::RunEpoch(int epoch, EpochProgress& progress) {
   double loss_sum = 0;
   size_t correct = 0, seen = 0;
   for (size_t step = 0; step < steps; ++step) {
+    if (InterruptRequested()) return std::nullopt;
     const size_t first = step * batch_size;
     const size_t batch = std::min(batch_size, train.count - first);
     LoadBatch(train.images, train.features, order_.data(), first, batch, train_ws_);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,7 +32,9 @@ class Trainer {
   // Trains epoch `epoch` (1-based) over data.train and, when there is a
   // validation set, evaluates it. Loss and accuracy are Keras' running
   // means over the epoch's samples, measured before each step's update.
-  EpochRecord RunEpoch(int epoch, EpochProgress& progress);
+  // Returns nothing when an interrupt (train/interrupt.h) stopped the epoch
+  // part-way.
+  std::optional<EpochRecord> RunEpoch(int epoch, EpochProgress& progress);
 
   Evaluation Evaluate(const DataView& view);
   std::vector<Prediction> Predict(const DataView& view, size_t count);
