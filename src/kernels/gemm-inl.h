@@ -25,6 +25,7 @@
 #include "hwy/aligned_allocator.h"
 #include "hwy/highway.h"
 #include "kernels/activation.h"
+#include "kernels/narrow_gemm-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
@@ -334,6 +335,10 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
 
 inline void DenseForward(size_t M, size_t K, size_t N, const float* X, const float* W,
                          const float* b, Activation act, float* Z, float* Y) {
+  if (N <= kNarrowMaxN) {
+    static PackBuffer transposed;
+    return NarrowForward(M, K, N, X, W, b, act, Z, Y, transposed.Get(K * N));
+  }
   Gemm(M, N, K, X, K, 1, W, ForwardEpilogue{Y, Z, b, act, N}, nullptr);
 }
 
@@ -342,14 +347,13 @@ inline void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
                                const float* A_prev, float* Wt, float* dX) {
   // dX = dY W^T: transposing W ([K, N] -> [N, K]) costs K*N copies against
   // M*K*N multiply-adds and lets the product stream contiguous rows.
-  for (size_t k = 0; k < K; ++k) {
-    for (size_t n = 0; n < N; ++n) Wt[n * K + k] = W[k * N + n];
-  }
+  Transpose(W, K, N, Wt);
   Gemm(M, K, N, dY, N, 1, Wt, InputGradEpilogue{dX, Z_prev, A_prev, prev_act, K}, nullptr);
 }
 
 inline void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,
                                  const float* dY, float* dW, float* db) {
+  if (N <= kNarrowMaxN) return NarrowBackwardWeights(M, K, N, X, dY, dW, db);
   // dW = X^T dY: output row k reads column k of X, so A's row stride is 1
   // and its inner stride is K.
   Gemm(K, N, M, X, 1, K, dY, StoreEpilogue{dW, N}, db);

@@ -1,0 +1,155 @@
+// Highway SIMD kernels for dense layers with few units (N <= kNarrowMaxN,
+// e.g. the 10-class output layer). The register-tile kernel of gemm-inl.h
+// vectorises along N, so with N = 10 it fills 10 of 16 lanes and needs a
+// broadcast per multiply-add. These kernels vectorise along the long inner
+// dimension instead: every lane is useful, and each loaded vector feeds
+// several multiply-adds. Included by gemm-inl.h.
+
+#if defined(MB_KERNELS_NARROW_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MB_KERNELS_NARROW_GEMM_INL_H_
+#undef MB_KERNELS_NARROW_GEMM_INL_H_
+#else
+#define MB_KERNELS_NARROW_GEMM_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstddef>
+
+#include "hwy/highway.h"
+#include "kernels/activation.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mb {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+constexpr size_t kNarrowMaxN = 16;
+// Forward tile: kNarrowRows samples x kNarrowCols units, one accumulator
+// vector per output: per step of L inputs, kNarrowRows + kNarrowCols loads
+// feed kNarrowRows * kNarrowCols multiply-adds.
+constexpr size_t kNarrowRows = 4;
+constexpr size_t kNarrowCols = 5;
+// Weight-gradient tile: kNarrowCols units x kNarrowVecs vectors of inputs.
+constexpr size_t kNarrowVecs = 4;
+
+// Y[m, n] = act(b[n] + sum_k X[m, k] Wt[n, k]) for rows [i0, i0 + rows) and
+// units [n0, n0 + cols): lane-wise partial sums over k, then one reduction
+// per output and the scalar tail of k, always in this order.
+HWY_NOINLINE void NarrowForwardTile(size_t K, size_t N, const float* HWY_RESTRICT X,
+                                    const float* HWY_RESTRICT Wt, const float* b,
+                                    Activation act, size_t i0, size_t rows, size_t n0,
+                                    size_t cols, float* Z, float* Y) {
+  const hn::ScalableTag<float> d;
+  const size_t L = hn::Lanes(d);
+  const float* x[kNarrowRows];
+  const float* w[kNarrowCols];
+  for (size_t i = 0; i < kNarrowRows; ++i) x[i] = X + (i0 + std::min(i, rows - 1)) * K;
+  for (size_t j = 0; j < kNarrowCols; ++j) w[j] = Wt + (n0 + std::min(j, cols - 1)) * K;
+  hn::Vec<decltype(d)> acc[kNarrowRows][kNarrowCols];
+  for (auto& row : acc) {
+    for (auto& v : row) v = hn::Zero(d);
+  }
+  size_t k = 0;
+  for (; k + L <= K; k += L) {
+    hn::Vec<decltype(d)> wv[kNarrowCols];
+    for (size_t j = 0; j < kNarrowCols; ++j) wv[j] = hn::LoadU(d, w[j] + k);
+    for (size_t i = 0; i < kNarrowRows; ++i) {
+      const auto xv = hn::LoadU(d, x[i] + k);
+      for (size_t j = 0; j < kNarrowCols; ++j) acc[i][j] = hn::MulAdd(xv, wv[j], acc[i][j]);
+    }
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    for (size_t j = 0; j < cols; ++j) {
+      float sum = hn::GetLane(hn::SumOfLanes(d, acc[i][j]));
+      for (size_t t = k; t < K; ++t) sum += x[i][t] * w[j][t];
+      const size_t out = (i0 + i) * N + n0 + j;
+      const float pre = sum + (b ? b[n0 + j] : 0.0f);
+      if (Z) Z[out] = pre;
+      Y[out] = ActivationForward(act, pre);
+    }
+  }
+}
+
+// W ([K, N]) transposed into Wt ([N, K]) so each unit's weights are one
+// contiguous row.
+inline void Transpose(const float* W, size_t K, size_t N, float* Wt) {
+  for (size_t k = 0; k < K; ++k) {
+    for (size_t n = 0; n < N; ++n) Wt[n * K + k] = W[k * N + n];
+  }
+}
+
+// Wt is scratch of K * N floats.
+inline void NarrowForward(size_t M, size_t K, size_t N, const float* X, const float* W,
+                          const float* b, Activation act, float* Z, float* Y, float* Wt) {
+  Transpose(W, K, N, Wt);
+  const size_t row_tiles = (M + kNarrowRows - 1) / kNarrowRows;
+  const size_t col_tiles = (N + kNarrowCols - 1) / kNarrowCols;
+#pragma omp parallel for schedule(static) if (M * K * N >= (size_t{1} << 17))
+  for (size_t t = 0; t < row_tiles * col_tiles; ++t) {
+    const size_t i0 = (t / col_tiles) * kNarrowRows;
+    const size_t n0 = (t % col_tiles) * kNarrowCols;
+    NarrowForwardTile(K, N, X, Wt, b, act, i0, std::min(kNarrowRows, M - i0), n0,
+                      std::min(kNarrowCols, N - n0), Z, Y);
+  }
+}
+
+// dW[k, n] = sum_m X[m, k] dY[m, n] (m ascending) for inputs
+// [k0, k0 + kNarrowVecs * L) and units [n0, n0 + cols), vectorised along k.
+HWY_NOINLINE void NarrowWeightsTile(size_t M, size_t K, size_t N, const float* HWY_RESTRICT X,
+                                    const float* HWY_RESTRICT dY, size_t k0, size_t n0,
+                                    size_t cols, float* HWY_RESTRICT dW) {
+  const hn::ScalableTag<float> d;
+  const size_t L = hn::Lanes(d);
+  hn::Vec<decltype(d)> acc[kNarrowCols][kNarrowVecs];
+  for (auto& row : acc) {
+    for (auto& v : row) v = hn::Zero(d);
+  }
+  for (size_t m = 0; m < M; ++m) {
+    const float* x = X + m * K + k0;
+    const float* dy = dY + m * N + n0;
+    hn::Vec<decltype(d)> xv[kNarrowVecs];
+    for (size_t v = 0; v < kNarrowVecs; ++v) xv[v] = hn::LoadU(d, x + v * L);
+    for (size_t j = 0; j < kNarrowCols; ++j) {
+      const auto g = hn::Set(d, dy[std::min(j, cols - 1)]);
+      for (size_t v = 0; v < kNarrowVecs; ++v) acc[j][v] = hn::MulAdd(xv[v], g, acc[j][v]);
+    }
+  }
+  HWY_ALIGN float lanes[kNarrowVecs * HWY_LANES(float)];
+  for (size_t j = 0; j < cols; ++j) {
+    for (size_t v = 0; v < kNarrowVecs; ++v) hn::Store(acc[j][v], d, lanes + v * L);
+    for (size_t t = 0; t < kNarrowVecs * L; ++t) dW[(k0 + t) * N + n0 + j] = lanes[t];
+  }
+}
+
+inline void NarrowBackwardWeights(size_t M, size_t K, size_t N, const float* X,
+                                  const float* dY, float* dW, float* db) {
+  const size_t L = hn::Lanes(hn::ScalableTag<float>());
+  const size_t strip = kNarrowVecs * L;
+  const size_t strips = K / strip;
+  const size_t col_tiles = (N + kNarrowCols - 1) / kNarrowCols;
+#pragma omp parallel for schedule(static) if (M * K * N >= (size_t{1} << 17))
+  for (size_t t = 0; t < strips * col_tiles; ++t) {
+    const size_t n0 = (t % col_tiles) * kNarrowCols;
+    NarrowWeightsTile(M, K, N, X, dY, (t / col_tiles) * strip, n0,
+                      std::min(kNarrowCols, N - n0), dW);
+  }
+  // The inputs past the last full strip, and the bias gradient, in plain
+  // loops (m ascending, like the tiles).
+  for (size_t k = strips * strip; k < K; ++k) {
+    for (size_t n = 0; n < N; ++n) {
+      float sum = 0.0f;
+      for (size_t m = 0; m < M; ++m) sum += X[m * K + k] * dY[m * N + n];
+      dW[k * N + n] = sum;
+    }
+  }
+  for (size_t n = 0; n < N; ++n) db[n] = 0.0f;
+  for (size_t m = 0; m < M; ++m) {
+    for (size_t n = 0; n < N; ++n) db[n] += dY[m * N + n];
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#endif  // MB_KERNELS_NARROW_GEMM_INL_H_
