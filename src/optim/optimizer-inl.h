@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include <omp.h>
+
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -22,72 +24,104 @@ namespace mb {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Tensors are split into blocks of this many floats across the OpenMP team;
-// small tensors (biases) are updated on the calling thread.
-constexpr size_t kUpdateBlock = 8192;
+// Tensors smaller than this are updated on the calling thread.
+constexpr size_t kMinParallelUpdate = 8192;
 
-// Calls update(begin, end) over [0, n) in blocks, on the team when n is large.
+// Calls update(begin, end) for each row segment of a [rows, cols] tensor,
+// splitting the columns into one contiguous range per thread (at multiples
+// of 64 floats): the dense and sparse kernels also give each thread
+// contiguous column ranges of a layer, so each thread updates the weights
+// and optimizer state it just read, still in its own core's cache.
 template <class Update>
-void ForEachBlock(size_t n, const Update& update) {
-  const size_t blocks = (n + kUpdateBlock - 1) / kUpdateBlock;
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (size_t block = 0; block < blocks; ++block) {
-    const size_t begin = block * kUpdateBlock;
-    update(begin, std::min(n, begin + kUpdateBlock));
+void ForEachBlock(size_t rows, size_t cols, const Update& update) {
+  const bool parallel = rows * cols >= kMinParallelUpdate;
+#pragma omp parallel if (parallel)
+  {
+    const size_t team = static_cast<size_t>(omp_get_num_threads());
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    const size_t units = (cols + 63) / 64;
+    const size_t begin = std::min(cols, units * t / team * 64);
+    const size_t end = std::min(cols, units * (t + 1) / team * 64);
+    for (size_t r = 0; r < rows && begin < end; ++r) update(r * cols + begin, r * cols + end);
   }
 }
 
-// Applies op(vector tag, i) to full vectors of [begin, end) and the scalar
-// tail with a one-lane tag, so both use the same code.
+// Applies op(d, w, g, m, v, i) to [begin, end) a full vector at a time. The
+// last partial vector goes through the same vector code on copies padded
+// with zeros, so every element gets the very same instructions (a separate
+// scalar tail could be compiled with or without fused multiply-adds and
+// round differently).
 template <class Op>
-HWY_INLINE void Elementwise(size_t begin, size_t end, const Op& op) {
+HWY_INLINE void Elementwise(size_t begin, size_t end, float* HWY_RESTRICT w,
+                            const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
+                            float* HWY_RESTRICT v, const Op& op) {
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
   size_t i = begin;
-  for (; i + L <= end; i += L) op(d, i);
-  const hn::CappedTag<float, 1> d1;
-  for (; i < end; ++i) op(d1, i);
+  for (; i + L <= end; i += L) op(d, w + i, g + i, m ? m + i : nullptr, v ? v + i : nullptr);
+  if (i == end) return;
+  const size_t rest = end - i;
+  HWY_ALIGN float tw[HWY_LANES(float)] = {}, tg[HWY_LANES(float)] = {};
+  HWY_ALIGN float tm[HWY_LANES(float)] = {}, tv[HWY_LANES(float)] = {};
+  for (size_t j = 0; j < rest; ++j) {
+    tw[j] = w[i + j];
+    tg[j] = g[i + j];
+    if (m) tm[j] = m[i + j];
+    if (v) tv[j] = v[i + j];
+  }
+  op(d, tw, tg, m ? tm : nullptr, v ? tv : nullptr);
+  for (size_t j = 0; j < rest; ++j) {
+    w[i + j] = tw[j];
+    if (m) m[i + j] = tm[j];
+    if (v) v[i + j] = tv[j];
+  }
 }
 
 // w -= lr * g
-inline void SgdStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, size_t n, float lr) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, [&](auto d, size_t i) {
-      const auto update = hn::Mul(hn::Set(d, lr), hn::LoadU(d, g + i));
-      hn::StoreU(hn::Sub(hn::LoadU(d, w + i), update), d, w + i);
-    });
+inline void SgdStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, size_t rows, size_t cols,
+                    float lr) {
+  ForEachBlock(rows, cols, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, w, g, nullptr, nullptr,
+                [&](auto d, float* wp, const float* gp, float*, float*) {
+                  const auto update = hn::Mul(hn::Set(d, lr), hn::LoadU(d, gp));
+                  hn::StoreU(hn::Sub(hn::LoadU(d, wp), update), d, wp);
+                });
   });
 }
 
 // m = momentum * m - lr * g;  w += m  or (nesterov)  w += momentum * m - lr * g
 inline void SgdMomentumStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
-                            float* HWY_RESTRICT m, size_t n, float lr, float momentum,
+                            float* HWY_RESTRICT m, size_t rows, size_t cols, float lr,
+                            float momentum,
                             bool nesterov) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, [&](auto d, size_t i) {
-      const auto mu = hn::Set(d, momentum);
-      const auto step = hn::Mul(hn::Set(d, lr), hn::LoadU(d, g + i));
-      const auto mv = hn::Sub(hn::Mul(mu, hn::LoadU(d, m + i)), step);
-      hn::StoreU(mv, d, m + i);
-      const auto delta = nesterov ? hn::Sub(hn::Mul(mu, mv), step) : mv;
-      hn::StoreU(hn::Add(hn::LoadU(d, w + i), delta), d, w + i);
-    });
+  ForEachBlock(rows, cols, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, w, g, m, nullptr,
+                [&](auto d, float* wp, const float* gp, float* mp, float*) {
+                  const auto mu = hn::Set(d, momentum);
+                  const auto step = hn::Mul(hn::Set(d, lr), hn::LoadU(d, gp));
+                  const auto mv = hn::Sub(hn::Mul(mu, hn::LoadU(d, mp)), step);
+                  hn::StoreU(mv, d, mp);
+                  const auto delta = nesterov ? hn::Sub(hn::Mul(mu, mv), step) : mv;
+                  hn::StoreU(hn::Add(hn::LoadU(d, wp), delta), d, wp);
+                });
   });
 }
 
 // v = rho * v + (1 - rho) * g^2;  w -= lr * g / sqrt(v + epsilon)
 inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
-                        float* HWY_RESTRICT v, size_t n, float lr, float rho, float epsilon) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, [&](auto d, size_t i) {
-      const auto gv = hn::LoadU(d, g + i);
-      const auto vv = hn::Add(hn::Mul(hn::Set(d, rho), hn::LoadU(d, v + i)),
-                              hn::Mul(hn::Mul(hn::Set(d, 1.0f - rho), gv), gv));
-      hn::StoreU(vv, d, v + i);
-      const auto step = hn::Div(hn::Mul(hn::Set(d, lr), gv),
-                                hn::Sqrt(hn::Add(vv, hn::Set(d, epsilon))));
-      hn::StoreU(hn::Sub(hn::LoadU(d, w + i), step), d, w + i);
-    });
+                        float* HWY_RESTRICT v, size_t rows, size_t cols, float lr, float rho,
+                        float epsilon) {
+  ForEachBlock(rows, cols, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, w, g, nullptr, v,
+                [&](auto d, float* wp, const float* gp, float*, float* vp) {
+                  const auto gv = hn::LoadU(d, gp);
+                  const auto vv = hn::Add(hn::Mul(hn::Set(d, rho), hn::LoadU(d, vp)),
+                                          hn::Mul(hn::Mul(hn::Set(d, 1.0f - rho), gv), gv));
+                  hn::StoreU(vv, d, vp);
+                  const auto step = hn::Div(hn::Mul(hn::Set(d, lr), gv),
+                                            hn::Sqrt(hn::Add(vv, hn::Set(d, epsilon))));
+                  hn::StoreU(hn::Sub(hn::LoadU(d, wp), step), d, wp);
+                });
   });
 }
 
@@ -95,23 +129,25 @@ inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
 // m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
 // w -= step_size * m / (sqrt(v) + epsilon)
 inline void AdamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
-                     float* HWY_RESTRICT v, size_t n, float step_size, float beta_1,
+                     float* HWY_RESTRICT v, size_t rows, size_t cols, float step_size, float beta_1,
                      float beta_2, float epsilon, float decay) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, [&](auto d, size_t i) {
-      auto wv = hn::LoadU(d, w + i);
-      if (decay != 0.0f) wv = hn::Sub(wv, hn::Mul(wv, hn::Set(d, decay)));
-      const auto gv = hn::LoadU(d, g + i);
-      auto mv = hn::LoadU(d, m + i);
-      mv = hn::Add(mv, hn::Mul(hn::Sub(gv, mv), hn::Set(d, 1.0f - beta_1)));
-      auto vv = hn::LoadU(d, v + i);
-      vv = hn::Add(vv, hn::Mul(hn::Sub(hn::Mul(gv, gv), vv), hn::Set(d, 1.0f - beta_2)));
-      hn::StoreU(mv, d, m + i);
-      hn::StoreU(vv, d, v + i);
-      const auto step = hn::Div(hn::Mul(hn::Set(d, step_size), mv),
-                                hn::Add(hn::Sqrt(vv), hn::Set(d, epsilon)));
-      hn::StoreU(hn::Sub(wv, step), d, w + i);
-    });
+  ForEachBlock(rows, cols, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, w, g, m, v,
+                [&](auto d, float* wp, const float* gp, float* mp, float* vp) {
+                  auto wv = hn::LoadU(d, wp);
+                  if (decay != 0.0f) wv = hn::Sub(wv, hn::Mul(wv, hn::Set(d, decay)));
+                  const auto gv = hn::LoadU(d, gp);
+                  auto mv = hn::LoadU(d, mp);
+                  mv = hn::Add(mv, hn::Mul(hn::Sub(gv, mv), hn::Set(d, 1.0f - beta_1)));
+                  auto vv = hn::LoadU(d, vp);
+                  vv = hn::Add(vv,
+                               hn::Mul(hn::Sub(hn::Mul(gv, gv), vv), hn::Set(d, 1.0f - beta_2)));
+                  hn::StoreU(mv, d, mp);
+                  hn::StoreU(vv, d, vp);
+                  const auto step = hn::Div(hn::Mul(hn::Set(d, step_size), mv),
+                                            hn::Add(hn::Sqrt(vv), hn::Set(d, epsilon)));
+                  hn::StoreU(hn::Sub(wv, step), d, wp);
+                });
   });
 }
 

@@ -27,9 +27,10 @@ class Optimizer {
   Optimizer(const OptimizerConfig& config, const std::vector<size_t>& tensor_sizes);
 
   // Starts the next step (advances t and Adam's bias corrections); then
-  // call Update once for every tensor.
+  // call Update once for every tensor, given as [rows, cols] (a bias is
+  // [1, units]): the threads split its columns like the layer kernels do.
   void BeginStep();
-  void Update(size_t tensor, float* weights, const float* gradients, size_t n);
+  void Update(size_t tensor, float* weights, const float* gradients, size_t rows, size_t cols);
 
   int64_t steps() const { return step_; }
 
