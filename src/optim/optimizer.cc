@@ -39,20 +39,20 @@ void Optimizer::BeginStep() {
   }
 }
 
-void Optimizer::Update(size_t tensor, float* w, const float* g, size_t rows, size_t cols) {
+void Optimizer::Update(size_t tensor, float* w, const float* g, size_t n) {
   const OptimizerConfig& c = config_;
   switch (c.kind) {
     case OptimizerKind::kSgd:
       if (c.momentum == 0.0f) {
-        HWY_DYNAMIC_DISPATCH(SgdStep)(w, g, rows, cols, c.learning_rate);
+        HWY_DYNAMIC_DISPATCH(SgdStep)(w, g, n, c.learning_rate);
       } else {
-        HWY_DYNAMIC_DISPATCH(SgdMomentumStep)(w, g, first_[tensor].data(), rows, cols,
+        HWY_DYNAMIC_DISPATCH(SgdMomentumStep)(w, g, first_[tensor].data(), n,
                                               c.learning_rate,
                                               c.momentum, c.nesterov);
       }
       return;
     case OptimizerKind::kRmsprop:
-      HWY_DYNAMIC_DISPATCH(RmspropStep)(w, g, first_[tensor].data(), rows, cols, c.learning_rate,
+      HWY_DYNAMIC_DISPATCH(RmspropStep)(w, g, first_[tensor].data(), n, c.learning_rate,
                                         c.rho,
                                         c.epsilon);
       return;
@@ -60,8 +60,7 @@ void Optimizer::Update(size_t tensor, float* w, const float* g, size_t rows, siz
     case OptimizerKind::kAdamW: {
       const float decay =
           c.kind == OptimizerKind::kAdamW ? c.weight_decay * c.learning_rate : 0.0f;
-      HWY_DYNAMIC_DISPATCH(AdamStep)(w, g, first_[tensor].data(), second_[tensor].data(), rows,
-                                     cols,
+      HWY_DYNAMIC_DISPATCH(AdamStep)(w, g, first_[tensor].data(), second_[tensor].data(), n,
                                      adam_step_size_, c.beta_1, c.beta_2, c.epsilon, decay);
       return;
     }

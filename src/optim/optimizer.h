@@ -27,10 +27,9 @@ class Optimizer {
   Optimizer(const OptimizerConfig& config, const std::vector<size_t>& tensor_sizes);
 
   // Starts the next step (advances t and Adam's bias corrections); then
-  // call Update once for every tensor, given as [rows, cols] (a bias is
-  // [1, units]): the threads split its columns like the layer kernels do.
+  // call Update once for every tensor.
   void BeginStep();
-  void Update(size_t tensor, float* weights, const float* gradients, size_t rows, size_t cols);
+  void Update(size_t tensor, float* weights, const float* gradients, size_t n);
 
   int64_t steps() const { return step_; }
 

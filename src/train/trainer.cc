@@ -98,9 +98,8 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
     optimizer_.BeginStep();
     for (size_t l = 0; l < model_.layers.size(); ++l) {
       DenseLayer& layer = model_.layers[l];
-      optimizer_.Update(2 * l, layer.kernel.data(), grads_.kernel[l].data(), layer.inputs,
-                        layer.units);
-      optimizer_.Update(2 * l + 1, layer.bias.data(), grads_.bias[l].data(), 1, layer.units);
+      optimizer_.Update(2 * l, layer.kernel.data(), grads_.kernel[l].data(), layer.kernel.size());
+      optimizer_.Update(2 * l + 1, layer.bias.data(), grads_.bias[l].data(), layer.bias.size());
     }
 
     loss_sum += batch_loss.loss_sum;
