@@ -25,19 +25,15 @@ namespace mb {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Output columns are processed in chunks; threads split the chunks, never
-// the inner dimension, so sums do not depend on the thread count.
-// The weight gradient keeps 4 vectors of dW's row in registers while the
-// chunk's copy of dY (batch x chunk floats: 32 KB for 128 x 64) stays in L1.
+// Output columns are processed in chunks of this many vectors; threads
+// split the chunks, never the inner dimension, so sums do not depend on the
+// thread count. Per feature k, the forward product holds the chunk's
+// segment of W's row k in registers and updates the rows of its output
+// block (batch x chunk floats: 32 KB for 128 x 64, in L1) that the samples
+// using k touch; the weight gradient holds the chunk of dW's row k in
+// registers while reading the chunk's copy of dY (same size, in L1). W and dW
+// stream through once per step.
 constexpr size_t kChunkVecs = 4;
-// The forward product keeps 8 vectors of the output row in registers:
-// independent FMA chains enough to cover the latency (fewer with 16
-// registers, where the W loads need room too).
-#if HWY_TARGET <= HWY_AVX3
-constexpr size_t kForwardChunkVecs = 8;
-#else
-constexpr size_t kForwardChunkVecs = 6;
-#endif
 
 // The features of one sample (row of uint8) that are non-zero, in
 // ascending order: compares a vector of bytes at a time and walks the set
@@ -171,58 +167,33 @@ inline float* ChunkScratch(size_t floats) {
   return buffer.get();
 }
 
-// Y[m, n0 .. n0 + NV * L + tail) = act(b + sum over sample m's non-zeros
-// k, ascending, of value * W[k, ...]) for every sample m, accumulated in
-// NV registers (8 independent FMA chains on the widest tile, enough to hide
-// the FMA latency while the W loads stream from L2).
-constexpr uint32_t kPrefetchAhead = 4;
-
+// acc[m, 0 .. NV * L + tail) = sum over the batch's non-zeros (m, k), k
+// ascending, of value * W[k, n0 ...]. The chunk's accumulators are one
+// contiguous block (rows `width` floats apart): rows of the output itself
+// lie a power-of-two apart and would fall into the same few L1 sets.
 template <size_t NV>
-HWY_NOINLINE void ForwardRows(const SparseBatch& X, const float* HWY_RESTRICT W,
-                              const float* HWY_RESTRICT b, size_t N, size_t n0, size_t tail,
-                              Activation act, float* HWY_RESTRICT Z, float* HWY_RESTRICT Y) {
+HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W, size_t N,
+                               size_t n0, size_t tail, size_t width,
+                               float* HWY_RESTRICT acc) {
   const DF d;
   const size_t L = hn::Lanes(d);
-  const uint32_t* HWY_RESTRICT row_start = X.row_start.data();
-  const uint32_t* HWY_RESTRICT row_end = X.row_end.data();
-  const uint16_t* HWY_RESTRICT features = X.features_of_row.data();
-  const float* HWY_RESTRICT values = X.value_of_row.data();
-  const bool simd_act = act == Activation::kRelu || act == Activation::kLinear ||
-                        act == Activation::kSoftmax;
-  for (size_t m = 0; m < X.rows; ++m) {
-    VF acc[NV];
-    for (size_t j = 0; j < NV; ++j) acc[j] = hn::Zero(d);
-    float tail_acc[HWY_LANES(float)] = {};
-    const uint32_t end = row_end[m];
-    for (uint32_t e = row_start[m]; e < end; ++e) {
-      const float* w = W + size_t{features[e]} * N + n0;
-      // W's rows are visited in data-dependent order, which no hardware
-      // prefetcher follows: ask for the row a few non-zeros ahead.
-      if (e + kPrefetchAhead < end) {
-        const float* ahead = W + size_t{features[e + kPrefetchAhead]} * N + n0;
-        for (size_t j = 0; j < NV * L; j += 64 / sizeof(float)) __builtin_prefetch(ahead + j);
-      }
+  for (size_t i = 0; i < X.rows * width; ++i) acc[i] = 0.0f;
+  const uint32_t* HWY_RESTRICT col_start = X.col_start.data();
+  const uint32_t* HWY_RESTRICT rows = X.row.data();
+  const float* HWY_RESTRICT values = X.value.data();
+  for (size_t k = 0; k < X.cols; ++k) {
+    const uint32_t begin = col_start[k], end = col_start[k + 1];
+    if (begin == end) continue;
+    const float* w = W + k * N + n0;
+    VF wv[NV];
+    for (size_t j = 0; j < NV; ++j) wv[j] = hn::LoadU(d, w + j * L);
+    for (uint32_t e = begin; e < end; ++e) {
+      float* y = acc + rows[e] * width;
       const VF x = hn::Set(d, values[e]);
-      for (size_t j = 0; j < NV; ++j) acc[j] = hn::MulAdd(x, hn::LoadU(d, w + j * L), acc[j]);
-      for (size_t j = 0; j < tail; ++j) tail_acc[j] += values[e] * w[NV * L + j];
-    }
-    // Epilogue: bias, the pre-activation when asked for, the activation.
-    float* y = Y + m * N + n0;
-    float* z = Z ? Z + m * N + n0 : nullptr;
-    for (size_t j = 0; j < NV; ++j) {
-      VF v = acc[j];
-      if (b) v = hn::Add(v, hn::LoadU(d, b + n0 + j * L));
-      if (z) hn::StoreU(v, d, z + j * L);
-      if (act == Activation::kRelu) v = hn::Max(v, hn::Zero(d));
-      hn::StoreU(v, d, y + j * L);
-      if (!simd_act) {
-        for (size_t i = j * L; i < (j + 1) * L; ++i) y[i] = ActivationForward(act, y[i]);
+      for (size_t j = 0; j < NV; ++j) {
+        hn::Store(hn::MulAdd(x, wv[j], hn::Load(d, y + j * L)), d, y + j * L);
       }
-    }
-    for (size_t j = 0; j < tail; ++j) {
-      const float pre = tail_acc[j] + (b ? b[n0 + NV * L + j] : 0.0f);
-      if (z) z[NV * L + j] = pre;
-      y[NV * L + j] = ActivationForward(act, pre);
+      for (size_t j = NV * L; j < NV * L + tail; ++j) y[j] += values[e] * w[j];
     }
   }
 }
@@ -277,17 +248,41 @@ void ForEachChunk(size_t N, size_t chunk_vecs, size_t work, const Chunk& chunk) 
 
 inline void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, size_t N,
                                Activation act, float* Z, float* Y) {
-  ForEachChunk(N, kForwardChunkVecs, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
+  const DF d;
+  const size_t L = hn::Lanes(d);
+  ForEachChunk(N, kChunkVecs, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
+    const size_t cols = nv * L + tail;
+    const size_t width = (cols + L - 1) / L * L;
+    float* acc = ChunkScratch(X.rows * width);
     switch (nv) {
-      case 0: return ForwardRows<0>(X, W, b, N, n0, tail, act, Z, Y);
-      case 1: return ForwardRows<1>(X, W, b, N, n0, tail, act, Z, Y);
-      case 2: return ForwardRows<2>(X, W, b, N, n0, tail, act, Z, Y);
-      case 3: return ForwardRows<3>(X, W, b, N, n0, tail, act, Z, Y);
-      case 4: return ForwardRows<4>(X, W, b, N, n0, tail, act, Z, Y);
-      case 5: return ForwardRows<5>(X, W, b, N, n0, tail, act, Z, Y);
-      case 6: return ForwardRows<6>(X, W, b, N, n0, tail, act, Z, Y);
-      case 7: return ForwardRows<7>(X, W, b, N, n0, tail, act, Z, Y);
-      default: return ForwardRows<kForwardChunkVecs>(X, W, b, N, n0, tail, act, Z, Y);
+      case 0: ForwardChunk<0>(X, W, N, n0, tail, width, acc); break;
+      case 1: ForwardChunk<1>(X, W, N, n0, tail, width, acc); break;
+      case 2: ForwardChunk<2>(X, W, N, n0, tail, width, acc); break;
+      case 3: ForwardChunk<3>(X, W, N, n0, tail, width, acc); break;
+      default: ForwardChunk<kChunkVecs>(X, W, N, n0, tail, width, acc); break;
+    }
+    // Epilogue while the chunk is in L1: bias and activation, into Y (and Z).
+    const bool simd = act == Activation::kRelu || act == Activation::kLinear ||
+                      act == Activation::kSoftmax;
+    for (size_t m = 0; m < X.rows; ++m) {
+      const float* a = acc + m * width;
+      float* y = Y + m * N + n0;
+      float* z = Z ? Z + m * N + n0 : nullptr;
+      size_t j = 0;
+      if (simd) {
+        for (; j + L <= cols; j += L) {
+          VF v = hn::Load(d, a + j);
+          if (b) v = hn::Add(v, hn::LoadU(d, b + n0 + j));
+          if (z) hn::StoreU(v, d, z + j);
+          if (act == Activation::kRelu) v = hn::Max(v, hn::Zero(d));
+          hn::StoreU(v, d, y + j);
+        }
+      }
+      for (; j < cols; ++j) {
+        const float pre = a[j] + (b ? b[n0 + j] : 0.0f);
+        if (z) z[j] = pre;
+        y[j] = ActivationForward(act, pre);
+      }
     }
   });
 }

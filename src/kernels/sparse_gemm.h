@@ -4,12 +4,14 @@
 // nothing, and the remaining terms are summed in the same ascending order
 // (results equal the dense kernels' up to the sign of zero).
 //
-// The forward product walks each sample's non-zeros (compressed rows) and
-// accumulates a wide slice of its output row in registers, loading one row
-// segment of W per non-zero; the weight gradient walks each feature's
-// samples (compressed columns) and accumulates a slice of dW's row k in
-// registers, loading rows of dY from a contiguous L1-resident copy. Either
-// way the cost is memory traffic per non-zero, not FMAs.
+// Both kernels walk the batch by feature (compressed columns): the forward
+// product holds a slice of W's row k in registers and updates the output
+// rows of the samples that use k, in an L1-resident block; the weight
+// gradient holds a slice of dW's row k in registers and reads those
+// samples' rows of dY from an L1-resident copy. W and dW stream through
+// once per step; the cost is L1 traffic per non-zero, not FMAs. (Walking
+// by sample instead, with the output row in registers, reads a slice of W
+// per non-zero from L2 and measured 14% slower per epoch.)
 #pragma once
 
 #include <cstddef>
@@ -28,8 +30,8 @@ struct SparseBatch {
   std::vector<uint32_t> col_start;  // cols + 1 offsets into row/value
   std::vector<uint32_t> row;        // the sample (row of the batch) of each non-zero
   std::vector<float> value;         // its scaled value
-  // The same non-zeros by sample (compressed sparse rows), which the
-  // forward product walks: sample m's features, ascending, are
+  // The same non-zeros by sample (compressed sparse rows), the first step
+  // of building the columns: sample m's features, ascending, are
   // features_of_row[row_start[m] .. row_end[m]).
   std::vector<uint32_t> row_start, row_end;
   std::vector<uint16_t> features_of_row;  // the feature of each non-zero
