@@ -10,6 +10,8 @@
 #include "data/dataset.h"
 #include "nn/checkpoint.h"
 #include "nn/init.h"
+#include "nn/softmax_cross_entropy.h"
+#include "optim/optimizer.h"
 #include "report/safetensors.h"
 #include "train/threads.h"
 #include "train/trainer.h"
@@ -125,6 +127,41 @@ TEST_CASE("A model saved to safetensors continues training identically", "[train
   std::filesystem::remove(path);
   CHECK(SameWeights(initial, loaded));
   CHECK(Train(config, 2, &initial).losses == Train(config, 2, &loaded).losses);
+}
+
+TEST_CASE("RMSprop fused into the sparse weight gradient equals the separate pass", "[train]") {
+  const Config config = SmallConfig();
+  const Dataset& data = SmallMnist();
+  Mlp fused_model = BuildMlp(data.features, config.model);
+  InitializeMlp(fused_model, config.model, config.seed);
+  Mlp separate_model = fused_model;
+  const size_t batch = 64;
+  MlpWorkspace ws = BuildWorkspace(fused_model, batch, /*sparse_input=*/true);
+  MlpGradients grads = BuildGradients(fused_model);
+  const std::vector<size_t> sizes = {fused_model.layers[0].kernel.size()};
+  Optimizer fused_optimizer(config.optimizer, sizes), separate_optimizer(config.optimizer, sizes);
+  for (size_t step = 0; step < 3; ++step) {  // a few steps, so the velocity matters
+    for (Mlp* model : {&fused_model, &separate_model}) {
+      LoadBatch(data.train.images, data.features, nullptr, step * batch, batch, ws);
+      MlpForward(*model, batch, ws);
+      SoftmaxCrossEntropy(ws.a.back().data(), data.train.labels + step * batch, batch, 10,
+                          1.0f / batch, ws.delta.back().data());
+      float* velocity;
+      float lr, rho, epsilon;
+      Optimizer& optimizer = model == &fused_model ? fused_optimizer : separate_optimizer;
+      REQUIRE(optimizer.RmspropState(0, &velocity, &lr, &rho, &epsilon));
+      optimizer.BeginStep();
+      const SparseRmspropUpdate update{model->layers[0].kernel.data(), velocity, lr, rho, epsilon};
+      const bool fused = MlpBackward(*model, batch, ws, grads,
+                                     model == &fused_model ? &update : nullptr);
+      REQUIRE(fused == (model == &fused_model));
+      if (!fused) {
+        optimizer.Update(0, model->layers[0].kernel.data(), grads.kernel[0].data(),
+                         model->layers[0].kernel.size());
+      }
+    }
+  }
+  CHECK(fused_model.layers[0].kernel == separate_model.layers[0].kernel);
 }
 
 }  // namespace

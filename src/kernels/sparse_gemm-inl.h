@@ -19,6 +19,7 @@
 #include "hwy/highway.h"
 #include "kernels/activation.h"
 #include "kernels/sparse_gemm.h"
+#include "optim/rmsprop_vector-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
@@ -203,10 +204,15 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
 // the batch uses gets a zero gradient row.
 // dY's chunk is first copied into one contiguous block: the rows of dY itself
 // lie a power of two apart and would compete for the same few L1 sets.
+// With an RMSprop update (update != null, tail == 0) the gradient row
+// segment is applied to W and the velocity V right away instead of being
+// stored: dW never goes to memory, and a feature no sample of the batch
+// uses only decays its velocity (its weights do not move).
 template <size_t NV>
 HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RESTRICT dY,
                                        size_t N, size_t n0, size_t tail, size_t width,
-                                       float* HWY_RESTRICT dy_chunk, float* HWY_RESTRICT dW) {
+                                       float* HWY_RESTRICT dy_chunk, float* HWY_RESTRICT dW,
+                                       const SparseRmspropUpdate* update) {
   const DF d;
   const size_t L = hn::Lanes(d);
   for (size_t m = 0; m < X.rows; ++m) {
@@ -224,6 +230,20 @@ HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RE
       const VF x = hn::Set(d, values[e]);
       for (size_t j = 0; j < NV; ++j) acc[j] = hn::MulAdd(x, hn::Load(d, dy + j * L), acc[j]);
       for (size_t j = 0; j < tail; ++j) tail_acc[j] += values[e] * dy[NV * L + j];
+    }
+    if (update) {
+      const RmspropParams params{update->learning_rate, update->rho, update->epsilon};
+      float* w = update->W + k * N + n0;
+      float* v = update->velocity + k * N + n0;
+      if (col_start[k] == col_start[k + 1]) {
+        const VF rho = hn::Set(d, update->rho);
+        for (size_t j = 0; j < NV; ++j) {
+          hn::StoreU(hn::Mul(rho, hn::LoadU(d, v + j * L)), d, v + j * L);
+        }
+      } else {
+        for (size_t j = 0; j < NV; ++j) RmspropVector(d, params, acc[j], w + j * L, v + j * L);
+      }
+      continue;
     }
     float* dw = dW + k * N + n0;
     for (size_t j = 0; j < NV; ++j) hn::StoreU(acc[j], d, dw + j * L);
@@ -287,19 +307,21 @@ inline void SparseDenseForward(const SparseBatch& X, const float* W, const float
   });
 }
 
-inline void SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N,
-                                       float* dW, float* db) {
+inline bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N,
+                                       float* dW, float* db,
+                                       const SparseRmspropUpdate* update) {
   const size_t L = hn::Lanes(DF());
+  if (N % L != 0) update = nullptr;  // no fused tail: the caller's pass applies it
   ForEachChunk(N, kChunkVecs, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
     const size_t cols = nv * L + tail;
     const size_t width = (cols + L - 1) / L * L;
     float* dy_chunk = ChunkScratch(X.rows * width);
     switch (nv) {
-      case 0: BackwardWeightsChunk<0>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
-      case 1: BackwardWeightsChunk<1>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
-      case 2: BackwardWeightsChunk<2>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
-      case 3: BackwardWeightsChunk<3>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
-      default: BackwardWeightsChunk<kChunkVecs>(X, dY, N, n0, tail, width, dy_chunk, dW); break;
+      case 0: BackwardWeightsChunk<0>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
+      case 1: BackwardWeightsChunk<1>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
+      case 2: BackwardWeightsChunk<2>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
+      case 3: BackwardWeightsChunk<3>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
+      default: BackwardWeightsChunk<kChunkVecs>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
     }
     // The bias gradient: the chunk's column sums, m ascending.
     for (size_t j = 0; j < cols; ++j) db[n0 + j] = 0.0f;
@@ -307,6 +329,7 @@ inline void SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, si
       for (size_t j = 0; j < cols; ++j) db[n0 + j] += dy_chunk[m * width + j];
     }
   });
+  return update != nullptr;
 }
 
 }  // namespace HWY_NAMESPACE

@@ -23,9 +23,9 @@ void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, si
   HWY_DYNAMIC_DISPATCH(SparseDenseForward)(X, W, b, N, act, Z, Y);
 }
 
-void SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N, float* dW,
-                                float* db) {
-  HWY_DYNAMIC_DISPATCH(SparseDenseBackwardWeights)(X, dY, N, dW, db);
+bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N, float* dW,
+                                float* db, const SparseRmspropUpdate* update) {
+  return HWY_DYNAMIC_DISPATCH(SparseDenseBackwardWeights)(X, dY, N, dW, db, update);
 }
 
 double NonZeroFraction(const uint8_t* data, size_t count) {

@@ -52,9 +52,21 @@ void BuildSparseBatch(const uint8_t* images, size_t features, const uint32_t* or
 void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, size_t N,
                         Activation act, float* Z, float* Y);
 
+// Keras' RMSprop applied to W inside the weight-gradient kernel: each row
+// segment of dW is used while it is in registers, never stored.
+struct SparseRmspropUpdate {
+  float* W;         // [X.cols, N], updated in place
+  float* velocity;  // RMSprop's v for W, same shape
+  float learning_rate, rho, epsilon;
+};
+
 // As DenseBackwardWeights: dW = X^T dY ([X.cols, N]), db = column sums of dY.
-void SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N, float* dW,
-                                float* db);
+// With `update` (and N a multiple of the SIMD width, so the whole row is
+// covered by vectors), W and its velocity are updated instead and dW is
+// left untouched; returns whether that happened. The bias gradient is
+// always written.
+bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N, float* dW,
+                                float* db, const SparseRmspropUpdate* update = nullptr);
 
 // The fraction of non-zero bytes in `count` bytes: decides, once per data
 // set, whether the sparse kernels pay off.

@@ -72,12 +72,15 @@ void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws) {
   }
 }
 
-void MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads) {
+bool MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
+                 const SparseRmspropUpdate* first_kernel_update) {
+  bool fused = false;
   for (size_t l = model.layers.size(); l-- > 0;) {
     const DenseLayer& layer = model.layers[l];
     if (l == 0 && ws.sparse_input) {
-      SparseDenseBackwardWeights(ws.sparse, ws.delta[l].data(), layer.units,
-                                 grads.kernel[l].data(), grads.bias[l].data());
+      fused = SparseDenseBackwardWeights(ws.sparse, ws.delta[l].data(), layer.units,
+                                         grads.kernel[l].data(), grads.bias[l].data(),
+                                         first_kernel_update);
     } else {
       const float* x = l == 0 ? ws.input.data() : ws.a[l - 1].data();
       DenseBackwardWeights(batch, layer.inputs, layer.units, x, ws.delta[l].data(),
@@ -90,6 +93,7 @@ void MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients&
                        layer.kernel.data(), previous.activation, z_prev, ws.a[l - 1].data(),
                        ws.transposed_kernel.data(), ws.delta[l - 1].data());
   }
+  return fused;
 }
 
 namespace {

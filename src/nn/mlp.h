@@ -63,8 +63,12 @@ MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input
 void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws);
 
 // Given ws.delta.back() = dLoss/dlogits, back-propagates through every
-// layer and writes all parameter gradients.
-void MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads);
+// layer and writes all parameter gradients. With `first_kernel_update` and
+// sparse input, the first layer's kernel is updated by RMSprop inside the
+// weight-gradient kernel instead (the last use of that kernel in the step);
+// returns whether that happened, in which case grads.kernel[0] is stale.
+bool MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
+                 const SparseRmspropUpdate* first_kernel_update = nullptr);
 
 // Loads samples [first, first + count) of `images` (uint8, `features` per
 // sample), picked through `order` when it is not null, as the batch: into

@@ -16,6 +16,7 @@
 #include <cstddef>
 
 #include "hwy/highway.h"
+#include "optim/rmsprop_vector-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
@@ -105,13 +106,7 @@ inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
   ForEachBlock(n, [&](size_t begin, size_t end) {
     Elementwise(begin, end, w, g, nullptr, v,
                 [&](auto d, float* wp, const float* gp, float*, float* vp) {
-                  const auto gv = hn::LoadU(d, gp);
-                  const auto vv = hn::Add(hn::Mul(hn::Set(d, rho), hn::LoadU(d, vp)),
-                                          hn::Mul(hn::Mul(hn::Set(d, 1.0f - rho), gv), gv));
-                  hn::StoreU(vv, d, vp);
-                  const auto step = hn::Div(hn::Mul(hn::Set(d, lr), gv),
-                                            hn::Sqrt(hn::Add(vv, hn::Set(d, epsilon))));
-                  hn::StoreU(hn::Sub(hn::LoadU(d, wp), step), d, wp);
+                  RmspropVector(d, RmspropParams{lr, rho, epsilon}, hn::LoadU(d, gp), wp, vp);
                 });
   });
 }

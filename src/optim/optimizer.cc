@@ -39,6 +39,16 @@ void Optimizer::BeginStep() {
   }
 }
 
+bool Optimizer::RmspropState(size_t tensor, float** velocity, float* learning_rate, float* rho,
+                             float* epsilon) {
+  if (config_.kind != OptimizerKind::kRmsprop) return false;
+  *velocity = first_[tensor].data();
+  *learning_rate = config_.learning_rate;
+  *rho = config_.rho;
+  *epsilon = config_.epsilon;
+  return true;
+}
+
 void Optimizer::Update(size_t tensor, float* w, const float* g, size_t n) {
   const OptimizerConfig& c = config_;
   switch (c.kind) {

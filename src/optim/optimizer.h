@@ -33,6 +33,12 @@ class Optimizer {
 
   int64_t steps() const { return step_; }
 
+  // For a kernel that applies the update itself (kernels/sparse_gemm.h):
+  // RMSprop's hyper-parameters and tensor `tensor`'s velocity, or false when
+  // the optimizer is not RMSprop.
+  bool RmspropState(size_t tensor, float** velocity, float* learning_rate, float* rho,
+                    float* epsilon);
+
  private:
   OptimizerConfig config_;
   // Per tensor: momentum (sgd), velocity (rmsprop), or m and v (adam/adamw).

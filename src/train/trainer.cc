@@ -48,10 +48,19 @@ Trainer::Trainer(const Config& config, const Dataset& data, Mlp& model)
       eval_ws_(BuildWorkspace(model, kEvalBatch, sparse_input_, /*backward=*/false)),
       optimizer_(config.optimizer, TensorSizes(model)),
       order_(data.train.count),
-      batch_labels_(static_cast<size_t>(config.batch_size)) {}
+      batch_labels_(static_cast<size_t>(config.batch_size)) {
+  // RMSprop on sparse input is applied to the first kernel inside its
+  // weight-gradient kernel: the gradient never goes to memory.
+  float* velocity = nullptr;
+  float lr = 0, rho = 0, epsilon = 0;
+  fuse_first_kernel_update_ =
+      sparse_input_ && optimizer_.RmspropState(0, &velocity, &lr, &rho, &epsilon);
+  first_kernel_update_ = {model_.layers[0].kernel.data(), velocity, lr, rho, epsilon};
+}
 
 nlohmann::json Trainer::Description() const {
   return {{"first_layer_kernel", sparse_input_ ? "sparse" : "dense"},
+          {"first_kernel_update_fused", fuse_first_kernel_update_},
           {"input_density", input_density_},
           {"sparse_input_below", kSparseInputBelow}};
 }
@@ -93,12 +102,15 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
     const BatchLoss batch_loss =
         SoftmaxCrossEntropy(train_ws_.a.back().data(), batch_labels_.data(), batch, classes,
                             1.0f / static_cast<float>(batch), train_ws_.delta.back().data());
-    MlpBackward(model_, batch, train_ws_, grads_);
-
     optimizer_.BeginStep();
+    const bool first_kernel_updated = MlpBackward(
+        model_, batch, train_ws_, grads_, fuse_first_kernel_update_ ? &first_kernel_update_ : nullptr);
     for (size_t l = 0; l < model_.layers.size(); ++l) {
       DenseLayer& layer = model_.layers[l];
-      optimizer_.Update(2 * l, layer.kernel.data(), grads_.kernel[l].data(), layer.kernel.size());
+      if (l > 0 || !first_kernel_updated) {
+        optimizer_.Update(2 * l, layer.kernel.data(), grads_.kernel[l].data(),
+                          layer.kernel.size());
+      }
       optimizer_.Update(2 * l + 1, layer.bias.data(), grads_.bias[l].data(), layer.bias.size());
     }
 

@@ -58,6 +58,8 @@ class Trainer {
   MlpWorkspace train_ws_;
   MlpWorkspace eval_ws_;
   Optimizer optimizer_;
+  bool fuse_first_kernel_update_ = false;
+  SparseRmspropUpdate first_kernel_update_{};
   std::vector<uint32_t> order_;        // sample order of the current epoch
   std::vector<uint8_t> batch_labels_;  // labels of the current batch
 };
