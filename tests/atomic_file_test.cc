@@ -18,17 +18,10 @@
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;
+using mb::ReadFile;
 using mb::TempDir;
 
 namespace {
-
-// A fresh directory under the system temp directory, removed with its
-// contents at the end of the test.
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 std::vector<std::string> Entries(const fs::path& dir) {
   std::vector<std::string> names;

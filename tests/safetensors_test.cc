@@ -22,9 +22,6 @@ using Catch::Matchers::StartsWith;
 
 namespace {
 
-// A fresh directory under the system temp directory, removed with its
-// contents at the end of the test.
-
 std::string ReadBytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
