@@ -7,36 +7,7 @@ set -u
 runner=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-passes=0
-
-pass() { passes=$((passes + 1)); echo "ok   $1"; }
-fail() { failures=$((failures + 1)); echo "FAIL $1"; }
-
-# expect_input_error NAME PATTERN RUNNER-ARGS...: exit 2, one stderr line
-# matching PATTERN, and nothing written under the output directory.
-expect_input_error() {
-  local name=$1 pattern=$2
-  shift 2
-  local out="$work/out-$name"
-  "$runner" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr"
-  local code=$?
-  local lines
-  lines=$(wc -l <"$work/stderr")
-  if [[ $code -ne 2 ]]; then
-    fail "$name: exit code $code, expected 2 ($(cat "$work/stderr"))"
-  elif [[ $lines -ne 1 ]]; then
-    fail "$name: stderr has $lines lines: $(cat "$work/stderr")"
-  elif ! grep -q -- "$pattern" "$work/stderr"; then
-    fail "$name: stderr does not match '$pattern': $(cat "$work/stderr")"
-  elif [[ -e "$out" ]] && [[ -n "$(ls -A "$out")" ]]; then
-    fail "$name: wrote into $out: $(ls -A "$out")"
-  else
-    pass "$name"
-  fi
-}
-
-write() { printf '%s\n' "$2" >"$work/$1"; }
+source "$(dirname "$0")/cli_lib.sh"
 
 write unknown_key.json '{"epochs": 1, "optimizer": {"name": "rmsprop", "learnig_rate": 0.01}}'
 expect_input_error unknown-key "optimizer.learnig_rate.*learning_rate" "$work/unknown_key.json"
@@ -117,5 +88,4 @@ else
   fail "interrupt: exit $code, report: $(cat "$out"/*/report.json 2>/dev/null | head -3)"
 fi
 
-echo "$passes passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary

@@ -1,0 +1,37 @@
+# Shared by the runner's command-line test scripts: pass/fail counting and
+# the input-error check. Source it after setting $runner and $work.
+failures=0
+passes=0
+
+pass() { passes=$((passes + 1)); echo "ok   $1"; }
+fail() { failures=$((failures + 1)); echo "FAIL $1"; }
+
+# expect_input_error NAME PATTERN RUNNER-ARGS...: exit 2, one stderr line
+# matching PATTERN, and nothing written under the output directory.
+expect_input_error() {
+  local name=$1 pattern=$2
+  shift 2
+  local out="$work/out-$name"
+  "$runner" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr"
+  local code=$?
+  local lines
+  lines=$(wc -l <"$work/stderr")
+  if [[ $code -ne 2 ]]; then
+    fail "$name: exit code $code, expected 2 ($(cat "$work/stderr"))"
+  elif [[ $lines -ne 1 ]]; then
+    fail "$name: stderr has $lines lines: $(cat "$work/stderr")"
+  elif ! grep -q -- "$pattern" "$work/stderr"; then
+    fail "$name: stderr does not match '$pattern': $(cat "$work/stderr")"
+  elif [[ -e "$out" ]] && [[ -n "$(ls -A "$out")" ]]; then
+    fail "$name: wrote into $out: $(ls -A "$out")"
+  else
+    pass "$name"
+  fi
+}
+
+write() { printf '%s\n' "$2" >"$work/$1"; }
+
+summary() {
+  echo "$passes passed, $failures failed"
+  [[ $failures -eq 0 ]]
+}
