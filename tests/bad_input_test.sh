@@ -80,6 +80,9 @@ else
   fail "valid tiny data set rejected: $(cat "$work/stderr")"
 fi
 
+expect_input_error batch-larger-than-data "valid-data.json: batch_size: 100 is larger than the 4" \
+  "$work/valid-data.json" --set batch_size=100
+
 { u32 2049; u32 4; u32 28; u32 28; head -c 3136 /dev/zero; } >"$work/wrong-magic"
 bad_data wrong-magic train_images "$work/wrong-magic" "wrong-magic.*magic"
 head -c 5 "$data/train-images" >"$work/truncated-header"

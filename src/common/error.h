@@ -18,12 +18,31 @@ inline constexpr int kExitDiverged = 3;       // NaN/Inf in loss or weights
 inline constexpr int kExitOutputError = 4;    // results could not be written
 inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM
 
-// A problem with something the user gave us. The message is one line and
-// names the file and the key path or byte offset.
+// `text` with its control characters written as \xNN, so that text from the
+// user (a key, a value, a path) cannot break a message over lines.
+inline std::string OneLine(const std::string& text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string line;
+  line.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      line += "\\x";
+      line += kHex[byte >> 4];
+      line += kHex[byte & 0xf];
+    } else {
+      line += c;
+    }
+  }
+  return line;
+}
+
+// A problem with something the user gave us. The message is one line (see
+// OneLine) and names the file and the key path or byte offset.
 class InputError : public std::runtime_error {
  public:
   explicit InputError(const std::string& message)
-      : std::runtime_error(message) {}
+      : std::runtime_error(OneLine(message)) {}
 };
 
 // Results could not be written (disk full, read-only directory, ...).

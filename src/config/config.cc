@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -373,11 +374,31 @@ std::vector<LayerConfig> ReadModel(ObjectReader& top) {
   return layers;
 }
 
+// The optimizers compute in float32, with subnormals flushed to zero (see
+// train/threads.cc), so a parameter must still be in its range once rounded
+// to a normal float32 (or zero): 1e-50 would be 0 and 0.99999999999 would
+// be 1, which divides by zero in Adam's bias correction.
+float Float32Parameter(const ObjectReader& reader, const std::string& key, double value,
+                       const Interval& range) {
+  const auto fail = [&](const std::string& becomes) {
+    reader.Fail(key, RangeText(range) + " as a float32 too (the optimizers compute in float32), "
+                     "got " + json(value).dump() + ", which " + becomes);
+  };
+  if (std::abs(value) > std::numeric_limits<float>::max()) fail("is too large for a float32");
+  const float rounded = static_cast<float>(value);
+  if (rounded != 0.0f && !std::isnormal(rounded)) {
+    fail("is below the smallest normal float32, " +
+         FormatNumber(std::numeric_limits<float>::min()) + ", and would be flushed to 0");
+  }
+  if (!range.Contains(rounded)) fail("is " + FormatNumber(rounded) + " as a float32");
+  return rounded;
+}
+
 // Reads the parameters of `config.kind` with Keras' defaults. This is the one
 // list of each optimizer's parameters.
 void ReadOptimizerParameters(ObjectReader& reader, OptimizerConfig& config) {
   const auto number = [&reader](const char* key, double fallback, const Interval& range) {
-    return static_cast<float>(reader.Number(key, fallback, range));
+    return Float32Parameter(reader, key, reader.Number(key, fallback, range), range);
   };
   switch (config.kind) {
     case OptimizerKind::kSgd:
@@ -478,6 +499,30 @@ void RequireObjectDocument(const json& document, const std::string& source) {
   if (!document.is_object()) {
     throw InputError(source + ": the top level must be a JSON object, got " +
                      DescribeValue(document));
+  }
+}
+
+// No config needs more than three levels (model, a layer, its keys), but an
+// unknown key or a --set value can hold anything, and copying a JSON value
+// recurses once per level: a file of 100000 '[' would overflow the stack.
+constexpr int kMaxNesting = 32;
+
+// Whether `value` holds arrays or objects nested more than `levels` deep
+// (a scalar is 0 deep, [] is 1). It stops at the limit, so it cannot
+// overflow the stack itself.
+bool NestsDeeperThan(const json& value, int levels) {
+  if (!value.is_structured()) return false;
+  if (levels == 0) return true;
+  return std::any_of(value.begin(), value.end(),
+                     [levels](const json& item) { return NestsDeeperThan(item, levels - 1); });
+}
+
+void RejectDeepNesting(const json& document, const std::string& source) {
+  for (const auto& item : document.items()) {
+    if (NestsDeeperThan(item.value(), kMaxNesting)) {
+      ThrowAt(source, item.key(),
+              "nests arrays or objects more than " + std::to_string(kMaxNesting) + " levels deep");
+    }
   }
 }
 
@@ -583,6 +628,19 @@ json ParseOverrideValue(const std::string& text) {
   return value.is_discarded() ? json(text) : value;
 }
 
+// Why `text` is not UTF-8, or "" when it is. The parser rejects a file that
+// is not UTF-8, but an override's key and plain-string value go into the
+// document as given, and dumping it (for a message or the config hash) would
+// then throw.
+std::string Utf8Problem(const std::string& text) {
+  try {
+    json(text).dump();
+  } catch (const json::type_error& error) {  // "invalid UTF-8 byte at index 1: 0xFB"
+    return Explanation(error);
+  }
+  return "";
+}
+
 }  // namespace
 
 void ApplyOverride(json& document, const std::string& override_text) {
@@ -595,6 +653,9 @@ void ApplyOverride(json& document, const std::string& override_text) {
   const auto fail = [&override_text](const std::string& problem) {
     throw InputError("--set " + override_text + ": " + problem);
   };
+  if (const std::string problem = Utf8Problem(override_text); !problem.empty()) {
+    fail("not UTF-8 (" + problem + ")");
+  }
   if (!document.is_object() && !document.is_null()) fail("the config is not a JSON object");
 
   // The shorthand "optimizer": "adam" has no keys to set: expand it first.
@@ -626,6 +687,7 @@ void ApplyOverride(json& document, const std::string& override_text) {
 
 Config ResolveConfig(const json& document, const std::string& source) {
   RequireObjectDocument(document, source);
+  RejectDeepNesting(document, source);
   ObjectReader top(source, document, "");
   Config config;
   config.name = top.String("name", "run");
@@ -650,6 +712,7 @@ Config ResolveConfig(const json& document, const std::string& source) {
   config.predict = static_cast<int>(top.Integer("predict", 10, 0, 10000));
   config.resolved = top.Finish();
   config.hash = Sha256Hex(HashedPart(config.resolved).dump());
+  config.source = source;
   // Last, so that a misspelt key is reported as such rather than as a
   // missing file that a default it left in place points to.
   CheckInputFilesExist(config, source);

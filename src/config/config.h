@@ -72,6 +72,8 @@ struct Config {
   // Hex sha256 of HashedPart(resolved).dump(): runs with the same hash must
   // give the same results.
   std::string hash;
+  // Where the config came from (its file path), for error messages.
+  std::string source;
 };
 
 // Reads `path`, applies `overrides` ("key.path=value", value parsed as JSON,

@@ -91,7 +91,7 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
 
   const Dataset data = LoadDataset(config.data, config.validation_split);
   if (static_cast<size_t>(config.batch_size) > data.train.count) {
-    throw InputError("batch_size: " + std::to_string(config.batch_size) +
+    throw InputError(config.source + ": batch_size: " + std::to_string(config.batch_size) +
                      " is larger than the " + std::to_string(data.train.count) +
                      " training samples");
   }

@@ -1,0 +1,95 @@
+// libFuzzer target: loading a config, --set overrides and validation.
+//
+// The input is the config file's text, then any number of "--set"
+// overrides, each after a NUL byte: "{...}\0epochs=2\0model.0.units=64".
+// Run it from the repository root: the data files a config names are
+// checked for existence relative to the current directory, and with the
+// vendored data/mnist there the defaults resolve and whole configs are
+// accepted. InputError is the only acceptable failure; an accepted config
+// must satisfy the documented ranges and resolve again from its own
+// resolved JSON to the same config and hash.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "config/config.h"
+#include "fuzz_support.h"
+
+namespace {
+
+using mb::fuzz::Require;
+
+bool InFraction(float v) { return v >= 0.0f && v < 1.0f; }
+bool Positive(float v) { return std::isfinite(v) && v > 0.0f; }
+
+// The ranges README.md documents, checked on the values training will use.
+void CheckRanges(const mb::Config& config) {
+  Require(!config.name.empty(), "empty name accepted");
+  Require(config.threads >= 0 && config.threads <= 1024, "threads out of range");
+  Require(config.epochs >= 1 && config.epochs <= 100000, "epochs out of range");
+  Require(config.batch_size >= 1 && config.batch_size <= (1 << 20), "batch_size out of range");
+  Require(config.predict >= 0 && config.predict <= 10000, "predict out of range");
+  Require(config.validation_split >= 0.0 && config.validation_split < 1.0,
+          "validation_split out of range");
+  Require(!config.model.empty(), "empty model accepted");
+  for (const mb::LayerConfig& layer : config.model) {
+    Require(layer.units >= 1 && layer.units <= 65536, "units out of range");
+  }
+  Require(config.model.back().units == mb::kNumClasses, "last layer is not 10 units");
+  Require(config.model.back().activation == mb::Activation::kSoftmax,
+          "last layer is not softmax");
+  const mb::OptimizerConfig& o = config.optimizer;
+  Require(Positive(o.learning_rate), "learning_rate is not > 0 as a float");
+  Require(Positive(o.epsilon), "epsilon is not > 0 as a float");
+  Require(InFraction(o.momentum), "momentum is not in [0, 1) as a float");
+  Require(InFraction(o.rho), "rho is not in [0, 1) as a float");
+  Require(InFraction(o.beta_1), "beta_1 is not in [0, 1) as a float");
+  Require(InFraction(o.beta_2), "beta_2 is not in [0, 1) as a float");
+  Require(std::isfinite(o.weight_decay) && o.weight_decay >= 0.0f,
+          "weight_decay is not >= 0 as a float");
+  Require(config.hash.size() == 64, "hash is not a sha256");
+}
+
+// A report's resolved config alone must reproduce the run.
+void CheckResolvesAgain(const mb::Config& config) {
+  mb::Config again;
+  try {
+    again = mb::ResolveConfig(config.resolved, "resolved");
+  } catch (const mb::InputError& error) {
+    Require(false, "the resolved JSON of an accepted config is rejected");
+  }
+  Require(again.resolved == config.resolved, "resolving the resolved JSON changes it");
+  Require(again.hash == config.hash, "resolving the resolved JSON changes the hash");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static mb::fuzz::InputFile file;
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  size_t end = input.find('\0');
+  const std::string_view text = input.substr(0, end);
+  std::vector<std::string> overrides;
+  while (end != std::string_view::npos) {
+    const size_t start = end + 1;
+    end = input.find('\0', start);
+    overrides.emplace_back(input.substr(start, end == std::string_view::npos ? end : end - start));
+  }
+
+  const std::string& path =
+      file.Write(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  try {
+    const mb::Config config = mb::LoadConfig(path, overrides);
+    CheckRanges(config);
+    CheckResolvesAgain(config);
+  } catch (const mb::InputError& error) {
+    const std::string message = error.what();
+    Require(message.rfind(path + ": ", 0) == 0 || message.rfind("--set ", 0) == 0,
+            "InputError names neither the file nor the --set option");
+    Require(message.find('\n') == std::string::npos, "InputError is not one line");
+  }
+  return 0;
+}
