@@ -1,9 +1,5 @@
 #include "report/atomic_file.h"
 
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -15,9 +11,11 @@
 #include <vector>
 
 #include "common/error.h"
+#include "file_size_limit.h"
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;
+using mb::FileSizeLimit;
 using mb::ReadFile;
 using mb::TempDir;
 
@@ -30,27 +28,6 @@ std::vector<std::string> Entries(const fs::path& dir) {
   }
   return names;
 }
-
-// Lowers the file size limit so that writes fail with EFBIG: a write error
-// that even root cannot bypass. SIGXFSZ would otherwise kill the process.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    getrlimit(RLIMIT_FSIZE, &saved_);
-    saved_handler_ = signal(SIGXFSZ, SIG_IGN);
-    rlimit lowered = saved_;
-    lowered.rlim_cur = bytes;
-    setrlimit(RLIMIT_FSIZE, &lowered);
-  }
-  ~FileSizeLimit() {
-    setrlimit(RLIMIT_FSIZE, &saved_);
-    signal(SIGXFSZ, saved_handler_);
-  }
-
- private:
-  rlimit saved_{};
-  sighandler_t saved_handler_;
-};
 
 }  // namespace
 
@@ -90,6 +67,14 @@ TEST_CASE("WriteFileAtomic into a missing directory throws OutputError", "[repor
   CHECK_THROWS_MATCHES(mb::WriteFileAtomic(target, "x"), mb::OutputError,
                        Catch::Message(target + ": cannot write (No such file or directory)"));
   CHECK(Entries(dir.path()).empty());
+}
+
+TEST_CASE("WriteFileAtomic's error is one line whatever the path", "[report]") {
+  TempDir dir;
+  const std::string target = (dir.path() / "two\nlines" / "out.txt").string();
+  CHECK_THROWS_MATCHES(mb::WriteFileAtomic(target, "x"), mb::OutputError,
+                       Catch::Message(dir.path().string() + "/two\\x0alines/out.txt: cannot write "
+                                      "(No such file or directory)"));
 }
 
 TEST_CASE("WriteFileAtomic below a regular file throws OutputError", "[report]") {

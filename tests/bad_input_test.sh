@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Every kind of bad input against the built runner: configs, IDX data files,
-# safetensors files for init_from, and an output directory that cannot be
-# written. Each must end with exit 2 (4 for the output), one line on stderr
-# naming the file (and key path where there is one), and nothing written.
+# Every kind of bad input against the built runner: configs, IDX data files
+# and safetensors files for init_from must end with exit 2, one line on
+# stderr naming the file (and key path or byte offset) and no output
+# directory. Then the faults of a run: divergence (exit 3, report "diverged"),
+# SIGTERM and a second SIGINT (exit 130), and results that cannot be written
+# (exit 4: a read-only or full output directory, one under a regular file),
+# none of which may leave a partial or temporary file behind.
+# runner_cli_test.sh covers a missing config file and a first SIGINT.
 # Usage: bad_input_test.sh PATH/TO/runner   (run from the repository root)
 set -u
 runner=$1
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+mounts=()
+cleanup() {
+  local dir
+  for dir in "${mounts[@]}"; do umount "$dir"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 source "$(dirname "$0")/cli_lib.sh"
 
 # --- Configs -----------------------------------------------------------------
@@ -21,6 +31,7 @@ bad_set batch-zero "tiny.json: batch_size: must be between" batch_size=0
 bad_set units-zero "tiny.json: model.0.units: must be between" model.0.units=0
 bad_set units-absurd "tiny.json: model.0.units: must be between" model.0.units=1000000000
 bad_set last-layer-not-10 "tiny.json: model.1.units" model.1.units=7
+bad_set empty-model "tiny.json: model: must have at least one layer" 'model=[]'
 bad_set lr-negative "tiny.json: optimizer.learning_rate" optimizer.learning_rate=-0.1
 bad_set lr-zero "tiny.json: optimizer.learning_rate" optimizer.learning_rate=0
 bad_set lr-nan "tiny.json: optimizer.learning_rate" optimizer.learning_rate=nan
@@ -30,14 +41,26 @@ bad_set validation-split-negative "tiny.json: validation_split" validation_split
 bad_set unknown-activation "tiny.json: model.0.activation.*relu" model.0.activation=rellu
 bad_set unknown-optimizer "tiny.json: optimizer.name" optimizer.name=adamax
 bad_set unknown-initializer "tiny.json: model.0.kernel_initializer" model.0.kernel_initializer=ones
+bad_set unknown-nested-key "tiny.json: model.0.unit: unknown key.*units" model.0.unit=5
+bad_set wrong-type-boolean "tiny.json: batch_size: expected an integer, got boolean" batch_size=true
 bad_set empty-name "tiny.json: name" name=
+bad_set empty-data-path "tiny.json: data.train_images: no such file ''" data.train_images=
 bad_set data-path-directory "tiny.json: data.train_images" data.train_images=configs
 bad_set init-from-missing "tiny.json: init_from" init_from=no/such/model.safetensors
 bad_set init-from-directory "tiny.json: init_from" init_from=configs
 write empty.json ''
 expect_input_error empty-config-file "empty.json" "$work/empty.json"
 write malformed.json $'{\n  "epochs": 1,\n  "batch_size": 64,,\n}'
-expect_input_error malformed-json-line-column "malformed.json.*line 3, column" "$work/malformed.json"
+expect_input_error malformed-json-line-column "malformed.json: invalid JSON at line 3, column 20" \
+  "$work/malformed.json"
+# JSON has no NaN or Inf: a config can only spell them as an invalid literal
+# or a number too large for a double.
+write lr-nan-literal.json $'{\n  "optimizer": {"name": "sgd",\n    "learning_rate": NaN}\n}'
+expect_input_error lr-nan-in-file "lr-nan-literal.json: invalid JSON at line 3, column" \
+  "$work/lr-nan-literal.json"
+write lr-overflow.json $'{\n  "optimizer": {"name": "sgd",\n    "learning_rate": 1e999}\n}'
+expect_input_error lr-inf-in-file "lr-overflow.json: invalid JSON at line 3, column 22: number overflow" \
+  "$work/lr-overflow.json"
 expect_input_error config-is-directory "configs" configs
 
 # --- IDX data files ----------------------------------------------------------
@@ -47,7 +70,8 @@ u32() { printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 1
 images() {  # FILE COUNT [ROWS COLS [PAYLOAD_BYTES]]
   local rows=${3:-28} cols=${4:-28}
   local bytes=${5:-$(($2 * rows * cols))}
-  { u32 2051; u32 "$2"; u32 "$rows"; u32 "$cols"; head -c "$bytes" /dev/urandom; } >"$1"
+  # Pixels from seq's digits: the same every run, and not too compressible.
+  { u32 2051; u32 "$2"; u32 "$rows"; u32 "$cols"; seq 100000 | head -c "$bytes"; } >"$1"
 }
 labels() {  # FILE COUNT [LABEL_BYTE]
   { u32 2049; u32 "$2"; for _ in $(seq "$2"); do printf "\\x$(printf %02x "${3:-3}")"; done; } >"$1"
@@ -63,10 +87,10 @@ data_config() {  # NAME FILE-KEY FILE: a config using the valid set but FILE for
   local train_images=$data/train-images train_labels=$data/train-labels
   local test_images=$data/test-images test_labels=$data/test-labels
   local "$2=$3"
-  write "$1.json" "{\"data\": {\"train_images\": \"$train_images\", \"train_labels\": \"$train_labels\",
+  write "$1.json" "{\"name\": \"tiny-data\", \"data\": {\"train_images\": \"$train_images\", \"train_labels\": \"$train_labels\",
     \"test_images\": \"$test_images\", \"test_labels\": \"$test_labels\", \"verify_checksums\": false},
     \"model\": [{\"units\": 8, \"activation\": \"relu\"}, {\"units\": 10, \"activation\": \"softmax\"}],
-    \"epochs\": 1, \"batch_size\": 2}"
+    \"epochs\": 1, \"batch_size\": 2, \"predict\": 0}"
 }
 bad_data() {  # NAME FILE-KEY FILE PATTERN
   data_config "$1" "$2" "$3"
@@ -74,68 +98,255 @@ bad_data() {  # NAME FILE-KEY FILE PATTERN
 }
 
 data_config valid-data train_images "$data/train-images"
-if "$runner" "$work/valid-data.json" --out "$work/valid-out" >/dev/null 2>"$work/stderr"; then
+valid="$work/valid-data.json"
+if "$runner" "$valid" --out "$work/valid-out" >/dev/null 2>"$work/stderr"; then
   pass valid-tiny-data-set
 else
   fail "valid tiny data set rejected: $(cat "$work/stderr")"
 fi
 
 expect_input_error batch-larger-than-data "valid-data.json: batch_size: 100 is larger than the 4" \
-  "$work/valid-data.json" --set batch_size=100
+  "$valid" --set batch_size=100
+expect_input_error split-leaves-no-training "train-images: validation_split 0.9 leaves no training" \
+  "$valid" --set validation_split=0.9
 
 { u32 2049; u32 4; u32 28; u32 28; head -c 3136 /dev/zero; } >"$work/wrong-magic"
-bad_data wrong-magic train_images "$work/wrong-magic" "wrong-magic.*magic"
+bad_data wrong-magic train_images "$work/wrong-magic" "wrong-magic: magic number 0x00000801 at byte offset 0"
+printf 'not an IDX file\n' >"$work/not-idx"
+bad_data not-idx test_images "$work/not-idx" "not-idx: bad magic number 0x6e6f7420 at byte offset 0"
 head -c 5 "$data/train-images" >"$work/truncated-header"
-bad_data truncated-header train_images "$work/truncated-header" "truncated-header"
+bad_data truncated-header train_images "$work/truncated-header" \
+  "truncated-header: header truncated at byte offset 5"
 head -c 2000 "$data/train-images" >"$work/truncated-body"
-bad_data truncated-body train_images "$work/truncated-body" "truncated-body"
+bad_data truncated-body train_images "$work/truncated-body" \
+  "truncated-body: header says 4 images of 28x28 (3136 bytes) but the file holds 1984 bytes"
 images "$work/extra-bytes" 4 28 28 $((4 * 784 + 10))
-bad_data count-disagrees-with-size train_images "$work/extra-bytes" "extra-bytes"
+bad_data count-disagrees-with-size train_images "$work/extra-bytes" \
+  "extra-bytes: header says 4 images .* but the file holds 3146 bytes"
 labels "$work/five-labels" 5
-bad_data image-label-count-mismatch train_labels "$work/five-labels" "five-labels\|train-images"
+bad_data image-label-count-mismatch train_labels "$work/five-labels" \
+  "five-labels: holds 5 labels but .*/train-images holds 4 images"
 labels "$work/label-ten" 4 10
-bad_data label-out-of-range train_labels "$work/label-ten" "label-ten.*10"
+bad_data label-out-of-range train_labels "$work/label-ten" "label-ten: label 10 at index 0 (byte offset 8)"
+# Refused from the header and the file's size, with nothing allocated for
+# the 1.7 TB the header claims; gzip'd, after inflating only what is there.
 images "$work/huge-count" 2147483648 28 28 100
-bad_data header-claims-2-31-images train_images "$work/huge-count" "huge-count"
+bad_data header-claims-2-31-images train_images "$work/huge-count" "huge-count: header says 2147483648 images"
+gzip -c "$work/huge-count" >"$work/huge-count.gz"
+bad_data header-claims-2-31-images-gzip train_images "$work/huge-count.gz" \
+  "huge-count.gz: header says 2147483648 images"
 images "$work/huge-pixels" 1 1048576 1048576 100
-bad_data header-claims-2-20-square-pixels train_images "$work/huge-pixels" "huge-pixels"
+bad_data header-claims-2-20-square-pixels train_images "$work/huge-pixels" \
+  "huge-pixels: header says 1 images of 1048576x1048576"
 gzip -c "$data/train-images" >"$work/good.gz"
 { head -c 40 "$work/good.gz"; printf 'garbage-in-the-middle'; tail -c +62 "$work/good.gz"; } >"$work/corrupt.gz"
-bad_data corrupt-gzip train_images "$work/corrupt.gz" "corrupt.gz"
+bad_data corrupt-gzip train_images "$work/corrupt.gz" "corrupt.gz: corrupt gzip data"
 head -c 30 "$work/good.gz" >"$work/truncated.gz"
-bad_data truncated-gzip train_images "$work/truncated.gz" "truncated.gz"
+bad_data truncated-gzip train_images "$work/truncated.gz" "truncated.gz: truncated gzip stream"
 : >"$work/empty-file"
-bad_data empty-data-file test_labels "$work/empty-file" "empty-file"
-bad_data data-file-missing test_images "$work/no-such-file" "no-such-file"
+bad_data empty-data-file test_labels "$work/empty-file" "empty-file: empty file"
+bad_data data-file-missing test_images "$work/no-such-file" "data.test_images: no such file .*no-such-file"
 
 # --- safetensors for init_from -----------------------------------------------
-"$runner" configs/tiny.json --set save_model=true --set epochs=1 --out "$work/saved" >/dev/null 2>&1
+# Derived from a model the runner saves for the tiny data set's config.
+"$runner" "$valid" --set save_model=true --out "$work/saved" >/dev/null 2>&1
 model=$(ls "$work"/saved/*/model.safetensors)
 bad_model() {  # NAME FILE PATTERN
-  expect_input_error "$1" "$3" configs/tiny.json --set "init_from=$2"
+  expect_input_error "$1" "$3" "$valid" --set "init_from=$2"
 }
 { printf '\xff\xff\xff\xff\xff\xff\x00\x00'; tail -c +9 "$model"; } >"$work/bad-length.safetensors"
-bad_model bad-header-length "$work/bad-length.safetensors" "bad-length.safetensors"
+bad_model bad-header-length "$work/bad-length.safetensors" \
+  "bad-length.safetensors: header length 281474976710655 at byte 0 exceeds"
+{ printf '\x40\x42\x0f\x00\x00\x00\x00\x00'; tail -c +9 "$model"; } >"$work/long-header.safetensors"
+bad_model header-length-past-end "$work/long-header.safetensors" \
+  "long-header.safetensors: header length 1000000 at byte 0 runs past the end of the file"
+printf 'abc' >"$work/tiny.safetensors"
+bad_model shorter-than-header-length "$work/tiny.safetensors" "tiny.safetensors: file is 3 bytes, too short"
 cp "$model" "$work/not-json.safetensors"  # same header length, garbage in the header
 printf 'this is not json' | dd of="$work/not-json.safetensors" bs=1 seek=8 conv=notrunc status=none
-bad_model header-not-json "$work/not-json.safetensors" "not-json.safetensors.*JSON"
+bad_model header-not-json "$work/not-json.safetensors" "not-json.safetensors: header at byte 8 is not valid JSON"
 sed 's/layers\.1\.bias/layers.1.bIas/' "$model" >"$work/missing.safetensors"
-bad_model missing-tensor "$work/missing.safetensors" "missing.safetensors.*layers.1.bias"
-expect_input_error wrong-shape "tiny.json\|model.safetensors.*shape" configs/tiny.json --set model.0.units=32 --set "init_from=$model"
+bad_model missing-tensor "$work/missing.safetensors" "missing.safetensors: tensor 'layers.1.bias' is missing"
+expect_input_error wrong-shape "model.safetensors: tensor 'layers.0.kernel' has shape \[784, 8\] but .* needs \[784, 32\]" \
+  "$valid" --set model.0.units=32 --set "init_from=$model"
 sed '0,/"F32"/s//"F16"/' "$model" >"$work/f16.safetensors"
-bad_model wrong-dtype "$work/f16.safetensors" "f16.safetensors.*F16"
+bad_model wrong-dtype "$work/f16.safetensors" "f16.safetensors: tensor '[^']*': dtype F16 not supported"
 head -c -100 "$model" >"$work/short.safetensors"
-bad_model offsets-outside-file "$work/short.safetensors" "short.safetensors"
+bad_model offsets-outside-file "$work/short.safetensors" \
+  "short.safetensors: tensor '[^']*': data_offsets .* end past the end of the file"
 
-# --- Results that cannot be written -------------------------------------------
-printf 'a file\n' >"$work/a-file"
-"$runner" configs/tiny.json --out "$work/a-file/sub" >"$work/stdout" 2>"$work/stderr"
+# --- Faults of a run ---------------------------------------------------------
+# run_state OUT: what the single run directory under OUT holds, as
+# "status=... epochs=N csv_rows=N diverged_epoch=... test=... model=yes|no
+# temporaries=N", where report.json must parse without NaN or Infinity and
+# epochs.csv must hold finite numbers only.
+run_state() {
+  python3 - "$1" <<'EOF'
+import glob, json, math, os, sys
+
+runs = glob.glob(os.path.join(sys.argv[1], "*", ""))
+if len(runs) != 1:
+    sys.exit(f"{len(runs)} run directories")
+run = runs[0]
+def no_constants(name):
+    raise ValueError(f"{name} in report.json")
+try:
+    with open(run + "report.json") as f:
+        report = json.load(f, parse_constant=no_constants)
+    with open(run + "epochs.csv") as f:
+        rows = f.read().splitlines()[1:]
+    for row in rows:
+        for field in row.split(","):
+            if field and not math.isfinite(float(field)):
+                raise ValueError(f"epochs.csv row {row}")
+except (OSError, ValueError) as e:
+    sys.exit(f"unreadable results: {e}")
+print(f"status={report['status']} epochs={len(report['epochs'])} csv_rows={len(rows)}"
+      f" diverged_epoch={report.get('diverged_epoch')} test={report['test']}"
+      f" model={'yes' if os.path.exists(run + 'model.safetensors') else 'no'}"
+      f" temporaries={len(glob.glob(run + '*.tmp.*'))}")
+EOF
+}
+
+# wait_for_report OUT PATTERN: until a report.json under OUT matches PATTERN
+# (at most 60 s: the data set loads slowly under the sanitizers).
+wait_for_report() {
+  local _
+  for _ in $(seq 600); do
+    grep -qs -- "$2" "$1"/*/report.json && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Divergence: the report keeps the epochs before it (none here), names the
+# epoch, and holds no NaN; the model is not saved.
+out="$work/diverged"
+"$runner" "$valid" --set 'optimizer={"name": "sgd", "learning_rate": 1e30}' --set epochs=3 \
+  --set save_model=true --out "$out" >/dev/null 2>"$work/stderr"
 code=$?
-if [[ $code -eq 4 && $(wc -l <"$work/stderr") -eq 1 ]] && grep -q "a-file" "$work/stderr" &&
-   [[ "$(cat "$work/a-file")" == "a file" ]]; then
-  pass output-under-a-file
+state=$(run_state "$out" 2>&1)
+expected="status=diverged epochs=0 csv_rows=0 diverged_epoch=1 test=None model=no temporaries=0"
+if [[ $code -eq 3 && $(wc -l <"$work/stderr") -eq 1 && $state == "$expected" ]] &&
+   grep -Eq '^tiny-data: training diverged in epoch 1 \(loss -?nan\): stopping$' "$work/stderr"; then
+  pass diverged
 else
-  fail "output under a file: exit $code, stderr: $(cat "$work/stderr")"
+  fail "diverged: exit $code, $state, stderr: $(cat "$work/stderr")"
+fi
+
+# SIGTERM: exit 130, and a report marked interrupted with the epochs
+# completed, as stderr's last line says (above it, only the acknowledgement).
+out="$work/terminated"
+"$runner" "$valid" --set epochs=100000 --out "$out" >/dev/null 2>"$work/stderr" &
+pid=$!
+wait_for_report "$out" '"epoch": 1,'
+kill -TERM "$pid"
+wait "$pid"
+code=$?
+completed=$(sed -n 's/^tiny-data: interrupted in epoch [0-9]*; \([0-9]*\) epochs completed$/\1/p' "$work/stderr")
+state=$(run_state "$out" 2>&1)
+expected="status=interrupted epochs=$completed csv_rows=$completed diverged_epoch=None test=None model=no temporaries=0"
+if [[ $code -eq 130 && -n $completed && $completed -ge 1 && $state == "$expected" ]] &&
+   [[ -z $(grep -v -e '^$' -e '^interrupt: stopping after this step' -e '^tiny-data: interrupted' "$work/stderr") ]]; then
+  pass sigterm
+else
+  fail "sigterm: exit $code, $state, stderr: $(cat "$work/stderr")"
+fi
+
+# A second SIGINT exits at once, in the middle of a training step that takes
+# a few tenths of a second (the first asked to stop after it): the report
+# still says "running", and no temporary is left.
+out="$work/interrupted-twice"
+"$runner" configs/tiny.json --set batch_size=4096 --set optimizer=sgd --set predict=0 --threads 1 \
+  --set 'model=[{"units": 1024, "activation": "relu"}, {"units": 1024, "activation": "relu"},
+                {"units": 10, "activation": "softmax"}]' --out "$out" >/dev/null 2>"$work/stderr" &
+pid=$!
+wait_for_report "$out" '"status": "running"'
+sleep 0.1  # into the first step
+kill -INT "$pid"
+sleep 0.05
+kill -INT "$pid"
+second_signal=$(date +%s%N)
+wait "$pid"
+code=$?
+exit_ms=$((($(date +%s%N) - second_signal) / 1000000))
+state=$(run_state "$out" 2>&1)
+if [[ $code -eq 130 && $exit_ms -lt 2000 && $state == "status=running epochs=0 csv_rows=0 "* &&
+      $state == *" temporaries=0" ]]; then
+  pass second-sigint
+else
+  fail "second SIGINT: exit $code after $exit_ms ms, $state, stderr: $(cat "$work/stderr")"
+fi
+
+# --- Results that cannot be written ------------------------------------------
+# expect_output_error NAME PATTERN OUT: the tiny data set's run with --out
+# OUT exits 4 with one stderr line matching PATTERN, leaving nothing in OUT.
+expect_output_error() {
+  local name=$1 pattern=$2 out=$3
+  "$runner" "$valid" --out "$out" >/dev/null 2>"$work/stderr"
+  local code=$?
+  if [[ $code -eq 4 && $(wc -l <"$work/stderr") -eq 1 ]] && grep -q -- "$pattern" "$work/stderr" &&
+     [[ -z $(find "$out" -mindepth 1 2>/dev/null) ]]; then
+    pass "$name"
+  else
+    fail "$name: exit $code, stderr: $(cat "$work/stderr"), left: $(find "$out" -mindepth 1 2>/dev/null)"
+  fi
+}
+
+# mount_tmpfs DIR OPTIONS: mounts a small tmpfs at DIR (unmounted on exit);
+# fails where mounting is not permitted (not root, or in a container).
+mount_tmpfs() {
+  mkdir -p "$1" && mount -t tmpfs -o "$2" tmpfs "$1" 2>/dev/null && mounts+=("$1")
+}
+
+printf 'a file\n' >"$work/a-file"
+expect_output_error output-under-a-file "a-file/sub: cannot create output directory (Not a directory)" \
+  "$work/a-file/sub"
+[[ "$(cat "$work/a-file")" == "a file" ]] || fail "output-under-a-file: the file was changed"
+
+# Root ignores permission bits, so as root a read-only mount stands in.
+read_only="$work/read-only"
+if mount_tmpfs "$read_only" ro,size=64k || { [[ $EUID -ne 0 ]] && mkdir -p "$read_only" && chmod a-w "$read_only"; }; then
+  expect_output_error read-only-output "read-only/tiny-data-[^:]*: cannot create run directory" "$read_only"
+else
+  skip "read-only-output: cannot mount a read-only tmpfs as root here"
+fi
+
+# A disk with room for epochs.csv but not for the first report.json: the run
+# directory is removed again.
+if mount_tmpfs "$work/full" size=4k; then
+  expect_output_error disk-full-at-start "full/results/tiny-data-[^:]*: cannot write (No space left on device)" \
+    "$work/full/results"
+else
+  skip "disk-full-at-start: cannot mount a tmpfs here"
+fi
+
+# The disk fills up during the run: exit 4 at the next write, which leaves
+# the last complete report.json (status "running") and no temporary file.
+if mount_tmpfs "$work/filling" size=256k; then
+  out="$work/filling/results"
+  "$runner" "$valid" --set epochs=100000 --out "$out" >/dev/null 2>"$work/stderr" &
+  pid=$!
+  wait_for_report "$out" '"epoch": 1,'
+  # Again and again: a write in flight may free the space it held.
+  for filler in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || break
+    dd if=/dev/zero of="$work/filling/filler-$filler" bs=4k status=none 2>/dev/null
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"
+  code=$?
+  state=$(run_state "$out" 2>&1)
+  if [[ $code -eq 4 && $(wc -l <"$work/stderr") -eq 1 && $state == "status=running "* &&
+        $state == *" temporaries=0" ]] &&
+     grep -q "filling/results/tiny-data-[^:]*: cannot write (No space left on device)" "$work/stderr"; then
+    pass disk-full-during-run
+  else
+    fail "disk full during the run: exit $code, $state, stderr: $(cat "$work/stderr")"
+  fi
+else
+  skip "disk-full-during-run: cannot mount a tmpfs here"
 fi
 
 summary

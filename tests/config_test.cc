@@ -300,8 +300,16 @@ TEST_CASE("malformed JSON is reported with its line and column", "[config]") {
              Catch::StartsWith(trailing_comma + ": invalid JSON at line 2, column 1: "));
   const std::string empty = dir.Write("empty.json", "");
   CHECK_THAT(LoadError(empty), Catch::StartsWith(empty + ": invalid JSON at line 1, column 1: "));
-  const std::string overflow = dir.Write("overflow.json", "{\"seed\": 1e400}");
-  CHECK(LoadError(overflow) == overflow + ": invalid JSON: number overflow parsing '1e400'");
+  // A number too large for a double (how a config would spell infinity):
+  // nlohmann gives no position, so it is found in the text, past the same
+  // digits inside a string.
+  const std::string overflow =
+      dir.Write("overflow.json", "{\"name\": \"x-1e400\",\n  \"seed\": 1e400}");
+  CHECK(LoadError(overflow) ==
+        overflow + ": invalid JSON at line 2, column 11: number overflow parsing '1e400'");
+  const std::string negative = dir.Write("negative.json", "{\"seed\": -1e400}");
+  CHECK(LoadError(negative) ==
+        negative + ": invalid JSON at line 1, column 10: number overflow parsing '-1e400'");
   const std::string duplicate = dir.Write("duplicate.json", "{\"epochs\": 5, \"epochs\": 1}");
   CHECK(LoadError(duplicate) == duplicate + ": duplicate key 'epochs'");
 }
@@ -417,4 +425,118 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
   }
   CHECK(mb::HashedPart(resolved).size() == resolved.size() - 4);
   CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("verify_checksums"));
+}
+
+// ---------------------------------------------------------------------------
+// Regressions found by fuzzing (tests/fuzz/fuzz_config.cc). Each input is
+// replayed as that target reads it: the config text, then --set overrides,
+// each after a NUL byte.
+
+namespace {
+
+using namespace std::string_literals;
+
+// A string of `levels` nested arrays: "[[[...]]]".
+std::string NestedArrays(size_t levels) {
+  return std::string(levels, '[') + std::string(levels, ']');
+}
+
+// The InputError message for a fuzz_config input; anything else thrown fails
+// the test.
+std::string FuzzInputError(const std::string& input) {
+  const TempDir dir;
+  size_t end = input.find('\0');
+  const std::string path = dir.Write("fuzz.json", input.substr(0, end));
+  std::vector<std::string> overrides;
+  while (end != std::string::npos) {
+    const size_t start = end + 1;
+    end = input.find('\0', start);
+    overrides.push_back(input.substr(start, end == std::string::npos ? end : end - start));
+  }
+  const std::string message = LoadError(path, overrides);
+  CHECK(message.find('\n') == std::string::npos);
+  // The temporary path varies; the rest of the message does not.
+  return message.rfind(path, 0) == 0 ? "CONFIG" + message.substr(path.size()) : message;
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: control characters from the user keep messages on one line", "[config]") {
+  // An override without '=' is echoed in the message, newlines and all.
+  CHECK(FuzzInputError("{}\0\"sg\": \"tiny\",\n  \"mode\"shuffle\"x\"}\n  ],\n  \"epochs\": 1,\n  "
+                       "\"d\"5.l*.5.\xad"
+                       "3"s) ==
+        "--set '\"sg\": \"tiny\",\\x0a  \"mode\"shuffle\"x\"}\\x0a  ],\\x0a  \"epochs\": 1,\\x0a  "
+        "\"d\"5.l*.5.\xad"
+        "3': expected key.path=value");
+  // Keys and paths from the file, too.
+  CHECK(FuzzInputError("{\"a\\nb\": 1}") == "CONFIG: a\\x0ab: unknown key");
+  CHECK(FuzzInputError("{\"data\": {\"train_images\": \"x\\ty\"}}") ==
+        "CONFIG: data.train_images: no such file 'x\\x09y'");
+}
+
+TEST_CASE("fuzz: an override that is not UTF-8 is an input error", "[config]") {
+  // It used to become a JSON string that nlohmann::json cannot dump, so the
+  // message (or the config hash) threw json::type_error: "internal error".
+  const std::string input =
+      "{\n  \"name\": \"tiny\",\n  \"model\": [\n    {\"units\": 64, \"activation\": \"relu\"},\n"
+      "    {\"units\": 10, \"activation\": \"softmax\"}\n  ],\n  \"epochs\": 1,\n  \"predict\": "
+      "3\n}\n\0optimizer=adam\0model.0.units=3  \"name\": \"tiny\",\n  \"model\"\xfb:2\0"
+      "ddta.verify_checksums=fal-se"s;
+  CHECK(FuzzInputError(input) ==
+        "--set model.0.units=3  \"name\": \"tiny\",\\x0a  \"model\"\xfb:2: not UTF-8 (invalid "
+        "UTF-8 byte at index 42: 0xFB)");
+  CHECK(FuzzInputError("{}\0data.dir=\xff"s) ==
+        "--set data.dir=\xff: not UTF-8 (invalid UTF-8 byte at index 9: 0xFF)");
+  CHECK(FuzzInputError("{}\0seed=\xc3"s) ==
+        "--set seed=\xc3: not UTF-8 (incomplete UTF-8 string; last byte: 0xC3)");
+  // UTF-8 beyond ASCII is fine.
+  CHECK(FuzzInputError("{}\0data.dir=d\xc3\xa4t\xc3\xa4"s) ==
+        "CONFIG: data.train_images: no such file 'd\xc3\xa4t\xc3\xa4/train-images-idx3-ubyte'");
+}
+
+TEST_CASE("fuzz: optimizer parameters must be in range as float32", "[config]") {
+  // Each was accepted as a double and then rounded out of its range: Adam's
+  // bias correction divided by 1 - 1 = 0, and RMSprop divided by sqrt(v + 0).
+  const std::string suffix = " as a float32 too (the optimizers compute in float32), got ";
+  CHECK(FuzzInputError(R"({"optimizer": {"name": "adam", "beta_1": 0.99999999999}})") ==
+        "CONFIG: optimizer.beta_1: must be in [0, 1)" + suffix +
+            "0.99999999999, which is 1 as a float32");
+  CHECK(FuzzInputError(R"({"optimizer": {"name": "rmsprop", "epsilon": 1e-50}})") ==
+        "CONFIG: optimizer.epsilon: must be > 0" + suffix + "1e-50, which is 0 as a float32");
+  CHECK(FuzzInputError(R"({"optimizer": {"name": "rmsprop", "epsilon": 1e-40}})") ==
+        "CONFIG: optimizer.epsilon: must be > 0" + suffix +
+            "1e-40, which is below the smallest normal float32, 1.17549e-38, and would be "
+            "flushed to 0");
+  CHECK(FuzzInputError(R"({"optimizer": {"name": "sgd", "learning_rate": 1e39}})") ==
+        "CONFIG: optimizer.learning_rate: must be > 0" + suffix +
+            "1e+39, which is too large for a float32");
+  CHECK(FuzzInputError(R"({"optimizer": {"name": "adamw", "weight_decay": 1e-40}})") ==
+        "CONFIG: optimizer.weight_decay: must be >= 0" + suffix +
+            "1e-40, which is below the smallest normal float32, 1.17549e-38, and would be "
+            "flushed to 0");
+  // Normal float32 values near the limits are accepted.
+  const mb::Config config = mb::ResolveConfig(
+      {{"optimizer",
+        {{"name", "adam"}, {"beta_1", 0.9999999}, {"epsilon", 1e-37}, {"learning_rate", 3e38}}}},
+      kSource);
+  CHECK(config.optimizer.beta_1 < 1.0f);
+  CHECK(config.optimizer.epsilon > 0.0f);
+  CHECK(config.optimizer.learning_rate == 3e38f);
+  CHECK(mb::ResolveConfig({{"optimizer", {{"name", "sgd"}, {"momentum", 0}}}}, kSource)
+            .optimizer.momentum == 0.0f);
+}
+
+TEST_CASE("fuzz: deeply nested values are rejected, not a stack overflow", "[config]") {
+  // Copying a JSON value recurses once per level: 200000 levels overflowed
+  // the stack, from the file and from a --set value.
+  const std::string deep = NestedArrays(200000);
+  const std::string message = "nests arrays or objects more than 32 levels deep";
+  CHECK(FuzzInputError(R"({"optimizer": {"name": "sgd", "x": )" + deep + "}}") ==
+        "CONFIG: optimizer: " + message);
+  CHECK(FuzzInputError("{\"model\": [" + deep + "]}") == "CONFIG: model: " + message);
+  CHECK(FuzzInputError("{}\0model="s + deep) == "CONFIG: model: " + message);
+  // 32 levels are allowed (and then x is just an unknown key).
+  CHECK(FuzzInputError("{\"x\": " + NestedArrays(32) + "}") == "CONFIG: x: unknown key");
+  CHECK(FuzzInputError("{\"x\": " + NestedArrays(33) + "}") == "CONFIG: x: " + message);
 }

@@ -227,6 +227,9 @@ TEST_CASE("LoadDataset checks that the four files agree", "[data]") {
                       data.train_images +
                           ": validation_split 0.95 leaves "
                           "no training samples out of 10");
+    // Printed as given, not rounded to "1" (which would read as out of range).
+    RequireInputError([&] { LoadDataset(data, 0.9999999); },
+                      ": validation_split 0.9999999 leaves no training samples");
   }
   SECTION("the split is out of range") {
     const DataConfig data = WriteSynthetic(dir.path(), 10, 10, 3, 3);

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/error.h"
+#include "file_size_limit.h"
 #include "report/machine_info.h"
 #include "temp_dir.h"
 
@@ -172,6 +174,44 @@ TEST_CASE("WriteRunFiles replaces invalid UTF-8 instead of failing", "[report]")
   mb::WriteRunFiles(dir.path().string(), report);
   const nlohmann::json read = nlohmann::json::parse(ReadFile(dir.path() / "report.json"));
   CHECK(read["machine"]["hostname"] == "bad\xef\xbf\xbd");  // U+FFFD
+}
+
+TEST_CASE("StartRunDirectory creates a directory of its own with the first files", "[report]") {
+  TempDir dir;
+  const std::string out = dir.File("results/nested");
+  const mb::RunReport report = CompletedReport();
+  const std::string first = mb::StartRunDirectory(out, "run", report);
+  const std::string second = mb::StartRunDirectory(out, "run", report);
+  CHECK(first == out + "/run");
+  CHECK(second == out + "/run-2");
+  for (const std::string& run_dir : {first, second}) {
+    CHECK(ReadFile(fs::path(run_dir) / "report.json") == report.ToJson().dump(2) + "\n");
+    CHECK(ReadFile(fs::path(run_dir) / "epochs.csv") == mb::EpochsCsv(report.epochs));
+  }
+}
+
+TEST_CASE("StartRunDirectory removes the run directory if its first files fail", "[report]") {
+  TempDir dir;
+  const mb::RunReport report = CompletedReport();
+  // Room for epochs.csv, which is written first, but not for report.json.
+  REQUIRE(mb::EpochsCsv(report.epochs).size() < 512);
+  REQUIRE(report.ToJson().dump(2).size() > 512);
+  {
+    mb::FileSizeLimit limit(512);
+    CHECK_THROWS_MATCHES(
+        mb::StartRunDirectory(dir.path().string(), "run", report), mb::OutputError,
+        Catch::Message(dir.File("run/report.json") + ": cannot write (File too large)"));
+  }
+  CHECK(fs::is_empty(dir.path()));
+}
+
+TEST_CASE("StartRunDirectory under a regular file throws OutputError", "[report]") {
+  TempDir dir;
+  const std::string file = dir.Write("plain", "kept");
+  CHECK_THROWS_MATCHES(
+      mb::StartRunDirectory(file + "/sub", "run", mb::RunReport()), mb::OutputError,
+      Catch::Message(file + "/sub: cannot create output directory (Not a directory)"));
+  CHECK(ReadFile(file) == "kept");
 }
 
 TEST_CASE("CollectMachineInfo reports the machine and the build", "[report]") {

@@ -262,3 +262,36 @@ TEST_CASE("ReadSafetensors rejects bad data offsets", "[report]") {
                         std::to_string(8 + header.size() + 2)));
   }
 }
+
+// Regressions found by fuzzing (tests/fuzz/fuzz_safetensors.cc).
+TEST_CASE("fuzz: a number too large for a double is an input error", "[report]") {
+  // nlohmann::json throws out_of_range, not parse_error, for it: it escaped
+  // as an internal error. The fuzzer's input: a 32-byte header.
+  const std::string input("\x20\0\0\0\0\0\0\0" R"(4e+399{"__metadata__":{"format":"pt"}})", 46);
+  CHECK_THAT(ReadError(input), Contains("header at byte 8 is not valid JSON: "
+                                        "[json.exception.out_of_range.406] number overflow "
+                                        "parsing '4e+399'"));
+  CHECK_THAT(
+      ReadError(RawFile(OneTensor(R"({"dtype":"F32","shape":[1e400],"data_offsets":[0,4]})"),
+                        std::string(4, '\0'))),
+      Contains("[json.exception.out_of_range.406] number overflow parsing '1e400'"));
+}
+
+TEST_CASE("fuzz: a deeply nested header is rejected, not a stack overflow", "[report]") {
+  // Printing the bad shape element recursed once per level: 200000 levels
+  // overflowed the stack.
+  const auto nested = [](size_t levels) {
+    return std::string(levels, '[') + std::string(levels, ']');
+  };
+  const std::string message = "header at byte 8 nests arrays or objects more than 32 levels deep";
+  CHECK_THAT(ReadError(RawFile(OneTensor(R"({"dtype":"F32","shape":[)" + nested(200000) +
+                                         R"(],"data_offsets":[0,4]})"),
+                               std::string(4, '\0'))),
+             Contains(message));
+  // The header object is one level, so metadata may nest 31 more.
+  TempDir dir;
+  const fs::path path = dir.path() / "metadata.safetensors";
+  WriteBytes(path, RawFile("{\"__metadata__\":" + nested(31) + "}"));
+  CHECK(mb::ReadSafetensors(path.string()).empty());
+  CHECK_THAT(ReadError(RawFile("{\"__metadata__\":" + nested(32) + "}")), Contains(message));
+}

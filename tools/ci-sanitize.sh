@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Builds everything with AddressSanitizer and UndefinedBehaviorSanitizer in
-# build-asan/ and runs the whole test suite there; any sanitizer report
-# fails the run.
-# Usage: tools/ci-sanitize.sh   (from the repository root)
+# Builds everything with AddressSanitizer (and LeakSanitizer) and
+# UndefinedBehaviorSanitizer in build-asan/ and runs the whole test suite
+# there, the runner scripts included; any sanitizer report fails the run.
+# Usage: tools/ci-sanitize.sh   (from anywhere; exits non-zero on failure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ ! -d build-asan ]]; then
-  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dbuildtype=debugoptimized -Dbenchmarks=false
+
+options=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+         -Dbenchmarks=false -Dtests=true)
+# A build dir left behind by a failed setup is configured afresh; an existing
+# one gets the options again, in case it was configured otherwise.
+if [[ -f build-asan/meson-private/coredata.dat ]]; then
+  meson configure build-asan "${options[@]}"
+else
+  rm -rf build-asan
+  meson setup build-asan "${options[@]}"
 fi
-# halt_on_error: the first report ends the test with a failure.
+ninja -C build-asan -j2
+
+# halt_on_error: the first report of either sanitizer ends the process, and
+# abort_on_error makes that an abort (exit 134) rather than an exit code a
+# test might expect. UBSan would otherwise print and carry on.
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-meson test -C build-asan --print-errorlogs --timeout-multiplier 4
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+meson test -C build-asan --no-rebuild --print-errorlogs --timeout-multiplier 4

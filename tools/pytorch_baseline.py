@@ -18,8 +18,11 @@ SSE3 kernels without OPENBLAS_CORETYPE; PyTorch brings its own threads.)
 --save-fixture writes the C++ test fixture of tests/pytorch_fixture_test.cc:
 a small model (hidden 32) trained for one epoch of four batches of 128 on the
 first 512 training images, without shuffling, from an initialisation saved
-next to it, in float64 so the reference is more precise than the float32
-code it checks.
+next to it (pytorch_init.safetensors), with the loss of each step and the
+final weights (pytorch_final.safetensors). It runs in float64: its rounding
+errors (~1e-16) vanish next to float32's (~1e-7), so what the C++ test
+measures is the float32 code's own error, not the sum of two float32 errors
+with different summation orders.
 """
 import argparse
 import gzip
@@ -63,8 +66,9 @@ def load_mnist(directory):
 
 # safetensors (https://huggingface.co/docs/safetensors), float32 only: an
 # 8-byte little-endian header length, a JSON header naming each tensor's
-# dtype, shape and byte range, then the data.
+# dtype, shape and [begin, end) byte range within the data, then the data.
 def write_safetensors(path, tensors):
+    """Writes {name: tensor} as F32 (float64 tensors are rounded to float32)."""
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
         blob = tensors[name].detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
@@ -78,6 +82,8 @@ def write_safetensors(path, tensors):
 
 
 def read_safetensors(path):
+    """{name: float32 tensor}; refuses other dtypes and byte ranges that do
+    not match the shape or the file."""
     data = Path(path).read_bytes()
     (length,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + length])
@@ -88,6 +94,9 @@ def read_safetensors(path):
         if spec["dtype"] != "F32":
             raise ValueError(f"{path}: {name}: only F32 is supported")
         begin, end = spec["data_offsets"]
+        if end - begin != 4 * int(np.prod(spec["shape"])) or 8 + length + end > len(data):
+            raise ValueError(f"{path}: {name}: byte range {begin}..{end} does not fit "
+                             f"shape {spec['shape']} and the file")
         array = np.frombuffer(data, "<f4", (end - begin) // 4, 8 + length + begin)
         tensors[name] = torch.from_numpy(array.copy()).reshape(spec["shape"])
     return tensors
@@ -108,19 +117,32 @@ def initial_parameters(hidden, generator, dtype):
     }
 
 
+def check_parameters(params, source):
+    """The four tensors of a 784-hidden-10 model, as the C++ checkpoint names
+    them (src/nn/checkpoint.h), with consistent shapes."""
+    hidden = params["layers.0.bias"].shape[0] if "layers.0.bias" in params else 0
+    expected = {"layers.0.kernel": (784, hidden), "layers.0.bias": (hidden,),
+                "layers.1.kernel": (hidden, 10), "layers.1.bias": (10,)}
+    actual = {name: tuple(t.shape) for name, t in params.items()}
+    if actual != expected:
+        raise ValueError(f"{source}: expected tensors {expected}, found {actual}")
+
+
 def logits(params, x):
     h = torch.relu(x @ params["layers.0.kernel"] + params["layers.0.bias"])
     return h @ params["layers.1.kernel"] + params["layers.1.bias"]
 
 
 def train_epoch(params, velocity, x, y, batch_size, order, lr=1e-3, rho=0.9, epsilon=1e-7):
-    """One epoch of Keras RMSprop; returns the per-step losses and accuracies."""
-    losses, correct = [], 0
+    """One epoch of Keras RMSprop. Returns Keras' epoch loss and accuracy
+    (means over the samples, each measured before its step's update) and the
+    list of the steps' losses (means over their batches)."""
+    for p in params.values():
+        p.requires_grad_(True)
+    step_losses, correct = [], 0
     for first in range(0, len(order), batch_size):
         index = order[first:first + batch_size]
         xb, yb = x[index], y[index]
-        for p in params.values():
-            p.requires_grad_(True)
         z = logits(params, xb)
         loss = torch.nn.functional.cross_entropy(z, yb)
         loss.backward()
@@ -130,9 +152,11 @@ def train_epoch(params, velocity, x, y, batch_size, order, lr=1e-3, rho=0.9, eps
                 velocity[name].mul_(rho).addcmul_(g, g, value=1 - rho)
                 p.sub_(lr * g / torch.sqrt(velocity[name] + epsilon))
                 p.grad = None
-        losses.append(loss.item() * len(index))
+        step_losses.append(loss.item())
         correct += (z.argmax(dim=1) == yb).sum().item()
-    return sum(losses) / len(order), correct / len(order)
+    step_sizes = [min(batch_size, len(order) - first) for first in range(0, len(order), batch_size)]
+    epoch_loss = sum(l * n for l, n in zip(step_losses, step_sizes)) / len(order)
+    return epoch_loss, correct / len(order), step_losses
 
 
 def evaluate(params, x, y):
@@ -145,21 +169,25 @@ def save_fixture(path, x, y):
     """The float64 reference for tests/pytorch_fixture_test.cc (see module doc)."""
     fixture_dir = Path(path).parent
     fixture_dir.mkdir(parents=True, exist_ok=True)
+    # Any fixed seed will do: the C++ test reads the initialisation from the
+    # file, not from this generator. The init is float32, as the C++ model
+    # holds it, and is widened exactly to float64; so are the pixels.
     generator = torch.Generator().manual_seed(20261128)
     init = initial_parameters(32, generator, torch.float32)
     write_safetensors(fixture_dir / "pytorch_init.safetensors", init)
     params = {k: v.to(torch.float64) for k, v in init.items()}
     velocity = {k: torch.zeros_like(v) for k, v in params.items()}
     count = 512
-    loss, accuracy = train_epoch(params, velocity, x[:count].double(), y[:count], 128,
-                                 torch.arange(count))
+    loss, accuracy, step_losses = train_epoch(params, velocity, x[:count].double(), y[:count],
+                                              128, torch.arange(count))
     write_safetensors(fixture_dir / "pytorch_final.safetensors", params)
     Path(path).write_text(json.dumps({
         "description": "tools/pytorch_baseline.py --save-fixture: hidden 32, first 512 "
                        "training images, batch 128, no shuffle, 1 epoch of Keras RMSprop "
                        "(lr 0.001, rho 0.9, epsilon 1e-7), float64",
         "train_count": count, "batch_size": 128, "hidden": 32,
-        "epoch_loss": loss, "epoch_accuracy": accuracy}, indent=2) + "\n")
+        "step_losses": step_losses, "epoch_loss": loss, "epoch_accuracy": accuracy},
+        indent=2) + "\n")
     print(f"fixture: epoch loss {loss:.10f}, accuracy {accuracy:.4f} -> {fixture_dir}")
 
 
@@ -168,7 +196,7 @@ def main():
     parser.add_argument("--data", default=str(ROOT / "data/mnist"))
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--hidden", type=int, default=512)
+    parser.add_argument("--hidden", type=int, default=512, help="hidden units (without --init)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-shuffle", action="store_true")
@@ -185,8 +213,11 @@ def main():
     if args.limit:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     generator = torch.Generator().manual_seed(args.seed)
-    params = (read_safetensors(args.init) if args.init
-              else initial_parameters(args.hidden, generator, torch.float32))
+    if args.init:  # the hidden width comes from the file
+        params = read_safetensors(args.init)
+        check_parameters(params, args.init)
+    else:
+        params = initial_parameters(args.hidden, generator, torch.float32)
     velocity = {k: torch.zeros_like(v) for k, v in params.items()}
 
     steps = (len(x_train) + args.batch_size - 1) // args.batch_size
@@ -195,7 +226,8 @@ def main():
         order = (torch.arange(len(x_train)) if args.no_shuffle
                  else torch.randperm(len(x_train), generator=generator))
         start = time.perf_counter()
-        loss, accuracy = train_epoch(params, velocity, x_train, y_train, args.batch_size, order)
+        loss, accuracy, _ = train_epoch(params, velocity, x_train, y_train, args.batch_size,
+                                        order)
         seconds = time.perf_counter() - start
         training_seconds += seconds
         print(f"Epoch {epoch}/{args.epochs} - {steps}/{steps} - {seconds:.1f}s - "

@@ -45,11 +45,12 @@ class InputError : public std::runtime_error {
       : std::runtime_error(OneLine(message)) {}
 };
 
-// Results could not be written (disk full, read-only directory, ...).
+// Results could not be written (disk full, read-only directory, ...). The
+// message is one line too: it holds the --out path, which may be anything.
 class OutputError : public std::runtime_error {
  public:
   explicit OutputError(const std::string& message)
-      : std::runtime_error(message) {}
+      : std::runtime_error(OneLine(message)) {}
 };
 
 }  // namespace mb

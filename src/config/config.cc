@@ -577,6 +577,37 @@ std::string Explanation(const json::exception& error) {
   return message;
 }
 
+// Where the number token `token` starts in the JSON `text`: its first
+// occurrence outside a string that does not continue another token. Used for
+// a number too large for a double, which nlohmann reports without a
+// position; parsing stops at the first such number, so an earlier
+// occurrence of the same text would have been reported instead.
+std::optional<size_t> FindNumberToken(const std::string& text, const std::string& token) {
+  const auto continues_token = [](char c) {
+    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+  };
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (in_string) {
+      if (text[i] == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (text[i] == '"') {
+        in_string = false;
+      }
+    } else if (text[i] == '"') {
+      in_string = true;
+    } else if (text.compare(i, token.size(), token) == 0 &&
+               (i == 0 || !continues_token(text[i - 1]))) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string LineAndColumn(const TextPosition& at) {
+  return "line " + std::to_string(at.line) + ", column " + std::to_string(at.column);
+}
+
 json ParseDocument(const std::string& text, const std::string& source) {
   // nlohmann keeps the last of duplicated keys without a word; a strict
   // config rejects them, since the user cannot tell which value wins.
@@ -594,11 +625,19 @@ json ParseDocument(const std::string& text, const std::string& source) {
   try {
     return json::parse(text, reject_duplicate_keys);
   } catch (const json::parse_error& error) {
-    const TextPosition at = PositionOf(text, error.byte);
-    throw InputError(source + ": invalid JSON at line " + std::to_string(at.line) + ", column " +
-                     std::to_string(at.column) + ": " + Explanation(error));
-  } catch (const json::exception& error) {  // e.g. 1e400 overflows a double
-    throw InputError(source + ": invalid JSON: " + Explanation(error));
+    throw InputError(source + ": invalid JSON at " + LineAndColumn(PositionOf(text, error.byte)) +
+                     ": " + Explanation(error));
+  } catch (const json::exception& error) {
+    // "number overflow parsing '1e400'" (a double cannot hold it) is the one
+    // other error parsing throws; it carries the number but no position.
+    const std::string explanation = Explanation(error);
+    const size_t open = explanation.find('\'');
+    const size_t close = explanation.rfind('\'');
+    const std::optional<size_t> offset =
+        open < close ? FindNumberToken(text, explanation.substr(open + 1, close - open - 1))
+                     : std::nullopt;
+    const std::string where = offset ? " at " + LineAndColumn(PositionOf(text, *offset + 1)) : "";
+    throw InputError(source + ": invalid JSON" + where + ": " + explanation);
   }
 }
 
@@ -625,7 +664,10 @@ bool IsIndex(const std::string& key) {
 // "inf" are not JSON, so they become strings and fail validation as such.
 json ParseOverrideValue(const std::string& text) {
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return value.is_discarded() ? json(text) : value;
+  // Not `discarded ? json(text) : value`, which copies the value, and
+  // copying recurses once per level of nesting (see kMaxNesting).
+  if (value.is_discarded()) return json(text);
+  return value;
 }
 
 // Why `text` is not UTF-8, or "" when it is. The parser rejects a file that

@@ -3,13 +3,13 @@
 #include "data/dataset.h"
 
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "common/error.h"
@@ -101,11 +101,12 @@ void CheckSameCount(const std::string& images_path, const IdxImages& images,
   }
 }
 
-// Shortest readable form ("0.1", not to_string's "0.100000").
+// The shortest form that reads back as the same double: "0.1", not
+// to_string's "0.100000", and 0.9999999 not rounded to "1" as a stream's
+// six significant digits would.
 std::string Number(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
+  char text[32];
+  return std::string(text, std::to_chars(text, text + sizeof text, value).ptr);
 }
 
 DataView View(const std::vector<uint8_t>& images,

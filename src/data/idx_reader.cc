@@ -2,6 +2,7 @@
 // magic number and one 32-bit size per dimension, then unsigned bytes.
 #include "data/idx_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,7 +23,10 @@ namespace {
 // program can train on, and a gzip bomb must not exhaust memory.
 constexpr size_t kMaxContentBytes = size_t{1} << 30;
 constexpr const char* kMaxContentText = "1 GiB";
+// Files are read in chunks of up to 1 MiB, and inflated 64 KiB at a time
+// (zlib's window is 32 KiB).
 constexpr size_t kChunkBytes = size_t{1} << 20;
+constexpr size_t kInflatedChunkBytes = size_t{1} << 16;
 
 // IDX magic numbers: two zero bytes, the element type (0x08: unsigned byte)
 // and the number of dimensions.
@@ -131,7 +135,7 @@ std::vector<uint8_t> Inflate(const std::string& path, HashingReader& file,
   };
 
   std::vector<uint8_t> content;
-  std::vector<uint8_t> inflated(kChunkBytes);
+  std::vector<uint8_t> inflated(kInflatedChunkBytes);
   for (;;) {
     refill();
     stream.next_out = inflated.data();
@@ -167,7 +171,12 @@ std::vector<uint8_t> Inflate(const std::string& path, HashingReader& file,
 // itself.
 std::vector<uint8_t> ReadContent(const std::string& path, StoredFile& stored) {
   HashingReader file(path);
-  std::vector<uint8_t> chunk(kChunkBytes);
+  // No larger than the file needs (its size, and a byte more to see its
+  // end), so that a small file costs no 1 MiB buffer. The size is a hint:
+  // any chunk size reads the whole file.
+  const uint64_t hint = file.size_hint();
+  std::vector<uint8_t> chunk(
+      hint == 0 ? kChunkBytes : static_cast<size_t>(std::min<uint64_t>(kChunkBytes, hint + 1)));
   const size_t got = file.Read(chunk);
   if (got == 0) Fail(path, "empty file");
   const bool gzip = got >= 2 && chunk[0] == 0x1f && chunk[1] == 0x8b;

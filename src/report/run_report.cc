@@ -1,12 +1,17 @@
 #include "report/run_report.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "common/error.h"
 #include "report/atomic_file.h"
 
 namespace mb {
@@ -151,6 +156,32 @@ void WriteRunFiles(const std::string& run_dir, const RunReport& report) {
   const std::string json =
       report.ToJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   WriteFileAtomic((dir / "report.json").string(), json);
+}
+
+std::string StartRunDirectory(const std::string& out_dir, const std::string& name,
+                              const RunReport& report) {
+  std::error_code error;
+  std::filesystem::create_directories(out_dir, error);
+  if (error) throw OutputError(out_dir + ": cannot create output directory (" + error.message() + ")");
+  std::string run_dir;
+  for (int attempt = 1; run_dir.empty(); ++attempt) {
+    const std::string path =
+        out_dir + "/" + name + (attempt == 1 ? "" : "-" + std::to_string(attempt));
+    if (mkdir(path.c_str(), 0755) == 0) {
+      run_dir = path;
+    } else if (errno != EEXIST || attempt == 1000) {
+      throw OutputError(path + ": cannot create run directory (" + std::strerror(errno) + ")");
+    }
+  }
+  try {
+    WriteRunFiles(run_dir, report);
+  } catch (const OutputError&) {
+    // Without a report the directory describes nothing; what could be
+    // written (epochs.csv, say) would only pass for a run's results.
+    std::filesystem::remove_all(run_dir, error);
+    throw;
+  }
+  return run_dir;
 }
 
 std::optional<long> PeakRssBytes() {

@@ -59,6 +59,15 @@ std::string RunDirectoryName(const std::string& name, const std::string& config_
 // directory `run_dir`, each atomically. Throws OutputError.
 void WriteRunFiles(const std::string& run_dir, const RunReport& report);
 
+// Creates `out_dir` if missing and in it the run directory <out_dir>/<name>,
+// or <name>-2, -3, ... if a run started in the same second already took it
+// (a run never writes into another's directory), writes `report`'s first
+// run files there and returns the directory's path. Throws OutputError; a
+// run directory whose first files cannot be written is removed again, so a
+// failed start leaves nothing behind.
+std::string StartRunDirectory(const std::string& out_dir, const std::string& name,
+                              const RunReport& report);
+
 // epochs.csv: epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second
 // with empty fields for absent val_* values. Numbers are written in the
 // shortest form that reads back as the same double ("0.1", not

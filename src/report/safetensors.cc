@@ -22,6 +22,7 @@ constexpr uint64_t kHeaderLengthBytes = 8;
 // making us parse (or allocate for) gigabytes of "header".
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr uint64_t kBytesPerF32 = 4;
+constexpr int kMaxHeaderNesting = 32;
 constexpr const char* kMetadataKey = "__metadata__";
 
 // The format is little-endian. Going through bytes keeps the code correct on
@@ -279,11 +280,24 @@ TensorMap ReadSafetensors(const std::string& path) {
                      " bytes)");
   }
 
+  // The header needs three levels (entry, shape); deeper nesting is refused
+  // while parsing, since printing or copying a value recurses once per level.
+  const nlohmann::json::parser_callback_t limit_nesting =
+      [&path](int depth, nlohmann::json::parse_event_t event, const nlohmann::json&) {
+        const bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                           event == nlohmann::json::parse_event_t::array_start;
+        if (opens && depth >= kMaxHeaderNesting) {
+          throw InputError(path + ": header at byte 8 nests arrays or objects more than " +
+                           std::to_string(kMaxHeaderNesting) + " levels deep");
+        }
+        return true;
+      };
   nlohmann::json header;
   try {
-    header =
-        nlohmann::json::parse(std::string_view(file.data() + kHeaderLengthBytes, header_length));
-  } catch (const nlohmann::json::parse_error& e) {
+    header = nlohmann::json::parse(
+        std::string_view(file.data() + kHeaderLengthBytes, header_length), limit_nesting);
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number too large for a double.
     throw InputError(path + ": header at byte 8 is not valid JSON: " + e.what());
   }
   if (!header.is_object()) {

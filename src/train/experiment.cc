@@ -1,14 +1,9 @@
 #include "train/experiment.h"
 
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
-
-#include <sys/stat.h>
 
 #include "common/error.h"
 #include "data/dataset.h"
@@ -28,22 +23,6 @@ namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Creates <out_dir>/<name>, or <name>-2, -3, ... if a run started in the
-// same second already took it: a run never writes into another's directory.
-std::string CreateRunDirectory(const std::string& out_dir, const std::string& name) {
-  std::error_code error;
-  std::filesystem::create_directories(out_dir, error);
-  if (error) throw OutputError(out_dir + ": cannot create output directory (" + error.message() + ")");
-  for (int attempt = 1;; ++attempt) {
-    const std::string path =
-        out_dir + "/" + name + (attempt == 1 ? "" : "-" + std::to_string(attempt));
-    if (mkdir(path.c_str(), 0755) == 0) return path;
-    if (errno != EEXIST || attempt == 1000) {
-      throw OutputError(path + ": cannot create run directory (" + std::strerror(errno) + ")");
-    }
-  }
 }
 
 // The environment that decides how OpenMP workers wait between regions.
@@ -113,15 +92,16 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
 
   Trainer trainer(config, data, model);
   report.training.update(trainer.Description());
-  const std::string run_dir =
-      CreateRunDirectory(out_dir, RunDirectoryName(config.name, config.hash, report.started_at));
+  // Before the run directory exists, so that no signal can end the process
+  // between its creation and its first report.
+  InstallInterruptHandlers();
+  const std::string run_dir = StartRunDirectory(
+      out_dir, RunDirectoryName(config.name, config.hash, report.started_at), report);
   std::printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
               "%d threads, %s kernels\n",
               run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
               model.ParameterCount(), threads, KernelTargetName().c_str());
-  WriteRunFiles(run_dir, report);
 
-  InstallInterruptHandlers();
   const bool live = StdoutIsTerminal();
   int exit_code = kExitOk;
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
@@ -136,8 +116,9 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
     }
     const EpochRecord& record = *finished;
     progress.Finish(record);
-    report.epochs.push_back(record);
     if (!std::isfinite(record.loss) || !AllFinite(model)) {
+      // The epoch's metrics come from a broken model: the report keeps the
+      // epochs before it and names this one as diverged_epoch.
       std::fprintf(stderr, "%s: training diverged in epoch %d (loss %g): stopping\n",
                    config.name.c_str(), epoch, record.loss);
       report.status = "diverged";
@@ -145,6 +126,7 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
       exit_code = kExitDiverged;
       break;
     }
+    report.epochs.push_back(record);
     report.total_seconds = SecondsSince(start);
     WriteRunFiles(run_dir, report);
   }

@@ -10,6 +10,7 @@
 // resolved JSON to the same config and hash.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,12 +23,17 @@ namespace {
 
 using mb::fuzz::Require;
 
-bool InFraction(float v) { return v >= 0.0f && v < 1.0f; }
-bool Positive(float v) { return std::isfinite(v) && v > 0.0f; }
+// Training flushes subnormals to zero, so a parameter must be 0 or normal.
+bool ZeroOrNormal(float v) { return v == 0.0f || std::isnormal(v); }
+bool InFraction(float v) { return ZeroOrNormal(v) && v >= 0.0f && v < 1.0f; }
+bool Positive(float v) { return std::isnormal(v) && v > 0.0f; }
 
 // The ranges README.md documents, checked on the values training will use.
 void CheckRanges(const mb::Config& config) {
-  Require(!config.name.empty(), "empty name accepted");
+  Require(!config.name.empty() &&
+              config.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789._-") == std::string::npos,
+          "name that cannot name a directory accepted");
   Require(config.threads >= 0 && config.threads <= 1024, "threads out of range");
   Require(config.epochs >= 1 && config.epochs <= 100000, "epochs out of range");
   Require(config.batch_size >= 1 && config.batch_size <= (1 << 20), "batch_size out of range");
@@ -35,20 +41,22 @@ void CheckRanges(const mb::Config& config) {
   Require(config.validation_split >= 0.0 && config.validation_split < 1.0,
           "validation_split out of range");
   Require(!config.model.empty(), "empty model accepted");
-  for (const mb::LayerConfig& layer : config.model) {
-    Require(layer.units >= 1 && layer.units <= 65536, "units out of range");
+  for (size_t i = 0; i < config.model.size(); ++i) {
+    Require(config.model[i].units >= 1 && config.model[i].units <= 65536, "units out of range");
+    Require(i + 1 == config.model.size() || config.model[i].activation != mb::Activation::kSoftmax,
+            "softmax before the last layer");
   }
   Require(config.model.back().units == mb::kNumClasses, "last layer is not 10 units");
   Require(config.model.back().activation == mb::Activation::kSoftmax,
           "last layer is not softmax");
   const mb::OptimizerConfig& o = config.optimizer;
-  Require(Positive(o.learning_rate), "learning_rate is not > 0 as a float");
-  Require(Positive(o.epsilon), "epsilon is not > 0 as a float");
+  Require(Positive(o.learning_rate), "learning_rate is not > 0 as a normal float");
+  Require(Positive(o.epsilon), "epsilon is not > 0 as a normal float");
   Require(InFraction(o.momentum), "momentum is not in [0, 1) as a float");
   Require(InFraction(o.rho), "rho is not in [0, 1) as a float");
   Require(InFraction(o.beta_1), "beta_1 is not in [0, 1) as a float");
   Require(InFraction(o.beta_2), "beta_2 is not in [0, 1) as a float");
-  Require(std::isfinite(o.weight_decay) && o.weight_decay >= 0.0f,
+  Require(ZeroOrNormal(o.weight_decay) && o.weight_decay >= 0.0f,
           "weight_decay is not >= 0 as a float");
   Require(config.hash.size() == 64, "hash is not a sha256");
 }
@@ -59,6 +67,7 @@ void CheckResolvesAgain(const mb::Config& config) {
   try {
     again = mb::ResolveConfig(config.resolved, "resolved");
   } catch (const mb::InputError& error) {
+    std::fprintf(stderr, "%s\n", error.what());
     Require(false, "the resolved JSON of an accepted config is rejected");
   }
   Require(again.resolved == config.resolved, "resolving the resolved JSON changes it");
