@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> overrides = args.overrides;
     if (args.threads) overrides.push_back("threads=" + std::to_string(*args.threads));
     const mb::Config config = mb::LoadConfig(args.config_path, overrides);
-    return mb::RunExperiment(config, args.out_dir);
+    mb::RunOptions options;
+    options.out_dir = args.out_dir;
+    return mb::RunExperiment(config, options);
   } catch (const mb::InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return mb::kExitInputError;

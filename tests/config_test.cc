@@ -148,7 +148,8 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
     "loss": "sparse_categorical_crossentropy",
     "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
     "epochs": 5, "batch_size": 128, "shuffle": true, "validation_split": 0.0,
-    "init_from": null, "save_model": false, "predict": 10
+    "init_from": null, "save_model": false, "predict": 10,
+    "target_accuracy": null, "target_every_steps": 0
   })");
   CHECK(resolved == expected);
   // Numbers resolve as doubles whatever their spelling, so they hash the same.
@@ -219,10 +220,32 @@ TEST_CASE("values out of range are rejected", "[config]") {
         Prefixed("optimizer.momentum: must be in [0, 1), got 1.0"));
   CHECK(ResolveError({{"optimizer", {{"name", "adamw"}, {"weight_decay", -1}}}}) ==
         Prefixed("optimizer.weight_decay: must be >= 0, got -1"));
+  CHECK(ResolveError({{"target_accuracy", 0}}) ==
+        Prefixed("target_accuracy: must be in (0, 1], got 0"));
+  CHECK(ResolveError({{"target_accuracy", 1.5}}) ==
+        Prefixed("target_accuracy: must be in (0, 1], got 1.5"));
+  CHECK(ResolveError({{"target_accuracy", "high"}}) ==
+        Prefixed("target_accuracy: expected a number, got string \"high\""));
+  CHECK(ResolveError({{"target_every_steps", -5}}) ==
+        Prefixed("target_every_steps: must be between 0 and 1073741824, got -5"));
   CHECK(ResolveError({{"name", "my run"}}) ==
         Prefixed("name: must be non-empty and use only letters, digits, '.', '_' and '-' "
                  "(it names the run directory), got \"my run\""));
   CHECK_THAT(ResolveError({{"name", ""}}), Catch::StartsWith(Prefixed("name: must be non-empty")));
+}
+
+TEST_CASE("target_accuracy is null by default and resolves as a number", "[config]") {
+  const mb::Config none = mb::ResolveConfig(json::object(), kSource);
+  CHECK_FALSE(none.target_accuracy);
+  CHECK(none.resolved["target_accuracy"].is_null());
+  const mb::Config some =
+      mb::ResolveConfig({{"target_accuracy", 1}, {"target_every_steps", 50}}, kSource);
+  REQUIRE(some.target_accuracy);
+  CHECK(*some.target_accuracy == 1.0);
+  CHECK(some.target_every_steps == 50);
+  CHECK(some.resolved["target_accuracy"].dump() == "1.0");
+  // The target decides when training stops, so it changes the numbers.
+  CHECK(some.hash != none.hash);
 }
 
 TEST_CASE("unknown enum values are rejected with a suggestion", "[config]") {

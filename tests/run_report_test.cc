@@ -31,6 +31,7 @@ namespace {
 std::vector<mb::EpochRecord> TwoEpochs() {
   mb::EpochRecord first;
   first.epoch = 1;
+  first.steps = 469;
   first.loss = 0.5;
   first.accuracy = 0.875;
   first.seconds = 1.25;
@@ -104,6 +105,7 @@ TEST_CASE("ToJson of a completed report", "[report]") {
 
   const nlohmann::json& first = json["epochs"][0];
   CHECK(first == nlohmann::json({{"epoch", 1},
+                                 {"steps", 469},
                                  {"loss", 0.5},
                                  {"accuracy", 0.875},
                                  {"seconds", 1.25},
@@ -123,6 +125,44 @@ TEST_CASE("ToJson of a completed report", "[report]") {
   CHECK(prediction.dump() ==
         R"({"index":7,"label":3,"predicted":5,"probabilities":[0.1,0.2,0.7],"probability":0.7})");
   CHECK(prediction["probabilities"][2].get<float>() == 0.7f);
+}
+
+TEST_CASE("ToJson leaves out target and sweep unless set", "[report]") {
+  const nlohmann::json json = CompletedReport().ToJson();
+  CHECK_FALSE(json.contains("target"));
+  CHECK_FALSE(json.contains("sweep"));
+}
+
+TEST_CASE("ToJson writes the time to accuracy and the sweep point", "[report]") {
+  mb::RunReport report = CompletedReport();
+  mb::TargetRecord target;
+  target.accuracy = 0.97;
+  target.set = "validation";
+  target.every_steps = 100;
+  report.target = target;
+  report.sweep = {{"name", "width"}, {"index", 3}, {"varied", {{"model.0.units", 256}}}};
+  nlohmann::json json = report.ToJson();
+  CHECK(json["target"] == nlohmann::json({{"accuracy", 0.97},
+                                          {"set", "validation"},
+                                          {"every_steps", 100},
+                                          {"reached", false},
+                                          {"seconds", nullptr},
+                                          {"epoch", nullptr},
+                                          {"step", nullptr},
+                                          {"reached_accuracy", nullptr}}));
+  CHECK(json["sweep"]["varied"]["model.0.units"] == 256);
+
+  report.target->reached = true;
+  report.target->seconds = 1.5;
+  report.target->epoch = 2;
+  report.target->step = 700;
+  report.target->reached_accuracy = 0.9712;
+  json = report.ToJson();
+  CHECK(json["target"]["reached"] == true);
+  CHECK(json["target"]["seconds"] == 1.5);
+  CHECK(json["target"]["epoch"] == 2);
+  CHECK(json["target"]["step"] == 700);
+  CHECK(json["target"]["reached_accuracy"] == 0.9712);
 }
 
 TEST_CASE("ToJson writes a non-finite loss as null", "[report]") {

@@ -164,5 +164,43 @@ TEST_CASE("RMSprop fused into the sparse weight gradient equals the separate pas
   CHECK(fused_model.layers[0].kernel == separate_model.layers[0].kernel);
 }
 
+TEST_CASE("Training stops at target_accuracy, checked every N steps", "[train]") {
+  ConfigureThreads(2);
+  const Config config =
+      SmallConfig({{"epochs", 3}, {"target_accuracy", 0.8}, {"target_every_steps", 10}});
+  const Dataset& data = SmallMnist();
+  Mlp model = BuildMlp(data.features, config.model);
+  InitializeMlp(model, config.model, config.seed);
+  Trainer trainer(config, data, model);
+  CHECK(std::string(trainer.target_set_name()) == "test");
+  EpochProgress progress(1, config.epochs, trainer.steps_per_epoch(), false);
+  const std::optional<EpochRecord> record = trainer.RunEpoch(1, progress);
+  REQUIRE(record);
+  REQUIRE(trainer.target_hit());
+  const TargetHit& hit = *trainer.target_hit();
+  CHECK(hit.epoch == 1);
+  CHECK(hit.step % 10 == 0);
+  // The epoch ended at the check that reached it (94 steps make an epoch).
+  CHECK(record->steps == hit.step);
+  CHECK(hit.step < trainer.steps_per_epoch());
+  CHECK(hit.accuracy >= 0.8);
+  // The accuracy is the test set's at that point, as Evaluate measures it.
+  CHECK(trainer.Evaluate(data.test).accuracy == hit.accuracy);
+}
+
+TEST_CASE("An unreachable target_accuracy is checked after every epoch", "[train]") {
+  ConfigureThreads(2);
+  const Config config = SmallConfig({{"epochs", 1}, {"target_accuracy", 1.0}});
+  const Dataset& data = SmallMnist();
+  Mlp model = BuildMlp(data.features, config.model);
+  InitializeMlp(model, config.model, config.seed);
+  Trainer trainer(config, data, model);
+  EpochProgress progress(1, config.epochs, trainer.steps_per_epoch(), false);
+  const std::optional<EpochRecord> record = trainer.RunEpoch(1, progress);
+  REQUIRE(record);
+  CHECK(record->steps == trainer.steps_per_epoch());
+  CHECK_FALSE(trainer.target_hit());
+}
+
 }  // namespace
 }  // namespace mb

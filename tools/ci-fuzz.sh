@@ -4,11 +4,11 @@
 # (tests/fuzz/corpus/<target>/), so the repository is never modified. Any
 # crash, sanitizer report, leak, timeout or allocation over the limits fails
 # the run; the input that caused it is kept in build-fuzz/fuzz-artifacts/.
-# Prints one line per target and exits non-zero if any target failed.
+# Prints one line per target, then "N passed, N failed" (one per target),
+# and exits non-zero if any target failed.
 # Needs clang-14, libclang-rt-14-dev (libFuzzer) and libomp-14-dev (OpenMP
-# for clang, which the rest of the project needs to configure), which
-# tools/install-deps.sh does not install:
-#   apt-get install -y clang-14 libclang-rt-14-dev libomp-14-dev
+# for clang, which the rest of the project needs to configure):
+#   tools/install-deps.sh --fuzz
 # Usage: tools/ci-fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."  # fuzz_config resolves configs against data/mnist
@@ -38,6 +38,7 @@ export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 failed=0
+failures=0
 for target in "${targets[@]}"; do
   corpus=${target#fuzz_}
   corpus=${corpus%_reader}  # fuzz_idx_reader -> idx
@@ -55,9 +56,11 @@ for target in "${targets[@]}"; do
     echo "$target: OK, ${executions:-0} executions in ${seconds}s, corpus $inputs inputs"
   else
     failed=1
+    failures=$((failures + 1))
     echo "$target: FAILED (exit $status) after ${executions:-?} executions; the input is in $artifacts/"
     # The sanitizer or libFuzzer report, without the run's progress lines.
     grep -v -E '^#[0-9]+|NEW_FUNC|^INFO: ' "$log" | tail -n 40 | sed "s/^/  $target: /"
   fi
 done
+echo "$((${#targets[@]} - failures)) passed, $failures failed"
 exit "$failed"

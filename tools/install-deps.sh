@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mnistbench builds and tests with.
-# Usage: tools/install-deps.sh   (as root, or through sudo when available)
+# Usage: tools/install-deps.sh [--fuzz]   (as root, or through sudo when available)
+#   --fuzz  also clang-14, libFuzzer and LLVM's OpenMP, for tools/ci-fuzz.sh
 set -euo pipefail
 packages=(
   g++ meson ninja-build pkg-config git
   libhwy-dev nlohmann-json3-dev zlib1g-dev
   catch2 libbenchmark-dev
 )
+case ${1:-} in
+  "") ;;
+  --fuzz) packages+=(clang-14 libclang-rt-14-dev libomp-14-dev) ;;
+  *) echo "usage: tools/install-deps.sh [--fuzz]" >&2; exit 2 ;;
+esac
 sudo=()
 if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
 missing=()

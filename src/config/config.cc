@@ -94,6 +94,7 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr Interval kPositive{0, false, kInfinity, false};
 constexpr Interval kNonNegative{0, true, kInfinity, false};
 constexpr Interval kFraction{0, true, 1, false};  // [0, 1)
+constexpr Interval kAccuracy{0, false, 1, true};  // (0, 1]
 
 std::string FormatNumber(double v) {
   std::ostringstream text;
@@ -465,6 +466,16 @@ OptimizerConfig ReadOptimizer(ObjectReader& top) {
   return config;
 }
 
+// null (the default) means "train for all the epochs".
+std::optional<double> ReadTargetAccuracy(ObjectReader& top) {
+  const json* found = top.Find("target_accuracy");
+  if (!found || found->is_null()) {
+    top.Record("target_accuracy", nullptr);
+    return std::nullopt;
+  }
+  return top.Number("target_accuracy", 0, kAccuracy);
+}
+
 // null (the default) means "initialise from the seed", stored as "".
 std::string ReadInitFrom(ObjectReader& top) {
   const json* found = top.Find("init_from");
@@ -752,6 +763,8 @@ Config ResolveConfig(const json& document, const std::string& source) {
   config.init_from = ReadInitFrom(top);
   config.save_model = top.Boolean("save_model", false);
   config.predict = static_cast<int>(top.Integer("predict", 10, 0, 10000));
+  config.target_accuracy = ReadTargetAccuracy(top);
+  config.target_every_steps = top.Integer("target_every_steps", 0, 0, 1u << 30);
   config.resolved = top.Finish();
   config.hash = Sha256Hex(HashedPart(config.resolved).dump());
   config.source = source;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,12 @@ struct Config {
   std::string init_from;  // "" = initialise from the seed
   bool save_model = false;
   int predict = 10;  // how many of the first test images to show
+  // Time to accuracy, as MLPerf measures it: training stops once the
+  // accuracy on the validation set (the test set when there is none)
+  // reaches target_accuracy, checked after every epoch or, when
+  // target_every_steps > 0, after every that many training steps.
+  std::optional<double> target_accuracy;
+  uint64_t target_every_steps = 0;
 
   // The whole config as JSON with every default filled in, as written into
   // report.json["config"].

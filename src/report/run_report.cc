@@ -44,6 +44,7 @@ nlohmann::json ShortestDoubles(const std::vector<float>& values) {
 nlohmann::json EpochToJson(const EpochRecord& epoch) {
   nlohmann::json json = {
       {"epoch", epoch.epoch},
+      {"steps", epoch.steps},
       {"loss", epoch.loss},
       {"accuracy", epoch.accuracy},
       {"seconds", epoch.seconds},
@@ -62,6 +63,17 @@ nlohmann::json PredictionToJson(const Prediction& prediction) {
       {"probability", ShortestDouble(prediction.probability)},
       {"probabilities", ShortestDoubles(prediction.probabilities)},
   };
+}
+
+nlohmann::json TargetToJson(const TargetRecord& target) {
+  return {{"accuracy", target.accuracy},
+          {"set", target.set},
+          {"every_steps", target.every_steps},
+          {"reached", target.reached},
+          {"seconds", OrNull(target.seconds)},
+          {"epoch", OrNull(target.epoch)},
+          {"step", OrNull(target.step)},
+          {"reached_accuracy", OrNull(target.reached_accuracy)}};
 }
 
 // Shortest round-trip form; std::to_chars ignores the locale, unlike printf,
@@ -108,6 +120,8 @@ nlohmann::json RunReport::ToJson() const {
     json["predictions"].push_back(PredictionToJson(prediction));
   }
   if (diverged_epoch) json["diverged_epoch"] = *diverged_epoch;
+  if (target) json["target"] = TargetToJson(*target);
+  if (!sweep.is_null()) json["sweep"] = sweep;
   json["total_seconds"] = total_seconds;
   json["started_at"] = started_at;
   json["finished_at"] = finished_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(finished_at);

@@ -3,6 +3,9 @@
 // trainer's caller through safetensors.h).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,6 +15,7 @@ namespace mb {
 
 struct EpochRecord {
   int epoch = 0;  // 1-based
+  size_t steps = 0;  // training steps taken (fewer than an epoch's when stopped at a target)
   double loss = 0, accuracy = 0;
   std::optional<double> val_loss, val_accuracy;
   double seconds = 0;             // wall time of the epoch's training steps
@@ -26,6 +30,19 @@ struct Prediction {
   std::vector<float> probabilities;  // all classes
 };
 
+// Time to accuracy (config.target_accuracy), as MLPerf times it: seconds
+// from before the data was first read to the evaluation that reached it.
+struct TargetRecord {
+  double accuracy = 0;     // the target
+  std::string set;         // "validation" or "test"
+  uint64_t every_steps = 0;  // 0: checked after every epoch
+  bool reached = false;
+  std::optional<double> seconds;           // when reached
+  std::optional<int> epoch;                // in which it was reached
+  std::optional<size_t> step;              // training steps taken by then
+  std::optional<double> reached_accuracy;  // the accuracy that reached it
+};
+
 struct RunReport {
   std::string status = "running";  // running | completed | diverged | interrupted
   nlohmann::json config;           // resolved
@@ -37,12 +54,16 @@ struct RunReport {
   std::optional<double> test_loss, test_accuracy;
   std::vector<Prediction> predictions;
   std::optional<int> diverged_epoch;
+  std::optional<TargetRecord> target;  // with config.target_accuracy
+  // For a sweep point: {"name", "spec", "index", "point_id", "varied"}
+  // (sweep/sweep_runner.h); null otherwise.
+  nlohmann::json sweep;
   double total_seconds = 0;
   std::string started_at, finished_at;  // ISO 8601 UTC
   std::optional<long> peak_rss_bytes;
 
   // report.json's contents (schema_version 1). Optional values that are not
-  // set are null or, for val_* and diverged_epoch, absent. NaN and infinity,
+  // set are null or, for val_*, diverged_epoch, target and sweep, absent. NaN and infinity,
   // which JSON cannot hold, become null.
   nlohmann::json ToJson() const;
 };

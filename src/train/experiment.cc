@@ -60,13 +60,14 @@ void PrintPredictions(const std::vector<Prediction>& predictions) {
 
 }  // namespace
 
-int RunExperiment(const Config& config, const std::string& out_dir) {
+int RunExperiment(const Config& config, const RunOptions& options) {
   // As MLPerf times it: from before the data is first read.
   const auto start = std::chrono::steady_clock::now();
   RunReport report;
   report.started_at = UtcTimestamp();
   report.config = config.resolved;
   report.config_hash = config.hash;
+  report.sweep = options.sweep;
 
   const Dataset data = LoadDataset(config.data, config.validation_split);
   if (static_cast<size_t>(config.batch_size) > data.train.count) {
@@ -95,8 +96,19 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
   // Before the run directory exists, so that no signal can end the process
   // between its creation and its first report.
   InstallInterruptHandlers();
+  if (config.target_accuracy) {
+    TargetRecord target;
+    target.accuracy = *config.target_accuracy;
+    target.set = trainer.target_set_name();
+    target.every_steps = config.target_every_steps;
+    report.target = target;
+  }
   const std::string run_dir = StartRunDirectory(
-      out_dir, RunDirectoryName(config.name, config.hash, report.started_at), report);
+      options.out_dir,
+      options.run_dir_name.empty()
+          ? RunDirectoryName(config.name, config.hash, report.started_at)
+          : options.run_dir_name,
+      report);
   std::printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
               "%d threads, %s kernels\n",
               run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
@@ -128,7 +140,24 @@ int RunExperiment(const Config& config, const std::string& out_dir) {
     }
     report.epochs.push_back(record);
     report.total_seconds = SecondsSince(start);
+    if (const std::optional<TargetHit>& hit = trainer.target_hit()) {
+      TargetRecord& target = *report.target;
+      target.reached = true;
+      target.seconds = std::chrono::duration<double>(hit->at - start).count();
+      target.epoch = hit->epoch;
+      target.step = hit->step;
+      target.reached_accuracy = hit->accuracy;
+      std::printf("Target accuracy %.4g reached on the %s set in epoch %d, step %zu: %.4f "
+                  "after %.2fs\n",
+                  target.accuracy, target.set.c_str(), hit->epoch, hit->step, hit->accuracy,
+                  *target.seconds);
+    }
     WriteRunFiles(run_dir, report);
+    if (trainer.target_hit()) break;
+  }
+  if (report.target && !report.target->reached && exit_code == kExitOk) {
+    std::printf("Target accuracy %.4g not reached on the %s set in %d epochs\n",
+                report.target->accuracy, report.target->set.c_str(), config.epochs);
   }
 
   if (exit_code == kExitOk && InterruptRequested()) {

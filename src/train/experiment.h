@@ -6,12 +6,24 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "config/config.h"
 
 namespace mb {
 
-// Returns the process exit code (kExitOk or kExitDiverged). Throws
-// InputError for bad inputs and OutputError when results cannot be written.
-int RunExperiment(const Config& config, const std::string& out_dir);
+struct RunOptions {
+  std::string out_dir = "results";  // where the run directory is created
+  // The run directory's name under out_dir; "" for
+  // <name>-<UTC timestamp>-<hash8> (RunDirectoryName).
+  std::string run_dir_name;
+  // report.json's "sweep" object for a sweep point; null for a single run.
+  nlohmann::json sweep;
+};
+
+// Returns the process exit code (kExitOk, kExitDiverged or
+// kExitInterrupted). Throws InputError for bad inputs and OutputError when
+// results cannot be written.
+int RunExperiment(const Config& config, const RunOptions& options);
 
 }  // namespace mb

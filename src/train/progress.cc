@@ -10,7 +10,7 @@ std::string FormatEpochLine(const EpochRecord& r, int epochs, size_t steps) {
   char line[512];
   int n = std::snprintf(line, sizeof line,
                         "Epoch %d/%d - %zu/%zu - %.1fs - loss: %.4f - accuracy: %.4f", r.epoch,
-                        epochs, steps, steps, r.seconds, r.loss, r.accuracy);
+                        epochs, r.steps, steps, r.seconds, r.loss, r.accuracy);
   if (r.val_loss && r.val_accuracy && n > 0 && static_cast<size_t>(n) < sizeof line) {
     std::snprintf(line + n, sizeof line - n, " - val_loss: %.4f - val_accuracy: %.4f",
                   *r.val_loss, *r.val_accuracy);

@@ -13,7 +13,7 @@
 
 namespace mb {
 
-// The finished epoch's line, without a newline.
+// The finished epoch's line, without a newline: record.steps of `steps`.
 std::string FormatEpochLine(const EpochRecord& record, int epochs, size_t steps);
 
 class EpochProgress {

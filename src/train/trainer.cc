@@ -81,8 +81,28 @@ void Trainer::ShuffleOrder(int epoch) {
   }
 }
 
+const char* Trainer::target_set_name() const {
+  return data_.validation.count > 0 ? "validation" : "test";
+}
+
+double Trainer::CheckTarget(int epoch, std::optional<double> known_accuracy) {
+  const auto start = std::chrono::steady_clock::now();
+  const double accuracy =
+      known_accuracy ? *known_accuracy
+                     : Evaluate(data_.validation.count > 0 ? data_.validation : data_.test).accuracy;
+  const auto end = std::chrono::steady_clock::now();
+  if (!target_hit_ && accuracy >= *config_.target_accuracy) {
+    target_hit_ = TargetHit{epoch, steps_taken_, accuracy, end};
+  }
+  return std::chrono::duration<double>(end - start).count();
+}
+
 std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress) {
   const auto start = std::chrono::steady_clock::now();
+  const size_t check_every =
+      config_.target_accuracy ? static_cast<size_t>(config_.target_every_steps) : 0;
+  double evaluation_seconds = 0;
+  size_t steps_done = 0;
   ShuffleOrder(epoch);
   const DataView& train = data_.train;
   const size_t batch_size = static_cast<size_t>(config_.batch_size);
@@ -117,12 +137,19 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
     loss_sum += batch_loss.loss_sum;
     correct += batch_loss.correct;
     seen += batch;
+    ++steps_taken_;
+    ++steps_done;
     progress.Update(step + 1, loss_sum / seen, static_cast<double>(correct) / seen);
+    if (check_every > 0 && steps_taken_ % check_every == 0) {
+      evaluation_seconds += CheckTarget(epoch, std::nullopt);
+      if (target_hit_) break;
+    }
   }
 
   EpochRecord record;
   record.epoch = epoch;
-  record.seconds = Seconds(start);
+  record.steps = steps_done;
+  record.seconds = Seconds(start) - evaluation_seconds;
   record.loss = loss_sum / static_cast<double>(seen);
   record.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
   record.samples_per_second = static_cast<double>(seen) / record.seconds;
@@ -131,6 +158,7 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
     record.val_loss = val.loss;
     record.val_accuracy = val.accuracy;
   }
+  if (config_.target_accuracy && check_every == 0) CheckTarget(epoch, record.val_accuracy);
   return record;
 }
 

@@ -3,6 +3,7 @@
 // buffer the loop touches, allocated once in the constructor.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -24,6 +25,14 @@ struct Evaluation {
   double accuracy = 0;
 };
 
+// When and where training reached config.target_accuracy.
+struct TargetHit {
+  int epoch = 0;        // 1-based
+  size_t step = 0;      // training steps taken in all, counting from 1
+  double accuracy = 0;  // on the target set, at that point
+  std::chrono::steady_clock::time_point at;  // when the evaluation that saw it ended
+};
+
 class Trainer {
  public:
   // `model` must outlive the trainer; it is updated in place.
@@ -33,8 +42,18 @@ class Trainer {
   // validation set, evaluates it. Loss and accuracy are Keras' running
   // means over the epoch's samples, measured before each step's update.
   // Returns nothing when an interrupt (train/interrupt.h) stopped the epoch
-  // part-way.
+  // part-way. With config.target_accuracy, the accuracy on the target set
+  // is checked after the epoch or every config.target_every_steps steps;
+  // once it is reached the epoch ends there (its record covers the steps
+  // taken) and target_hit() says when. The evaluations are not counted in
+  // the epoch's seconds.
   std::optional<EpochRecord> RunEpoch(int epoch, EpochProgress& progress);
+
+  // The first time training reached config.target_accuracy, if it did.
+  const std::optional<TargetHit>& target_hit() const { return target_hit_; }
+  // The set target_accuracy is measured on: "validation" when there is one,
+  // else "test".
+  const char* target_set_name() const;
 
   Evaluation Evaluate(const DataView& view);
   std::vector<Prediction> Predict(const DataView& view, size_t count);
@@ -48,6 +67,9 @@ class Trainer {
 
  private:
   void ShuffleOrder(int epoch);
+  // Evaluates the target set; records a hit in epoch `epoch` when the
+  // accuracy reaches the target. Returns the seconds it took.
+  double CheckTarget(int epoch, std::optional<double> known_accuracy);
 
   const Config& config_;
   const Dataset& data_;
@@ -62,6 +84,8 @@ class Trainer {
   SparseRmspropUpdate first_kernel_update_{};
   std::vector<uint32_t> order_;        // sample order of the current epoch
   std::vector<uint8_t> batch_labels_;  // labels of the current batch
+  size_t steps_taken_ = 0;             // over all epochs
+  std::optional<TargetHit> target_hit_;
 };
 
 }  // namespace mb

@@ -1,0 +1,28 @@
+// Reading back the report.json files that runs wrote, for the commands that
+// work on finished results (summarize, compare, plot).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mb {
+
+struct LoadedReport {
+  std::string path;     // of the report.json file
+  nlohmann::json json;  // its contents
+};
+
+// Every report.json at or under each of `paths`: a report file itself, a run
+// directory, or a directory of runs or of sweeps (searched recursively,
+// symlinks not followed). Reports are returned sorted by path, each once.
+// Throws InputError with a one-line message naming the file when a path does
+// not exist, a file cannot be read, is not JSON, or lacks the fields every
+// report has (schema_version, status, config, config_hash, epochs).
+std::vector<LoadedReport> FindReports(const std::vector<std::string>& paths);
+
+// Reads one report.json; throws InputError as FindReports does.
+LoadedReport ReadReport(const std::string& path);
+
+}  // namespace mb
