@@ -10,6 +10,10 @@
 #include "cli/command_line.h"
 #include "common/error.h"
 #include "config/config.h"
+#include "sweep/shard.h"
+#include "sweep/summary.h"
+#include "sweep/sweep_runner.h"
+#include "sweep/sweep_spec.h"
 #include "train/experiment.h"
 
 namespace {
@@ -30,6 +34,30 @@ void BoundOpenMpWaits(char** argv) {
   execv("/proc/self/exe", argv);  // returns only on failure: run as we are
 }
 
+// `runner CONFIG|SWEEP ...`: one run, or every point of a sweep spec.
+int Run(const mb::CommandLine& args) {
+  std::vector<std::string> overrides = args.overrides;
+  if (args.threads) overrides.push_back("threads=" + std::to_string(*args.threads));
+  const nlohmann::json document = mb::ReadJsonFile(args.config_path);
+  if (mb::IsSweepSpec(document)) {
+    mb::SweepOptions options;
+    options.out_dir = args.out_dir;
+    options.overrides = overrides;
+    options.shard = args.shard.empty()
+                        ? mb::ShardFromEnvironment([](const char* name) { return std::getenv(name); })
+                        : std::optional<mb::Shard>(mb::ParseShard(args.shard));
+    return mb::RunSweep(mb::ParseSweepSpec(document, args.config_path), options);
+  }
+  if (!args.shard.empty()) {
+    throw mb::InputError("--shard: " + args.config_path +
+                         " is a config, not a sweep spec (a spec has a \"base\" key)");
+  }
+  const mb::Config config = mb::LoadConfig(args.config_path, overrides);
+  mb::RunOptions options;
+  options.out_dir = args.out_dir;
+  return mb::RunExperiment(config, options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,12 +68,13 @@ int main(int argc, char** argv) {
       std::fputs(mb::HelpText().c_str(), stdout);
       return mb::kExitOk;
     }
-    std::vector<std::string> overrides = args.overrides;
-    if (args.threads) overrides.push_back("threads=" + std::to_string(*args.threads));
-    const mb::Config config = mb::LoadConfig(args.config_path, overrides);
-    mb::RunOptions options;
-    options.out_dir = args.out_dir;
-    return mb::RunExperiment(config, options);
+    switch (args.command) {
+      case mb::Command::kRun: return Run(args);
+      case mb::Command::kSummarize: return mb::RunSummarizeCommand(args.paths.front(), stdout);
+      case mb::Command::kCompare: break;
+      case mb::Command::kPlot: break;
+    }
+    return mb::kExitInternalError;
   } catch (const mb::InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return mb::kExitInputError;

@@ -59,10 +59,32 @@ TEST_CASE("--help needs no CONFIG", "[config]") {
   CHECK(ParseError({"--help=yes"}) == "--help: takes no value");
 }
 
+TEST_CASE("summarize, compare and plot take paths", "[config]") {
+  const mb::CommandLine summarize = Parse({"summarize", "results/w"});
+  CHECK(summarize.command == mb::Command::kSummarize);
+  CHECK(summarize.paths == std::vector<std::string>{"results/w"});
+  const mb::CommandLine compare = Parse({"compare", "a", "b", "c"});
+  CHECK(compare.command == mb::Command::kCompare);
+  CHECK(compare.paths == std::vector<std::string>{"a", "b", "c"});
+  CHECK(Parse({"plot", "d"}).command == mb::Command::kPlot);
+  CHECK(Parse({"plot", "--help"}).help);
+  CHECK(ParseError({"summarize"}) ==
+        "summarize: expected one directory, got 0 (usage: runner summarize DIR)");
+  CHECK(ParseError({"plot", "a", "b"}) == "plot: expected one directory, got 2 (usage: runner plot DIR)");
+  CHECK(ParseError({"compare", "a"}) ==
+        "compare: expected at least two reports or directories, got 1 (usage: runner compare A B "
+        "[C ...])");
+  CHECK(ParseError({"compare", "a", "b", "--threads", "2"}) ==
+        "compare: unknown option '--threads' (usage: runner compare A B [C ...])");
+  const mb::CommandLine run = Parse({"sweep.json", "--shard", "1/4"});
+  CHECK(run.command == mb::Command::kRun);
+  CHECK(run.shard == "1/4");
+}
+
 TEST_CASE("command line errors name the problem", "[config]") {
   CHECK(ParseError({}) ==
-        "missing CONFIG: usage: runner CONFIG [--set key.path=value]... [--threads N] "
-        "[--out DIR] (see runner --help)");
+        "missing CONFIG: usage: runner CONFIG|SWEEP [--set key.path=value]... [--threads N] "
+        "[--out DIR] [--shard K/N] (see runner --help)");
   CHECK(ParseError({"--set", "epochs=1"}) == ParseError({}));
   CHECK(ParseError({"a.json", "b.json"}) ==
         "unexpected argument 'b.json': CONFIG was already given as 'a.json'");

@@ -7,6 +7,7 @@ packages=(
   g++ meson ninja-build pkg-config git
   libhwy-dev nlohmann-json3-dev zlib1g-dev
   catch2 libbenchmark-dev
+  openmpi-bin  # mpirun, for the sharded-sweep test (the runner itself needs no MPI)
 )
 case ${1:-} in
   "") ;;

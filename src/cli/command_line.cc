@@ -11,7 +11,8 @@ namespace mb {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: runner CONFIG [--set key.path=value]... [--threads N] [--out DIR]";
+    "usage: runner CONFIG|SWEEP [--set key.path=value]... [--threads N] [--out DIR] "
+    "[--shard K/N]";
 
 struct OptionSpec {
   const char* name;
@@ -19,7 +20,7 @@ struct OptionSpec {
 };
 
 constexpr OptionSpec kOptions[] = {
-    {"--set", "key.path=value"}, {"--threads", "N"}, {"--out", "DIR"},
+    {"--set", "key.path=value"}, {"--threads", "N"}, {"--out", "DIR"}, {"--shard", "K/N"},
     {"--help", nullptr},         {"-h", nullptr},
 };
 
@@ -61,7 +62,32 @@ constexpr const char* kHelpBody = R"(options:
                         numbered from 0: --set model.0.units=256.
   --threads N           worker threads, 1 to 1024 (overrides the config's threads)
   --out DIR             where run directories are created (default: results)
+  --shard K/N           for a sweep: run only the points whose index mod N is K
+                        (default: from SLURM_ARRAY_TASK_ID/_COUNT, OMPI_COMM_WORLD_RANK/
+                        _SIZE or PMI_RANK/_SIZE when set, else all points)
   -h, --help            print this help and exit
+
+sweeps: a JSON file with a "base" key is a sweep spec (see experiments/):
+  {"name": "width_sweep", "base": "configs/baseline.json", "set": {"epochs": 3},
+   "grid": {"model.0.units": [128, 256]}, "seeds": [1, 2, 3],
+   "random": {"samples": 20, "seed": 1,
+              "space": {"optimizer.learning_rate": {"log_uniform": [1e-4, 1e-2]}}},
+   "metric": "test_accuracy"}
+  Distributions: uniform, log_uniform, int_uniform [low, high]; choice [values].
+  Metrics: test_accuracy, final_loss, seconds_per_epoch, time_to_target.
+  Each point runs into <out>/<name>/<index>-<point id>/; a point whose report
+  is complete is skipped when the sweep runs again, one cut off is run again.
+  At the end <out>/<name>/summary.{csv,json} and a table are written.
+
+commands on finished runs:
+  runner summarize DIR        the summary table of every run under DIR, and
+                              DIR/summary.csv, DIR/summary.json
+  runner compare A B [C ...]  runs with the same config hash side by side (reports,
+                              run directories or directories of runs, e.g. from
+                              two machines): accuracy, time ratio, bitwise-equal
+                              losses and the machine fields that differ
+  runner plot DIR             SVG learning curves (and, for a sweep, accuracy
+                              against each varied value and against time) in DIR/plots/
 
 example:
   runner configs/baseline.json --set optimizer.learning_rate=0.01 --set epochs=1
@@ -138,10 +164,57 @@ constexpr ExitCode kExitCodes[] = {
                        " its report says \"interrupted\"; a second signal exits at once)"},
 };
 
+struct NamedCommand {
+  const char* name;
+  Command command;
+  const char* usage;
+};
+
+constexpr NamedCommand kCommands[] = {
+    {"summarize", Command::kSummarize, "runner summarize DIR"},
+    {"compare", Command::kCompare, "runner compare A B [C ...]"},
+    {"plot", Command::kPlot, "runner plot DIR"},
+};
+
+// The arguments of summarize, compare and plot: paths, and --help.
+void ParseCommandArguments(int argc, const char* const* argv, const NamedCommand& command,
+                           CommandLine& command_line) {
+  command_line.command = command.command;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      command_line.help = true;
+    } else if (arg.size() >= 2 && arg[0] == '-') {
+      throw InputError(std::string(command.name) + ": unknown option '" + arg + "' (usage: " +
+                       command.usage + ")");
+    } else {
+      command_line.paths.push_back(arg);
+    }
+  }
+  if (command_line.help) return;
+  const size_t wanted = command.command == Command::kCompare ? 2 : 1;
+  const bool ok = command.command == Command::kCompare ? command_line.paths.size() >= wanted
+                                                       : command_line.paths.size() == wanted;
+  if (!ok) {
+    throw InputError(std::string(command.name) + ": expected " +
+                     (wanted == 1 ? "one directory" : "at least two reports or directories") +
+                     ", got " + std::to_string(command_line.paths.size()) + " (usage: " +
+                     command.usage + ")");
+  }
+}
+
 }  // namespace
 
 CommandLine ParseCommandLine(int argc, const char* const* argv) {
   CommandLine command_line;
+  if (argc >= 2) {
+    for (const NamedCommand& command : kCommands) {
+      if (std::string(argv[1]) == command.name) {
+        ParseCommandArguments(argc, argv, command, command_line);
+        return command_line;
+      }
+    }
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.size() < 2 || arg[0] != '-') {
@@ -179,6 +252,8 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       command_line.overrides.push_back(value);
     } else if (name == "--threads") {
       command_line.threads = ParseThreads(value);
+    } else if (name == "--shard") {
+      command_line.shard = value;
     } else {
       command_line.out_dir = value;
     }

@@ -774,6 +774,10 @@ Config ResolveConfig(const json& document, const std::string& source) {
   return config;
 }
 
+json ReadJsonFile(const std::string& path) {
+  return ParseDocument(ReadConfigFile(path), path);
+}
+
 Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides) {
   json document = ParseDocument(ReadConfigFile(path), path);
   RequireObjectDocument(document, path);  // before overrides, which need an object

@@ -88,6 +88,10 @@ struct Config {
 // InputError with a one-line message "<file>: <key.path>: <problem>".
 Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides);
 
+// Reads and parses a JSON file as strictly as a config: duplicate keys are
+// errors, and a parse error names the line and column. Throws InputError.
+nlohmann::json ReadJsonFile(const std::string& path);
+
 // Validates and resolves an already parsed document; `source` names it in
 // error messages. Checks that the data files (and init_from) exist, so it
 // depends on the working directory.

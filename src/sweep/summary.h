@@ -1,0 +1,45 @@
+// The summary of a directory of runs (a sweep, or any runs): one row per
+// distinct config apart from the seed, with test accuracy as mean +- std over
+// the seeds, final loss, seconds per epoch, time to target, and the
+// MLPerf-style time (the mean after dropping the fastest and the slowest
+// run), sorted by the sweep's metric.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "report/report_reader.h"
+#include "sweep/sweep_spec.h"
+
+namespace mb {
+
+// The summary as JSON (summary.json's contents): {"metric", "varied_keys",
+// "rows": [...], "runs", "incomplete"}. Runs that are neither completed nor
+// diverged (interrupted, cut off) are counted in "incomplete" and left out.
+// A sweep point that has several complete reports counts once (the last
+// to finish).
+nlohmann::json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric);
+
+// The summary as a Markdown table with a line of notes after it.
+std::string SummaryMarkdown(const nlohmann::json& summary);
+// The summary as CSV: one row per summary row, numbers in full precision.
+std::string SummaryCsv(const nlohmann::json& summary);
+
+// Summarizes every report under `dir` (sorted by the metric of dir/sweep.json
+// when there is one, else by test accuracy), writes dir/summary.csv and
+// dir/summary.json atomically and prints the Markdown table to `out`.
+// Throws InputError when `dir` holds no reports, OutputError when the files
+// cannot be written.
+void WriteSummary(const std::string& dir, std::FILE* out);
+
+// `runner summarize DIR`: WriteSummary(dir, out); returns kExitOk.
+int RunSummarizeCommand(const std::string& dir, std::FILE* out);
+
+// The mean of `values` after dropping the smallest and the largest, as
+// MLPerf scores repeated runs; the plain mean of fewer than 3 values.
+double OlympicMean(std::vector<double> values);
+
+}  // namespace mb

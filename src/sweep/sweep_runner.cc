@@ -1,0 +1,217 @@
+#include "sweep/sweep_runner.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "common/error.h"
+#include "common/sha256.h"
+#include "config/config.h"
+#include "report/atomic_file.h"
+#include "report/report_reader.h"
+#include "sweep/summary.h"
+#include "train/experiment.h"
+#include "train/interrupt.h"
+
+namespace mb {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr size_t kIdPrefix = 12;  // hex digits of point_id in a directory name
+
+struct ResolvedPoint {
+  SweepPoint point;
+  Config config;
+  std::string id;  // point_id
+};
+
+std::string DescribeVaried(const SweepPoint& point) {
+  std::string text;
+  for (const auto& [key, value] : point.varied) {
+    text += (text.empty() ? "" : ", ") + key + "=" +
+            (value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return text.empty() ? "the base config" : text;
+}
+
+json VariedJson(const SweepPoint& point) {
+  json varied = json::object();
+  for (const auto& [key, value] : point.varied) varied[key] = value;
+  return varied;
+}
+
+std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptions& options) {
+  std::vector<ResolvedPoint> resolved;
+  std::map<std::string, size_t> seen;  // point_id -> index
+  for (const SweepPoint& point : ExpandSweep(spec)) {
+    std::vector<std::string> overrides = {OverrideText("name", spec.name)};
+    for (const auto& [key, value] : spec.set) overrides.push_back(OverrideText(key, value));
+    overrides.insert(overrides.end(), options.overrides.begin(), options.overrides.end());
+    for (const auto& [key, value] : point.varied) overrides.push_back(OverrideText(key, value));
+    const auto load = [&]() {
+      try {
+        return LoadConfig(spec.base, overrides);
+      } catch (const InputError& e) {
+        throw InputError(spec.path + ": point " + std::to_string(point.index) + " (" +
+                         DescribeVaried(point) + "): " + e.what());
+      }
+    };
+    ResolvedPoint r{point, load(), {}};
+    r.id = Sha256Hex(r.config.resolved.dump());
+    const auto [it, fresh] = seen.emplace(r.id, point.index);
+    if (!fresh) {
+      throw InputError(spec.path + ": points " + std::to_string(it->second) + " and " +
+                       std::to_string(point.index) +
+                       " resolve to the same config (does a --set override an axis?)");
+    }
+    resolved.push_back(std::move(r));
+  }
+  return resolved;
+}
+
+std::string PointDirName(const ResolvedPoint& point) {
+  char index[16];
+  std::snprintf(index, sizeof index, "%03zu", point.point.index);
+  return std::string(index) + "-" + point.id.substr(0, kIdPrefix);
+}
+
+// What the sweep directory holds for one point.
+struct PointState {
+  bool complete = false;
+  std::vector<fs::path> stale;  // directories to remove before running it again
+};
+
+// Reads every run directory of the sweep once. A directory belongs to a
+// point through its report's point_id or, when it has no report yet (killed
+// between creating it and writing the first report), through its name.
+std::map<std::string, PointState> ScanSweepDir(const fs::path& sweep_dir,
+                                               const std::vector<ResolvedPoint>& points) {
+  std::map<std::string, std::string> id_by_prefix;
+  for (const ResolvedPoint& p : points) id_by_prefix[p.id.substr(0, kIdPrefix)] = p.id;
+  std::map<std::string, PointState> states;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(sweep_dir, error)) {
+    if (!entry.is_directory()) continue;
+    const fs::path report_path = entry.path() / "report.json";
+    std::string id;
+    bool complete = false;
+    if (fs::exists(report_path)) {
+      const LoadedReport report = ReadReport(report_path.string());
+      const json& sweep = report.json.contains("sweep") ? report.json["sweep"] : json();
+      if (sweep.is_object() && sweep.contains("point_id") && sweep["point_id"].is_string()) {
+        id = sweep["point_id"].get<std::string>();
+      }
+      const std::string status = report.json["status"].get<std::string>();
+      complete = status == "completed" || status == "diverged";
+    } else {
+      const std::string name = entry.path().filename().string();
+      const size_t dash = name.rfind('-');
+      if (dash != std::string::npos) {
+        const auto found = id_by_prefix.find(name.substr(dash + 1));
+        if (found != id_by_prefix.end()) id = found->second;
+      }
+    }
+    if (id.empty()) continue;  // not one of ours: leave it alone
+    PointState& state = states[id];
+    if (complete) {
+      state.complete = true;
+    } else {
+      state.stale.push_back(entry.path());
+    }
+  }
+  if (error) {
+    throw OutputError(sweep_dir.string() + ": cannot list the sweep directory (" +
+                      error.message() + ")");
+  }
+  return states;
+}
+
+json SweepDescription(const SweepSpec& spec, const std::vector<ResolvedPoint>& points) {
+  json list = json::array();
+  for (const ResolvedPoint& p : points) {
+    list.push_back({{"index", p.point.index},
+                    {"point_id", p.id},
+                    {"config_hash", p.config.hash},
+                    {"dir", PointDirName(p)},
+                    {"varied", VariedJson(p.point)}});
+  }
+  return {{"name", spec.name},
+          {"spec_path", spec.path},
+          {"spec", spec.document},
+          {"metric", MetricName(spec.metric)},
+          {"points", list}};
+}
+
+}  // namespace
+
+int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
+  const std::vector<ResolvedPoint> points = ResolvePoints(spec, options);
+  const fs::path sweep_dir = fs::path(options.out_dir) / spec.name;
+  std::error_code error;
+  fs::create_directories(sweep_dir, error);
+  if (error) {
+    throw OutputError(sweep_dir.string() + ": cannot create the sweep directory (" +
+                      error.message() + ")");
+  }
+  WriteFileAtomic((sweep_dir / "sweep.json").string(),
+                  SweepDescription(spec, points).dump(2) + "\n");
+
+  const Shard shard = options.shard.value_or(Shard{});
+  size_t owned = 0;
+  for (const ResolvedPoint& p : points) owned += shard.Owns(p.point.index) ? 1 : 0;
+  std::printf("Sweep %s: %zu points", spec.name.c_str(), points.size());
+  if (shard.count > 1) {
+    std::printf(", shard %zu/%zu (from %s) runs %zu of them", shard.index, shard.count,
+                shard.source.c_str(), owned);
+  }
+  std::printf(", into %s\n", sweep_dir.string().c_str());
+
+  std::map<std::string, PointState> states = ScanSweepDir(sweep_dir, points);
+  size_t ran = 0, skipped = 0, diverged = 0;
+  for (const ResolvedPoint& p : points) {
+    if (!shard.Owns(p.point.index)) continue;
+    const std::string label = "point " + std::to_string(p.point.index + 1) + "/" +
+                              std::to_string(points.size()) + " (" + DescribeVaried(p.point) + ")";
+    PointState& state = states[p.id];
+    if (state.complete) {
+      std::printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
+      ++skipped;
+      continue;
+    }
+    for (const fs::path& stale : state.stale) {
+      std::printf("Sweep %s: %s was cut off: removing %s and running it again\n",
+                  spec.name.c_str(), label.c_str(), stale.string().c_str());
+      fs::remove_all(stale, error);
+      if (error) {
+        throw OutputError(stale.string() + ": cannot remove an incomplete run (" +
+                          error.message() + ")");
+      }
+    }
+    std::printf("Sweep %s: %s\n", spec.name.c_str(), label.c_str());
+    std::fflush(stdout);
+    RunOptions run;
+    run.out_dir = sweep_dir.string();
+    run.run_dir_name = PointDirName(p);
+    run.sweep = {{"name", spec.name},
+                 {"spec", spec.path},
+                 {"index", p.point.index},
+                 {"point_id", p.id},
+                 {"varied", VariedJson(p.point)}};
+    const int code = RunExperiment(p.config, run);
+    ++ran;
+    if (code == kExitDiverged) ++diverged;
+    if (code == kExitInterrupted) {
+      std::fprintf(stderr, "%s: sweep interrupted; run the same command again to resume\n",
+                   spec.path.c_str());
+      return kExitInterrupted;
+    }
+  }
+  std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete\n\n",
+              spec.name.c_str(), ran, diverged, skipped);
+  WriteSummary(sweep_dir.string(), stdout);
+  return kExitOk;
+}
+
+}  // namespace mb

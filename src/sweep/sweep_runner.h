@@ -1,0 +1,38 @@
+// Running a sweep: every point this shard owns, one run directory each under
+// <out>/<sweep name>/, resumable and with nothing lost.
+//
+// A point is identified by its point_id, the sha256 of its whole resolved
+// config. Its run directory is <index:03>-<point_id[0:12]>. When the sweep
+// runs again, a point whose report is complete (completed or diverged) is
+// skipped; a point cut off half-way (killed, power loss, interrupted: its
+// directory has no report or a report still "running"/"interrupted") is
+// removed and run again from scratch. Reports are written atomically, so a
+// SIGKILL at any moment never leaves a half-written one.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sweep/shard.h"
+#include "sweep/sweep_spec.h"
+
+namespace mb {
+
+struct SweepOptions {
+  std::string out_dir = "results";
+  // --set overrides (and --threads as threads=N) for every point, applied
+  // after the spec's "set" and before the point's axes.
+  std::vector<std::string> overrides;
+  std::optional<Shard> shard;  // nothing: all points
+};
+
+// Resolves every point first (a bad point is an InputError before anything
+// runs), writes sweep.json, runs the owned points that are not complete,
+// then writes the summary of everything in the sweep directory (all shards'
+// reports so far). A diverged point is a result: the sweep goes on.
+// Returns kExitOk, or kExitInterrupted when SIGINT/SIGTERM stopped it.
+// Throws InputError and OutputError.
+int RunSweep(const SweepSpec& spec, const SweepOptions& options);
+
+}  // namespace mb

@@ -1,0 +1,157 @@
+// The summary of a sweep: grouping over seeds, statistics, MLPerf-style
+// means, sorting by the metric, and the files it writes.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "common/error.h"
+#include "report/atomic_file.h"
+#include "sweep/summary.h"
+#include "temp_dir.h"
+
+namespace mb {
+namespace {
+
+using json = nlohmann::json;
+
+// A sweep point's report: `units` and `seed` vary; two epochs.
+LoadedReport Point(int units, int seed, double accuracy, double epoch_seconds,
+                   const std::string& status = "completed") {
+  json config = {{"name", "w"}, {"seed", seed}, {"model", {{{"units", units}}}}};
+  json report = {{"schema_version", 1},
+                 {"status", status},
+                 {"config", config},
+                 {"config_hash", "h" + std::to_string(units) + "-" + std::to_string(seed)},
+                 {"epochs",
+                  {{{"epoch", 1}, {"loss", 0.5}, {"seconds", epoch_seconds}},
+                   {{"epoch", 2}, {"loss", 0.25}, {"seconds", epoch_seconds}}}},
+                 {"test", {{"loss", 0.1}, {"accuracy", accuracy}}},
+                 {"finished_at", "2026-11-29T00:00:00Z"},
+                 {"sweep",
+                  {{"name", "w"},
+                   {"index", units / 100 * 10 + seed},
+                   {"point_id", "id" + std::to_string(units) + "-" + std::to_string(seed)},
+                   {"varied", {{"model.0.units", units}, {"seed", seed}}}}}};
+  return {"r/" + std::to_string(units) + "-" + std::to_string(seed) + "/report.json", report};
+}
+
+TEST_CASE("OlympicMean drops the fastest and the slowest of three or more", "[sweep]") {
+  CHECK(OlympicMean({1.0, 2.0, 9.0}) == 2.0);
+  CHECK(OlympicMean({4.0, 1.0, 2.0, 3.0, 100.0}) == 3.0);
+  CHECK(OlympicMean({1.0, 3.0}) == 2.0);
+  CHECK(std::isnan(OlympicMean({})));
+}
+
+TEST_CASE("Runs differing only in the seed form one row with mean and std", "[sweep]") {
+  const std::vector<LoadedReport> reports = {
+      Point(100, 1, 0.90, 1.0), Point(100, 2, 0.92, 2.0), Point(100, 3, 0.94, 6.0),
+      Point(200, 1, 0.97, 2.5), Point(200, 2, 0.99, 2.5)};
+  const json summary = Summarize(reports, SweepMetric::kTestAccuracy);
+  REQUIRE(summary["rows"].size() == 2);
+  CHECK(summary["runs"] == 5);
+  CHECK(summary["varied_keys"] == json({"model.0.units"}));
+  // Sorted by test accuracy, best first.
+  const json& best = summary["rows"][0];
+  CHECK(best["varied"] == json({{"model.0.units", 200}}));
+  CHECK(best["test_accuracy"]["mean"].get<double>() == Approx(0.98));
+  CHECK(best["test_accuracy"]["std"].get<double>() == Approx(std::sqrt(0.0002)));
+  const json& other = summary["rows"][1];
+  CHECK(other["runs"] == 3);
+  CHECK(other["seeds"] == json({1.0, 2.0, 3.0}));
+  CHECK(other["test_accuracy"]["mean"].get<double>() == Approx(0.92));
+  CHECK(other["test_accuracy"]["std"].get<double>() == Approx(0.02));
+  CHECK(other["final_loss"]["mean"].get<double>() == 0.25);
+  CHECK(other["seconds_per_epoch"]["mean"].get<double>() == Approx(3.0));
+  // Training seconds 2, 4, 12: MLPerf drops 2 and 12.
+  CHECK(other["mlperf_seconds"].get<double>() == Approx(4.0));
+  CHECK(other["mlperf_of"] == "train_seconds");
+
+  // Sorted by seconds per epoch, fastest first.
+  const json by_time = Summarize(reports, SweepMetric::kSecondsPerEpoch);
+  CHECK(by_time["rows"][0]["varied"]["model.0.units"] == 200);
+  CHECK(by_time["metric"] == "seconds_per_epoch");
+}
+
+TEST_CASE("Diverged runs are counted, incomplete ones left out, repeats once", "[sweep]") {
+  LoadedReport diverged = Point(100, 2, 0.0, 1.0, "diverged");
+  diverged.json["test"] = nullptr;
+  LoadedReport repeat = Point(100, 1, 0.95, 1.0);
+  repeat.path = "r/again/report.json";
+  repeat.json["finished_at"] = "2026-11-29T01:00:00Z";
+  const std::vector<LoadedReport> reports = {Point(100, 1, 0.90, 1.0), diverged,
+                                             Point(100, 3, 0.5, 1.0, "running"), repeat};
+  const json summary = Summarize(reports, SweepMetric::kTestAccuracy);
+  REQUIRE(summary["rows"].size() == 1);
+  CHECK(summary["incomplete"] == 1);
+  const json& row = summary["rows"][0];
+  CHECK(row["runs"] == 2);
+  CHECK(row["diverged"] == 1);
+  // The point that ran twice counts once, with its later report.
+  CHECK(row["test_accuracy"]["values"] == json({0.95}));
+  CHECK_THAT(SummaryMarkdown(summary), Catch::Contains("| 100 | 2 (1 diverged) | 0.9500 |"));
+  CHECK_THAT(SummaryMarkdown(summary), Catch::Contains("1 incomplete runs"));
+}
+
+TEST_CASE("Time to target is averaged over the runs that reached it", "[sweep]") {
+  std::vector<LoadedReport> reports = {Point(100, 1, 0.9, 1.0), Point(100, 2, 0.9, 1.0),
+                                       Point(100, 3, 0.9, 1.0), Point(200, 1, 0.9, 1.0)};
+  const double seconds[] = {3.0, 1.0, 2.0};
+  for (int i = 0; i < 3; ++i) {
+    reports[i].json["target"] = {{"accuracy", 0.9}, {"reached", true}, {"seconds", seconds[i]}};
+  }
+  reports[3].json["target"] = {{"accuracy", 0.9}, {"reached", false}, {"seconds", nullptr}};
+  const json summary = Summarize(reports, SweepMetric::kTimeToTarget);
+  REQUIRE(summary["rows"].size() == 2);
+  const json& reached = summary["rows"][0];
+  CHECK(reached["time_to_target"]["mean"].get<double>() == Approx(2.0));
+  CHECK(reached["time_to_target"]["reached"] == 3);
+  CHECK(reached["mlperf_seconds"].get<double>() == Approx(2.0));
+  CHECK(reached["mlperf_of"] == "time_to_target");
+  // Never reached: no time, sorted last.
+  CHECK(summary["rows"][1]["time_to_target"]["mean"].is_null());
+  CHECK_THAT(SummaryMarkdown(summary), Catch::Contains("- (0/1 reached)"));
+}
+
+TEST_CASE("The CSV has one row per config and quotes text with commas", "[sweep]") {
+  std::vector<LoadedReport> reports = {Point(100, 1, 0.9, 1.0)};
+  reports[0].json["sweep"]["varied"]["optimizer"] = {{"name", "sgd"}, {"momentum", 0.9}};
+  const std::string csv = SummaryCsv(Summarize(reports, SweepMetric::kTestAccuracy));
+  CHECK(csv ==
+        "model.0.units,optimizer,runs,diverged,test_accuracy_mean,test_accuracy_std,"
+        "final_loss_mean,seconds_per_epoch_mean,time_to_target_mean,targets_reached,"
+        "mlperf_seconds,config_hash\n"
+        "100,\"{\"\"momentum\"\":0.9,\"\"name\"\":\"\"sgd\"\"}\",1,0,0.9,0,0.25,1,,0,2,h100-1\n");
+}
+
+TEST_CASE("WriteSummary writes summary.csv and summary.json, sorted by sweep.json's metric",
+          "[sweep]") {
+  TempDir dir;
+  const std::vector<LoadedReport> reports = {Point(100, 1, 0.99, 5.0), Point(200, 1, 0.90, 1.0)};
+  for (const LoadedReport& report : reports) {
+    const std::string run = dir.path().string() + "/" + std::to_string(report.json["config"]["model"][0]["units"].get<int>());
+    std::filesystem::create_directories(run);
+    WriteFileAtomic(run + "/report.json", report.json.dump());
+  }
+  WriteFileAtomic(dir.path().string() + "/sweep.json", json({{"metric", "seconds_per_epoch"}}).dump());
+  std::FILE* sink = std::tmpfile();
+  WriteSummary(dir.path().string(), sink);
+  std::fclose(sink);
+  const json summary = json::parse(ReadFile(dir.path().string() + "/summary.json"));
+  CHECK(summary["metric"] == "seconds_per_epoch");
+  CHECK(summary["rows"][0]["varied"]["model.0.units"] == 200);
+  CHECK_THAT(ReadFile(dir.path().string() + "/summary.csv"), Catch::StartsWith("model.0.units,runs,"));
+}
+
+TEST_CASE("Summarizing a directory without reports is an error naming it", "[sweep]") {
+  TempDir dir;
+  try {
+    WriteSummary(dir.path().string(), stdout);
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) == dir.path().string() + ": no report.json files in this directory");
+  }
+}
+
+}  // namespace
+}  // namespace mb

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Sweeps from the outside: a sweep killed with SIGKILL at several moments and
+# run again ends with every point complete exactly once and a correct
+# summary; sharded runs (--shard, and mpirun when Open MPI is installed)
+# together equal a single run; bad specs are one-line errors that write
+# nothing; time to accuracy is recorded.
+# Usage: sweep_cli_test.sh PATH/TO/runner   (run from the repository root)
+set -u
+runner=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/cli_lib.sh"
+
+# Four quick points of the real MNIST: two widths x two seeds, one epoch.
+write sweep4.json '{"name": "sweep4", "base": "configs/tiny.json",
+  "set": {"predict": 0},
+  "grid": {"model.0.units": [16, 32]},
+  "seeds": [1, 2],
+  "metric": "test_accuracy"}'
+
+# point_id status test_accuracy and the epoch losses of every report under
+# DIR, one line per report, sorted: equal for equal sets of results.
+points() {
+  python3 - "$1" <<'PY'
+import glob, json, sys
+rows = []
+for path in glob.glob(sys.argv[1] + "/**/report.json", recursive=True):
+    r = json.load(open(path))
+    rows.append(" ".join([r["sweep"]["point_id"], r["status"], repr(r["test"] and r["test"]["accuracy"])]
+                         + [repr(e["loss"]) for e in r["epochs"]]))
+print("\n".join(sorted(rows)))
+PY
+}
+
+# --- SIGKILL at several moments, then the same command again ---------------
+# Two epochs a point, so that the kills land inside points (~1 s each) as
+# well as between them; the test requires that at least one did.
+out="$work/killed"
+for delay in 0.2 0.9 1.7 1.1; do
+  "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >>"$work/killed.log" 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+done
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$work/stdout" 2>"$work/stderr"
+code=$?
+cat "$work/stdout" >>"$work/killed.log"
+cut_off=$(grep -c "was cut off: removing" "$work/killed.log")
+reports=$(find "$out/sweep4" -name report.json | wc -l)
+run_dirs=$(find "$out/sweep4" -mindepth 1 -maxdepth 1 -type d | wc -l)
+complete=$(grep -l '"status": "completed"' "$out"/sweep4/*/report.json 2>/dev/null | wc -l)
+distinct=$(points "$out" | cut -d' ' -f1 | sort -u | wc -l)
+temporaries=$(find "$out" -name '*.tmp*' | wc -l)
+summary_runs=$(python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(s['runs'], len(s['rows']), [r['runs'] for r in s['rows']])" "$out/sweep4/summary.json" 2>&1)
+state="exit=$code reports=$reports dirs=$run_dirs complete=$complete distinct=$distinct temporaries=$temporaries summary=$summary_runs"
+if [[ $state == "exit=0 reports=4 dirs=4 complete=4 distinct=4 temporaries=0 summary=4 2 [2, 2]" && $cut_off -ge 1 ]]; then
+  pass sigkill-resume
+else
+  fail "sweep killed and resumed: $state, $cut_off points cut off; stderr: $(cat "$work/stderr")"
+fi
+
+# Run again: every point is skipped.
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$work/stdout" 2>&1
+if [[ $(grep -c "is complete, skipped" "$work/stdout") -eq 4 ]] &&
+   [[ $(find "$out/sweep4" -name report.json | wc -l) -eq 4 ]]; then
+  pass sweep-rerun-skips-complete-points
+else
+  fail "sweep rerun: $(cat "$work/stdout")"
+fi
+
+# A point cut off half-way (its report says running) is run again.
+victim=$(ls -d "$out"/sweep4/*/ | head -n 1)
+sed -i 's/"status": "completed"/"status": "running"/' "$victim/report.json"
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$work/stdout" 2>&1
+if grep -q "was cut off: removing" "$work/stdout" &&
+   [[ $(grep -c "is complete, skipped" "$work/stdout") -eq 3 ]] &&
+   [[ $(grep -l '"status": "completed"' "$out"/sweep4/*/report.json | wc -l) -eq 4 ]]; then
+  pass sweep-reruns-cut-off-point
+else
+  fail "cut-off point: $(cat "$work/stdout")"
+fi
+
+# summarize on demand prints the table and rewrites the files.
+rm "$out/sweep4/summary.csv"
+if "$runner" summarize "$out/sweep4" >"$work/stdout" 2>"$work/stderr" &&
+   grep -Eq '^\| (16|32) \| 2 \| 0\.[0-9]{4} ± 0\.[0-9]{4} \|' "$work/stdout" &&
+   [[ $(wc -l <"$out/sweep4/summary.csv") -eq 3 ]]; then
+  pass summarize
+else
+  fail "summarize: $(cat "$work/stdout" "$work/stderr")"
+fi
+
+# --- Shards: their union is the single run, bitwise ------------------------
+single=$(points "$out")
+for k in 0 1; do
+  "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --shard "$k/2" --out "$work/shards" >"$work/stdout-$k" 2>&1
+done
+if [[ $(points "$work/shards") == "$single" ]] &&
+   grep -q "shard 0/2 (from --shard) runs 2 of them" "$work/stdout-0"; then
+  pass shard-union-equals-single-run
+else
+  fail "--shard union differs from the single run: $(points "$work/shards") vs $single"
+fi
+
+if command -v mpirun >/dev/null; then
+  # Each rank takes its shard from OMPI_COMM_WORLD_RANK/SIZE.
+  mpirun --allow-run-as-root --oversubscribe -np 2 \
+    "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$work/mpi" >"$work/stdout" 2>&1
+  code=$?
+  if [[ $code -eq 0 && $(points "$work/mpi") == "$single" ]] &&
+     grep -q "shard 1/2 (from OMPI_COMM_WORLD_RANK) runs 2 of them" "$work/stdout"; then
+    pass mpirun-union-equals-single-run
+  else
+    fail "mpirun -np 2: exit $code; $(points "$work/mpi") vs $single; $(tail -5 "$work/stdout")"
+  fi
+else
+  skip "mpirun-union-equals-single-run: mpirun not installed (apt-get install openmpi-bin)"
+fi
+
+# --- Time to accuracy --------------------------------------------------------
+if "$runner" configs/tiny.json --set target_accuracy=0.85 --set target_every_steps=20 --set predict=0 \
+     --out "$work/target" >"$work/stdout" 2>"$work/stderr" &&
+   python3 - "$work/target" <<'PY'
+import glob, json, sys
+r = json.load(open(glob.glob(sys.argv[1] + "/*/report.json")[0]))
+t = r["target"]
+ok = (t["reached"] and t["set"] == "test" and t["step"] % 20 == 0 and t["reached_accuracy"] >= 0.85
+      and 0 < t["seconds"] <= r["total_seconds"] and r["epochs"][0]["steps"] == t["step"] < 469
+      and r["status"] == "completed")
+sys.exit(0 if ok else 1)
+PY
+then
+  pass time-to-accuracy
+else
+  fail "target_accuracy: $(cat "$work/stdout" "$work/stderr")"
+fi
+
+# --- Bad specs and commands --------------------------------------------------
+write bad_axis.json '{"name": "bad", "base": "configs/tiny.json", "grid": {"model.0.unitz": [1, 2]}}'
+expect_input_error sweep-unknown-axis-key "bad_axis.json: point 0 (model.0.unitz=1): configs/tiny.json: model.0.unitz: unknown key" \
+  "$work/bad_axis.json"
+write bad_spec.json '{"name": "bad", "base": "configs/tiny.json", "seeds": [1, 1]}'
+expect_input_error sweep-bad-spec "bad_spec.json: seeds.1: seed 1 is listed twice" "$work/bad_spec.json"
+write no_base.json '{"name": "bad", "base": "no/such/config.json"}'
+expect_input_error sweep-missing-base "no/such/config.json" "$work/no_base.json"
+expect_input_error shard-on-a-config "--shard: configs/tiny.json is a config, not a sweep spec" \
+  configs/tiny.json --shard 0/2
+expect_input_error bad-shard "--shard: expected K/N" "$work/sweep4.json" --shard 2/2
+OMPI_COMM_WORLD_RANK=x OMPI_COMM_WORLD_SIZE=2 \
+  expect_input_error bad-shard-environment "environment variable OMPI_COMM_WORLD_RANK" "$work/sweep4.json"
+mkdir -p "$work/empty"
+"$runner" summarize "$work/empty" >/dev/null 2>"$work/stderr"
+code=$?
+if [[ $code -eq 2 && $(wc -l <"$work/stderr") -eq 1 ]] && grep -q "empty: no report.json files" "$work/stderr" &&
+   [[ -z $(ls -A "$work/empty") ]]; then
+  pass summarize-empty-dir
+else
+  fail "summarize of an empty dir: exit $code, $(cat "$work/stderr")"
+fi
+
+summary
