@@ -210,7 +210,12 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   }
   std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete\n\n",
               spec.name.c_str(), ran, diverged, skipped);
-  WriteSummary(sweep_dir.string(), stdout);
+  // Another shard may not have written anything yet, nor this one.
+  if (FindReports({sweep_dir.string()}).empty()) {
+    std::printf("Sweep %s: no reports yet, so no summary\n", spec.name.c_str());
+  } else {
+    WriteSummary(sweep_dir.string(), stdout);
+  }
   return kExitOk;
 }
 
