@@ -10,6 +10,7 @@
 #include "cli/command_line.h"
 #include "common/error.h"
 #include "config/config.h"
+#include "sweep/compare.h"
 #include "sweep/shard.h"
 #include "sweep/summary.h"
 #include "sweep/sweep_runner.h"
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
     switch (args.command) {
       case mb::Command::kRun: return Run(args);
       case mb::Command::kSummarize: return mb::RunSummarizeCommand(args.paths.front(), stdout);
-      case mb::Command::kCompare: break;
+      case mb::Command::kCompare: return mb::RunCompareCommand(args.paths, stdout);
       case mb::Command::kPlot: break;
     }
     return mb::kExitInternalError;

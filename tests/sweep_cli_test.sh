@@ -136,6 +136,24 @@ else
   fail "target_accuracy: $(cat "$work/stdout" "$work/stderr")"
 fi
 
+# --- compare: one config at 1 and 2 threads ---------------------------------
+"$runner" configs/tiny.json --set predict=0 --threads 1 --out "$work/t1" >/dev/null 2>&1
+"$runner" configs/tiny.json --set predict=0 --threads 2 --out "$work/t2" >/dev/null 2>&1
+if "$runner" compare "$work/t1" "$work/t2" >"$work/stdout" 2>"$work/stderr" &&
+   grep -Eq '^\| tiny \| [0-9a-f]{8} \| 1/1 \| 0\.[0-9]{4} \| 0\.[0-9]{4} \| \+0\.0000 \|.*\| yes \| completed \|$' "$work/stdout" &&
+   grep -q -- "- B vs A, tiny ([0-9a-f]*): threads: 1 -> 2$" "$work/stdout"; then
+  pass compare-names-thread-count
+else
+  fail "compare at 1 and 2 threads: $(cat "$work/stdout" "$work/stderr")"
+fi
+"$runner" compare "$work/t1" >/dev/null 2>"$work/stderr"
+code=$?
+if [[ $code -eq 2 && $(wc -l <"$work/stderr") -eq 1 ]] && grep -q "compare: expected at least two" "$work/stderr"; then
+  pass compare-needs-two-sides
+else
+  fail "compare with one side: exit $code, $(cat "$work/stderr")"
+fi
+
 # --- Bad specs and commands --------------------------------------------------
 write bad_axis.json '{"name": "bad", "base": "configs/tiny.json", "grid": {"model.0.unitz": [1, 2]}}'
 expect_input_error sweep-unknown-axis-key "bad_axis.json: point 0 (model.0.unitz=1): configs/tiny.json: model.0.unitz: unknown key" \
