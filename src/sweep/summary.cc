@@ -235,10 +235,14 @@ std::string SummaryMarkdown(const json& summary) {
     header += " " + key.get<std::string>() + " |";
     rule += "---|";
   }
-  header +=
-      " runs | test accuracy (mean ± std) | final loss | s/epoch | time to target s |"
-      " MLPerf s |";
-  rule += "---:|---|---:|---:|---:|---:|";
+  // The time-to-target column only when some run had a target.
+  bool targets = false;
+  for (const json& row : summary["rows"]) {
+    targets = targets || row["time_to_target"]["with_target"].get<size_t>() > 0;
+  }
+  header += std::string(" runs | test accuracy (mean ± std) | final loss | s/epoch |") +
+            (targets ? " time to target s |" : "") + " MLPerf s |";
+  rule += targets ? "---:|---|---:|---:|---:|---:|" : "---:|---|---:|---:|---:|";
   std::string text = header + "\n" + rule + "\n";
   for (const json& row : summary["rows"]) {
     std::string line = "|";
@@ -260,8 +264,8 @@ std::string SummaryMarkdown(const json& summary) {
     line += " " + runs + " | " + Fixed(accuracy["mean"], 4) +
             (accuracy["values"].size() > 1 ? " ± " + Fixed(accuracy["std"], 4) : "") + " | " +
             Fixed(row["final_loss"]["mean"], 4) + " | " +
-            Fixed(row["seconds_per_epoch"]["mean"], 3) + " | " + to_target + " | " +
-            Fixed(row["mlperf_seconds"], 2) + " |";
+            Fixed(row["seconds_per_epoch"]["mean"], 3) + " | " +
+            (targets ? to_target + " | " : "") + Fixed(row["mlperf_seconds"], 2) + " |";
     text += line + "\n";
   }
   text += "\n" + std::to_string(summary["rows"].size()) + " configs from " +
