@@ -136,6 +136,44 @@ else
   fail "target_accuracy: $(cat "$work/stdout" "$work/stderr")"
 fi
 
+# --- SIGINT stops the sweep (exit 130); the same command finishes it --------
+"$runner" "$work/sweep4.json" --set epochs=3 --threads 1 --out "$work/sigint" >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+wait "$pid"
+code=$?
+"$runner" "$work/sweep4.json" --set epochs=3 --threads 1 --out "$work/sigint" >"$work/stdout2" 2>&1
+code2=$?
+complete=$(grep -l '"status": "completed"' "$work"/sigint/sweep4/*/report.json 2>/dev/null | wc -l)
+if [[ $code -eq 130 && $code2 -eq 0 && $complete -eq 4 ]] &&
+   grep -q "sweep interrupted; run the same command again to resume" "$work/stderr" &&
+   grep -q "was cut off: removing" "$work/stdout2"; then
+  pass sweep-sigint-then-resume
+else
+  fail "SIGINT in a sweep: exit $code then $code2, $complete complete; $(cat "$work/stderr")"
+fi
+
+# --- A diverging point is recorded and the sweep goes on --------------------
+write diverge.json '{"name": "diverge", "base": "configs/tiny.json",
+  "set": {"predict": 0, "optimizer": {"name": "sgd"}},
+  "grid": {"optimizer.learning_rate": [1e30, 0.01]}}'
+"$runner" "$work/diverge.json" --out "$work/diverge" >"$work/stdout" 2>"$work/stderr"
+code=$?
+statuses=$(python3 -c "
+import glob, json, sys
+rows = []
+for p in sorted(glob.glob(sys.argv[1] + '/diverge/*/report.json')):
+    r = json.load(open(p))
+    rows.append('%s:%s:%s' % (r['sweep']['index'], r['status'], r.get('diverged_epoch')))
+print(' '.join(rows))" "$work/diverge")
+if [[ $code -eq 0 && $statuses == "0:diverged:1 1:completed:None" ]] &&
+   grep -q "^| 1e+30 | 1 (1 diverged) | - |" "$work/stdout"; then
+  pass sweep-diverged-point-recorded
+else
+  fail "diverging point: exit $code, $statuses, $(tail -4 "$work/stdout") $(cat "$work/stderr")"
+fi
+
 # --- compare: one config at 1 and 2 threads ---------------------------------
 "$runner" configs/tiny.json --set predict=0 --threads 1 --out "$work/t1" >/dev/null 2>&1
 "$runner" configs/tiny.json --set predict=0 --threads 2 --out "$work/t2" >/dev/null 2>&1
