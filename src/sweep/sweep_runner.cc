@@ -98,7 +98,14 @@ std::map<std::string, PointState> ScanSweepDir(const fs::path& sweep_dir,
     std::string id;
     bool complete = false;
     if (fs::exists(report_path)) {
-      const LoadedReport report = ReadReport(report_path.string());
+      LoadedReport report;
+      try {
+        report = ReadReport(report_path.string());
+      } catch (const InputError&) {
+        // Another shard may have just removed its own cut-off run.
+        if (!fs::exists(report_path)) continue;
+        throw;
+      }
       const json& sweep = report.json.contains("sweep") ? report.json["sweep"] : json();
       if (sweep.is_object() && sweep.contains("point_id") && sweep["point_id"].is_string()) {
         id = sweep["point_id"].get<std::string>();
