@@ -33,16 +33,33 @@ PY
 }
 
 # --- SIGKILL at several moments, then the same command again ---------------
-# Two epochs a point, so that the kills land inside points (~1 s each) as
-# well as between them; the test requires that at least one did.
+# Two epochs a point. The kills land at fixed times (during start-up and
+# data loading, or wherever the sweep is by then) and, twice, inside a point:
+# after one of its epochs ended and before its second did, when its report
+# says "running" (epoch lines are flushed as they are printed).
 out="$work/killed"
-for delay in 0.2 0.9 1.7 1.1; do
-  "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >>"$work/killed.log" 2>&1 &
-  pid=$!
-  sleep "$delay"
+kills=0
+sweep_then_kill() {  # WHEN: a number of seconds, or "mid-point"
+  kills=$((kills + 1))
+  local log="$work/kill-$kills.log"
+  : >"$log"  # before the background job opens it, for the first grep
+  "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$log" 2>&1 &
+  local pid=$! waited=0
+  if [[ $1 == mid-point ]]; then
+    # Until more points have finished epoch 1 than epoch 2 (at most 60 s).
+    while [[ $(grep -c "^Epoch 1/2" "$log") -le $(grep -c "^Epoch 2/2" "$log") && $waited -lt 1200 ]] &&
+          kill -0 "$pid" 2>/dev/null; do
+      sleep 0.05
+      waited=$((waited + 1))
+    done
+  else
+    sleep "$1"
+  fi
   kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
-done
+  cat "$log" >>"$work/killed.log"
+}
+for when in 0.2 mid-point 0.9 mid-point; do sweep_then_kill "$when"; done
 "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$work/stdout" 2>"$work/stderr"
 code=$?
 cat "$work/stdout" >>"$work/killed.log"
