@@ -154,9 +154,11 @@ else
 fi
 
 # --- SIGINT stops the sweep (exit 130); the same command finishes it --------
+: >"$work/stdout"
 "$runner" "$work/sweep4.json" --set epochs=3 --threads 1 --out "$work/sigint" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-sleep 1.5
+# Once the first point is training (its handlers are installed by then).
+for _ in $(seq 1200); do grep -q "^Epoch 1/3" "$work/stdout" && break; sleep 0.05; done
 kill -INT "$pid"
 wait "$pid"
 code=$?
