@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "config/config.h"
 #include "sweep/compare.h"
+#include "sweep/plots.h"
 #include "sweep/shard.h"
 #include "sweep/summary.h"
 #include "sweep/sweep_runner.h"
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
       case mb::Command::kRun: return Run(args);
       case mb::Command::kSummarize: return mb::RunSummarizeCommand(args.paths.front(), stdout);
       case mb::Command::kCompare: return mb::RunCompareCommand(args.paths, stdout);
-      case mb::Command::kPlot: break;
+      case mb::Command::kPlot: return mb::RunPlotCommand(args.paths.front(), stdout);
     }
     return mb::kExitInternalError;
   } catch (const mb::InputError& e) {

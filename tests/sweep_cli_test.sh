@@ -211,6 +211,36 @@ else
   fail "compare with one side: exit $code, $(cat "$work/stderr")"
 fi
 
+# --- plot: SVGs for a sweep, well-formed (and rendered, with rsvg-convert) ---
+if "$runner" plot "$out/sweep4" >"$work/stdout" 2>"$work/stderr" &&
+   python3 - "$out/sweep4/plots" <<'PY'
+import os, sys, xml.etree.ElementTree as ET
+names = sorted(os.listdir(sys.argv[1]))
+expected = ["accuracy_vs_model.0.units.svg", "accuracy_vs_time.svg",
+            "learning_curves_accuracy.svg", "learning_curves_loss.svg"]
+for name in names:
+    root = ET.parse(os.path.join(sys.argv[1], name)).getroot()
+    assert root.tag.endswith("svg"), name
+    text = "".join(root.itertext())
+    assert "accuracy" in text or "loss" in text, name
+sys.exit(0 if names == expected else 1)
+PY
+then
+  rendered=ok
+  if command -v rsvg-convert >/dev/null; then
+    for svg in "$out"/sweep4/plots/*.svg; do
+      rsvg-convert -o "$work/plot.png" "$svg" 2>>"$work/stderr" && [[ -s $work/plot.png ]] || rendered="failed: $svg"
+    done
+  fi
+  if [[ $rendered == ok && $(grep -c "^Plot: " "$work/stdout") -eq 4 ]]; then
+    pass plot-writes-svgs
+  else
+    fail "plot: render $rendered; $(cat "$work/stdout" "$work/stderr")"
+  fi
+else
+  fail "plot: $(ls "$out/sweep4/plots" 2>&1) $(cat "$work/stdout" "$work/stderr")"
+fi
+
 # --- Bad specs and commands --------------------------------------------------
 write bad_axis.json '{"name": "bad", "base": "configs/tiny.json", "grid": {"model.0.unitz": [1, 2]}}'
 expect_input_error sweep-unknown-axis-key "bad_axis.json: point 0 (model.0.unitz=1): configs/tiny.json: model.0.unitz: unknown key" \

@@ -8,6 +8,7 @@ packages=(
   libhwy-dev nlohmann-json3-dev zlib1g-dev
   catch2 libbenchmark-dev
   openmpi-bin  # mpirun, for the sharded-sweep test (the runner itself needs no MPI)
+  librsvg2-bin  # rsvg-convert, for the test that renders the plots
 )
 case ${1:-} in
   "") ;;
