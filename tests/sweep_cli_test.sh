@@ -264,4 +264,15 @@ else
   fail "summarize of an empty dir: exit $code, $(cat "$work/stderr")"
 fi
 
+for command in summarize plot; do
+  "$runner" "$command" configs/tiny.json >/dev/null 2>"$work/stderr"
+  code=$?
+  if [[ $code -eq 2 && $(wc -l <"$work/stderr") -eq 1 ]] &&
+     grep -q "configs/tiny.json: not a directory" "$work/stderr"; then
+    pass "$command-of-a-file"
+  else
+    fail "$command of a file: exit $code, $(cat "$work/stderr")"
+  fi
+done
+
 summary

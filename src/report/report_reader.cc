@@ -72,4 +72,14 @@ std::vector<LoadedReport> FindReports(const std::vector<std::string>& paths) {
   return reports;
 }
 
+std::vector<LoadedReport> FindReportsInDirectory(const std::string& dir) {
+  std::error_code error;
+  if (fs::exists(dir, error) && !fs::is_directory(dir, error)) {
+    throw InputError(dir + ": not a directory (expected a directory of runs)");
+  }
+  std::vector<LoadedReport> reports = FindReports({dir});
+  if (reports.empty()) throw InputError(dir + ": no report.json files in this directory");
+  return reports;
+}
+
 }  // namespace mb

@@ -22,6 +22,11 @@ struct LoadedReport {
 // report has (schema_version, status, config, config_hash, epochs).
 std::vector<LoadedReport> FindReports(const std::vector<std::string>& paths);
 
+// Every report.json under the directory `dir`, for the commands that write
+// their results into it (summarize, plot). Throws InputError naming `dir`
+// when it is not a directory or holds no reports, and as FindReports does.
+std::vector<LoadedReport> FindReportsInDirectory(const std::string& dir);
+
 // Reads one report.json; throws InputError as FindReports does.
 LoadedReport ReadReport(const std::string& path);
 

@@ -554,8 +554,7 @@ std::vector<PlotFile> BuildPlots(const std::vector<LoadedReport>& reports) {
 }
 
 int RunPlotCommand(const std::string& dir, std::FILE* out) {
-  const std::vector<LoadedReport> reports = FindReports({dir});
-  if (reports.empty()) throw InputError(dir + ": no report.json files in this directory");
+  const std::vector<LoadedReport> reports = FindReportsInDirectory(dir);
   const std::vector<PlotFile> plots = BuildPlots(reports);
   if (plots.empty()) {
     throw InputError(dir + ": no complete runs to plot (" + std::to_string(reports.size()) +

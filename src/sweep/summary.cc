@@ -304,8 +304,7 @@ std::string SummaryCsv(const json& summary) {
 }
 
 void WriteSummary(const std::string& dir, std::FILE* out) {
-  const std::vector<LoadedReport> reports = FindReports({dir});
-  if (reports.empty()) throw InputError(dir + ": no report.json files in this directory");
+  const std::vector<LoadedReport> reports = FindReportsInDirectory(dir);
   SweepMetric metric = SweepMetric::kTestAccuracy;
   const std::string sweep_file = dir + "/sweep.json";
   if (std::filesystem::exists(sweep_file)) {
