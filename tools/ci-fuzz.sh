@@ -25,7 +25,7 @@ if [[ ! -f build-fuzz/meson-private/coredata.dat ]]; then
   CC=clang-14 CXX=clang++-14 meson setup build-fuzz -Dfuzz=true -Dtests=false \
     -Dbenchmarks=false -Dbuildtype=debugoptimized
 fi
-targets=(fuzz_idx_reader fuzz_config fuzz_safetensors)
+targets=(fuzz_idx_reader fuzz_config fuzz_safetensors fuzz_sweep_spec)
 # Only the targets: the runner and the kernels are not needed here.
 meson compile -C build-fuzz "${targets[@]}"
 
