@@ -17,9 +17,7 @@ using mb::fuzz::Require;
 
 // Every InputError names the file first and is one line.
 void CheckError(const mb::InputError& error, const std::string& path) {
-  const std::string message = error.what();
-  Require(message.rfind(path + ": ", 0) == 0, "InputError does not start with the path");
-  Require(message.find('\n') == std::string::npos, "InputError is not one line");
+  mb::fuzz::RequireErrorNamesFile(error, path);
 }
 
 // What the reader reports about the stored file must be the input's size

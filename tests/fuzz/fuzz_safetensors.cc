@@ -33,9 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Tensors do not overlap, so together they fit in the file.
     Require(total_bytes <= size, "tensors hold more bytes than the file");
   } catch (const mb::InputError& error) {
-    const std::string message = error.what();
-    Require(message.rfind(path + ": ", 0) == 0, "InputError does not start with the path");
-    Require(message.find('\n') == std::string::npos, "InputError is not one line");
+    mb::fuzz::RequireErrorNamesFile(error, path);
   }
   return 0;
 }

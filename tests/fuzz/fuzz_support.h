@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 namespace mb::fuzz {
@@ -54,6 +55,13 @@ inline void Require(bool condition, const char* what) {
     std::fprintf(stderr, "fuzz invariant broken: %s\n", what);
     std::abort();
   }
+}
+
+// The expected outcome of bad input: one line that starts with the file.
+inline void RequireErrorNamesFile(const std::exception& error, const std::string& path) {
+  const std::string message = error.what();
+  Require(message.rfind(path + ": ", 0) == 0, "InputError does not start with the path");
+  Require(message.find('\n') == std::string::npos, "InputError is not one line");
 }
 
 }  // namespace mb::fuzz

@@ -34,9 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   } catch (const mb::InputError& error) {
-    const std::string message = error.what();
-    Require(message.rfind(path + ": ", 0) == 0, "InputError does not start with the path");
-    Require(message.find('\n') == std::string::npos, "InputError is not one line");
+    mb::fuzz::RequireErrorNamesFile(error, path);
   }
   return 0;
 }
