@@ -72,6 +72,17 @@ std::vector<LoadedReport> FindReports(const std::vector<std::string>& paths) {
   return reports;
 }
 
+bool IsFinishedReport(const nlohmann::json& report) {
+  const std::string status = report.value("status", "");
+  return status == "completed" || status == "diverged";
+}
+
+const nlohmann::json& SweepOf(const nlohmann::json& report) {
+  static const nlohmann::json kNone;
+  const auto found = report.find("sweep");
+  return found != report.end() && found->is_object() ? *found : kNone;
+}
+
 std::vector<LoadedReport> FindReportsInDirectory(const std::string& dir) {
   std::error_code error;
   if (fs::exists(dir, error) && !fs::is_directory(dir, error)) {

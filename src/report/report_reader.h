@@ -22,6 +22,14 @@ struct LoadedReport {
 // report has (schema_version, status, config, config_hash, epochs).
 std::vector<LoadedReport> FindReports(const std::vector<std::string>& paths);
 
+// Whether a report is finished for good: "completed" or "diverged" (a
+// diverged run is a result); "running" and "interrupted" runs were cut off.
+bool IsFinishedReport(const nlohmann::json& report);
+
+// The report's "sweep" object (see RunReport::sweep), or null for a run
+// that was not part of a sweep.
+const nlohmann::json& SweepOf(const nlohmann::json& report);
+
 // Every report.json under the directory `dir`, for the commands that write
 // their results into it (summarize, plot). Throws InputError naming `dir`
 // when it is not a directory or holds no reports, and as FindReports does.

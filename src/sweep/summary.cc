@@ -4,12 +4,12 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <numeric>
 
 #include "common/error.h"
 #include "common/sha256.h"
+#include "config/config.h"
 #include "report/atomic_file.h"
 
 namespace mb {
@@ -49,9 +49,9 @@ double TrainSeconds(const json& report) {
 // without the seed, or for a plain run its name.
 json VariedWithoutSeed(const json& report) {
   json varied = json::object();
-  if (report.contains("sweep") && report["sweep"].is_object() &&
-      report["sweep"].contains("varied") && report["sweep"]["varied"].is_object()) {
-    varied = report["sweep"]["varied"];
+  const json& sweep = SweepOf(report);
+  if (sweep.contains("varied") && sweep["varied"].is_object()) {
+    varied = sweep["varied"];
     varied.erase("seed");
   } else {
     varied["name"] = report["config"].value("name", "run");
@@ -64,11 +64,6 @@ std::string GroupKey(const json& report) {
   json config = report["config"];
   config.erase("seed");
   return Sha256Hex(config.dump());
-}
-
-bool IsComplete(const json& report) {
-  const std::string status = report["status"].get<std::string>();
-  return status == "completed" || status == "diverged";
 }
 
 std::string Text(const json& value) {
@@ -128,12 +123,12 @@ json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric) {
   std::vector<const LoadedReport*> complete;
   size_t incomplete = 0;
   for (const LoadedReport& report : reports) {
-    if (!IsComplete(report.json)) {
+    if (!IsFinishedReport(report.json)) {
       ++incomplete;
       continue;
     }
-    const json& sweep = report.json.contains("sweep") ? report.json["sweep"] : json();
-    if (sweep.is_object() && sweep.contains("point_id")) {
+    const json& sweep = SweepOf(report.json);
+    if (sweep.contains("point_id")) {
       const LoadedReport*& kept = by_point[sweep["point_id"].dump()];
       if (!kept || kept->json.value("finished_at", json("")).dump() <
                        report.json.value("finished_at", json("")).dump()) {
@@ -148,7 +143,7 @@ json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric) {
   // Groups in order of their first run's sweep index (or path).
   std::sort(complete.begin(), complete.end(), [](const LoadedReport* a, const LoadedReport* b) {
     const auto index = [](const LoadedReport* r) {
-      const json& sweep = r->json.contains("sweep") ? r->json["sweep"] : json();
+      const json& sweep = SweepOf(r->json);
       return sweep.is_object() ? sweep.value("index", size_t{0}) : size_t{0};
     };
     return std::make_pair(index(a), a->path) < std::make_pair(index(b), b->path);
@@ -304,17 +299,15 @@ std::string SummaryCsv(const json& summary) {
 }
 
 void WriteSummary(const std::string& dir, std::FILE* out) {
-  const std::vector<LoadedReport> reports = FindReportsInDirectory(dir);
+  WriteSummary(dir, FindReportsInDirectory(dir), out);
+}
+
+void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& reports,
+                  std::FILE* out) {
   SweepMetric metric = SweepMetric::kTestAccuracy;
   const std::string sweep_file = dir + "/sweep.json";
   if (std::filesystem::exists(sweep_file)) {
-    std::ifstream file(sweep_file);
-    json sweep;
-    try {
-      file >> sweep;
-    } catch (const json::exception& e) {
-      throw InputError(sweep_file + ": not valid JSON: " + e.what());
-    }
+    const json sweep = ReadJsonFile(sweep_file);
     if (sweep.is_object() && sweep.contains("metric") && sweep["metric"].is_string()) {
       metric = ParseMetric(sweep["metric"].get<std::string>(), sweep_file);
     }

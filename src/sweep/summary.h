@@ -35,6 +35,11 @@ std::string SummaryCsv(const nlohmann::json& summary);
 // cannot be written.
 void WriteSummary(const std::string& dir, std::FILE* out);
 
+// As WriteSummary(dir, out), for the `reports` already read from `dir`
+// (at least one).
+void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& reports,
+                  std::FILE* out);
+
 // `runner summarize DIR`: WriteSummary(dir, out); returns kExitOk.
 int RunSummarizeCommand(const std::string& dir, std::FILE* out);
 

@@ -106,12 +106,11 @@ std::map<std::string, PointState> ScanSweepDir(const fs::path& sweep_dir,
         if (!fs::exists(report_path)) continue;
         throw;
       }
-      const json& sweep = report.json.contains("sweep") ? report.json["sweep"] : json();
-      if (sweep.is_object() && sweep.contains("point_id") && sweep["point_id"].is_string()) {
+      const json& sweep = SweepOf(report.json);
+      if (sweep.contains("point_id") && sweep["point_id"].is_string()) {
         id = sweep["point_id"].get<std::string>();
       }
-      const std::string status = report.json["status"].get<std::string>();
-      complete = status == "completed" || status == "diverged";
+      complete = IsFinishedReport(report.json);
     } else {
       const std::string name = entry.path().filename().string();
       const size_t dash = name.rfind('-');
@@ -218,10 +217,11 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete\n\n",
               spec.name.c_str(), ran, diverged, skipped);
   // Another shard may not have written anything yet, nor this one.
-  if (FindReports({sweep_dir.string()}).empty()) {
+  const std::vector<LoadedReport> reports = FindReports({sweep_dir.string()});
+  if (reports.empty()) {
     std::printf("Sweep %s: no reports yet, so no summary\n", spec.name.c_str());
   } else {
-    WriteSummary(sweep_dir.string(), stdout);
+    WriteSummary(sweep_dir.string(), reports, stdout);
   }
   return kExitOk;
 }
