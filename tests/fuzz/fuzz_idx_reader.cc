@@ -15,11 +15,6 @@ namespace {
 
 using mb::fuzz::Require;
 
-// Every InputError names the file first and is one line.
-void CheckError(const mb::InputError& error, const std::string& path) {
-  mb::fuzz::RequireErrorNamesFile(error, path);
-}
-
 // What the reader reports about the stored file must be the input's size
 // and sha256.
 void CheckStored(const mb::StoredFile& stored, std::string_view input) {
@@ -47,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
               "ReadMaybeGzipFile changed a file that is not gzip");
     }
   } catch (const mb::InputError& error) {
-    CheckError(error, path);
+    mb::fuzz::RequireErrorNamesFile(error, path);
   }
 
   try {
@@ -57,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             "pixel count does not match the header");
     CheckStored(images.stored, input);
   } catch (const mb::InputError& error) {
-    CheckError(error, path);
+    mb::fuzz::RequireErrorNamesFile(error, path);
   }
 
   try {
@@ -67,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const uint8_t label : labels.labels) Require(label < 10, "label out of range accepted");
     CheckStored(labels.stored, input);
   } catch (const mb::InputError& error) {
-    CheckError(error, path);
+    mb::fuzz::RequireErrorNamesFile(error, path);
   }
   return 0;
 }

@@ -10,9 +10,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using mb::fuzz::Require;
-  static mb::fuzz::InputFile file;
-  const std::string& path = file.Write(data, size);
-  try {
+  mb::fuzz::ReadInput(data, size, [size](const std::string& path) {
     const mb::TensorMap tensors = mb::ReadSafetensors(path);
     uint64_t total_bytes = 0;
     for (const auto& [name, tensor] : tensors) {
@@ -32,8 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     // Tensors do not overlap, so together they fit in the file.
     Require(total_bytes <= size, "tensors hold more bytes than the file");
-  } catch (const mb::InputError& error) {
-    mb::fuzz::RequireErrorNamesFile(error, path);
-  }
+  });
   return 0;
 }

@@ -12,6 +12,8 @@
 #include <exception>
 #include <string>
 
+#include "common/error.h"
+
 namespace mb::fuzz {
 
 // One in-memory file per process (memfd), rewritten for every input and
@@ -62,6 +64,21 @@ inline void RequireErrorNamesFile(const std::exception& error, const std::string
   const std::string message = error.what();
   Require(message.rfind(path + ": ", 0) == 0, "InputError does not start with the path");
   Require(message.find('\n') == std::string::npos, "InputError is not one line");
+}
+
+// Writes the input to this process's in-memory file and calls read(path).
+// An InputError is the expected outcome of bad input and must name the file
+// on one line; anything else read() throws, or an invariant it breaks, is a
+// crash.
+template <class Read>
+void ReadInput(const uint8_t* data, size_t size, const Read& read) {
+  static InputFile file;
+  const std::string& path = file.Write(data, size);
+  try {
+    read(path);
+  } catch (const InputError& error) {
+    RequireErrorNamesFile(error, path);
+  }
 }
 
 }  // namespace mb::fuzz

@@ -12,11 +12,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using mb::fuzz::Require;
-  static mb::fuzz::InputFile file;
-  const std::string& path = file.Write(data, size);
-  try {
+  mb::fuzz::ReadInput(data, size, [](const std::string& path) {
     const nlohmann::json document = mb::ReadJsonFile(path);
-    if (!mb::IsSweepSpec(document)) return 0;
+    if (!mb::IsSweepSpec(document)) return;
     const mb::SweepSpec spec = mb::ParseSweepSpec(document, path);
     const std::vector<mb::SweepPoint> points = mb::ExpandSweep(spec);
     size_t expected = 1;
@@ -33,8 +31,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Require(!mb::OverrideText(key, value).empty(), "empty override");
       }
     }
-  } catch (const mb::InputError& error) {
-    mb::fuzz::RequireErrorNamesFile(error, path);
-  }
+  });
   return 0;
 }
