@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 #include <omp.h>
 
@@ -168,17 +169,26 @@ inline float* ChunkScratch(size_t floats) {
   return buffer.get();
 }
 
+// The chunk kernels below keep each sample's row of the chunk in one
+// contiguous block whose row stride is a compile-time constant, NV full
+// vectors plus one for a tail of tail < L columns, so addressing a row is a
+// shift rather than a multiply inside the innermost loops.
+template <size_t NV, bool kTail>
+constexpr size_t ChunkWidth() {
+  return (NV + (kTail ? 1 : 0)) * hn::MaxLanes(DF());
+}
+
 // acc[m, 0 .. NV * L + tail) = sum over the batch's non-zeros (m, k), k
 // ascending, of value * W[k, n0 ...]. The chunk's accumulators are one
-// contiguous block (rows `width` floats apart): rows of the output itself
-// lie a power-of-two apart and would fall into the same few L1 sets.
-template <size_t NV>
+// contiguous block: rows of the output itself lie a power-of-two apart and
+// would fall into the same few L1 sets.
+template <size_t NV, bool kTail>
 HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W, size_t N,
-                               size_t n0, size_t tail, size_t width,
-                               float* HWY_RESTRICT acc) {
+                               size_t n0, size_t tail, float* HWY_RESTRICT acc) {
   const DF d;
-  const size_t L = hn::Lanes(d);
-  for (size_t i = 0; i < X.rows * width; ++i) acc[i] = 0.0f;
+  constexpr size_t L = hn::MaxLanes(DF());
+  constexpr size_t kWidth = ChunkWidth<NV, kTail>();
+  for (size_t i = 0; i < X.rows * kWidth; ++i) acc[i] = 0.0f;
   const uint32_t* HWY_RESTRICT col_start = X.col_start.data();
   const uint32_t* HWY_RESTRICT rows = X.row.data();
   const float* HWY_RESTRICT values = X.value.data();
@@ -189,13 +199,62 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
     VF wv[NV];
     for (size_t j = 0; j < NV; ++j) wv[j] = hn::LoadU(d, w + j * L);
     for (uint32_t e = begin; e < end; ++e) {
-      float* y = acc + rows[e] * width;
+      float* y = acc + static_cast<size_t>(rows[e]) * kWidth;
       const VF x = hn::Set(d, values[e]);
       for (size_t j = 0; j < NV; ++j) {
         hn::Store(hn::MulAdd(x, wv[j], hn::Load(d, y + j * L)), d, y + j * L);
       }
-      for (size_t j = NV * L; j < NV * L + tail; ++j) y[j] += values[e] * w[j];
+      if (kTail) {
+        for (size_t j = NV * L; j < NV * L + tail; ++j) y[j] += values[e] * w[j];
+      }
     }
+  }
+}
+
+// One row of dW's chunk being summed in registers.
+template <size_t NV>
+struct GradientRow {
+  VF acc[NV];
+  float tail[hn::MaxLanes(DF())];
+};
+
+// Adds non-zero e (value * its sample's row of the dY chunk) to `row`.
+template <size_t NV, bool kTail>
+HWY_INLINE void AccumulateNonZero(const float* HWY_RESTRICT dy_chunk, uint32_t row, float value,
+                                  size_t tail, GradientRow<NV>& out) {
+  const DF d;
+  constexpr size_t L = hn::MaxLanes(DF());
+  const float* dy = dy_chunk + static_cast<size_t>(row) * ChunkWidth<NV, kTail>();
+  const VF x = hn::Set(d, value);
+  for (size_t j = 0; j < NV; ++j) out.acc[j] = hn::MulAdd(x, hn::Load(d, dy + j * L), out.acc[j]);
+  if (kTail) {
+    for (size_t j = 0; j < tail; ++j) out.tail[j] += value * dy[NV * L + j];
+  }
+}
+
+// Stores row k's finished gradient segment, or applies it with RMSprop.
+template <size_t NV, bool kTail>
+HWY_INLINE void FinishGradientRow(const GradientRow<NV>& g, bool used, size_t k, size_t N,
+                                  size_t n0, size_t tail, float* HWY_RESTRICT dW,
+                                  const SparseRmspropUpdate* update) {
+  const DF d;
+  constexpr size_t L = hn::MaxLanes(DF());
+  if (update) {
+    float* w = update->W + k * N + n0;
+    float* v = update->velocity + k * N + n0;
+    if (!used) {
+      const VF rho = hn::Set(d, update->rho);
+      for (size_t j = 0; j < NV; ++j) hn::StoreU(hn::Mul(rho, hn::LoadU(d, v + j * L)), d, v + j * L);
+      return;
+    }
+    const RmspropParams params{update->learning_rate, update->rho, update->epsilon};
+    for (size_t j = 0; j < NV; ++j) RmspropVector(d, params, g.acc[j], w + j * L, v + j * L);
+    return;
+  }
+  float* dw = dW + k * N + n0;
+  for (size_t j = 0; j < NV; ++j) hn::StoreU(g.acc[j], d, dw + j * L);
+  if (kTail) {
+    for (size_t j = 0; j < tail; ++j) dw[NV * L + j] = g.tail[j];
   }
 }
 
@@ -204,50 +263,52 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
 // the batch uses gets a zero gradient row.
 // dY's chunk is first copied into one contiguous block: the rows of dY itself
 // lie a power of two apart and would compete for the same few L1 sets.
+// Two features are summed side by side: each row's sum is a chain of
+// dependent FMAs, and interleaving two independent chains keeps the FMA
+// units busy instead of waiting on their latency (each row's terms are
+// still added in ascending order).
 // With an RMSprop update (update != null, tail == 0) the gradient row
 // segment is applied to W and the velocity V right away instead of being
 // stored: dW never goes to memory, and a feature no sample of the batch
 // uses only decays its velocity (its weights do not move).
-template <size_t NV>
+template <size_t NV, bool kTail>
 HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RESTRICT dY,
-                                       size_t N, size_t n0, size_t tail, size_t width,
+                                       size_t N, size_t n0, size_t tail,
                                        float* HWY_RESTRICT dy_chunk, float* HWY_RESTRICT dW,
                                        const SparseRmspropUpdate* update) {
   const DF d;
-  const size_t L = hn::Lanes(d);
+  constexpr size_t L = hn::MaxLanes(DF());
+  constexpr size_t kWidth = ChunkWidth<NV, kTail>();
   for (size_t m = 0; m < X.rows; ++m) {
-    for (size_t j = 0; j < NV * L + tail; ++j) dy_chunk[m * width + j] = dY[m * N + n0 + j];
+    for (size_t j = 0; j < NV * L + tail; ++j) dy_chunk[m * kWidth + j] = dY[m * N + n0 + j];
   }
   const uint32_t* HWY_RESTRICT col_start = X.col_start.data();
   const uint32_t* HWY_RESTRICT rows = X.row.data();
   const float* HWY_RESTRICT values = X.value.data();
-  for (size_t k = 0; k < X.cols; ++k) {
-    VF acc[NV];
-    for (size_t j = 0; j < NV; ++j) acc[j] = hn::Zero(d);
-    float tail_acc[HWY_LANES(float)] = {};
+  size_t k = 0;
+  for (; k + 2 <= X.cols; k += 2) {
+    GradientRow<NV> g0, g1;
+    for (size_t j = 0; j < NV; ++j) g0.acc[j] = g1.acc[j] = hn::Zero(d);
+    for (size_t j = 0; j < L; ++j) g0.tail[j] = g1.tail[j] = 0.0f;
+    uint32_t e0 = col_start[k], e1 = col_start[k + 1];
+    const uint32_t end0 = col_start[k + 1], end1 = col_start[k + 2];
+    for (; e0 < end0 && e1 < end1; ++e0, ++e1) {
+      AccumulateNonZero<NV, kTail>(dy_chunk, rows[e0], values[e0], tail, g0);
+      AccumulateNonZero<NV, kTail>(dy_chunk, rows[e1], values[e1], tail, g1);
+    }
+    for (; e0 < end0; ++e0) AccumulateNonZero<NV, kTail>(dy_chunk, rows[e0], values[e0], tail, g0);
+    for (; e1 < end1; ++e1) AccumulateNonZero<NV, kTail>(dy_chunk, rows[e1], values[e1], tail, g1);
+    FinishGradientRow<NV, kTail>(g0, col_start[k] != end0, k, N, n0, tail, dW, update);
+    FinishGradientRow<NV, kTail>(g1, end0 != end1, k + 1, N, n0, tail, dW, update);
+  }
+  for (; k < X.cols; ++k) {
+    GradientRow<NV> g;
+    for (size_t j = 0; j < NV; ++j) g.acc[j] = hn::Zero(d);
+    for (size_t j = 0; j < L; ++j) g.tail[j] = 0.0f;
     for (uint32_t e = col_start[k]; e < col_start[k + 1]; ++e) {
-      const float* dy = dy_chunk + rows[e] * width;
-      const VF x = hn::Set(d, values[e]);
-      for (size_t j = 0; j < NV; ++j) acc[j] = hn::MulAdd(x, hn::Load(d, dy + j * L), acc[j]);
-      for (size_t j = 0; j < tail; ++j) tail_acc[j] += values[e] * dy[NV * L + j];
+      AccumulateNonZero<NV, kTail>(dy_chunk, rows[e], values[e], tail, g);
     }
-    if (update) {
-      const RmspropParams params{update->learning_rate, update->rho, update->epsilon};
-      float* w = update->W + k * N + n0;
-      float* v = update->velocity + k * N + n0;
-      if (col_start[k] == col_start[k + 1]) {
-        const VF rho = hn::Set(d, update->rho);
-        for (size_t j = 0; j < NV; ++j) {
-          hn::StoreU(hn::Mul(rho, hn::LoadU(d, v + j * L)), d, v + j * L);
-        }
-      } else {
-        for (size_t j = 0; j < NV; ++j) RmspropVector(d, params, acc[j], w + j * L, v + j * L);
-      }
-      continue;
-    }
-    float* dw = dW + k * N + n0;
-    for (size_t j = 0; j < NV; ++j) hn::StoreU(acc[j], d, dw + j * L);
-    for (size_t j = 0; j < tail; ++j) dw[NV * L + j] = tail_acc[j];
+    FinishGradientRow<NV, kTail>(g, col_start[k] != col_start[k + 1], k, N, n0, tail, dW, update);
   }
 }
 
@@ -266,6 +327,26 @@ void ForEachChunk(size_t N, size_t chunk_vecs, size_t work, const Chunk& chunk) 
   }
 }
 
+// Calls kernel(integral_constant nv, integral_constant has_tail) with the
+// chunk's shape as compile-time constants: a chunk is kChunkVecs full
+// vectors, or (the last one) fewer vectors and possibly a tail.
+template <class Kernel>
+void DispatchChunk(size_t nv, size_t tail, const Kernel& kernel) {
+  using std::integral_constant;
+  static_assert(kChunkVecs == 4, "one case per vector count below");
+  const bool has_tail = tail != 0;
+  switch (nv * 2 + has_tail) {
+    case 1: kernel(integral_constant<size_t, 0>(), integral_constant<bool, true>()); break;
+    case 2: kernel(integral_constant<size_t, 1>(), integral_constant<bool, false>()); break;
+    case 3: kernel(integral_constant<size_t, 1>(), integral_constant<bool, true>()); break;
+    case 4: kernel(integral_constant<size_t, 2>(), integral_constant<bool, false>()); break;
+    case 5: kernel(integral_constant<size_t, 2>(), integral_constant<bool, true>()); break;
+    case 6: kernel(integral_constant<size_t, 3>(), integral_constant<bool, false>()); break;
+    case 7: kernel(integral_constant<size_t, 3>(), integral_constant<bool, true>()); break;
+    default: kernel(integral_constant<size_t, kChunkVecs>(), integral_constant<bool, false>()); break;
+  }
+}
+
 inline void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, size_t N,
                                Activation act, float* Z, float* Y) {
   const DF d;
@@ -274,13 +355,9 @@ inline void SparseDenseForward(const SparseBatch& X, const float* W, const float
     const size_t cols = nv * L + tail;
     const size_t width = (cols + L - 1) / L * L;
     float* acc = ChunkScratch(X.rows * width);
-    switch (nv) {
-      case 0: ForwardChunk<0>(X, W, N, n0, tail, width, acc); break;
-      case 1: ForwardChunk<1>(X, W, N, n0, tail, width, acc); break;
-      case 2: ForwardChunk<2>(X, W, N, n0, tail, width, acc); break;
-      case 3: ForwardChunk<3>(X, W, N, n0, tail, width, acc); break;
-      default: ForwardChunk<kChunkVecs>(X, W, N, n0, tail, width, acc); break;
-    }
+    DispatchChunk(nv, tail, [&](auto nv_tag, auto tail_tag) {
+      ForwardChunk<decltype(nv_tag)::value, decltype(tail_tag)::value>(X, W, N, n0, tail, acc);
+    });
     // Epilogue while the chunk is in L1: bias and activation, into Y (and Z).
     const bool simd = act == Activation::kRelu || act == Activation::kLinear ||
                       act == Activation::kSoftmax;
@@ -316,13 +393,10 @@ inline bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, si
     const size_t cols = nv * L + tail;
     const size_t width = (cols + L - 1) / L * L;
     float* dy_chunk = ChunkScratch(X.rows * width);
-    switch (nv) {
-      case 0: BackwardWeightsChunk<0>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
-      case 1: BackwardWeightsChunk<1>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
-      case 2: BackwardWeightsChunk<2>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
-      case 3: BackwardWeightsChunk<3>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
-      default: BackwardWeightsChunk<kChunkVecs>(X, dY, N, n0, tail, width, dy_chunk, dW, update); break;
-    }
+    DispatchChunk(nv, tail, [&](auto nv_tag, auto tail_tag) {
+      BackwardWeightsChunk<decltype(nv_tag)::value, decltype(tail_tag)::value>(
+          X, dY, N, n0, tail, dy_chunk, dW, update);
+    });
     // The bias gradient: the chunk's column sums, m ascending.
     for (size_t j = 0; j < cols; ++j) db[n0 + j] = 0.0f;
     for (size_t m = 0; m < X.rows; ++m) {
