@@ -17,6 +17,7 @@
 #include <omp.h>
 
 #include "hwy/aligned_allocator.h"
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/activation.h"
 #include "kernels/sparse_gemm.h"
@@ -61,6 +62,9 @@ inline size_t NonZeroFeatures(const uint8_t* HWY_RESTRICT pixels, size_t feature
   }
   return count;
 }
+
+// How many images ahead of the one being scanned BuildSparseBatch prefetches.
+constexpr size_t kPrefetchImagesAhead = 8;
 
 // Builds both forms in one parallel region. Pass 1: thread t takes a
 // contiguous range of samples, finds each sample's non-zeros (written at the
@@ -112,6 +116,14 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
     // Pass 1: each sample's non-zero features; counts per feature.
     for (size_t k = 0; k < features; ++k) cursor[k] = 0;
     for (size_t m = m_begin; m < m_end; ++m) {
+      // A shuffled batch reads images scattered over the whole data set,
+      // so each one is a fresh trip to memory that the hardware prefetcher
+      // cannot predict: fetch a few images ahead while scanning this one.
+      if (m + kPrefetchImagesAhead < m_end) {
+        const size_t ahead = m + kPrefetchImagesAhead;
+        const uint8_t* next = images + (order ? order[first + ahead] : first + ahead) * features;
+        for (size_t byte = 0; byte < features; byte += 64) hwy::Prefetch(next + byte);
+      }
       const size_t sample = order ? order[first + m] : first + m;
       const uint8_t* pixels = images + sample * features;
       const size_t slot = m * features;
