@@ -223,6 +223,10 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
   }
 }
 
+// Features whose gradient rows BackwardWeightsChunk sums at once: 4 x NV
+// accumulators fit AVX-512's 32 registers with room for the broadcasts.
+constexpr size_t kSideBySide = 4;
+
 // One row of dW's chunk being summed in registers.
 template <size_t NV>
 struct GradientRow {
@@ -275,10 +279,11 @@ HWY_INLINE void FinishGradientRow(const GradientRow<NV>& g, bool used, size_t k,
 // the batch uses gets a zero gradient row.
 // dY's chunk is first copied into one contiguous block: the rows of dY itself
 // lie a power of two apart and would compete for the same few L1 sets.
-// Two features are summed side by side: each row's sum is a chain of
-// dependent FMAs, and interleaving two independent chains keeps the FMA
-// units busy instead of waiting on their latency (each row's terms are
-// still added in ascending order).
+// kSideBySide features are summed side by side: each row's sum is a chain
+// of dependent FMAs, and interleaving independent chains (over the length
+// the features' columns have in common) keeps the FMA units busy instead of
+// waiting on their latency. Each row's terms are still added in ascending
+// order.
 // With an RMSprop update (update != null, tail == 0) the gradient row
 // segment is applied to W and the velocity V right away instead of being
 // stored: dW never goes to memory, and a feature no sample of the batch
@@ -298,20 +303,28 @@ HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RE
   const uint32_t* HWY_RESTRICT rows = X.row.data();
   const float* HWY_RESTRICT values = X.value.data();
   size_t k = 0;
-  for (; k + 2 <= X.cols; k += 2) {
-    GradientRow<NV> g0, g1;
-    for (size_t j = 0; j < NV; ++j) g0.acc[j] = g1.acc[j] = hn::Zero(d);
-    for (size_t j = 0; j < L; ++j) g0.tail[j] = g1.tail[j] = 0.0f;
-    uint32_t e0 = col_start[k], e1 = col_start[k + 1];
-    const uint32_t end0 = col_start[k + 1], end1 = col_start[k + 2];
-    for (; e0 < end0 && e1 < end1; ++e0, ++e1) {
-      AccumulateNonZero<NV, kTail>(dy_chunk, rows[e0], values[e0], tail, g0);
-      AccumulateNonZero<NV, kTail>(dy_chunk, rows[e1], values[e1], tail, g1);
+  for (; k + kSideBySide <= X.cols; k += kSideBySide) {
+    GradientRow<NV> g[kSideBySide];
+    uint32_t e[kSideBySide], end[kSideBySide];
+    uint32_t common = ~0u;
+    for (size_t f = 0; f < kSideBySide; ++f) {
+      for (size_t j = 0; j < NV; ++j) g[f].acc[j] = hn::Zero(d);
+      for (size_t j = 0; j < L; ++j) g[f].tail[j] = 0.0f;
+      e[f] = col_start[k + f];
+      end[f] = col_start[k + f + 1];
+      common = std::min(common, end[f] - e[f]);
     }
-    for (; e0 < end0; ++e0) AccumulateNonZero<NV, kTail>(dy_chunk, rows[e0], values[e0], tail, g0);
-    for (; e1 < end1; ++e1) AccumulateNonZero<NV, kTail>(dy_chunk, rows[e1], values[e1], tail, g1);
-    FinishGradientRow<NV, kTail>(g0, col_start[k] != end0, k, N, n0, tail, dW, update);
-    FinishGradientRow<NV, kTail>(g1, end0 != end1, k + 1, N, n0, tail, dW, update);
+    for (uint32_t i = 0; i < common; ++i) {
+      for (size_t f = 0; f < kSideBySide; ++f) {
+        AccumulateNonZero<NV, kTail>(dy_chunk, rows[e[f] + i], values[e[f] + i], tail, g[f]);
+      }
+    }
+    for (size_t f = 0; f < kSideBySide; ++f) {
+      for (uint32_t i = e[f] + common; i < end[f]; ++i) {
+        AccumulateNonZero<NV, kTail>(dy_chunk, rows[i], values[i], tail, g[f]);
+      }
+      FinishGradientRow<NV, kTail>(g[f], e[f] != end[f], k + f, N, n0, tail, dW, update);
+    }
   }
   for (; k < X.cols; ++k) {
     GradientRow<NV> g;
