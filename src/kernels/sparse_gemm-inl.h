@@ -30,35 +30,53 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 // Output columns are processed in chunks of this many vectors; threads
 // split the chunks, never the inner dimension, so sums do not depend on the
-// thread count. Per feature k, the forward product holds the chunk's
-// segment of W's row k in registers and updates the rows of its output
-// block (batch x chunk floats: 32 KB for 128 x 64, in L1) that the samples
-// using k touch; the weight gradient holds the chunk of dW's row k in
-// registers while reading the chunk's copy of dY (same size, in L1). W and dW
-// stream through once per step.
+// thread count. Per feature block, the forward product holds the chunk's
+// segments of the block's rows of W in registers and updates the rows of
+// its output block (batch x chunk floats: 32 KB for 128 x 64, in L1) that
+// the samples storing the block touch; the weight gradient holds the
+// block's rows of the dW chunk in registers while reading the chunk's copy
+// of dY (same size, in L1). W and dW stream through once per step.
 constexpr size_t kChunkVecs = 4;
 
-// The features of one sample (row of uint8) that are non-zero, in
-// ascending order: compares a vector of bytes at a time and walks the set
-// bits of the mask.
-inline size_t NonZeroFeatures(const uint8_t* HWY_RESTRICT pixels, size_t features,
-                              uint16_t* HWY_RESTRICT out) {
-  const hn::ScalableTag<uint8_t> d8;
-  const size_t L = hn::Lanes(d8);
+// The blocks of kFeatureBlock pixels of one sample (row of uint8) that hold
+// a non-zero pixel, in ascending order, with their scaled values: compares
+// a vector of blocks at a time (one block per lane of kFeatureBlock bytes)
+// and walks the set bits of the mask. Returns the number of blocks.
+inline size_t NonZeroBlocks(const uint8_t* HWY_RESTRICT pixels, size_t features,
+                            const float* HWY_RESTRICT scale, uint16_t* HWY_RESTRICT out,
+                            float* HWY_RESTRICT values) {
   size_t count = 0, k = 0;
-  for (; k + L <= features; k += L) {
-    const auto nonzero = hn::Ne(hn::LoadU(d8, pixels + k), hn::Zero(d8));
+  auto store_block = [&](size_t q) {
+    const size_t k0 = q * kFeatureBlock;
+    out[count] = static_cast<uint16_t>(q);
+    float* v = values + count * kFeatureBlock;
+    for (size_t i = 0; i < kFeatureBlock; ++i) {
+      v[i] = scale[k0 + i < features ? pixels[k0 + i] : 0];
+    }
+    ++count;
+  };
+#if HWY_TARGET != HWY_SCALAR  // its one-lane vectors cannot hold a block's bytes
+  const hn::ScalableTag<hwy::UnsignedFromSize<kFeatureBlock>> db;
+  const hn::Repartition<uint8_t, decltype(db)> d8;
+  const size_t L8 = hn::Lanes(d8);
+  for (; k + L8 <= features; k += L8) {
+    const auto lit = hn::Ne(hn::BitCast(db, hn::LoadU(d8, pixels + k)), hn::Zero(db));
     uint8_t bytes[8] = {};
-    hn::StoreMaskBits(d8, nonzero, bytes);
+    hn::StoreMaskBits(db, lit, bytes);
     uint64_t bits;
     std::memcpy(&bits, bytes, sizeof bits);
     while (bits != 0) {
-      out[count++] = static_cast<uint16_t>(k + static_cast<size_t>(__builtin_ctzll(bits)));
+      store_block(k / kFeatureBlock + static_cast<size_t>(__builtin_ctzll(bits)));
       bits &= bits - 1;
     }
   }
-  for (; k < features; ++k) {
-    if (pixels[k] != 0) out[count++] = static_cast<uint16_t>(k);
+#endif
+  for (size_t q = k / kFeatureBlock; q * kFeatureBlock < features; ++q) {
+    bool lit = false;
+    for (size_t i = q * kFeatureBlock; i < std::min(features, (q + 1) * kFeatureBlock); ++i) {
+      lit |= pixels[i] != 0;
+    }
+    if (lit) store_block(q);
   }
   return count;
 }
@@ -67,11 +85,11 @@ inline size_t NonZeroFeatures(const uint8_t* HWY_RESTRICT pixels, size_t feature
 constexpr size_t kPrefetchImagesAhead = 8;
 
 // Builds both forms in one parallel region. Pass 1: thread t takes a
-// contiguous range of samples, finds each sample's non-zeros (written at the
-// sample's fixed slot m * features, so no thread waits for another's count)
-// and counts them per feature. Pass 2: thread t takes a contiguous range of
-// features holding about 1/threads of the non-zeros and fills those columns
-// from every sample in ascending order: the threads write disjoint memory
+// contiguous range of samples, finds each sample's stored blocks (written at
+// the sample's fixed slot, so no thread waits for another's count) and
+// counts them per block. Pass 2: thread t takes a contiguous range of blocks
+// holding about 1/threads of the stored blocks and fills those columns from
+// every sample in ascending order: the threads write disjoint memory
 // (splitting by samples instead put both threads' writes to every column
 // on shared cache lines, which made two threads slower than one), and each
 // column lists its samples in ascending order whatever the thread count.
@@ -84,26 +102,29 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
   }();
   batch.rows = count;
   batch.cols = features;
-  if (batch.features_of_row.size() < count * features) {
-    batch.features_of_row.resize(count * features);
-    batch.value_of_row.resize(count * features);
-    batch.row.resize(count * features);
-    batch.value.resize(count * features);
+  const size_t blocks = batch.blocks();
+  if (batch.blocks_of_row.size() < count * blocks) {
+    batch.blocks_of_row.resize(count * blocks);
+    batch.value_of_row.resize(count * blocks * kFeatureBlock);
+    batch.block_row.resize(count * blocks);
+    batch.block_value.resize(count * blocks * kFeatureBlock);
   }
   batch.row_start.resize(count);
   batch.row_end.resize(count);
-  batch.col_start.resize(features + 1);
+  batch.block_start.resize(blocks + 1);
+  batch.block_used.resize(blocks);
   const size_t threads = static_cast<size_t>(omp_get_max_threads());
-  batch.column_cursor.resize(threads * features);
+  batch.block_cursor.resize(threads * blocks);
 
-  uint16_t* HWY_RESTRICT found = batch.features_of_row.data();
+  uint16_t* HWY_RESTRICT found = batch.blocks_of_row.data();
   float* HWY_RESTRICT row_values = batch.value_of_row.data();
   uint32_t* HWY_RESTRICT row_start = batch.row_start.data();
   uint32_t* HWY_RESTRICT row_end = batch.row_end.data();
-  uint32_t* HWY_RESTRICT col_start = batch.col_start.data();
-  uint32_t* HWY_RESTRICT cursors = batch.column_cursor.data();
-  uint32_t* HWY_RESTRICT rows = batch.row.data();
-  float* HWY_RESTRICT values = batch.value.data();
+  uint32_t* HWY_RESTRICT block_start = batch.block_start.data();
+  uint8_t* HWY_RESTRICT block_used = batch.block_used.data();
+  uint32_t* HWY_RESTRICT cursors = batch.block_cursor.data();
+  uint32_t* HWY_RESTRICT rows = batch.block_row.data();
+  float* HWY_RESTRICT values = batch.block_value.data();
   const bool parallel = count * features >= (size_t{1} << 15);
 
 #pragma omp parallel num_threads(parallel ? threads : 1)
@@ -111,10 +132,10 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
     const size_t team = static_cast<size_t>(omp_get_num_threads());
     const size_t t = static_cast<size_t>(omp_get_thread_num());
     const size_t m_begin = count * t / team, m_end = count * (t + 1) / team;
-    uint32_t* HWY_RESTRICT cursor = cursors + t * features;
+    uint32_t* HWY_RESTRICT cursor = cursors + t * blocks;
 
-    // Pass 1: each sample's non-zero features; counts per feature.
-    for (size_t k = 0; k < features; ++k) cursor[k] = 0;
+    // Pass 1: each sample's stored blocks; counts per block.
+    for (size_t q = 0; q < blocks; ++q) cursor[q] = 0;
     for (size_t m = m_begin; m < m_end; ++m) {
       // A shuffled batch reads images scattered over the whole data set,
       // so each one is a fresh trip to memory that the hardware prefetcher
@@ -125,43 +146,49 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
         for (size_t byte = 0; byte < features; byte += 64) hwy::Prefetch(next + byte);
       }
       const size_t sample = order ? order[first + m] : first + m;
-      const uint8_t* pixels = images + sample * features;
-      const size_t slot = m * features;
-      const size_t n = NonZeroFeatures(pixels, features, found + slot);
+      const size_t slot = m * blocks;
+      const size_t n = NonZeroBlocks(images + sample * features, features, kScale.data(),
+                                     found + slot, row_values + slot * kFeatureBlock);
       row_start[m] = static_cast<uint32_t>(slot);
       row_end[m] = static_cast<uint32_t>(slot + n);
-      for (size_t e = slot; e < slot + n; ++e) {
-        ++cursor[found[e]];
-        row_values[e] = kScale[pixels[found[e]]];
-      }
+      for (size_t e = slot; e < slot + n; ++e) ++cursor[found[e]];
     }
 #pragma omp barrier
 #pragma omp single
     {
       uint32_t total = 0;
-      for (size_t k = 0; k < features; ++k) {
-        col_start[k] = total;
-        for (size_t u = 0; u < team; ++u) total += cursors[u * features + k];
+      for (size_t q = 0; q < blocks; ++q) {
+        block_start[q] = total;
+        for (size_t u = 0; u < team; ++u) total += cursors[u * blocks + q];
       }
-      col_start[features] = total;
+      block_start[blocks] = total;
     }
-    // Pass 2: this thread's features [k_begin, k_end).
-    const uint32_t total = col_start[features];
-    const size_t k_begin = static_cast<size_t>(
-        std::lower_bound(col_start, col_start + features, total * t / team) - col_start);
-    const size_t k_end = t + 1 == team ? features
+    // Pass 2: this thread's blocks [q_begin, q_end).
+    const uint32_t total = block_start[blocks];
+    const size_t q_begin = static_cast<size_t>(
+        std::lower_bound(block_start, block_start + blocks, total * t / team) - block_start);
+    const size_t q_end = t + 1 == team ? blocks
                                        : static_cast<size_t>(std::lower_bound(
-                                             col_start, col_start + features,
-                                             total * (t + 1) / team) - col_start);
-    for (size_t k = k_begin; k < k_end; ++k) cursor[k] = col_start[k];
+                                             block_start, block_start + blocks,
+                                             total * (t + 1) / team) - block_start);
+    for (size_t q = q_begin; q < q_end; ++q) {
+      cursor[q] = block_start[q];
+      block_used[q] = 0;
+    }
     for (size_t m = 0; m < count; ++m) {
       const uint16_t* begin = found + row_start[m];
       const uint16_t* end = found + row_end[m];
-      const uint16_t* e = t == 0 ? begin : std::lower_bound(begin, end, k_begin);
-      for (; e < end && *e < k_end; ++e) {
+      const uint16_t* e = t == 0 ? begin : std::lower_bound(begin, end, q_begin);
+      for (; e < end && *e < q_end; ++e) {
         const uint32_t slot = cursor[*e]++;
         rows[slot] = static_cast<uint32_t>(m);
-        values[slot] = row_values[e - found];
+        const float* from = row_values + (e - found) * kFeatureBlock;
+        uint8_t used = 0;
+        for (size_t i = 0; i < kFeatureBlock; ++i) {
+          values[slot * kFeatureBlock + i] = from[i];
+          used |= static_cast<uint8_t>((from[i] != 0.0f) << i);
+        }
+        block_used[*e] |= used;
       }
     }
   }
@@ -190,8 +217,22 @@ constexpr size_t ChunkWidth() {
   return (NV + (kTail ? 1 : 0)) * hn::MaxLanes(DF());
 }
 
+// Pointers to the chunk's segments of the rows of W ([K, N]) for block q's
+// features; a feature past K (the last block of a K that is not a multiple
+// of kFeatureBlock) gets a row of zeros, so its padded zero inputs add
+// exactly nothing.
+inline void BlockRows(const float* W, size_t K, size_t N, size_t q, size_t n0,
+                      const float* zeros, const float* (&rows)[kFeatureBlock]) {
+  for (size_t i = 0; i < kFeatureBlock; ++i) {
+    const size_t k = q * kFeatureBlock + i;
+    rows[i] = k < K ? W + k * N + n0 : zeros;
+  }
+}
+
 // acc[m, 0 .. NV * L + tail) = sum over the batch's non-zeros (m, k), k
-// ascending, of value * W[k, n0 ...]. The chunk's accumulators are one
+// ascending, of value * W[k, n0 ...]: per stored block, the block's
+// features in order, each a multiply-add on the row held in registers
+// between one load and one store. The chunk's accumulators are one
 // contiguous block: rows of the output itself lie a power-of-two apart and
 // would fall into the same few L1 sets.
 template <size_t NV, bool kTail>
@@ -200,59 +241,46 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
   const DF d;
   constexpr size_t L = hn::MaxLanes(DF());
   constexpr size_t kWidth = ChunkWidth<NV, kTail>();
+  HWY_ALIGN static const float kZeros[kWidth] = {};
   for (size_t i = 0; i < X.rows * kWidth; ++i) acc[i] = 0.0f;
-  const uint32_t* HWY_RESTRICT col_start = X.col_start.data();
-  const uint32_t* HWY_RESTRICT rows = X.row.data();
-  const float* HWY_RESTRICT values = X.value.data();
-  for (size_t k = 0; k < X.cols; ++k) {
-    const uint32_t begin = col_start[k], end = col_start[k + 1];
+  const uint32_t* HWY_RESTRICT block_start = X.block_start.data();
+  const uint32_t* HWY_RESTRICT rows = X.block_row.data();
+  const float* HWY_RESTRICT values = X.block_value.data();
+  for (size_t q = 0; q < X.blocks(); ++q) {
+    const uint32_t begin = block_start[q], end = block_start[q + 1];
     if (begin == end) continue;
-    const float* w = W + k * N + n0;
-    VF wv[NV];
-    for (size_t j = 0; j < NV; ++j) wv[j] = hn::LoadU(d, w + j * L);
+    const float* w[kFeatureBlock];
+    BlockRows(W, X.cols, N, q, n0, kZeros, w);
+    VF wv[kFeatureBlock][NV];
+    for (size_t i = 0; i < kFeatureBlock; ++i) {
+      for (size_t j = 0; j < NV; ++j) wv[i][j] = hn::LoadU(d, w[i] + j * L);
+    }
     for (uint32_t e = begin; e < end; ++e) {
       float* y = acc + static_cast<size_t>(rows[e]) * kWidth;
-      const VF x = hn::Set(d, values[e]);
+      const float* x = values + static_cast<size_t>(e) * kFeatureBlock;
+      VF xv[kFeatureBlock];
+      for (size_t i = 0; i < kFeatureBlock; ++i) xv[i] = hn::Set(d, x[i]);
       for (size_t j = 0; j < NV; ++j) {
-        hn::Store(hn::MulAdd(x, wv[j], hn::Load(d, y + j * L)), d, y + j * L);
+        VF sum = hn::Load(d, y + j * L);
+        for (size_t i = 0; i < kFeatureBlock; ++i) sum = hn::MulAdd(xv[i], wv[i][j], sum);
+        hn::Store(sum, d, y + j * L);
       }
       if (kTail) {
-        for (size_t j = NV * L; j < NV * L + tail; ++j) y[j] += values[e] * w[j];
+        for (size_t j = NV * L; j < NV * L + tail; ++j) {
+          for (size_t i = 0; i < kFeatureBlock; ++i) y[j] += x[i] * w[i][j];
+        }
       }
     }
   }
 }
 
-// Features whose gradient rows BackwardWeightsChunk sums at once: 4 x NV
-// accumulators fit AVX-512's 32 registers with room for the broadcasts.
-constexpr size_t kSideBySide = 4;
-
-// One row of dW's chunk being summed in registers.
-template <size_t NV>
-struct GradientRow {
-  VF acc[NV];
-  float tail[hn::MaxLanes(DF())];
-};
-
-// Adds non-zero e (value * its sample's row of the dY chunk) to `row`.
+// Stores row k's finished gradient segment, or applies it with RMSprop
+// (`used`: some sample of the batch has feature k; an unused feature only
+// decays its velocity, its weights do not move).
 template <size_t NV, bool kTail>
-HWY_INLINE void AccumulateNonZero(const float* HWY_RESTRICT dy_chunk, uint32_t row, float value,
-                                  size_t tail, GradientRow<NV>& out) {
-  const DF d;
-  constexpr size_t L = hn::MaxLanes(DF());
-  const float* dy = dy_chunk + static_cast<size_t>(row) * ChunkWidth<NV, kTail>();
-  const VF x = hn::Set(d, value);
-  for (size_t j = 0; j < NV; ++j) out.acc[j] = hn::MulAdd(x, hn::Load(d, dy + j * L), out.acc[j]);
-  if (kTail) {
-    for (size_t j = 0; j < tail; ++j) out.tail[j] += value * dy[NV * L + j];
-  }
-}
-
-// Stores row k's finished gradient segment, or applies it with RMSprop.
-template <size_t NV, bool kTail>
-HWY_INLINE void FinishGradientRow(const GradientRow<NV>& g, bool used, size_t k, size_t N,
-                                  size_t n0, size_t tail, float* HWY_RESTRICT dW,
-                                  const SparseRmspropUpdate* update) {
+HWY_INLINE void FinishGradientRow(const VF* acc, const float* tail_acc, bool used,
+                                  size_t k, size_t N, size_t n0, size_t tail,
+                                  float* HWY_RESTRICT dW, const SparseRmspropUpdate* update) {
   const DF d;
   constexpr size_t L = hn::MaxLanes(DF());
   if (update) {
@@ -264,30 +292,26 @@ HWY_INLINE void FinishGradientRow(const GradientRow<NV>& g, bool used, size_t k,
       return;
     }
     const RmspropParams params{update->learning_rate, update->rho, update->epsilon};
-    for (size_t j = 0; j < NV; ++j) RmspropVector(d, params, g.acc[j], w + j * L, v + j * L);
+    for (size_t j = 0; j < NV; ++j) RmspropVector(d, params, acc[j], w + j * L, v + j * L);
     return;
   }
   float* dw = dW + k * N + n0;
-  for (size_t j = 0; j < NV; ++j) hn::StoreU(g.acc[j], d, dw + j * L);
+  for (size_t j = 0; j < NV; ++j) hn::StoreU(acc[j], d, dw + j * L);
   if (kTail) {
-    for (size_t j = 0; j < tail; ++j) dw[NV * L + j] = g.tail[j];
+    for (size_t j = 0; j < tail; ++j) dw[NV * L + j] = tail_acc[j];
   }
 }
 
 // dW[k, n0 .. n0 + NV * L + tail) = sum over the batch's non-zeros (m, k)
-// of value * dY[m, ...], m ascending, in registers; a feature no sample of
-// the batch uses gets a zero gradient row.
+// of value * dY[m, ...], m ascending, in registers: per block, its
+// kFeatureBlock rows of dW at once, each stored sample's row of dY loaded
+// once for all of them (kFeatureBlock x NV independent FMA chains). A
+// feature no sample of the batch uses gets a zero gradient row.
 // dY's chunk is first copied into one contiguous block: the rows of dY itself
 // lie a power of two apart and would compete for the same few L1 sets.
-// kSideBySide features are summed side by side: each row's sum is a chain
-// of dependent FMAs, and interleaving independent chains (over the length
-// the features' columns have in common) keeps the FMA units busy instead of
-// waiting on their latency. Each row's terms are still added in ascending
-// order.
 // With an RMSprop update (update != null, tail == 0) the gradient row
 // segment is applied to W and the velocity V right away instead of being
-// stored: dW never goes to memory, and a feature no sample of the batch
-// uses only decays its velocity (its weights do not move).
+// stored: dW never goes to memory.
 template <size_t NV, bool kTail>
 HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RESTRICT dY,
                                        size_t N, size_t n0, size_t tail,
@@ -299,41 +323,34 @@ HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RE
   for (size_t m = 0; m < X.rows; ++m) {
     for (size_t j = 0; j < NV * L + tail; ++j) dy_chunk[m * kWidth + j] = dY[m * N + n0 + j];
   }
-  const uint32_t* HWY_RESTRICT col_start = X.col_start.data();
-  const uint32_t* HWY_RESTRICT rows = X.row.data();
-  const float* HWY_RESTRICT values = X.value.data();
-  size_t k = 0;
-  for (; k + kSideBySide <= X.cols; k += kSideBySide) {
-    GradientRow<NV> g[kSideBySide];
-    uint32_t e[kSideBySide], end[kSideBySide];
-    uint32_t common = ~0u;
-    for (size_t f = 0; f < kSideBySide; ++f) {
-      for (size_t j = 0; j < NV; ++j) g[f].acc[j] = hn::Zero(d);
-      for (size_t j = 0; j < L; ++j) g[f].tail[j] = 0.0f;
-      e[f] = col_start[k + f];
-      end[f] = col_start[k + f + 1];
-      common = std::min(common, end[f] - e[f]);
+  const uint32_t* HWY_RESTRICT block_start = X.block_start.data();
+  const uint32_t* HWY_RESTRICT rows = X.block_row.data();
+  const float* HWY_RESTRICT values = X.block_value.data();
+  for (size_t q = 0; q < X.blocks(); ++q) {
+    VF acc[kFeatureBlock][NV];
+    float tail_acc[kFeatureBlock][L] = {};
+    for (size_t i = 0; i < kFeatureBlock; ++i) {
+      for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::Zero(d);
     }
-    for (uint32_t i = 0; i < common; ++i) {
-      for (size_t f = 0; f < kSideBySide; ++f) {
-        AccumulateNonZero<NV, kTail>(dy_chunk, rows[e[f] + i], values[e[f] + i], tail, g[f]);
+    for (uint32_t e = block_start[q]; e < block_start[q + 1]; ++e) {
+      const float* dy = dy_chunk + static_cast<size_t>(rows[e]) * kWidth;
+      const float* x = values + static_cast<size_t>(e) * kFeatureBlock;
+      VF dyv[NV];
+      for (size_t j = 0; j < NV; ++j) dyv[j] = hn::Load(d, dy + j * L);
+      for (size_t i = 0; i < kFeatureBlock; ++i) {
+        const VF xv = hn::Set(d, x[i]);
+        for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(xv, dyv[j], acc[i][j]);
+        if (kTail) {
+          for (size_t j = 0; j < tail; ++j) tail_acc[i][j] += x[i] * dy[NV * L + j];
+        }
       }
     }
-    for (size_t f = 0; f < kSideBySide; ++f) {
-      for (uint32_t i = e[f] + common; i < end[f]; ++i) {
-        AccumulateNonZero<NV, kTail>(dy_chunk, rows[i], values[i], tail, g[f]);
-      }
-      FinishGradientRow<NV, kTail>(g[f], e[f] != end[f], k + f, N, n0, tail, dW, update);
+    for (size_t i = 0; i < kFeatureBlock; ++i) {
+      const size_t k = q * kFeatureBlock + i;
+      if (k >= X.cols) break;
+      FinishGradientRow<NV, kTail>(acc[i], tail_acc[i], (X.block_used[q] >> i) & 1, k, N, n0,
+                                   tail, dW, update);
     }
-  }
-  for (; k < X.cols; ++k) {
-    GradientRow<NV> g;
-    for (size_t j = 0; j < NV; ++j) g.acc[j] = hn::Zero(d);
-    for (size_t j = 0; j < L; ++j) g.tail[j] = 0.0f;
-    for (uint32_t e = col_start[k]; e < col_start[k + 1]; ++e) {
-      AccumulateNonZero<NV, kTail>(dy_chunk, rows[e], values[e], tail, g);
-    }
-    FinishGradientRow<NV, kTail>(g, col_start[k] != col_start[k + 1], k, N, n0, tail, dW, update);
   }
 }
 
@@ -376,7 +393,7 @@ inline void SparseDenseForward(const SparseBatch& X, const float* W, const float
                                Activation act, float* Z, float* Y) {
   const DF d;
   const size_t L = hn::Lanes(d);
-  ForEachChunk(N, kChunkVecs, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
+  ForEachChunk(N, kChunkVecs, X.stored_blocks() * kFeatureBlock * N, [&](size_t n0, size_t nv, size_t tail) {
     const size_t cols = nv * L + tail;
     const size_t width = (cols + L - 1) / L * L;
     float* acc = ChunkScratch(X.rows * width);
@@ -414,7 +431,7 @@ inline bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, si
                                        const SparseRmspropUpdate* update) {
   const size_t L = hn::Lanes(DF());
   if (N % L != 0) update = nullptr;  // no fused tail: the caller's pass applies it
-  ForEachChunk(N, kChunkVecs, X.nonzeros() * N, [&](size_t n0, size_t nv, size_t tail) {
+  ForEachChunk(N, kChunkVecs, X.stored_blocks() * kFeatureBlock * N, [&](size_t n0, size_t nv, size_t tail) {
     const size_t cols = nv * L + tail;
     const size_t width = (cols + L - 1) / L * L;
     float* dy_chunk = ChunkScratch(X.rows * width);
