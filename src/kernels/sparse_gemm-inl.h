@@ -39,20 +39,17 @@ namespace hn = hwy::HWY_NAMESPACE;
 constexpr size_t kChunkVecs = 4;
 
 // The blocks of kFeatureBlock pixels of one sample (row of uint8) that hold
-// a non-zero pixel, in ascending order, with their scaled values: compares
+// a non-zero pixel, in ascending order, with their pixels: compares
 // a vector of blocks at a time (one block per lane of kFeatureBlock bytes)
 // and walks the set bits of the mask. Returns the number of blocks.
 inline size_t NonZeroBlocks(const uint8_t* HWY_RESTRICT pixels, size_t features,
-                            const float* HWY_RESTRICT scale, uint16_t* HWY_RESTRICT out,
-                            float* HWY_RESTRICT values) {
+                            uint16_t* HWY_RESTRICT out, uint8_t* HWY_RESTRICT block_pixels) {
   size_t count = 0, k = 0;
   auto store_block = [&](size_t q) {
     const size_t k0 = q * kFeatureBlock;
     out[count] = static_cast<uint16_t>(q);
-    float* v = values + count * kFeatureBlock;
-    for (size_t i = 0; i < kFeatureBlock; ++i) {
-      v[i] = scale[k0 + i < features ? pixels[k0 + i] : 0];
-    }
+    uint8_t* p = block_pixels + count * kFeatureBlock;
+    for (size_t i = 0; i < kFeatureBlock; ++i) p[i] = k0 + i < features ? pixels[k0 + i] : 0;
     ++count;
   };
 #if HWY_TARGET != HWY_SCALAR  // its one-lane vectors cannot hold a block's bytes
@@ -105,7 +102,7 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
   const size_t blocks = batch.blocks();
   if (batch.blocks_of_row.size() < count * blocks) {
     batch.blocks_of_row.resize(count * blocks);
-    batch.value_of_row.resize(count * blocks * kFeatureBlock);
+    batch.pixels_of_row.resize(count * blocks * kFeatureBlock);
     batch.block_row.resize(count * blocks);
     batch.block_value.resize(count * blocks * kFeatureBlock);
   }
@@ -117,7 +114,7 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
   batch.block_cursor.resize(threads * blocks);
 
   uint16_t* HWY_RESTRICT found = batch.blocks_of_row.data();
-  float* HWY_RESTRICT row_values = batch.value_of_row.data();
+  uint8_t* HWY_RESTRICT row_pixels = batch.pixels_of_row.data();
   uint32_t* HWY_RESTRICT row_start = batch.row_start.data();
   uint32_t* HWY_RESTRICT row_end = batch.row_end.data();
   uint32_t* HWY_RESTRICT block_start = batch.block_start.data();
@@ -147,8 +144,8 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
       }
       const size_t sample = order ? order[first + m] : first + m;
       const size_t slot = m * blocks;
-      const size_t n = NonZeroBlocks(images + sample * features, features, kScale.data(),
-                                     found + slot, row_values + slot * kFeatureBlock);
+      const size_t n = NonZeroBlocks(images + sample * features, features, found + slot,
+                                     row_pixels + slot * kFeatureBlock);
       row_start[m] = static_cast<uint32_t>(slot);
       row_end[m] = static_cast<uint32_t>(slot + n);
       for (size_t e = slot; e < slot + n; ++e) ++cursor[found[e]];
@@ -182,11 +179,11 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
       for (; e < end && *e < q_end; ++e) {
         const uint32_t slot = cursor[*e]++;
         rows[slot] = static_cast<uint32_t>(m);
-        const float* from = row_values + (e - found) * kFeatureBlock;
+        const uint8_t* from = row_pixels + (e - found) * kFeatureBlock;
         uint8_t used = 0;
         for (size_t i = 0; i < kFeatureBlock; ++i) {
-          values[slot * kFeatureBlock + i] = from[i];
-          used |= static_cast<uint8_t>((from[i] != 0.0f) << i);
+          values[slot * kFeatureBlock + i] = kScale[from[i]];
+          used |= static_cast<uint8_t>((from[i] != 0) << i);
         }
         block_used[*e] |= used;
       }

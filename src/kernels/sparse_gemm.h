@@ -49,10 +49,11 @@ struct SparseBatch {
   std::vector<uint8_t> block_used;
   // The same blocks by sample, the first step of building the columns:
   // sample m's blocks, ascending, are blocks_of_row[row_start[m] ..
-  // row_end[m]), with kFeatureBlock values each in value_of_row.
+  // row_end[m]), with their kFeatureBlock pixels each in pixels_of_row
+  // (bytes, a quarter of the floats that the other thread reads back).
   std::vector<uint32_t> row_start, row_end;
   std::vector<uint16_t> blocks_of_row;
-  std::vector<float> value_of_row;
+  std::vector<uint8_t> pixels_of_row;
   std::vector<uint32_t> block_cursor;  // scratch for building: per thread, per block
 
   size_t blocks() const { return (cols + kFeatureBlock - 1) / kFeatureBlock; }
