@@ -20,7 +20,7 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 }
 
 void CopyTensor(const TensorMap& tensors, const std::string& source, const std::string& name,
-                const std::vector<int64_t>& shape, std::vector<float>& destination) {
+                const std::vector<int64_t>& shape, AlignedVector<float>& destination) {
   const auto it = tensors.find(name);
   if (it == tensors.end()) {
     throw InputError(source + ": tensor '" + name + "' is missing (the config's model needs " +
@@ -31,7 +31,7 @@ void CopyTensor(const TensorMap& tensors, const std::string& source, const std::
                      ShapeText(it->second.shape) + " but the config's model needs " +
                      ShapeText(shape));
   }
-  destination = it->second.data;
+  destination.assign(it->second.data.begin(), it->second.data.end());
 }
 
 }  // namespace
@@ -42,8 +42,8 @@ TensorMap MlpToTensors(const Mlp& model) {
     const DenseLayer& layer = model.layers[l];
     const auto inputs = static_cast<int64_t>(layer.inputs);
     const auto units = static_cast<int64_t>(layer.units);
-    tensors[KernelName(l)] = Tensor{{inputs, units}, layer.kernel};
-    tensors[BiasName(l)] = Tensor{{units}, layer.bias};
+    tensors[KernelName(l)] = Tensor{{inputs, units}, {layer.kernel.begin(), layer.kernel.end()}};
+    tensors[BiasName(l)] = Tensor{{units}, {layer.bias.begin(), layer.bias.end()}};
   }
   return tensors;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/aligned_vector.h"
 #include "config/config.h"
 #include "kernels/activation.h"
 #include "kernels/sparse_gemm.h"
@@ -16,8 +17,8 @@ namespace mb {
 struct DenseLayer {
   size_t inputs = 0, units = 0;
   Activation activation = Activation::kLinear;
-  std::vector<float> kernel;  // [inputs, units], the Keras layout
-  std::vector<float> bias;    // [units]
+  AlignedVector<float> kernel;  // [inputs, units], the Keras layout
+  AlignedVector<float> bias;    // [units]
 };
 
 struct Mlp {
@@ -30,7 +31,7 @@ struct Mlp {
 
 // Gradients with the shapes of the model's parameters.
 struct MlpGradients {
-  std::vector<std::vector<float>> kernel, bias;
+  std::vector<AlignedVector<float>> kernel, bias;
 };
 
 // Every intermediate of a forward and backward pass for batches of up to
@@ -41,12 +42,12 @@ struct MlpWorkspace {
   // compressed columns of its non-zero pixels, which the first layer's
   // kernels read instead (see kernels/sparse_gemm.h).
   bool sparse_input = false;
-  std::vector<float> input;                   // [capacity, inputs]
+  AlignedVector<float> input;                   // [capacity, inputs]
   SparseBatch sparse;
-  std::vector<std::vector<float>> z;          // per layer [capacity, units]; GELU layers only
-  std::vector<std::vector<float>> a;          // per layer [capacity, units]; the last holds logits
-  std::vector<std::vector<float>> delta;      // per layer: dLoss/dz, [capacity, units] (training)
-  std::vector<float> transposed_kernel;       // scratch for the input-gradient product
+  std::vector<AlignedVector<float>> z;          // per layer [capacity, units]; GELU layers only
+  std::vector<AlignedVector<float>> a;          // per layer [capacity, units]; the last holds logits
+  std::vector<AlignedVector<float>> delta;      // per layer: dLoss/dz, [capacity, units] (training)
+  AlignedVector<float> transposed_kernel;       // scratch for the input-gradient product
 };
 
 // The layers' shapes from the config, parameters zeroed.

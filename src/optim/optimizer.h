@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/aligned_vector.h"
+
 #include "config/config.h"
 
 namespace mb {
@@ -42,7 +44,7 @@ class Optimizer {
  private:
   OptimizerConfig config_;
   // Per tensor: momentum (sgd), velocity (rmsprop), or m and v (adam/adamw).
-  std::vector<std::vector<float>> first_, second_;
+  std::vector<AlignedVector<float>> first_, second_;
   int64_t step_ = 0;
   float adam_step_size_ = 0;  // lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
 };
