@@ -252,6 +252,14 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
     for (size_t i = 0; i < kFeatureBlock; ++i) {
       for (size_t j = 0; j < NV; ++j) wv[i][j] = hn::LoadU(d, w[i] + j * L);
     }
+    // The next block's rows of W are 2 KB strides apart, which the hardware
+    // prefetchers do not follow: request them while this block is applied.
+    if ((q + 2) * kFeatureBlock <= X.cols) {
+      for (size_t i = 0; i < kFeatureBlock; ++i) {
+        const float* next = w[i] + kFeatureBlock * N;
+        for (size_t j = 0; j < NV * L + tail; j += 64 / sizeof(float)) hwy::Prefetch(next + j);
+      }
+    }
     for (uint32_t e = begin; e < end; ++e) {
       float* y = acc + static_cast<size_t>(rows[e]) * kWidth;
       const float* x = values + static_cast<size_t>(e) * kFeatureBlock;
