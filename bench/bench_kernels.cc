@@ -140,14 +140,13 @@ void BM_BackwardWeights(benchmark::State& state) {
 // count is larger: the sparse kernels' speed depends on where the lit
 // pixels are (strokes light neighbouring pixels together), not only on how
 // many there are.
-const std::vector<uint8_t>& MnistImages(size_t count, size_t features) {
+std::vector<uint8_t> MnistImages(size_t count, size_t features) {
   static const IdxImages mnist = ReadIdxImages(MB_MNIST_TRAIN_IMAGES);
-  static std::vector<uint8_t> images;
   if (features != mnist.rows * mnist.cols) {
     std::fprintf(stderr, "bench_kernels: sparse shapes need K = %zu\n", mnist.rows * mnist.cols);
     std::exit(1);
   }
-  images.resize(count * features);
+  std::vector<uint8_t> images(count * features);
   for (size_t i = 0; i < count; ++i) {
     std::memcpy(images.data() + i * features,
                 mnist.pixels.data() + (i % mnist.count) * features, features);

@@ -16,6 +16,7 @@
 
 #include <omp.h>
 
+#include "data/pixel_scale.h"
 #include "hwy/aligned_allocator.h"
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
@@ -92,11 +93,7 @@ constexpr size_t kPrefetchImagesAhead = 8;
 // column lists its samples in ascending order whatever the thread count.
 inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint32_t* order,
                              size_t first, size_t count, SparseBatch& batch) {
-  static const auto kScale = [] {
-    std::array<float, 256> table;
-    for (int i = 0; i < 256; ++i) table[i] = static_cast<float>(i) / 255.0f;
-    return table;
-  }();
+  const std::array<float, 256>& pixel_scale = PixelScale();
   batch.rows = count;
   batch.cols = features;
   const size_t blocks = batch.blocks();
@@ -182,7 +179,7 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
         const uint8_t* from = row_pixels + (e - found) * kFeatureBlock;
         uint8_t used = 0;
         for (size_t i = 0; i < kFeatureBlock; ++i) {
-          values[slot * kFeatureBlock + i] = kScale[from[i]];
+          values[slot * kFeatureBlock + i] = pixel_scale[from[i]];
           used |= static_cast<uint8_t>((from[i] != 0) << i);
         }
         block_used[*e] |= used;

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "data/pixel_scale.h"
 #include "kernels/gemm.h"
 #include "kernels/sparse_gemm.h"
 
@@ -96,28 +97,18 @@ bool MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients&
   return fused;
 }
 
-namespace {
-// pixel / 255.0f for every byte value, computed with the same float division
-// Keras performs, so the scaled inputs are bit-identical to the reference.
-std::array<float, 256> MakePixelTable() {
-  std::array<float, 256> table;
-  for (int i = 0; i < 256; ++i) table[i] = static_cast<float>(i) / 255.0f;
-  return table;
-}
-}  // namespace
-
 void LoadBatch(const uint8_t* images, size_t features, const uint32_t* order, size_t first,
                size_t count, MlpWorkspace& ws) {
   if (ws.sparse_input) {
     BuildSparseBatch(images, features, order, first, count, ws.sparse);
     return;
   }
-  static const std::array<float, 256> kPixel = MakePixelTable();
+  const std::array<float, 256>& pixel_scale = PixelScale();
   for (size_t i = 0; i < count; ++i) {
     const size_t sample = order ? order[first + i] : first + i;
     const uint8_t* src = images + sample * features;
     float* dst = ws.input.data() + i * features;
-    for (size_t f = 0; f < features; ++f) dst[f] = kPixel[src[f]];
+    for (size_t f = 0; f < features; ++f) dst[f] = pixel_scale[src[f]];
   }
 }
 
