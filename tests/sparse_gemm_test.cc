@@ -58,56 +58,70 @@ struct Case {
 const Case kCases[] = {{1, 1, 1, 100}, {3, 17, 5, 50},  {128, 784, 512, 19}, {96, 784, 10, 19},
                        {7, 785, 127, 5}, {33, 64, 300, 0}, {17, 100, 129, 90}};
 
+// The block structure and the scaled values against a direct scan of the
+// pixels, on every target (the build compresses a vector of blocks at a
+// time and scales the bytes in bulk), at 1-3 threads. K = 130 is not a
+// multiple of kFeatureBlock (a partial last block) and leaves a scalar tail
+// after the vectors; K = 784 is MNIST's. Every byte value occurs, so each
+// scaled value is checked against x / 255.0f.
 TEST_CASE("Sparse batch stores every block with a non-zero pixel by row and by column",
           "[kernels]") {
-  // K = 130 is not a multiple of kFeatureBlock: the last block is partial.
-  const size_t M = 37, K = 130;
-  const size_t blocks = (K + kFeatureBlock - 1) / kFeatureBlock;
-  const auto images = Pixels(100 * K, 3, 25);
-  std::vector<uint32_t> order(100);
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>((i * 37) % 100);
-  // The pixel of sample m (of the batch) and feature k, 0 past K.
-  auto pixel = [&](size_t m, size_t k) -> uint8_t {
-    return k < K ? images[order[5 + m] * K + k] : 0;
-  };
-  for (int threads : {1, 2, 3}) {
-    INFO("threads " << threads);
-    omp_set_num_threads(threads);
-    SparseBatch batch;
-    BuildSparseBatch(images.data(), K, order.data(), 5, M, batch);
-    REQUIRE(batch.blocks() == blocks);
-    size_t expected_total = 0;
-    std::vector<uint8_t> expected_used(blocks, 0);
-    for (size_t m = 0; m < M; ++m) {
-      std::vector<uint16_t> expected;
-      for (size_t q = 0; q < blocks; ++q) {
-        bool lit = false;
-        for (size_t i = 0; i < kFeatureBlock; ++i) {
-          if (pixel(m, q * kFeatureBlock + i) != 0) {
-            lit = true;
-            expected_used[q] |= static_cast<uint8_t>(1u << i);
-          }
-        }
-        if (lit) expected.push_back(static_cast<uint16_t>(q));
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    for (const size_t K : {size_t{130}, size_t{784}}) {
+      const size_t M = 37;
+      const size_t blocks = (K + kFeatureBlock - 1) / kFeatureBlock;
+      auto images = Pixels(100 * K, 3, 25);
+      std::vector<uint32_t> order(100);
+      for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>((i * 37) % 100);
+      for (size_t v = 0; v < 256; ++v) {  // distinct (sample, feature) for each v
+        images[order[5 + v % M] * K + v * 3 % K] = static_cast<uint8_t>(v);
       }
-      expected_total += expected.size();
-      const std::vector<uint16_t> actual(batch.blocks_of_row.begin() + batch.row_start[m],
-                                         batch.blocks_of_row.begin() + batch.row_end[m]);
-      REQUIRE(actual == expected);
-    }
-    REQUIRE(batch.stored_blocks() == expected_total);
-    for (size_t q = 0; q < blocks; ++q) {
-      REQUIRE(batch.block_used[q] == expected_used[q]);
-      for (uint32_t e = batch.block_start[q]; e < batch.block_start[q + 1]; ++e) {
-        const uint32_t m = batch.block_row[e];
-        if (e > batch.block_start[q]) REQUIRE(batch.block_row[e - 1] < m);  // ascending samples
-        for (size_t i = 0; i < kFeatureBlock; ++i) {
-          REQUIRE(batch.block_value[e * kFeatureBlock + i] ==
-                  static_cast<float>(pixel(m, q * kFeatureBlock + i)) / 255.0f);
+      // The pixel of sample m (of the batch) and feature k, 0 past K.
+      auto pixel = [&](size_t m, size_t k) -> uint8_t {
+        return k < K ? images[order[5 + m] * K + k] : 0;
+      };
+      for (int threads : {1, 2, 3}) {
+        INFO("target " << hwy::TargetName(target) << " K " << K << " threads " << threads);
+        omp_set_num_threads(threads);
+        SparseBatch batch;
+        BuildSparseBatch(images.data(), K, order.data(), 5, M, batch);
+        REQUIRE(batch.blocks() == blocks);
+        size_t expected_total = 0;
+        std::vector<uint8_t> expected_used(blocks, 0);
+        for (size_t m = 0; m < M; ++m) {
+          std::vector<uint16_t> expected;
+          for (size_t q = 0; q < blocks; ++q) {
+            bool lit = false;
+            for (size_t i = 0; i < kFeatureBlock; ++i) {
+              if (pixel(m, q * kFeatureBlock + i) != 0) {
+                lit = true;
+                expected_used[q] |= static_cast<uint8_t>(1u << i);
+              }
+            }
+            if (lit) expected.push_back(static_cast<uint16_t>(q));
+          }
+          expected_total += expected.size();
+          const std::vector<uint16_t> actual(batch.blocks_of_row.begin() + batch.row_start[m],
+                                             batch.blocks_of_row.begin() + batch.row_end[m]);
+          REQUIRE(actual == expected);
+        }
+        REQUIRE(batch.stored_blocks() == expected_total);
+        for (size_t q = 0; q < blocks; ++q) {
+          REQUIRE(batch.block_used[q] == expected_used[q]);
+          for (uint32_t e = batch.block_start[q]; e < batch.block_start[q + 1]; ++e) {
+            const uint32_t m = batch.block_row[e];
+            if (e > batch.block_start[q]) REQUIRE(batch.block_row[e - 1] < m);  // ascending
+            for (size_t i = 0; i < kFeatureBlock; ++i) {
+              REQUIRE(batch.block_value[e * kFeatureBlock + i] ==
+                      static_cast<float>(pixel(m, q * kFeatureBlock + i)) / 255.0f);
+            }
+          }
         }
       }
     }
   }
+  hwy::SetSupportedTargetsForTest(0);
   omp_set_num_threads(omp_get_num_procs());
 }
 

@@ -40,43 +40,65 @@ namespace hn = hwy::HWY_NAMESPACE;
 constexpr size_t kChunkVecs = 4;
 
 // The blocks of kFeatureBlock pixels of one sample (row of uint8) that hold
-// a non-zero pixel, in ascending order, with their pixels: compares
-// a vector of blocks at a time (one block per lane of kFeatureBlock bytes)
-// and walks the set bits of the mask. Returns the number of blocks.
+// a non-zero pixel, in ascending order, with their pixels: compares a vector
+// of blocks at a time (one block per lane of kFeatureBlock bytes) and
+// compresses the lit lanes' indices and pixels into the outputs (walking the
+// mask's bits a block at a time cost twice as long). Each vector's stores
+// may write a whole vector past the blocks found so far, which stays inside
+// the sample's `blocks` slots. Returns the number of blocks.
 inline size_t NonZeroBlocks(const uint8_t* HWY_RESTRICT pixels, size_t features,
                             uint16_t* HWY_RESTRICT out, uint8_t* HWY_RESTRICT block_pixels) {
   size_t count = 0, k = 0;
-  auto store_block = [&](size_t q) {
+#if HWY_TARGET != HWY_SCALAR  // its one-lane vectors cannot hold a block's bytes
+  using Block = hwy::UnsignedFromSize<kFeatureBlock>;
+  const hn::ScalableTag<Block> db;
+  const hn::Repartition<uint8_t, decltype(db)> d8;
+  const hn::RebindToSigned<decltype(db)> di;
+  const hn::Rebind<uint16_t, decltype(db)> d16;
+  const size_t L8 = hn::Lanes(d8);
+  const auto lane = hn::Iota(di, 0);
+  for (; k + L8 <= features; k += L8) {
+    const auto blocks = hn::BitCast(db, hn::LoadU(d8, pixels + k));
+    const auto lit = hn::Ne(blocks, hn::Zero(db));
+    const auto index = hn::Add(lane, hn::Set(di, static_cast<int32_t>(k / kFeatureBlock)));
+    hn::StoreU(hn::DemoteTo(d16, hn::Compress(index, hn::RebindMask(di, lit))), d16,
+               out + count);
+    count += hn::CompressStore(blocks, lit, db,
+                               reinterpret_cast<Block*>(block_pixels + count * kFeatureBlock));
+  }
+#endif
+  for (size_t q = k / kFeatureBlock; q * kFeatureBlock < features; ++q) {
     const size_t k0 = q * kFeatureBlock;
+    bool lit = false;
+    for (size_t i = k0; i < std::min(features, k0 + kFeatureBlock); ++i) lit |= pixels[i] != 0;
+    if (!lit) continue;
     out[count] = static_cast<uint16_t>(q);
     uint8_t* p = block_pixels + count * kFeatureBlock;
     for (size_t i = 0; i < kFeatureBlock; ++i) p[i] = k0 + i < features ? pixels[k0 + i] : 0;
     ++count;
-  };
-#if HWY_TARGET != HWY_SCALAR  // its one-lane vectors cannot hold a block's bytes
-  const hn::ScalableTag<hwy::UnsignedFromSize<kFeatureBlock>> db;
-  const hn::Repartition<uint8_t, decltype(db)> d8;
-  const size_t L8 = hn::Lanes(d8);
-  for (; k + L8 <= features; k += L8) {
-    const auto lit = hn::Ne(hn::BitCast(db, hn::LoadU(d8, pixels + k)), hn::Zero(db));
-    uint8_t bytes[8] = {};
-    hn::StoreMaskBits(db, lit, bytes);
-    uint64_t bits;
-    std::memcpy(&bits, bytes, sizeof bits);
-    while (bits != 0) {
-      store_block(k / kFeatureBlock + static_cast<size_t>(__builtin_ctzll(bits)));
-      bits &= bits - 1;
-    }
-  }
-#endif
-  for (size_t q = k / kFeatureBlock; q * kFeatureBlock < features; ++q) {
-    bool lit = false;
-    for (size_t i = q * kFeatureBlock; i < std::min(features, (q + 1) * kFeatureBlock); ++i) {
-      lit |= pixels[i] != 0;
-    }
-    if (lit) store_block(q);
   }
   return count;
+}
+
+// out[i] = pixels[i] / 255.0f, the same floats as PixelScale()'s table (the
+// division is exact in both): a vector at a time, where looking each byte up
+// in the table cost a load and a store per pixel.
+inline void ScalePixels(const uint8_t* HWY_RESTRICT pixels, size_t count,
+                        float* HWY_RESTRICT out) {
+  size_t i = 0;
+#if HWY_TARGET != HWY_SCALAR
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<uint8_t, decltype(di)> d8;
+  const size_t L = hn::Lanes(df);
+  const auto scale = hn::Set(df, 255.0f);
+  for (; i + L <= count; i += L) {
+    const auto bytes = hn::LoadU(d8, pixels + i);
+    hn::StoreU(hn::Div(hn::ConvertTo(df, hn::PromoteTo(di, bytes)), scale), df, out + i);
+  }
+#endif
+  const std::array<float, 256>& pixel_scale = PixelScale();
+  for (; i < count; ++i) out[i] = pixel_scale[pixels[i]];
 }
 
 // How many images ahead of the one being scanned BuildSparseBatch prefetches.
@@ -93,7 +115,6 @@ constexpr size_t kPrefetchImagesAhead = 8;
 // column lists its samples in ascending order whatever the thread count.
 inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint32_t* order,
                              size_t first, size_t count, SparseBatch& batch) {
-  const std::array<float, 256>& pixel_scale = PixelScale();
   batch.rows = count;
   batch.cols = features;
   const size_t blocks = batch.blocks();
@@ -102,6 +123,7 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
     batch.pixels_of_row.resize(count * blocks * kFeatureBlock);
     batch.block_row.resize(count * blocks);
     batch.block_value.resize(count * blocks * kFeatureBlock);
+    batch.block_pixels.resize(count * blocks * kFeatureBlock);
   }
   batch.row_start.resize(count);
   batch.row_end.resize(count);
@@ -119,6 +141,7 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
   uint32_t* HWY_RESTRICT cursors = batch.block_cursor.data();
   uint32_t* HWY_RESTRICT rows = batch.block_row.data();
   float* HWY_RESTRICT values = batch.block_value.data();
+  uint8_t* HWY_RESTRICT column_pixels = batch.block_pixels.data();
   const bool parallel = count * features >= (size_t{1} << 15);
 
 #pragma omp parallel num_threads(parallel ? threads : 1)
@@ -165,10 +188,7 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
                                        : static_cast<size_t>(std::lower_bound(
                                              block_start, block_start + blocks,
                                              total * (t + 1) / team) - block_start);
-    for (size_t q = q_begin; q < q_end; ++q) {
-      cursor[q] = block_start[q];
-      block_used[q] = 0;
-    }
+    for (size_t q = q_begin; q < q_end; ++q) cursor[q] = block_start[q];
     for (size_t m = 0; m < count; ++m) {
       const uint16_t* begin = found + row_start[m];
       const uint16_t* end = found + row_end[m];
@@ -176,15 +196,24 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
       for (; e < end && *e < q_end; ++e) {
         const uint32_t slot = cursor[*e]++;
         rows[slot] = static_cast<uint32_t>(m);
-        const uint8_t* from = row_pixels + (e - found) * kFeatureBlock;
-        uint8_t used = 0;
-        for (size_t i = 0; i < kFeatureBlock; ++i) {
-          values[slot * kFeatureBlock + i] = pixel_scale[from[i]];
-          used |= static_cast<uint8_t>((from[i] != 0) << i);
-        }
-        block_used[*e] |= used;
+        std::memcpy(column_pixels + slot * kFeatureBlock,
+                    row_pixels + (e - found) * kFeatureBlock, kFeatureBlock);
       }
     }
+    // Then the columns' bytes in bulk: which features are lit, and the
+    // values a vector at a time.
+    for (size_t q = q_begin; q < q_end; ++q) {
+      uint8_t lit[kFeatureBlock] = {};
+      for (size_t e = block_start[q]; e < block_start[q + 1]; ++e) {
+        for (size_t i = 0; i < kFeatureBlock; ++i) lit[i] |= column_pixels[e * kFeatureBlock + i];
+      }
+      uint8_t used = 0;
+      for (size_t i = 0; i < kFeatureBlock; ++i) used |= static_cast<uint8_t>((lit[i] != 0) << i);
+      block_used[q] = used;
+    }
+    ScalePixels(column_pixels + block_start[q_begin] * kFeatureBlock,
+                (block_start[q_end] - block_start[q_begin]) * kFeatureBlock,
+                values + block_start[q_begin] * kFeatureBlock);
   }
 }
 

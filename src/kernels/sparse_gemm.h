@@ -57,7 +57,10 @@ struct SparseBatch {
   std::vector<uint32_t> row_start, row_end;
   std::vector<uint16_t> blocks_of_row;
   std::vector<uint8_t> pixels_of_row;
-  std::vector<uint32_t> block_cursor;  // scratch for building: per thread, per block
+  // Scratch for building: per thread, per block counts; the columns'
+  // pixels as bytes in block_value's order, scaled to floats in bulk.
+  std::vector<uint32_t> block_cursor;
+  std::vector<uint8_t> block_pixels;
 
   size_t blocks() const { return (cols + kFeatureBlock - 1) / kFeatureBlock; }
   size_t stored_blocks() const { return block_start.empty() ? 0 : block_start[blocks()]; }
