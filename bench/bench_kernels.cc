@@ -107,11 +107,11 @@ template <Impl kImpl>
 void BM_BackwardInput(benchmark::State& state) {
   const size_t M = state.range(0), K = state.range(1), N = state.range(2);
   const auto dY = Filled(M * N), W = Filled(K * N), A = Filled(M * K);
-  AlignedVector<float> Wt(K * N), dX(M * K);
+  AlignedVector<float> dX(M * K);
   for (auto _ : state) {
     if (kImpl == Impl::kMnistbench) {
       DenseBackwardInput(M, K, N, dY.data(), W.data(), Activation::kRelu, nullptr, A.data(),
-                         Wt.data(), dX.data());
+                         dX.data());
     } else {
       LibraryGemm(kImpl, false, true, M, K, N, dY.data(), N, W.data(), N, dX.data(), K);
     }

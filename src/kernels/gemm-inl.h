@@ -370,8 +370,7 @@ inline void DenseForward(size_t M, size_t K, size_t N, const float* X, const flo
 
 inline void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
                                const float* W, Activation prev_act, const float* Z_prev,
-                               const float* A_prev, float* Wt, float* dX) {
-  (void)Wt;
+                               const float* A_prev, float* dX) {
   // dX = dY W^T: B(p, n) = W[n, p], which the panel packing reads column by
   // column, in parallel (a separate transpose of W was serial and took a
   // third of the time on a 1024 square).

@@ -25,8 +25,8 @@ void DenseForward(size_t M, size_t K, size_t N, const float* X, const float* W,
 
 void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
                         const float* W, Activation prev_act, const float* Z_prev,
-                        const float* A_prev, float* Wt, float* dX) {
-  HWY_DYNAMIC_DISPATCH(DenseBackwardInput)(M, K, N, dY, W, prev_act, Z_prev, A_prev, Wt, dX);
+                        const float* A_prev, float* dX) {
+  HWY_DYNAMIC_DISPATCH(DenseBackwardInput)(M, K, N, dY, W, prev_act, Z_prev, A_prev, dX);
 }
 
 void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,

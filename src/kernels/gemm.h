@@ -33,11 +33,10 @@ void DenseForward(size_t M, size_t K, size_t N, const float* X, const float* W,
 // dX = (dY W^T) * act'(Z_prev, A_prev): the gradient with respect to the
 // previous layer's pre-activation, with that layer's activation derivative
 // fused. dY is [M, N], W is [K, N], Z_prev/A_prev/dX are [M, K] (Z_prev may
-// be null unless prev_act is GELU). Wt is caller-owned scratch of K*N floats
-// (W transposed, so the product streams rows).
+// be null unless prev_act is GELU).
 void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
                         const float* W, Activation prev_act, const float* Z_prev,
-                        const float* A_prev, float* Wt, float* dX);
+                        const float* A_prev, float* dX);
 
 // dW = X^T dY ([K, N]) and db = column sums of dY ([N]).
 void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,

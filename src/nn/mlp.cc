@@ -45,15 +45,12 @@ MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input
   ws.capacity = capacity;
   ws.sparse_input = sparse_input;
   if (!sparse_input) ws.input.assign(capacity * model.inputs(), 0.0f);
-  size_t largest_kernel = 0;
   for (const DenseLayer& layer : model.layers) {
     const size_t size = capacity * layer.units;
     ws.z.emplace_back(layer.activation == Activation::kGelu ? size : 0, 0.0f);
     ws.a.emplace_back(size, 0.0f);
     ws.delta.emplace_back(backward ? size : 0, 0.0f);
-    largest_kernel = std::max(largest_kernel, layer.kernel.size());
   }
-  if (backward) ws.transposed_kernel.assign(largest_kernel, 0.0f);
   return ws;
 }
 
@@ -92,7 +89,7 @@ bool MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients&
     const float* z_prev = ws.z[l - 1].empty() ? nullptr : ws.z[l - 1].data();
     DenseBackwardInput(batch, layer.inputs, layer.units, ws.delta[l].data(),
                        layer.kernel.data(), previous.activation, z_prev, ws.a[l - 1].data(),
-                       ws.transposed_kernel.data(), ws.delta[l - 1].data());
+                       ws.delta[l - 1].data());
   }
   return fused;
 }

@@ -47,7 +47,6 @@ struct MlpWorkspace {
   std::vector<AlignedVector<float>> z;          // per layer [capacity, units]; GELU layers only
   std::vector<AlignedVector<float>> a;          // per layer [capacity, units]; the last holds logits
   std::vector<AlignedVector<float>> delta;      // per layer: dLoss/dz, [capacity, units] (training)
-  AlignedVector<float> transposed_kernel;       // scratch for the input-gradient product
 };
 
 // The layers' shapes from the config, parameters zeroed.
