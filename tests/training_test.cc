@@ -104,6 +104,26 @@ TEST_CASE("Same config and seed: bitwise identical losses and weights", "[train]
   }
 }
 
+// Thread 1 builds the next batch during the step only with two threads and
+// small upper layers; the test above shows the results are the same.
+TEST_CASE("The next batch is built during the step when the upper layers are small",
+          "[train]") {
+  const Dataset& data = SmallMnist();
+  auto overlapped = [&](const Config& config, int threads) {
+    ConfigureThreads(threads);
+    Mlp model = BuildMlp(data.features, config.model);
+    return Trainer(config, data, model).Description()["next_batch_built_during_step"];
+  };
+  CHECK(overlapped(SmallConfig(), 2) == true);
+  CHECK(overlapped(SmallConfig(), 1) == false);
+  // 32 x (64 x 4096 + 4096 x 10) multiply-adds above the first layer.
+  const Config wide = SmallConfig({{"model", {{{"units", 64}, {"activation", "relu"}},
+                                              {{"units", 4096}, {"activation", "relu"}},
+                                              {{"units", 10}, {"activation", "softmax"}}}}});
+  CHECK(overlapped(wide, 2) == false);
+  ConfigureThreads(0);
+}
+
 TEST_CASE("Results do not depend on the thread count", "[train]") {
   const Config config = SmallConfig({{"epochs", 1}});
   const Outcome one = Train(config, 1);

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "common/team.h"
 #include "hwy/aligned_allocator.h"
 #include "hwy/highway.h"
 #include "kernels/activation.h"
@@ -316,7 +317,7 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
   const size_t row_tiles = (M + kTileRows - 1) / kTileRows;
   const size_t panels = (N + panel_width - 1) / panel_width;
   const size_t tiles = row_tiles * panels;
-  const bool parallel = M * N * P >= kMinParallelWork;
+  const bool parallel = UseTeam(M * N * P >= kMinParallelWork);
   static PackBuffer a_buffer, b_buffer;
   float* a_packed = a_buffer.Get(row_tiles * P * kTileRows);
   float* b_packed = b_buffer.Get(panels * P * panel_width);

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "common/team.h"
 #include "hwy/highway.h"
 #include "kernels/activation.h"
 
@@ -84,7 +85,7 @@ inline void NarrowForward(size_t M, size_t K, size_t N, const float* X, const fl
   Transpose(W, K, N, Wt);
   const size_t row_tiles = (M + kNarrowRows - 1) / kNarrowRows;
   const size_t col_tiles = (N + kNarrowCols - 1) / kNarrowCols;
-#pragma omp parallel for schedule(static) if (M * K * N >= (size_t{1} << 17))
+#pragma omp parallel for schedule(static) if (UseTeam(M * K * N >= (size_t{1} << 17)))
   for (size_t t = 0; t < row_tiles * col_tiles; ++t) {
     const size_t i0 = (t / col_tiles) * kNarrowRows;
     const size_t n0 = (t % col_tiles) * kNarrowCols;
@@ -127,7 +128,7 @@ inline void NarrowBackwardWeights(size_t M, size_t K, size_t N, const float* X,
   const size_t strip = kNarrowVecs * L;
   const size_t strips = K / strip;
   const size_t col_tiles = (N + kNarrowCols - 1) / kNarrowCols;
-#pragma omp parallel for schedule(static) if (M * K * N >= (size_t{1} << 17))
+#pragma omp parallel for schedule(static) if (UseTeam(M * K * N >= (size_t{1} << 17)))
   for (size_t t = 0; t < strips * col_tiles; ++t) {
     const size_t n0 = (t % col_tiles) * kNarrowCols;
     NarrowWeightsTile(M, K, N, X, dY, (t / col_tiles) * strip, n0,

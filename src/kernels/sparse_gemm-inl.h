@@ -16,6 +16,7 @@
 
 #include <omp.h>
 
+#include "common/team.h"
 #include "data/pixel_scale.h"
 #include "hwy/aligned_allocator.h"
 #include "hwy/cache_control.h"
@@ -142,7 +143,7 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
   uint32_t* HWY_RESTRICT rows = batch.block_row.data();
   float* HWY_RESTRICT values = batch.block_value.data();
   uint8_t* HWY_RESTRICT column_pixels = batch.block_pixels.data();
-  const bool parallel = count * features >= (size_t{1} << 15);
+  const bool parallel = UseTeam(count * features >= (size_t{1} << 15));
 
 #pragma omp parallel num_threads(parallel ? threads : 1)
   {
@@ -392,7 +393,7 @@ void ForEachChunk(size_t N, size_t chunk_vecs, size_t work, const Chunk& chunk) 
   const size_t L = hn::Lanes(DF());
   const size_t width = chunk_vecs * L;
   const size_t chunks = (N + width - 1) / width;
-#pragma omp parallel for schedule(static) if (work >= (size_t{1} << 15))
+#pragma omp parallel for schedule(static) if (UseTeam(work >= (size_t{1} << 15)))
   for (size_t c = 0; c < chunks; ++c) {
     const size_t n0 = c * width;
     const size_t cols = std::min(width, N - n0);

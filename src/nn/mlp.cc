@@ -55,8 +55,13 @@ MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input
 }
 
 void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws) {
-  const float* x = ws.input.data();
-  for (size_t l = 0; l < model.layers.size(); ++l) {
+  MlpForwardLayers(model, batch, ws, 0, model.layers.size());
+}
+
+void MlpForwardLayers(const Mlp& model, size_t batch, MlpWorkspace& ws, size_t begin,
+                      size_t end) {
+  const float* x = begin == 0 ? ws.input.data() : ws.a[begin - 1].data();
+  for (size_t l = begin; l < end; ++l) {
     const DenseLayer& layer = model.layers[l];
     float* z = ws.z[l].empty() ? nullptr : ws.z[l].data();
     if (l == 0 && ws.sparse_input) {
@@ -72,8 +77,15 @@ void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws) {
 
 bool MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
                  const SparseRmspropUpdate* first_kernel_update) {
+  return MlpBackwardLayers(model, batch, ws, grads, first_kernel_update, 0,
+                           model.layers.size());
+}
+
+bool MlpBackwardLayers(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
+                       const SparseRmspropUpdate* first_kernel_update, size_t begin,
+                       size_t end) {
   bool fused = false;
-  for (size_t l = model.layers.size(); l-- > 0;) {
+  for (size_t l = end; l-- > begin;) {
     const DenseLayer& layer = model.layers[l];
     if (l == 0 && ws.sparse_input) {
       fused = SparseDenseBackwardWeights(ws.sparse, ws.delta[l].data(), layer.units,

@@ -61,6 +61,10 @@ MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input
 // Fills ws.a[l] (and ws.z[l] for GELU) for the first `batch` rows of
 // ws.input. The last layer's output is its pre-softmax logits.
 void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws);
+// The same for layers [begin, end) only, given the outputs of layer
+// begin - 1 (or the batch, for begin = 0).
+void MlpForwardLayers(const Mlp& model, size_t batch, MlpWorkspace& ws, size_t begin,
+                      size_t end);
 
 // Given ws.delta.back() = dLoss/dlogits, back-propagates through every
 // layer and writes all parameter gradients. With `first_kernel_update` and
@@ -69,6 +73,12 @@ void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws);
 // returns whether that happened, in which case grads.kernel[0] is stale.
 bool MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
                  const SparseRmspropUpdate* first_kernel_update = nullptr);
+// The same for layers [begin, end) only, from the last down, given
+// ws.delta[end - 1]; every layer above 0 also writes the previous layer's
+// delta.
+bool MlpBackwardLayers(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
+                       const SparseRmspropUpdate* first_kernel_update, size_t begin,
+                       size_t end);
 
 // Loads samples [first, first + count) of `images` (uint8, `features` per
 // sample), picked through `order` when it is not null, as the batch: into

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "common/team.h"
 #include "hwy/highway.h"
 #include "optim/rmsprop_vector-inl.h"
 
@@ -34,7 +35,7 @@ constexpr size_t kUpdateBlock = 8192;
 template <class Update>
 void ForEachBlock(size_t n, const Update& update) {
   const size_t blocks = (n + kUpdateBlock - 1) / kUpdateBlock;
-#pragma omp parallel for schedule(static) if (blocks > 1)
+#pragma omp parallel for schedule(static) if (UseTeam(blocks > 1))
   for (size_t block = 0; block < blocks; ++block) {
     const size_t begin = block * kUpdateBlock;
     update(begin, std::min(n, begin + kUpdateBlock));

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <numeric>
 
+#include <omp.h>
+
 #include "common/rng.h"
 #include "nn/softmax_cross_entropy.h"
 #include "train/interrupt.h"
@@ -21,6 +23,14 @@ constexpr size_t kEvalBatch = 1000;
 // kernels. Measured on this machine (bench_kernels): at MNIST's 0.19 they
 // are ~4x faster than the dense ones; the dense kernels win above ~0.5.
 constexpr double kSparseInputBelow = 0.5;
+
+// A step builds the next sparse batch on a second thread while the first
+// runs the layers above the first one, when those layers' products are at
+// most this many multiply-adds: they are too small to gain from two threads
+// (the baseline's 10-unit layer, 0.7 M per product, takes as long on one),
+// and the build (about 40 us per batch of 128 here) then costs nothing.
+// Larger layers keep the whole team and the build runs before the step.
+constexpr size_t kOverlapMaxUpperWork = size_t{1} << 22;
 
 std::vector<size_t> TensorSizes(const Mlp& model) {
   std::vector<size_t> sizes;
@@ -56,11 +66,19 @@ Trainer::Trainer(const Config& config, const Dataset& data, Mlp& model)
   fuse_first_kernel_update_ =
       sparse_input_ && optimizer_.RmspropState(0, &velocity, &lr, &rho, &epsilon);
   first_kernel_update_ = {model_.layers[0].kernel.data(), velocity, lr, rho, epsilon};
+  size_t upper_work = 0;
+  for (size_t l = 1; l < model_.layers.size(); ++l) {
+    upper_work += model_.layers[l].inputs * model_.layers[l].units;
+  }
+  upper_work *= static_cast<size_t>(config.batch_size);
+  overlap_next_batch_ =
+      sparse_input_ && omp_get_max_threads() >= 2 && upper_work <= kOverlapMaxUpperWork;
 }
 
 nlohmann::json Trainer::Description() const {
   return {{"first_layer_kernel", sparse_input_ ? "sparse" : "dense"},
           {"first_kernel_update_fused", fuse_first_kernel_update_},
+          {"next_batch_built_during_step", overlap_next_batch_},
           {"input_density", input_density_},
           {"sparse_input_below", kSparseInputBelow}};
 }
@@ -115,16 +133,47 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
     if (InterruptRequested()) return std::nullopt;
     const size_t first = step * batch_size;
     const size_t batch = std::min(batch_size, train.count - first);
-    LoadBatch(train.images, train.features, order_.data(), first, batch, train_ws_);
+    // With overlap_next_batch_, this step's batch was built during the last.
+    if (!overlap_next_batch_ || step == 0) {
+      LoadBatch(train.images, train.features, order_.data(), first, batch, train_ws_);
+    }
     for (size_t i = 0; i < batch; ++i) batch_labels_[i] = train.labels[order_[first + i]];
 
-    MlpForward(model_, batch, train_ws_);
-    const BatchLoss batch_loss =
-        SoftmaxCrossEntropy(train_ws_.a.back().data(), batch_labels_.data(), batch, classes,
-                            1.0f / static_cast<float>(batch), train_ws_.delta.back().data());
+    // The first layer on the team; then the layers above it, the loss and
+    // their backward pass down to the first layer's delta; then the first
+    // layer's backward pass on the team.
+    MlpForwardLayers(model_, batch, train_ws_, 0, 1);
+    BatchLoss batch_loss;
+    auto upper_layers = [&] {
+      MlpForwardLayers(model_, batch, train_ws_, 1, model_.layers.size());
+      batch_loss =
+          SoftmaxCrossEntropy(train_ws_.a.back().data(), batch_labels_.data(), batch, classes,
+                              1.0f / static_cast<float>(batch), train_ws_.delta.back().data());
+      MlpBackwardLayers(model_, batch, train_ws_, grads_, nullptr, 1, model_.layers.size());
+    };
+    const bool build_next = overlap_next_batch_ && step + 1 < steps;
+    if (build_next) {
+      // Thread 0 runs the upper layers (their kernels see the parallel
+      // region and stay on it) while thread 1 builds the next batch.
+      const size_t next = first + batch_size;
+      const size_t next_count = std::min(batch_size, train.count - next);
+#pragma omp parallel num_threads(2)
+      {
+        const int thread = omp_get_thread_num();
+        if (thread == 0) upper_layers();
+        if (thread == 1 || omp_get_num_threads() == 1) {
+          BuildSparseBatch(train.images, train.features, order_.data(), next, next_count,
+                           next_sparse_);
+        }
+      }
+    } else {
+      upper_layers();
+    }
     optimizer_.BeginStep();
-    const bool first_kernel_updated = MlpBackward(
-        model_, batch, train_ws_, grads_, fuse_first_kernel_update_ ? &first_kernel_update_ : nullptr);
+    const bool first_kernel_updated =
+        MlpBackwardLayers(model_, batch, train_ws_, grads_,
+                          fuse_first_kernel_update_ ? &first_kernel_update_ : nullptr, 0, 1);
+    if (build_next) std::swap(train_ws_.sparse, next_sparse_);
     for (size_t l = 0; l < model_.layers.size(); ++l) {
       DenseLayer& layer = model_.layers[l];
       if (l > 0 || !first_kernel_updated) {

@@ -82,6 +82,10 @@ class Trainer {
   Optimizer optimizer_;
   bool fuse_first_kernel_update_ = false;
   SparseRmspropUpdate first_kernel_update_{};
+  // Whether each step builds the next batch on a second thread while the
+  // first runs the layers above the first (see RunEpoch), and that batch.
+  bool overlap_next_batch_ = false;
+  SparseBatch next_sparse_;
   std::vector<uint32_t> order_;        // sample order of the current epoch
   std::vector<uint8_t> batch_labels_;  // labels of the current batch
   size_t steps_taken_ = 0;             // over all epochs
