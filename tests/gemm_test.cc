@@ -10,6 +10,7 @@
 
 #include <omp.h>
 
+#include "common/team.h"
 #include "hwy/targets.h"
 #include "kernels/gemm.h"
 
@@ -156,6 +157,34 @@ TEST_CASE("Products are bitwise identical at 1, 2 and 4 threads", "[kernels]") {
   omp_set_num_threads(omp_get_num_procs());
   REQUIRE(one == two);
   REQUIRE(one == four);
+}
+
+// The trainer runs the 10-unit layer on one thread of a parallel region
+// while the other builds the next batch: kernels called there must stay on
+// the calling thread even when nesting is enabled (no oversubscription), and
+// give the same results.
+TEST_CASE("Kernels called inside a parallel region run on the calling thread", "[kernels]") {
+  CHECK(UseTeam(true));
+  CHECK_FALSE(UseTeam(false));
+  const size_t M = 128, K = 512, N = 10;
+  const auto X = RandomMatrix(M * K, 21), W = RandomMatrix(K * N, 22), b = RandomMatrix(N, 23);
+  std::vector<float> outside(M * N), inside(M * N);
+  DenseForward(M, K, N, X.data(), W.data(), b.data(), Activation::kLinear, nullptr,
+               outside.data());
+  const int levels = omp_get_max_active_levels();
+  omp_set_max_active_levels(2);
+  bool team_inside = true;
+#pragma omp parallel num_threads(2)
+  {
+    if (omp_get_thread_num() == 0) {
+      team_inside = UseTeam(true);
+      DenseForward(M, K, N, X.data(), W.data(), b.data(), Activation::kLinear, nullptr,
+                   inside.data());
+    }
+  }
+  omp_set_max_active_levels(levels);
+  CHECK_FALSE(team_inside);
+  CHECK(inside == outside);
 }
 
 }  // namespace
