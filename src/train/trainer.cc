@@ -27,9 +27,11 @@ constexpr double kSparseInputBelow = 0.5;
 // A step builds the next sparse batch on a second thread while the first
 // runs the layers above the first one, when those layers' products are at
 // most this many multiply-adds: they are too small to gain from two threads
-// (the baseline's 10-unit layer, 0.7 M per product, takes as long on one),
-// and the build (about 40 us per batch of 128 here) then costs nothing.
-// Larger layers keep the whole team and the build runs before the step.
+// (the baseline's 10-unit layer, 0.7 M per product, takes as long on one:
+// about 60 us per step with the loss), so the build (about 90 us on one
+// thread, mostly waiting for the shuffled images) runs beside them instead
+// of after them. Larger layers keep the whole team, and each step builds
+// its own batch first.
 constexpr size_t kOverlapMaxUpperWork = size_t{1} << 22;
 
 std::vector<size_t> TensorSizes(const Mlp& model) {
