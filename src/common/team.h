@@ -7,9 +7,10 @@ namespace mb {
 
 // Only when the work is worth waking the team for, and never from inside a
 // parallel region: the trainer runs the small layers of a step on one
-// thread while another builds the next batch, and the kernels then run on
-// the calling thread instead of opening nested regions (which, with nesting
-// enabled in the environment, would oversubscribe the cores).
+// thread while another builds the next batch, and the kernels' own regions
+// are then inactive (a team of one, the calling thread) even when nesting
+// is enabled in the environment, which would otherwise oversubscribe the
+// cores.
 inline bool UseTeam(bool worth_it) { return worth_it && !omp_in_parallel(); }
 
 }  // namespace mb

@@ -44,7 +44,7 @@ constexpr size_t kChunkVecs = 4;
 // a non-zero pixel, in ascending order, with their pixels: compares a vector
 // of blocks at a time (one block per lane of kFeatureBlock bytes) and
 // compresses the lit lanes' indices and pixels into the outputs (walking the
-// mask's bits a block at a time cost twice as long). Each vector's stores
+// mask's bits a block at a time measured slower). Each vector's stores
 // may write a whole vector past the blocks found so far, which stays inside
 // the sample's `blocks` slots. Returns the number of blocks.
 inline size_t NonZeroBlocks(const uint8_t* HWY_RESTRICT pixels, size_t features,
