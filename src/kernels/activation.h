@@ -20,6 +20,15 @@ constexpr const char* ActivationName(Activation a) {
   return kActivationNames[static_cast<int>(a)];
 }
 
+// Whether the SIMD kernels apply `act` (and its derivative) in vector form:
+// identity or ReLU. The others (tanh, sigmoid, GELU) are rare in MLPs on
+// MNIST, so the kernels apply them to stored row segments with the exact
+// scalar definitions below.
+inline bool IsSimdActivation(Activation act) {
+  return act == Activation::kLinear || act == Activation::kRelu ||
+         act == Activation::kSoftmax;
+}
+
 // a = f(z)
 inline float ActivationForward(Activation act, float z) {
   switch (act) {

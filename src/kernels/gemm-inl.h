@@ -74,14 +74,6 @@ struct InputGradEpilogue {
   size_t ldc;
 };
 
-// Applies the element-wise activations that have no SIMD form here
-// (tanh, sigmoid, GELU) to a stored row segment: they are rare in MLPs on
-// MNIST and use the exact scalar definitions.
-inline bool IsSimdActivation(Activation act) {
-  return act == Activation::kLinear || act == Activation::kRelu ||
-         act == Activation::kSoftmax;
-}
-
 // Partial vectors at the right edge of a matrix: AVX2 and AVX-512 have true
 // masked loads and stores that never touch memory past the mask; on older
 // targets Highway's MaskedLoad/BlendedStore access the whole vector, which

@@ -433,8 +433,7 @@ inline void SparseDenseForward(const SparseBatch& X, const float* W, const float
       ForwardChunk<decltype(nv_tag)::value, decltype(tail_tag)::value>(X, W, N, n0, tail, acc);
     });
     // Epilogue while the chunk is in L1: bias and activation, into Y (and Z).
-    const bool simd = act == Activation::kRelu || act == Activation::kLinear ||
-                      act == Activation::kSoftmax;
+    const bool simd = IsSimdActivation(act);
     for (size_t m = 0; m < X.rows; ++m) {
       const float* a = acc + m * width;
       float* y = Y + m * N + n0;
