@@ -161,15 +161,25 @@ HWY_INLINE void FinishRow(const InputGradEpilogue& e, size_t row, size_t n0, siz
   }
 }
 
+// Where a tile reads its operands: A(i, p) = a[i * a_row + p * a_inner] and
+// row p of B's packed panel at b + p * b_row. A is either its packed row
+// block (a_row = 1, a_inner = kTileRows) or the matrix itself.
+struct TileOperands {
+  const float* a;
+  size_t a_row;
+  size_t a_inner;
+  const float* b;
+  size_t b_row;
+};
+
 // One register tile: rows [i0, i0 + rows) x columns [n0, n0 + cols) of C,
-// NV vectors wide, from A's packed row block (P groups of kTileRows values)
-// and B's packed column panel (P rows of `stride` floats). Both are
-// zero-padded past the matrix edges, so every load is a full vector and the
-// loop has no tails; only the epilogue minds the edges. With kSumB the tile
-// also sums its columns of B over p into `b_sums` (the bias gradient).
+// NV vectors wide. Every load is a full vector and the loop has no tails:
+// packed blocks are zero-padded past the matrix edges, and an unpacked A's
+// missing rows repeat its last row; only the epilogue minds the edges. With
+// kSumB the tile also sums its columns of B over p into `b_sums` (the bias
+// gradient).
 template <size_t NV, bool kSumB, class Epilogue>
-HWY_NOINLINE void Tile(size_t P, const float* HWY_RESTRICT a_packed, size_t i0, size_t rows,
-                       const float* HWY_RESTRICT b_packed, size_t stride, size_t n0,
+HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows, size_t n0,
                        size_t cols, const Epilogue& epilogue, float* HWY_RESTRICT b_sums) {
   DF d;
   const size_t L = hn::Lanes(d);
@@ -185,16 +195,21 @@ HWY_NOINLINE void Tile(size_t P, const float* HWY_RESTRICT a_packed, size_t i0, 
     for (size_t i = 0; i < kTileRows; ++i) acc[i][j] = hn::Zero(d);
   }
 
-  const float* b = b_packed;
-  const float* a = a_packed;
-  for (size_t p = 0; p < P; ++p, b += stride, a += kTileRows) {
+  const float* HWY_RESTRICT a_row[kTileRows];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < kTileRows; ++i) a_row[i] = ops.a + std::min(i, rows - 1) * ops.a_row;
+  const float* HWY_RESTRICT b = ops.b;
+  const size_t a_inner = ops.a_inner;
+  const size_t b_row = ops.b_row;
+  for (size_t p = 0; p < P; ++p, b += b_row) {
     VF bv[NV];
     for (size_t j = 0; j < NV; ++j) {
       bv[j] = hn::Load(d, b + j * L);
       if (kSumB) sums[j] = hn::Add(sums[j], bv[j]);
     }
+    const size_t offset = p * a_inner;
     for (size_t i = 0; i < kTileRows; ++i) {
-      const VF av = hn::Set(d, a[i]);
+      const VF av = hn::Set(d, a_row[i][offset]);
       for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(av, bv[j], acc[i][j]);
     }
   }
@@ -213,16 +228,17 @@ HWY_NOINLINE void Tile(size_t P, const float* HWY_RESTRICT a_packed, size_t i0, 
   }
 }
 
-template <bool kSumB, class Epilogue>
-HWY_INLINE void TileDispatch(size_t nv, size_t P, const float* a_packed, size_t i0,
-                             size_t rows, const float* b_packed, size_t stride, size_t n0,
-                             size_t cols, const Epilogue& e, float* b_sums) {
-  static_assert(kTileVecs == 3, "TileDispatch covers 1..3 vectors");
-  switch (nv) {
-    case 1: return Tile<1, kSumB>(P, a_packed, i0, rows, b_packed, stride, n0, cols, e, b_sums);
-    case 2: return Tile<2, kSumB>(P, a_packed, i0, rows, b_packed, stride, n0, cols, e, b_sums);
-    default: return Tile<3, kSumB>(P, a_packed, i0, rows, b_packed, stride, n0, cols, e, b_sums);
+// Calls Tile<nv> for the panel's vector count, 1..kTileVecs.
+template <bool kSumB, size_t NV = kTileVecs, class Epilogue>
+HWY_INLINE void TileDispatch(size_t nv, size_t P, const TileOperands& ops, size_t i0,
+                             size_t rows, size_t n0, size_t cols, const Epilogue& e,
+                             float* b_sums) {
+  if constexpr (NV > 1) {
+    if (nv < NV) {
+      return TileDispatch<kSumB, NV - 1>(nv, P, ops, i0, rows, n0, cols, e, b_sums);
+    }
   }
+  Tile<NV, kSumB>(P, ops, i0, rows, n0, cols, e, b_sums);
 }
 
 // Copies columns [n0, n0 + cols) of B (B(p, n) = B[p * p_stride + n *
@@ -237,10 +253,14 @@ constexpr size_t kPackBlockRows = 64;
 inline void PackPanel(const float* B, size_t p_stride, size_t n_stride, size_t P, size_t n0,
                       size_t cols, size_t stride, float* HWY_RESTRICT packed) {
   if (n_stride == 1) {
+    const DF d;
+    const size_t L = hn::Lanes(d);
+    const size_t whole = cols / L * L;
     for (size_t p = 0; p < P; ++p) {
       const float* src = B + p * p_stride + n0;
       float* dst = packed + p * stride;
-      size_t c = 0;
+      for (size_t c = 0; c < whole; c += L) hn::Store(hn::LoadU(d, src + c), d, dst + c);
+      size_t c = whole;
       for (; c < cols; ++c) dst[c] = src[c];
       for (; c < stride; ++c) dst[c] = 0.0f;
     }
@@ -264,6 +284,15 @@ inline void PackPanel(const float* B, size_t p_stride, size_t n_stride, size_t P
 // whichever of A or A^T the product reads.
 inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, size_t P,
                      size_t i0, size_t rows, float* HWY_RESTRICT packed) {
+  if (row_stride == 1 && rows == kTileRows) {
+    // A^T (the weight gradient): each group is kTileRows contiguous floats.
+    for (size_t p = 0; p < P; ++p) {
+      const float* src = A + i0 + p * inner_stride;
+      float* dst = packed + p * kTileRows;
+      for (size_t i = 0; i < kTileRows; ++i) dst[i] = src[i];
+    }
+    return;
+  }
   for (size_t p = 0; p < P; ++p) {
     float* dst = packed + p * kTileRows;
     const float* src = A + i0 * row_stride + p * inner_stride;
@@ -296,8 +325,8 @@ class PackBuffer {
 // receives the column sums of B (computed by the tiles of the first row
 // block, so no extra pass over B).
 //
-// One parallel region: the team first packs A's row blocks and B's column
-// panels, then walks the output tiles panel by panel with a static
+// One parallel region: the team first packs B's column panels (and A's row
+// blocks when A is transposed), then walks the output tiles panel by panel with a static
 // schedule, so each thread keeps a few B panels hot in its cache while the
 // small A blocks stream past.
 template <class Epilogue>
@@ -310,17 +339,27 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
   const size_t panels = (N + panel_width - 1) / panel_width;
   const size_t tiles = row_tiles * panels;
   const bool parallel = UseTeam(M * N * P >= kMinParallelWork);
+  // Packing copies a whole operand once per product, which cost a fifth of
+  // the forward product at the baseline's shapes. A's rows are read in
+  // place when they are contiguous (the forward pass and the input
+  // gradient): the tile's broadcasts then follow kTileRows sequential
+  // streams, which the prefetchers track as well as one packed block. B is
+  // always packed: its rows in place are a matrix-width apart, and reading
+  // them so measured up to 2x slower.
+  const bool direct_a = a_inner_stride == 1;
   static PackBuffer a_buffer, b_buffer;
-  float* a_packed = a_buffer.Get(row_tiles * P * kTileRows);
+  float* a_packed = direct_a ? nullptr : a_buffer.Get(row_tiles * P * kTileRows);
   float* b_packed = b_buffer.Get(panels * P * panel_width);
 
 #pragma omp parallel if (parallel)
   {
+    if (!direct_a) {
 #pragma omp for schedule(static) nowait
-    for (size_t row_tile = 0; row_tile < row_tiles; ++row_tile) {
-      const size_t i0 = row_tile * kTileRows;
-      PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
-               a_packed + row_tile * P * kTileRows);
+      for (size_t row_tile = 0; row_tile < row_tiles; ++row_tile) {
+        const size_t i0 = row_tile * kTileRows;
+        PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
+                 a_packed + row_tile * P * kTileRows);
+      }
     }
 #pragma omp for schedule(static)
     for (size_t panel = 0; panel < panels; ++panel) {
@@ -339,14 +378,22 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
       const size_t nv = (cols + L - 1) / L;
       const size_t i0 = row_tile * kTileRows;
       const size_t rows = std::min(kTileRows, M - i0);
-      const float* a_block = a_packed + row_tile * P * kTileRows;
-      const float* b_panel = b_packed + panel * P * panel_width;
-      if (b_sums && row_tile == 0) {
-        TileDispatch<true>(nv, P, a_block, i0, rows, b_panel, nv * L, n0, cols, epilogue,
-                           b_sums);
+      TileOperands ops;
+      if (direct_a) {
+        ops.a = A + i0 * a_row_stride;
+        ops.a_row = a_row_stride;
+        ops.a_inner = a_inner_stride;
       } else {
-        TileDispatch<false>(nv, P, a_block, i0, rows, b_panel, nv * L, n0, cols, epilogue,
-                            nullptr);
+        ops.a = a_packed + row_tile * P * kTileRows;
+        ops.a_row = 1;
+        ops.a_inner = kTileRows;
+      }
+      ops.b = b_packed + panel * P * panel_width;
+      ops.b_row = nv * L;
+      if (b_sums && row_tile == 0) {
+        TileDispatch<true>(nv, P, ops, i0, rows, n0, cols, epilogue, b_sums);
+      } else {
+        TileDispatch<false>(nv, P, ops, i0, rows, n0, cols, epilogue, nullptr);
       }
     }
   }
