@@ -386,18 +386,28 @@ HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RE
   }
 }
 
-// Splits [0, N) into chunks of chunk_vecs vectors and calls
-// chunk(n0, full_vectors, tail) for each on the OpenMP team.
-template <class Chunk>
-void ForEachChunk(size_t N, size_t chunk_vecs, size_t work, const Chunk& chunk) {
+// A chunk of output columns [n0, n0 + cols): nv full vectors and `tail`
+// more columns, with a thread's scratch of X.rows rows of `width` floats
+// (cols rounded up to whole vectors).
+struct Chunk {
+  size_t n0, nv, tail, cols, width;
+  float* scratch;
+};
+
+// Splits [0, N) into chunks of kChunkVecs vectors and calls body(chunk) for
+// each on the OpenMP team (on the calling thread for small batches).
+template <class Body>
+void ForEachChunk(const SparseBatch& X, size_t N, const Body& body) {
   const size_t L = hn::Lanes(DF());
-  const size_t width = chunk_vecs * L;
-  const size_t chunks = (N + width - 1) / width;
+  const size_t chunk_width = kChunkVecs * L;
+  const size_t chunks = (N + chunk_width - 1) / chunk_width;
+  const size_t work = X.stored_blocks() * kFeatureBlock * N;
 #pragma omp parallel for schedule(static) if (UseTeam(work >= (size_t{1} << 15)))
   for (size_t c = 0; c < chunks; ++c) {
-    const size_t n0 = c * width;
-    const size_t cols = std::min(width, N - n0);
-    chunk(n0, cols / L, cols % L);
+    const size_t n0 = c * chunk_width;
+    const size_t cols = std::min(chunk_width, N - n0);
+    const size_t width = (cols + L - 1) / L * L;
+    body(Chunk{n0, cols / L, cols % L, cols, width, ChunkScratch(X.rows * width)});
   }
 }
 
@@ -425,12 +435,12 @@ inline void SparseDenseForward(const SparseBatch& X, const float* W, const float
                                Activation act, float* Z, float* Y) {
   const DF d;
   const size_t L = hn::Lanes(d);
-  ForEachChunk(N, kChunkVecs, X.stored_blocks() * kFeatureBlock * N, [&](size_t n0, size_t nv, size_t tail) {
-    const size_t cols = nv * L + tail;
-    const size_t width = (cols + L - 1) / L * L;
-    float* acc = ChunkScratch(X.rows * width);
-    DispatchChunk(nv, tail, [&](auto nv_tag, auto tail_tag) {
-      ForwardChunk<decltype(nv_tag)::value, decltype(tail_tag)::value>(X, W, N, n0, tail, acc);
+  ForEachChunk(X, N, [&](const Chunk& chunk) {
+    const size_t n0 = chunk.n0, cols = chunk.cols, width = chunk.width;
+    float* acc = chunk.scratch;
+    DispatchChunk(chunk.nv, chunk.tail, [&](auto nv_tag, auto tail_tag) {
+      ForwardChunk<decltype(nv_tag)::value, decltype(tail_tag)::value>(X, W, N, n0, chunk.tail,
+                                                                       acc);
     });
     // Epilogue while the chunk is in L1: bias and activation, into Y (and Z).
     const bool simd = IsSimdActivation(act);
@@ -462,13 +472,12 @@ inline bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, si
                                        const SparseRmspropUpdate* update) {
   const size_t L = hn::Lanes(DF());
   if (N % L != 0) update = nullptr;  // no fused tail: the caller's pass applies it
-  ForEachChunk(N, kChunkVecs, X.stored_blocks() * kFeatureBlock * N, [&](size_t n0, size_t nv, size_t tail) {
-    const size_t cols = nv * L + tail;
-    const size_t width = (cols + L - 1) / L * L;
-    float* dy_chunk = ChunkScratch(X.rows * width);
-    DispatchChunk(nv, tail, [&](auto nv_tag, auto tail_tag) {
+  ForEachChunk(X, N, [&](const Chunk& chunk) {
+    const size_t n0 = chunk.n0, cols = chunk.cols, width = chunk.width;
+    float* dy_chunk = chunk.scratch;
+    DispatchChunk(chunk.nv, chunk.tail, [&](auto nv_tag, auto tail_tag) {
       BackwardWeightsChunk<decltype(nv_tag)::value, decltype(tail_tag)::value>(
-          X, dY, N, n0, tail, dy_chunk, dW, update);
+          X, dY, N, n0, chunk.tail, dy_chunk, dW, update);
     });
     // The bias gradient: the chunk's column sums, m ascending.
     for (size_t j = 0; j < cols; ++j) db[n0 + j] = 0.0f;
