@@ -66,6 +66,7 @@ class Trainer {
   nlohmann::json Description() const;
 
  private:
+  const DataView& target_set() const;
   void ShuffleOrder(int epoch);
   // Evaluates the target set; records a hit in epoch `epoch` when the
   // accuracy reaches the target. Returns the seconds it took.
