@@ -1,10 +1,12 @@
 #include "cli/command_line.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "common/parse_decimal.h"
 #include "config/suggest.h"
 
 namespace mb {
@@ -38,14 +40,11 @@ const OptionSpec* FindOption(const std::string& name) {
 }
 
 int ParseThreads(const std::string& text) {
-  const bool digits =
-      !text.empty() && text.size() <= 4 &&
-      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  const int threads = digits ? std::stoi(text) : 0;
-  if (threads < 1 || threads > 1024) {
+  const std::optional<size_t> threads = ParseDecimal(text, 4);
+  if (!threads || *threads < 1 || *threads > 1024) {
     throw InputError("--threads: expected an integer between 1 and 1024, got '" + text + "'");
   }
-  return threads;
+  return static_cast<int>(*threads);
 }
 
 constexpr const char* kHelpIntro =

@@ -1,22 +1,16 @@
 #include "sweep/shard.h"
 
 #include "common/error.h"
+#include "common/parse_decimal.h"
 
 namespace mb {
 namespace {
 
 constexpr size_t kMaxShards = 100000;
 
-// A decimal number up to kMaxShards, or nothing.
-std::optional<size_t> ParseCount(const std::string& text) {
-  if (text.empty() || text.size() > 6) return std::nullopt;
-  size_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<size_t>(c - '0');
-  }
-  return value;
-}
+// A decimal number of up to 6 digits (indices may exceed kMaxShards before
+// a launcher's first index is subtracted), or nothing.
+std::optional<size_t> ParseCount(const std::string& text) { return ParseDecimal(text, 6); }
 
 }  // namespace
 
