@@ -280,8 +280,9 @@ inline void PackPanel(const float* B, size_t p_stride, size_t n_stride, size_t P
 
 // Copies rows [i0, i0 + rows) of A (A(i, p) = A[i * row_stride + p *
 // inner_stride]) into `packed` as P groups of kTileRows values, zero rows
-// past `rows`: the micro-kernel's broadcasts then walk one contiguous block,
-// whichever of A or A^T the product reads.
+// past `rows`: the micro-kernel's broadcasts then walk one contiguous block.
+// Gemm packs A only when its rows are not contiguous (A^T, in the weight
+// gradient).
 inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, size_t P,
                      size_t i0, size_t rows, float* HWY_RESTRICT packed) {
   if (row_stride == 1 && rows == kTileRows) {
@@ -326,9 +327,9 @@ class PackBuffer {
 // block, so no extra pass over B).
 //
 // One parallel region: the team first packs B's column panels (and A's row
-// blocks when A is transposed), then walks the output tiles panel by panel with a static
-// schedule, so each thread keeps a few B panels hot in its cache while the
-// small A blocks stream past.
+// blocks when A is transposed), then walks the output tiles panel by panel
+// with a static schedule, so each thread keeps a few B panels hot in its
+// cache while the small A blocks stream past.
 template <class Epilogue>
 void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
           size_t a_inner_stride, const float* B, size_t b_p_stride, size_t b_n_stride,
@@ -339,13 +340,13 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
   const size_t panels = (N + panel_width - 1) / panel_width;
   const size_t tiles = row_tiles * panels;
   const bool parallel = UseTeam(M * N * P >= kMinParallelWork);
-  // Packing copies a whole operand once per product, which cost a fifth of
+  // Packing copies a whole operand once per product, which cost a sixth of
   // the forward product at the baseline's shapes. A's rows are read in
   // place when they are contiguous (the forward pass and the input
   // gradient): the tile's broadcasts then follow kTileRows sequential
-  // streams, which the prefetchers track as well as one packed block. B is
-  // always packed: its rows in place are a matrix-width apart, and reading
-  // them so measured up to 2x slower.
+  // streams, measured no slower than one packed block. B is always packed:
+  // its rows in place are a matrix-width apart, and reading them so
+  // measured up to 2x slower.
   const bool direct_a = a_inner_stride == 1;
   static PackBuffer a_buffer, b_buffer;
   float* a_packed = direct_a ? nullptr : a_buffer.Get(row_tiles * P * kTileRows);
