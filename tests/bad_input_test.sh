@@ -253,12 +253,15 @@ else
   fail "sigterm: exit $code, $state, stderr: $(cat "$work/stderr")"
 fi
 
-# A second SIGINT exits at once, in the middle of a training step that takes
-# a few tenths of a second (the first asked to stop after it): the report
-# still says "running", and no temporary is left.
+# A second SIGINT exits at once, in the middle of a training step (the first
+# asked to stop after it): the report still says "running", and no
+# temporary is left. The step has to outlast the 0.05 s between the signals
+# on any machine: its 3072 x 3072 layer alone costs 232 GFLOP, about a
+# second on one thread even at this machine's FMA peak (a 1024-unit step
+# took 0.1 s here and sometimes ended between the signals).
 out="$work/interrupted-twice"
 "$runner" configs/tiny.json --set batch_size=4096 --set optimizer=sgd --set predict=0 --threads 1 \
-  --set 'model=[{"units": 1024, "activation": "relu"}, {"units": 1024, "activation": "relu"},
+  --set 'model=[{"units": 3072, "activation": "relu"}, {"units": 3072, "activation": "relu"},
                 {"units": 10, "activation": "softmax"}]' --out "$out" >/dev/null 2>"$work/stderr" &
 pid=$!
 wait_for_report "$out" '"status": "running"'
