@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include <omp.h>
+
 #include "common/team.h"
 #include "hwy/aligned_allocator.h"
 #include "hwy/highway.h"
@@ -170,6 +172,7 @@ struct TileOperands {
   size_t a_inner;
   const float* b;
   size_t b_row;
+  float* pack_to;  // with kPackB: where B's rows are copied, NV * L floats apart
 };
 
 // One register tile: rows [i0, i0 + rows) x columns [n0, n0 + cols) of C,
@@ -177,8 +180,10 @@ struct TileOperands {
 // packed blocks are zero-padded past the matrix edges, and an unpacked A's
 // missing rows repeat its last row; only the epilogue minds the edges. With
 // kSumB the tile also sums its columns of B over p into `b_sums` (the bias
-// gradient).
-template <size_t NV, bool kSumB, class Epilogue>
+// gradient). With kPackB, B is read in place (its rows b_row apart, the last
+// vector masked at the matrix edge) and each row is also stored, zero-padded,
+// to ops.pack_to: the thread's first tile of a panel packs it for the rest.
+template <size_t NV, bool kSumB, bool kPackB, class Epilogue>
 HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows, size_t n0,
                        size_t cols, const Epilogue& epilogue, float* HWY_RESTRICT b_sums) {
   DF d;
@@ -201,11 +206,19 @@ HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows
   const float* HWY_RESTRICT b = ops.b;
   const size_t a_inner = ops.a_inner;
   const size_t b_row = ops.b_row;
+  float* HWY_RESTRICT pack_to = ops.pack_to;
   for (size_t p = 0; p < P; ++p, b += b_row) {
     VF bv[NV];
-    for (size_t j = 0; j < NV; ++j) {
-      bv[j] = hn::Load(d, b + j * L);
-      if (kSumB) sums[j] = hn::Add(sums[j], bv[j]);
+    if (kPackB) {
+      for (size_t j = 0; j < NV; ++j) {
+        bv[j] = LoadSegment(b + j * L, partial && j == NV - 1, mask);  // zero past the mask
+        hn::Store(bv[j], d, pack_to + p * NV * L + j * L);
+      }
+    } else {
+      for (size_t j = 0; j < NV; ++j) bv[j] = hn::Load(d, b + j * L);
+    }
+    if (kSumB) {
+      for (size_t j = 0; j < NV; ++j) sums[j] = hn::Add(sums[j], bv[j]);
     }
     const size_t offset = p * a_inner;
     for (size_t i = 0; i < kTileRows; ++i) {
@@ -228,40 +241,45 @@ HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows
   }
 }
 
-// Calls Tile<nv> for the panel's vector count, 1..kTileVecs.
-template <bool kSumB, size_t NV = kTileVecs, class Epilogue>
-HWY_INLINE void TileDispatch(size_t nv, size_t P, const TileOperands& ops, size_t i0,
-                             size_t rows, size_t n0, size_t cols, const Epilogue& e,
+// Calls the Tile for the panel's vector count (1..kTileVecs), whether it
+// sums B's columns (b_sums not null) and whether it packs B.
+template <size_t NV = kTileVecs, class Epilogue>
+HWY_INLINE void TileDispatch(size_t nv, bool pack_b, size_t P, const TileOperands& ops,
+                             size_t i0, size_t rows, size_t n0, size_t cols, const Epilogue& e,
                              float* b_sums) {
   if constexpr (NV > 1) {
     if (nv < NV) {
-      return TileDispatch<kSumB, NV - 1>(nv, P, ops, i0, rows, n0, cols, e, b_sums);
+      return TileDispatch<NV - 1>(nv, pack_b, P, ops, i0, rows, n0, cols, e, b_sums);
     }
   }
-  Tile<NV, kSumB>(P, ops, i0, rows, n0, cols, e, b_sums);
+  if (pack_b) {
+    if (b_sums) return Tile<NV, true, true>(P, ops, i0, rows, n0, cols, e, b_sums);
+    return Tile<NV, false, true>(P, ops, i0, rows, n0, cols, e, nullptr);
+  }
+  if (b_sums) return Tile<NV, true, false>(P, ops, i0, rows, n0, cols, e, b_sums);
+  Tile<NV, false, false>(P, ops, i0, rows, n0, cols, e, nullptr);
 }
 
-// Copies columns [n0, n0 + cols) of B (B(p, n) = B[p * p_stride + n *
-// n_stride]) into `packed` as P contiguous rows of `stride` floats,
-// zero-padding columns past `cols`: the micro-kernel then streams one
-// contiguous block instead of P rows a matrix-width apart, which the
-// hardware prefetchers follow. A transposed B (n_stride != 1: the input
-// gradient reads W^T) is copied a column at a time in blocks of
-// kPackBlockRows rows, so the source is read contiguously and the block
-// being written stays in L1.
+// Copies columns [n0, n0 + cols) of a transposed B (B(p, n) = B[n * n_stride
+// + p]: the input gradient reads W^T) into `packed` as P contiguous rows of
+// `stride` floats, zero-padding columns past `cols`, so that the
+// micro-kernel streams one contiguous block. A long panel is copied a
+// column at a time in blocks of kPackBlockRows rows: the source is read
+// contiguously and the block being written stays in L1 (on the 1024 square
+// 9% faster than row by row). A short one (the 10-unit layer's W^T) is
+// written row by row, contiguously: 4-5% faster for the whole product at
+// P = 10. (Gathering each row's vectors measured 2-4% slower than plain
+// copies.)
 constexpr size_t kPackBlockRows = 64;
-inline void PackPanel(const float* B, size_t p_stride, size_t n_stride, size_t P, size_t n0,
-                      size_t cols, size_t stride, float* HWY_RESTRICT packed) {
-  if (n_stride == 1) {
-    const DF d;
-    const size_t L = hn::Lanes(d);
-    const size_t whole = cols / L * L;
+constexpr size_t kPackRowByRowMaxP = 16;
+inline void PackTransposedPanel(const float* B, size_t n_stride, size_t P, size_t n0,
+                                size_t cols, size_t stride, float* HWY_RESTRICT packed) {
+  if (P <= kPackRowByRowMaxP) {
     for (size_t p = 0; p < P; ++p) {
-      const float* src = B + p * p_stride + n0;
-      float* dst = packed + p * stride;
-      for (size_t c = 0; c < whole; c += L) hn::Store(hn::LoadU(d, src + c), d, dst + c);
-      size_t c = whole;
-      for (; c < cols; ++c) dst[c] = src[c];
+      float* HWY_RESTRICT dst = packed + p * stride;
+      const float* src = B + n0 * n_stride + p;
+      size_t c = 0;
+      for (; c < cols; ++c) dst[c] = src[c * n_stride];
       for (; c < stride; ++c) dst[c] = 0.0f;
     }
     return;
@@ -270,7 +288,7 @@ inline void PackPanel(const float* B, size_t p_stride, size_t n_stride, size_t P
     const size_t p1 = std::min(P, p0 + kPackBlockRows);
     for (size_t c = 0; c < cols; ++c) {
       const float* src = B + (n0 + c) * n_stride;
-      for (size_t p = p0; p < p1; ++p) packed[p * stride + c] = src[p * p_stride];
+      for (size_t p = p0; p < p1; ++p) packed[p * stride + c] = src[p];
     }
     for (size_t p = p0; p < p1; ++p) {
       for (size_t c = cols; c < stride; ++c) packed[p * stride + c] = 0.0f;
@@ -320,19 +338,29 @@ class PackBuffer {
   size_t capacity_ = 0;
 };
 
-// C[M, N] = sum_p A(i, p) B(p, :) with A(i, p) = A[i * a_row_stride +
-// p * a_inner_stride] and B(p, n) = B[p * b_p_stride + n * b_n_stride],
-// finished by `epilogue`. When b_sums is not null it
-// receives the column sums of B (computed by the tiles of the first row
-// block, so no extra pass over B).
+// C[M, N] = sum_p A(i, p) B(p, n) with A(i, p) = A[i * a_row_stride +
+// p * a_inner_stride] and B(p, n) = B[p * ldb + n], or B[n * ldb + p] when
+// b_transposed, finished by `epilogue`. When b_sums is not null it receives
+// the column sums of B (computed by the tiles of the first row block, so no
+// extra pass over B).
 //
-// One parallel region: the team first packs B's column panels (and A's row
-// blocks when A is transposed), then walks the output tiles panel by panel
-// with a static schedule, so each thread keeps a few B panels hot in its
-// cache while the small A blocks stream past.
+// One parallel region. Each thread takes a contiguous range of the output
+// tiles, ordered panel by panel (a panel: kTileVecs vectors of columns), and
+// packs each of its panels of B into its own buffer just before using it, so
+// the panel is hot in its cache while its row tiles stream past: a separate
+// pass that packed all of B into one shared buffer, then a barrier, cost
+// 7-9% of the forward product at the baseline's shapes. Packing is fused
+// into the first tile of each panel when B's rows are contiguous; the tile
+// reads them in place (a matrix-width apart) once, where reading B in place
+// for every tile measured up to 2x slower. A transposed B is packed by
+// PackTransposedPanel. A's rows are read in place when they are contiguous
+// (the forward pass and the input gradient): the tile's broadcasts then
+// follow kTileRows sequential streams, measured no slower than one packed
+// block. A transposed A (the weight gradient) is packed by row blocks
+// first, shared by the team.
 template <class Epilogue>
 void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
-          size_t a_inner_stride, const float* B, size_t b_p_stride, size_t b_n_stride,
+          size_t a_inner_stride, const float* B, size_t ldb, bool b_transposed,
           const Epilogue& epilogue, float* b_sums) {
   const size_t L = hn::Lanes(DF());
   const size_t panel_width = kTileVecs * L;
@@ -340,38 +368,26 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
   const size_t panels = (N + panel_width - 1) / panel_width;
   const size_t tiles = row_tiles * panels;
   const bool parallel = UseTeam(M * N * P >= kMinParallelWork);
-  // Packing copies a whole operand once per product, which cost a sixth of
-  // the forward product at the baseline's shapes. A's rows are read in
-  // place when they are contiguous (the forward pass and the input
-  // gradient): the tile's broadcasts then follow kTileRows sequential
-  // streams, measured no slower than one packed block. B is always packed:
-  // its rows in place are a matrix-width apart, and reading them so
-  // measured up to 2x slower.
   const bool direct_a = a_inner_stride == 1;
-  static PackBuffer a_buffer, b_buffer;
+  static PackBuffer a_buffer;
   float* a_packed = direct_a ? nullptr : a_buffer.Get(row_tiles * P * kTileRows);
-  float* b_packed = b_buffer.Get(panels * P * panel_width);
 
 #pragma omp parallel if (parallel)
   {
     if (!direct_a) {
-#pragma omp for schedule(static) nowait
+#pragma omp for schedule(static)
       for (size_t row_tile = 0; row_tile < row_tiles; ++row_tile) {
         const size_t i0 = row_tile * kTileRows;
         PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
                  a_packed + row_tile * P * kTileRows);
       }
     }
-#pragma omp for schedule(static)
-    for (size_t panel = 0; panel < panels; ++panel) {
-      const size_t n0 = panel * panel_width;
-      const size_t cols = std::min(panel_width, N - n0);
-      const size_t stride = (cols + L - 1) / L * L;
-      PackPanel(B, b_p_stride, b_n_stride, P, n0, cols, stride,
-                b_packed + panel * P * panel_width);
-    }
-#pragma omp for schedule(static)
-    for (size_t t = 0; t < tiles; ++t) {
+    const size_t team = static_cast<size_t>(omp_get_num_threads());
+    const size_t thread = static_cast<size_t>(omp_get_thread_num());
+    static thread_local PackBuffer b_buffer;
+    float* b_packed = b_buffer.Get(P * panel_width);
+    size_t packed_panel = panels;  // none yet
+    for (size_t t = tiles * thread / team; t < tiles * (thread + 1) / team; ++t) {
       const size_t panel = t / row_tiles;
       const size_t row_tile = t % row_tiles;
       const size_t n0 = panel * panel_width;
@@ -389,13 +405,16 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
         ops.a_row = 1;
         ops.a_inner = kTileRows;
       }
-      ops.b = b_packed + panel * P * panel_width;
-      ops.b_row = nv * L;
-      if (b_sums && row_tile == 0) {
-        TileDispatch<true>(nv, P, ops, i0, rows, n0, cols, epilogue, b_sums);
-      } else {
-        TileDispatch<false>(nv, P, ops, i0, rows, n0, cols, epilogue, nullptr);
+      const bool pack_in_tile = panel != packed_panel && !b_transposed;
+      if (panel != packed_panel && b_transposed) {
+        PackTransposedPanel(B, ldb, P, n0, cols, nv * L, b_packed);
       }
+      packed_panel = panel;
+      ops.b = pack_in_tile ? B + n0 : b_packed;
+      ops.b_row = pack_in_tile ? ldb : nv * L;
+      ops.pack_to = b_packed;
+      TileDispatch(nv, pack_in_tile, P, ops, i0, rows, n0, cols, epilogue,
+                   row_tile == 0 ? b_sums : nullptr);
     }
   }
 }
@@ -406,7 +425,8 @@ inline void DenseForward(size_t M, size_t K, size_t N, const float* X, const flo
     static PackBuffer transposed;
     return NarrowForward(M, K, N, X, W, b, act, Z, Y, transposed.Get(K * N));
   }
-  Gemm(M, N, K, X, K, 1, W, N, 1, ForwardEpilogue{Y, Z, b, act, N}, nullptr);
+  Gemm(M, N, K, X, K, 1, W, N, /*b_transposed=*/false, ForwardEpilogue{Y, Z, b, act, N},
+       nullptr);
 }
 
 inline void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
@@ -415,8 +435,8 @@ inline void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
   // dX = dY W^T: B(p, n) = W[n, p], which the panel packing reads column by
   // column, in parallel (a separate transpose of W was serial and took a
   // third of the time on a 1024 square).
-  Gemm(M, K, N, dY, N, 1, W, 1, N, InputGradEpilogue{dX, Z_prev, A_prev, prev_act, K},
-       nullptr);
+  Gemm(M, K, N, dY, N, 1, W, N, /*b_transposed=*/true,
+       InputGradEpilogue{dX, Z_prev, A_prev, prev_act, K}, nullptr);
 }
 
 inline void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,
@@ -424,7 +444,7 @@ inline void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,
   if (N <= kNarrowMaxN) return NarrowBackwardWeights(M, K, N, X, dY, dW, db);
   // dW = X^T dY: output row k reads column k of X, so A's row stride is 1
   // and its inner stride is K.
-  Gemm(K, N, M, X, 1, K, dY, N, 1, StoreEpilogue{dW, N}, db);
+  Gemm(K, N, M, X, 1, K, dY, N, /*b_transposed=*/false, StoreEpilogue{dW, N}, db);
 }
 
 inline const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
