@@ -6,6 +6,8 @@
 //
 //   build/bench/bench_kernels --benchmark_format=json > kernels.json
 //   OMP_NUM_THREADS=1 build/bench/bench_kernels      # one core
+//   build/bench/bench_kernels --benchmark_repetitions=5
+//       --benchmark_enable_random_interleaving=true  (the README's table)
 //
 // Shapes are {M, K, N} of a dense layer: batch x inputs x units.
 #include <benchmark/benchmark.h>
@@ -223,30 +225,50 @@ void SparseShapes(benchmark::internal::Benchmark* b) {
 // Forward and weight-gradient shapes: both layers at the full batch and the
 // epoch's last batch of 96, the 2,000-image evaluation batch (forward only
 // matters there), and a large square.
-void LayerShapes(benchmark::internal::Benchmark* b) {
-  b->Args({128, 784, 512})
-      ->Args({96, 784, 512})
-      ->Args({128, 512, 10})
-      ->Args({96, 512, 10})
-      ->Args({2000, 784, 512})
-      ->Args({2000, 512, 10})
-      ->Args({1024, 1024, 1024})
-      ->UseRealTime();
-}
+using Shape = std::vector<int64_t>;  // {M, K, N}
+const std::vector<Shape> kLayerShapes = {{128, 784, 512}, {96, 784, 512},   {128, 512, 10},
+                                         {96, 512, 10},   {2000, 784, 512}, {2000, 512, 10},
+                                         {1024, 1024, 1024}};
 // The input gradient is only needed for the second layer (and the square).
-void InputGradShapes(benchmark::internal::Benchmark* b) {
-  b->Args({128, 512, 10})->Args({96, 512, 10})->Args({1024, 1024, 1024})->UseRealTime();
+const std::vector<Shape> kInputGradShapes = {{128, 512, 10}, {96, 512, 10}, {1024, 1024, 1024}};
+
+using BenchmarkFn = void (*)(benchmark::State&);
+struct Implementation {
+  const char* name;
+  BenchmarkFn forward, backward_input, backward_weights;
+};
+
+template <Impl kImpl>
+Implementation Functions(const char* name) {
+  return {name, BM_Forward<kImpl>, BM_BackwardInput<kImpl>, BM_BackwardWeights<kImpl>};
 }
 
-#define MB_REGISTER(impl, name)                                                     \
-  benchmark::RegisterBenchmark(("Forward/" name), BM_Forward<impl>)->Apply(LayerShapes); \
-  benchmark::RegisterBenchmark(("BackwardInput/" name), BM_BackwardInput<impl>)      \
-      ->Apply(InputGradShapes);                                                      \
-  benchmark::RegisterBenchmark(("BackwardWeights/" name), BM_BackwardWeights<impl>)  \
-      ->Apply(LayerShapes)
+// Each shape's implementations are registered one after another, so that
+// the ratios the table reports are measured minutes apart at most: this
+// shared machine's speed drifts by 10% and more over a run.
+void RegisterDense(const char* product, BenchmarkFn Implementation::*fn,
+                   const std::vector<Shape>& shapes, const std::vector<Implementation>& impls) {
+  for (const Shape& shape : shapes) {
+    for (const Implementation& impl : impls) {
+      benchmark::RegisterBenchmark((std::string(product) + "/" + impl.name).c_str(), impl.*fn)
+          ->Args(shape)
+          ->UseRealTime();
+    }
+  }
+}
 
 void RegisterAll() {
-  MB_REGISTER(Impl::kMnistbench, "mnistbench");
+  std::vector<Implementation> impls = {Functions<Impl::kMnistbench>("mnistbench")};
+#if MB_HAVE_OPENBLAS
+  openblas_set_num_threads(omp_get_max_threads());
+  impls.push_back(Functions<Impl::kOpenBlas>("openblas"));
+#endif
+#if MB_HAVE_DNNL
+  impls.push_back(Functions<Impl::kDnnl>("onednn"));
+#endif
+  RegisterDense("Forward", &Implementation::forward, kLayerShapes, impls);
+  RegisterDense("BackwardInput", &Implementation::backward_input, kInputGradShapes, impls);
+  RegisterDense("BackwardWeights", &Implementation::backward_weights, kLayerShapes, impls);
   benchmark::RegisterBenchmark("SparseBuild/mnistbench", BM_SparseBuild)
       ->Args({128, 784})->Args({2000, 784})->UseRealTime();
   benchmark::RegisterBenchmark("SparseForward/mnistbench", BM_SparseForward)->Apply(SparseShapes);
@@ -255,13 +277,6 @@ void RegisterAll() {
   benchmark::RegisterBenchmark("SparseBackwardWeightsRmsprop/mnistbench",
                                BM_SparseBackwardWeightsRmsprop)
       ->Args({128, 784, 512})->Args({96, 784, 512})->UseRealTime();
-#if MB_HAVE_OPENBLAS
-  openblas_set_num_threads(omp_get_max_threads());
-  MB_REGISTER(Impl::kOpenBlas, "openblas");
-#endif
-#if MB_HAVE_DNNL
-  MB_REGISTER(Impl::kDnnl, "onednn");
-#endif
 }
 
 }  // namespace
