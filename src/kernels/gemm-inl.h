@@ -356,20 +356,24 @@ class PackBuffer {
 // the column sums of B (computed by the tiles of the first row block, so no
 // extra pass over B).
 //
-// One parallel region. Each thread takes a contiguous range of the output
-// tiles, ordered panel by panel (a panel: kTileVecs vectors of columns), and
-// packs each of its panels of B into its own buffer just before using it, so
-// the panel is hot in its cache while its row tiles stream past: a separate
-// pass that packed all of B into one shared buffer, then a barrier, cost
-// 7-9% of the forward product at the baseline's shapes. Packing is fused
-// into the first tile of each panel when B's rows are contiguous; the tile
-// reads them in place (a matrix-width apart) once, where reading B in place
-// for every tile measured up to 2x slower. A transposed B is packed by
-// PackTransposedPanel. A's rows are read in place when they are contiguous
-// (the forward pass and the input gradient): the tile's broadcasts then
-// follow kTileRows sequential streams, measured no slower than one packed
-// block. A transposed A (the weight gradient) is packed by row blocks
-// first, shared by the team.
+// One parallel region without barriers: each thread packs what it reads
+// into its own buffers just before using it, so packed operands stay in its
+// cache and never move between cores. (One team-wide packing pass into
+// shared buffers, then a barrier, cost 7-9% of the forward product at the
+// baseline's shapes, and made the weight gradient slow down by 10-15% in
+// the spells when this shared machine's caches were busy.) Each thread
+// walks its tiles panel by panel (a panel: kTileVecs vectors of columns):
+// - A's rows contiguous (the forward pass and the input gradient): A is
+//   read in place (the tile's broadcasts follow kTileRows sequential
+//   streams, measured no slower than one packed block) and the threads
+//   split the tiles into contiguous ranges, so each packs about 1/team of B;
+// - A transposed (the weight gradient): the threads split the row blocks,
+//   each packs its own blocks of A once, and every thread packs all of B,
+//   which is the short matrix there (dY).
+// B's panel is packed by the thread's first tile in it when B's rows are
+// contiguous (the tile reads them in place once, where reading B in place
+// for every tile measured up to 2x slower), and by PackTransposedPanel
+// when B is transposed.
 template <class Epilogue>
 void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
           size_t a_inner_stride, const float* B, size_t ldb, bool b_transposed,
@@ -378,30 +382,37 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
   const size_t panel_width = kTileVecs * L;
   const size_t row_tiles = (M + kTileRows - 1) / kTileRows;
   const size_t panels = (N + panel_width - 1) / panel_width;
-  const size_t tiles = row_tiles * panels;
   const bool parallel = UseTeam(M * N * P >= kMinParallelWork);
   const bool direct_a = a_inner_stride == 1;
-  static PackBuffer a_buffer;
-  float* a_packed = direct_a ? nullptr : a_buffer.Get(row_tiles * P * kTileRows);
 
 #pragma omp parallel if (parallel)
   {
-    if (!direct_a) {
-#pragma omp for schedule(static)
-      for (size_t row_tile = 0; row_tile < row_tiles; ++row_tile) {
-        const size_t i0 = row_tile * kTileRows;
-        PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
-                 a_packed + row_tile * P * kTileRows);
-      }
-    }
     const size_t team = static_cast<size_t>(omp_get_num_threads());
     const size_t thread = static_cast<size_t>(omp_get_thread_num());
-    static thread_local PackBuffer b_buffer;
+    // This thread's tiles t in [t_begin, t_end): panel t / row_count, row
+    // block row_begin + t % row_count.
+    size_t row_begin = 0, row_count = row_tiles;
+    size_t t_begin = row_tiles * panels * thread / team;
+    size_t t_end = row_tiles * panels * (thread + 1) / team;
+    static thread_local PackBuffer a_buffer, b_buffer;
+    float* a_packed = nullptr;
+    if (!direct_a) {
+      row_begin = row_tiles * thread / team;
+      row_count = row_tiles * (thread + 1) / team - row_begin;
+      t_begin = 0;
+      t_end = row_count * panels;
+      a_packed = a_buffer.Get(row_count * P * kTileRows);
+      for (size_t r = 0; r < row_count; ++r) {
+        const size_t i0 = (row_begin + r) * kTileRows;
+        PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
+                 a_packed + r * P * kTileRows);
+      }
+    }
     float* b_packed = b_buffer.Get(P * panel_width);
     size_t packed_panel = panels;  // none yet
-    for (size_t t = tiles * thread / team; t < tiles * (thread + 1) / team; ++t) {
-      const size_t panel = t / row_tiles;
-      const size_t row_tile = t % row_tiles;
+    for (size_t t = t_begin; t < t_end; ++t) {
+      const size_t panel = t / row_count;
+      const size_t row_tile = row_begin + t % row_count;
       const size_t n0 = panel * panel_width;
       const size_t cols = std::min(panel_width, N - n0);
       const size_t nv = (cols + L - 1) / L;
@@ -413,7 +424,7 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
         ops.a_row = a_row_stride;
         ops.a_inner = a_inner_stride;
       } else {
-        ops.a = a_packed + row_tile * P * kTileRows;
+        ops.a = a_packed + (row_tile - row_begin) * P * kTileRows;
         ops.a_row = 1;
         ops.a_inner = kTileRows;
       }
