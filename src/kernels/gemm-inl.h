@@ -29,6 +29,7 @@
 #include "hwy/highway.h"
 #include "kernels/activation.h"
 #include "kernels/narrow_gemm-inl.h"
+#include "kernels/pack-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
@@ -260,54 +261,6 @@ HWY_INLINE void TileDispatch(size_t nv, bool pack_b, size_t P, const TileOperand
   Tile<NV, false, false>(P, ops, i0, rows, n0, cols, e, nullptr);
 }
 
-// Copies columns [n0, n0 + cols) of a transposed B (B(p, n) = B[n * ldb +
-// p]: the input gradient reads W^T) into `packed` as P contiguous rows of
-// `stride` floats, zero-padding columns past `cols`, so that the
-// micro-kernel streams one contiguous block. Whole 4 x 4 blocks go through
-// registers: four 4-float loads from four rows of B, a transpose, four
-// stores (copying element by element took 15-20% of the 10-unit layer's
-// input gradient); the rest is copied one element at a time. Rows are
-// handled kPackBlockRows at a time so that the block being written stays in
-// L1.
-constexpr size_t kPackBlockRows = 64;
-inline void PackTransposedPanel(const float* B, size_t ldb, size_t P, size_t n0, size_t cols,
-                                size_t stride, float* HWY_RESTRICT packed) {
-  size_t whole_cols = 0, whole_rows = 0;
-#if HWY_TARGET != HWY_SCALAR
-  const hn::FixedTag<float, 4> d4;
-  whole_cols = cols / 4 * 4;
-  whole_rows = P / 4 * 4;
-  for (size_t p0 = 0; p0 < whole_rows; p0 += kPackBlockRows) {
-    const size_t p1 = std::min(whole_rows, p0 + kPackBlockRows);
-    for (size_t c = 0; c < whole_cols; c += 4) {
-      const float* src = B + (n0 + c) * ldb;
-      for (size_t p = p0; p < p1; p += 4) {
-        const auto r0 = hn::LoadU(d4, src + p);
-        const auto r1 = hn::LoadU(d4, src + ldb + p);
-        const auto r2 = hn::LoadU(d4, src + 2 * ldb + p);
-        const auto r3 = hn::LoadU(d4, src + 3 * ldb + p);
-        const auto lower01 = hn::InterleaveLower(d4, r0, r1);
-        const auto lower23 = hn::InterleaveLower(d4, r2, r3);
-        const auto upper01 = hn::InterleaveUpper(d4, r0, r1);
-        const auto upper23 = hn::InterleaveUpper(d4, r2, r3);
-        float* dst = packed + p * stride + c;
-        hn::StoreU(hn::ConcatLowerLower(d4, lower23, lower01), d4, dst);
-        hn::StoreU(hn::ConcatUpperUpper(d4, lower23, lower01), d4, dst + stride);
-        hn::StoreU(hn::ConcatLowerLower(d4, upper23, upper01), d4, dst + 2 * stride);
-        hn::StoreU(hn::ConcatUpperUpper(d4, upper23, upper01), d4, dst + 3 * stride);
-      }
-    }
-  }
-#endif
-  for (size_t c = 0; c < cols; ++c) {
-    const float* src = B + (n0 + c) * ldb;
-    for (size_t p = c < whole_cols ? whole_rows : 0; p < P; ++p) packed[p * stride + c] = src[p];
-  }
-  for (size_t p = 0; p < P; ++p) {
-    for (size_t c = cols; c < stride; ++c) packed[p * stride + c] = 0.0f;
-  }
-}
-
 // Copies rows [i0, i0 + rows) of A (A(i, p) = A[i * row_stride + p *
 // inner_stride]) into `packed` as P groups of kTileRows values, zero rows
 // past `rows`: the micro-kernel's broadcasts then walk one contiguous block.
@@ -333,22 +286,6 @@ inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, siz
   }
 }
 
-// Scratch for packed panels, grown on demand and kept: after the first
-// step of training no product allocates.
-class PackBuffer {
- public:
-  float* Get(size_t floats) {
-    if (floats > capacity_) {
-      buffer_ = hwy::AllocateAligned<float>(floats);
-      capacity_ = floats;
-    }
-    return buffer_.get();
-  }
-
- private:
-  hwy::AlignedFreeUniquePtr<float[]> buffer_;
-  size_t capacity_ = 0;
-};
 
 // C[M, N] = sum_p A(i, p) B(p, n) with A(i, p) = A[i * a_row_stride +
 // p * a_inner_stride] and B(p, n) = B[p * ldb + n], or B[n * ldb + p] when
@@ -372,7 +309,7 @@ class PackBuffer {
 //   which is the short matrix there (dY).
 // B's panel is packed by the thread's first tile in it when B's rows are
 // contiguous (the tile reads them in place once, where reading B in place
-// for every tile measured up to 2x slower), and by PackTransposedPanel
+// for every tile measured up to 2x slower), and by PackTransposed
 // when B is transposed.
 template <class Epilogue>
 void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
@@ -430,7 +367,7 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
       }
       const bool pack_in_tile = panel != packed_panel && !b_transposed;
       if (panel != packed_panel && b_transposed) {
-        PackTransposedPanel(B, ldb, P, n0, cols, nv * L, b_packed);
+        PackTransposed(B, ldb, P, n0, cols, nv * L, b_packed);
       }
       packed_panel = panel;
       ops.b = pack_in_tile ? B + n0 : b_packed;
@@ -444,10 +381,7 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
 
 inline void DenseForward(size_t M, size_t K, size_t N, const float* X, const float* W,
                          const float* b, Activation act, float* Z, float* Y) {
-  if (N <= kNarrowMaxN) {
-    static PackBuffer transposed;
-    return NarrowForward(M, K, N, X, W, b, act, Z, Y, transposed.Get(K * N));
-  }
+  if (N <= kNarrowMaxN) return NarrowForward(M, K, N, X, W, b, act, Z, Y);
   Gemm(M, N, K, X, K, 1, W, N, /*b_transposed=*/false, ForwardEpilogue{Y, Z, b, act, N},
        nullptr);
 }
