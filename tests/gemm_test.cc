@@ -57,9 +57,11 @@ void ForEachTarget(const Body& body) {
 struct Shape {
   size_t M, K, N;
 };
+// {300, 600, 10}: an X too large for the 10-unit forward pass to order its
+// tiles by unit block (kNarrowSharedInputBytes), so the threads split rows.
 const Shape kShapes[] = {{1, 1, 1},   {3, 5, 7},    {17, 3, 1},  {1, 785, 10},
                          {127, 17, 33}, {128, 784, 512}, {96, 512, 10}, {9, 127, 785},
-                         {33, 64, 48}, {16, 10, 512}};
+                         {33, 64, 48}, {16, 10, 512}, {300, 600, 10}};
 const Activation kActivations[] = {Activation::kLinear, Activation::kRelu, Activation::kTanh,
                                    Activation::kSigmoid, Activation::kGelu,
                                    Activation::kSoftmax};
@@ -132,31 +134,33 @@ TEST_CASE("DenseBackwardWeights matches the reference on every target", "[kernel
 }
 
 TEST_CASE("Products are bitwise identical at 1, 2 and 4 threads", "[kernels]") {
-  const Shape s{128, 784, 512};
-  const auto X = RandomMatrix(s.M * s.K, 11, 0.2f);
-  const auto W = RandomMatrix(s.K * s.N, 12);
-  const auto b = RandomMatrix(s.N, 13);
-  const auto dY = RandomMatrix(s.M * s.N, 14);
-  auto run = [&](int threads) {
-    omp_set_num_threads(threads);
-    std::vector<float> Y(s.M * s.N), dX(s.M * s.K), dW(s.K * s.N), db(s.N);
-    DenseForward(s.M, s.K, s.N, X.data(), W.data(), b.data(), Activation::kRelu, nullptr,
-                 Y.data());
-    DenseBackwardInput(s.M, s.K, s.N, dY.data(), W.data(), Activation::kRelu, nullptr,
-                       X.data(), dX.data());
-    DenseBackwardWeights(s.M, s.K, s.N, X.data(), dY.data(), dW.data(), db.data());
-    std::vector<float> all = Y;
-    all.insert(all.end(), dX.begin(), dX.end());
-    all.insert(all.end(), dW.begin(), dW.end());
-    all.insert(all.end(), db.begin(), db.end());
-    return all;
-  };
-  const auto one = run(1);
-  const auto two = run(2);
-  const auto four = run(4);
-  omp_set_num_threads(omp_get_num_procs());
-  REQUIRE(one == two);
-  REQUIRE(one == four);
+  for (const Shape& s : {Shape{128, 784, 512}, Shape{128, 512, 10}, Shape{300, 600, 10}}) {
+    INFO("M=" << s.M << " K=" << s.K << " N=" << s.N);
+    const auto X = RandomMatrix(s.M * s.K, 11, 0.2f);
+    const auto W = RandomMatrix(s.K * s.N, 12);
+    const auto b = RandomMatrix(s.N, 13);
+    const auto dY = RandomMatrix(s.M * s.N, 14);
+    auto run = [&](int threads) {
+      omp_set_num_threads(threads);
+      std::vector<float> Y(s.M * s.N), dX(s.M * s.K), dW(s.K * s.N), db(s.N);
+      DenseForward(s.M, s.K, s.N, X.data(), W.data(), b.data(), Activation::kRelu, nullptr,
+                   Y.data());
+      DenseBackwardInput(s.M, s.K, s.N, dY.data(), W.data(), Activation::kRelu, nullptr,
+                         X.data(), dX.data());
+      DenseBackwardWeights(s.M, s.K, s.N, X.data(), dY.data(), dW.data(), db.data());
+      std::vector<float> all = Y;
+      all.insert(all.end(), dX.begin(), dX.end());
+      all.insert(all.end(), dW.begin(), dW.end());
+      all.insert(all.end(), db.begin(), db.end());
+      return all;
+    };
+    const auto one = run(1);
+    const auto two = run(2);
+    const auto four = run(4);
+    omp_set_num_threads(omp_get_num_procs());
+    REQUIRE(one == two);
+    REQUIRE(one == four);
+  }
 }
 
 // The trainer runs the 10-unit layer on one thread of a parallel region

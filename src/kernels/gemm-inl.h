@@ -25,7 +25,6 @@
 #include <omp.h>
 
 #include "common/team.h"
-#include "hwy/aligned_allocator.h"
 #include "hwy/highway.h"
 #include "kernels/activation.h"
 #include "kernels/narrow_gemm-inl.h"
@@ -286,7 +285,6 @@ inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, siz
   }
 }
 
-
 // C[M, N] = sum_p A(i, p) B(p, n) with A(i, p) = A[i * a_row_stride +
 // p * a_inner_stride] and B(p, n) = B[p * ldb + n], or B[n * ldb + p] when
 // b_transposed, finished by `epilogue`. When b_sums is not null it receives
@@ -389,9 +387,9 @@ inline void DenseForward(size_t M, size_t K, size_t N, const float* X, const flo
 inline void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
                                const float* W, Activation prev_act, const float* Z_prev,
                                const float* A_prev, float* dX) {
-  // dX = dY W^T: B(p, n) = W[n, p], which the panel packing reads column by
-  // column, in parallel (a separate transpose of W was serial and took a
-  // third of the time on a 1024 square).
+  // dX = dY W^T: B(p, n) = W[n, p], which each thread transposes panel by
+  // panel as it needs them (a separate transpose of all of W before the
+  // product was serial and took a third of the time on a 1024 square).
   Gemm(M, K, N, dY, N, 1, W, N, /*b_transposed=*/true,
        InputGradEpilogue{dX, Z_prev, A_prev, prev_act, K}, nullptr);
 }
