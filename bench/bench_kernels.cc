@@ -6,6 +6,7 @@
 //
 //   build/bench/bench_kernels --benchmark_format=json > kernels.json
 //   OMP_NUM_THREADS=1 build/bench/bench_kernels      # one core
+//   build/bench/bench_kernels --target=AVX2          # pinned, as kernels.target
 //   build/bench/bench_kernels --benchmark_repetitions=5
 //       --benchmark_enable_random_interleaving=true  (the README's table)
 //
@@ -33,6 +34,7 @@
 #include "data/idx_reader.h"
 #include "kernels/gemm.h"
 #include "kernels/sparse_gemm.h"
+#include "kernels/target.h"
 
 namespace mb {
 namespace {
@@ -292,6 +294,19 @@ int main(int argc, char** argv) {
     execv("/proc/self/exe", argv);
   }
 #endif
+  // --target=NAME pins the kernels (and the FMA probe) to a lower SIMD
+  // target, as the config key kernels.target does for a run.
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--target=", 9) != 0) continue;
+    if (const std::string problem = mb::KernelTargetProblem(argv[i] + 9); !problem.empty()) {
+      std::fprintf(stderr, "bench_kernels: --target: %s\n", problem.c_str());
+      return 2;
+    }
+    mb::PinKernelTarget(argv[i] + 9);
+    std::copy(argv + i + 1, argv + argc, argv + i);
+    --argc;
+    break;
+  }
   benchmark::Initialize(&argc, argv);
   mb::g_peak_gflops = mb::MeasureFmaPeakGflops();
   benchmark::AddCustomContext("fma_peak_gflops", std::to_string(mb::g_peak_gflops));

@@ -48,6 +48,11 @@ bad_set empty-data-path "tiny.json: data.train_images: no such file ''" data.tra
 bad_set data-path-directory "tiny.json: data.train_images" data.train_images=configs
 bad_set init-from-missing "tiny.json: init_from" init_from=no/such/model.safetensors
 bad_set init-from-directory "tiny.json: init_from" init_from=configs
+bad_set unknown-kernel-target \
+  'tiny.json: kernels.target: "AVX9" is not a SIMD target of this build (one of: auto, .*SCALAR)' \
+  kernels.target=AVX9
+bad_set empty-kernel-target "tiny.json: kernels.target: must name a SIMD target" kernels.target=
+bad_set unknown-kernels-key "tiny.json: kernels.targte: unknown key.*target" kernels.targte=AVX2
 write empty.json ''
 expect_input_error empty-config-file "empty.json" "$work/empty.json"
 write malformed.json $'{\n  "epochs": 1,\n  "batch_size": 64,,\n}'

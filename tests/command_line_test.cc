@@ -123,6 +123,7 @@ TEST_CASE("--help documents every config key, the outputs and the exit codes", "
     CHECK(mentions("\n  " + item.key() + " "));
   }
   for (const auto& item : resolved["data"].items()) CHECK(mentions("data." + item.key()));
+  for (const auto& item : resolved["kernels"].items()) CHECK(mentions("kernels." + item.key()));
   for (const auto& item : resolved["model"][0].items()) CHECK(mentions("model.N." + item.key()));
   for (const char* optimizer : {"sgd", "rmsprop", "adam", "adamw"}) {
     const nlohmann::json parameters =

@@ -4,6 +4,8 @@
 #include "sweep/compare.h"
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -101,6 +103,34 @@ TEST_CASE("Accuracy gains are signed, equal accuracies are +0, big epochs stay r
              Catch::Contains("| 0.9000 | 0.9500 | +0.0500 | 1234 | 12.3 | 0.01 |"));
   CHECK_THAT(CompareReportSets({a, same}, {"a", "c"}),
              Catch::Contains("| 0.9000 | 0.9000 | +0.0000 | 1234 | 0.000123 | 0.00 |"));
+}
+
+TEST_CASE("A loss difference is explained by the numerics classes", "[sweep]") {
+  json fma = Report(kHash1, 0.9, {0.5, 0.25}, 1.0);
+  fma["machine"]["numerics_class"] = "fma";
+  json other = fma;
+  other["epochs"][1]["loss"] = std::nextafter(0.25, 1.0);
+  // The same class and commit: the promise is broken.
+  CHECK(NumericsExplanation(fma, other) == "same numerics and commit: unexpected");
+  CHECK(CompareLosses(fma, other) ==
+        "no (epoch 2, rel 2.2e-16; same numerics and commit: unexpected)");
+  // Another class: no promise.
+  other["machine"]["numerics_class"] = "no-fma";
+  CHECK(CompareLosses(fma, other) == "no (epoch 2, rel 2.2e-16; numerics fma vs no-fma)");
+  // The same class from another commit, or from a dirty tree: the code may differ.
+  other["machine"]["numerics_class"] = "fma";
+  other["machine"]["git_commit"] = "0000000000000000000000000000000000000000";
+  CHECK(NumericsExplanation(fma, other) == "same numerics, other build");
+  other["machine"]["git_commit"] = fma["machine"]["git_commit"];
+  other["machine"]["git_dirty"] = true;
+  CHECK(NumericsExplanation(fma, other) == "same numerics, other build");
+  // A report from before the class was recorded: no explanation.
+  other["machine"].erase("numerics_class");
+  CHECK(CompareLosses(fma, other) == "no (epoch 2, rel 2.2e-16)");
+  // And the class is a fingerprint field.
+  other["machine"]["numerics_class"] = "no-fma";
+  const std::vector<std::string> fields = FingerprintDifferences(fma, other);
+  CHECK(std::find(fields.begin(), fields.end(), "numerics_class: fma -> no-fma") != fields.end());
 }
 
 TEST_CASE("Losses: identical, one bit apart, different epoch counts", "[sweep]") {

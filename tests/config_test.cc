@@ -149,7 +149,7 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
     "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
     "epochs": 5, "batch_size": 128, "shuffle": true, "validation_split": 0.0,
     "init_from": null, "save_model": false, "predict": 10,
-    "target_accuracy": null, "target_every_steps": 0
+    "target_accuracy": null, "target_every_steps": 0, "kernels": {"target": "auto"}
   })");
   CHECK(resolved == expected);
   // Numbers resolve as doubles whatever their spelling, so they hash the same.
@@ -437,7 +437,8 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
   const json resolved = mb::ResolveConfig(json::object(), kSource).resolved;
   const json relabelled = mb::ResolveConfig({{"name", "other"}, {"threads", 2},
                                              {"predict", 3}, {"save_model", true},
-                                             {"data", {{"verify_checksums", false}}}},
+                                             {"data", {{"verify_checksums", false}}},
+                                             {"kernels", {{"target", "AVX2"}}}},
                                             kSource).resolved;
   CHECK(mb::HashedPart(resolved).dump() == mb::HashedPart(relabelled).dump());
   for (const json& changed : {json{{"seed", 2}}, json{{"epochs", 3}}, json{{"batch_size", 64}},
@@ -446,7 +447,7 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
     CHECK(mb::HashedPart(resolved).dump() !=
           mb::HashedPart(mb::ResolveConfig(changed, kSource).resolved).dump());
   }
-  CHECK(mb::HashedPart(resolved).size() == resolved.size() - 4);
+  CHECK(mb::HashedPart(resolved).size() == resolved.size() - 5);
   CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("verify_checksums"));
 }
 

@@ -13,6 +13,7 @@
 #include "common/team.h"
 #include "hwy/targets.h"
 #include "kernels/gemm.h"
+#include "kernels/target.h"
 
 namespace mb {
 namespace {

@@ -257,7 +257,7 @@ TEST_CASE("StartRunDirectory under a regular file throws OutputError", "[report]
 TEST_CASE("CollectMachineInfo reports the machine and the build", "[report]") {
   const nlohmann::json info = mb::CollectMachineInfo(3);
   for (const char* key : {"cpu_model", "logical_cores", "simd_target", "simd_targets_compiled",
-                          "simd_targets_supported", "compiler", "compiler_flags", "highway_version",
+                          "simd_targets_supported", "numerics_class", "compiler", "compiler_flags", "highway_version",
                           "openmp_version", "threads", "hostname", "git_commit", "git_dirty",
                           "mnistbench_version", "os", "ftz_daz", "total_memory_bytes"}) {
     INFO(key);
@@ -280,6 +280,7 @@ TEST_CASE("CollectMachineInfo reports the machine and the build", "[report]") {
   CHECK(std::find(compiled.begin(), compiled.end(), target) != compiled.end());
   const nlohmann::json& supported = info["simd_targets_supported"];
   CHECK(std::find(supported.begin(), supported.end(), target) != supported.end());
+  CHECK((info["numerics_class"] == "fma" || info["numerics_class"] == "no-fma"));
 }
 
 #ifdef __SSE__

@@ -133,6 +133,12 @@ the current directory, not to the config file.
                                                          it; the report records the time to it
   target_every_steps          integer  0                 0 to 2^30: check the target every this
                                                          many steps (0: after every epoch)
+  kernels                     object   {}                how the kernels run:
+  kernels.target              string   "auto"            the SIMD target: auto (the best the CPU
+                                                         supports) or a lower one (AVX2, SSE4, ...)
+                                                         to reproduce a run of another machine;
+                                                         results are the same within a numerics
+                                                         class (report.json machine.numerics_class)
 
 output: a run directory <out>/<name>-<timestamp>-<hash8>/ with
   report.json        status, resolved config and its hash, machine, data set,
@@ -141,7 +147,8 @@ output: a run directory <out>/<name>-<timestamp>-<hash8>/ with
                      accuracy, seconds, samples per second
   model.safetensors  the trained weights (when save_model is true)
 hash8 starts the sha256 of the resolved config without the keys that cannot
-change the numbers (name, threads, predict, save_model, data.verify_checksums):
+change the numbers (name, threads, predict, save_model, data.verify_checksums,
+kernels):
 runs with the same hash should give the same numbers.
 
 exit codes:

@@ -16,6 +16,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "common/portable_log.h"
+
 namespace mb {
 
 inline constexpr uint64_t kInitStream = 0x1000;
@@ -55,13 +57,17 @@ class Rng {
     return static_cast<uint64_t>(m >> 64);
   }
 
-  // Standard normal by the Box-Muller transform (one value per call: the
-  // pair's second value is dropped to keep the state simple).
+  // Standard normal by Marsaglia's polar method (one value per call: the
+  // pair's second value is dropped to keep the state simple). It needs a log
+  // but no cosine, and the log is PortableLog, so the values are the same
+  // on every machine.
   double Normal() {
-    double u1 = UniformDouble();
-    while (u1 <= 0.0) u1 = UniformDouble();
-    const double u2 = UniformDouble();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+    for (;;) {
+      const double u = 2.0 * UniformDouble() - 1.0;
+      const double v = 2.0 * UniformDouble() - 1.0;
+      const double s = u * u + v * v;
+      if (s > 0.0 && s < 1.0) return u * std::sqrt(-2.0 * PortableLog(s) / s);
+    }
   }
 
  private:

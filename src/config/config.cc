@@ -477,6 +477,14 @@ std::optional<double> ReadTargetAccuracy(ObjectReader& top) {
 }
 
 // null (the default) means "initialise from the seed", stored as "".
+std::string ReadKernelTarget(ObjectReader& top) {
+  ObjectReader reader(top.source(), top.SubObject("kernels"), top.PathOf("kernels"));
+  const std::string target = reader.String("target", "auto");
+  if (target.empty()) reader.Fail("target", "must name a SIMD target or be \"auto\"");
+  top.Record("kernels", reader.Finish());
+  return target;
+}
+
 std::string ReadInitFrom(ObjectReader& top) {
   const json* found = top.Find("init_from");
   if (!found || found->is_null()) {
@@ -765,6 +773,7 @@ Config ResolveConfig(const json& document, const std::string& source) {
   config.predict = static_cast<int>(top.Integer("predict", 10, 0, 10000));
   config.target_accuracy = ReadTargetAccuracy(top);
   config.target_every_steps = top.Integer("target_every_steps", 0, 0, 1u << 30);
+  config.kernel_target = ReadKernelTarget(top);
   config.resolved = top.Finish();
   config.hash = Sha256Hex(HashedPart(config.resolved).dump());
   config.source = source;
@@ -787,8 +796,10 @@ Config LoadConfig(const std::string& path, const std::vector<std::string>& overr
 
 json HashedPart(const json& resolved) {
   json part = resolved;
-  // Keys that label, parallelise or report a run without changing a number.
-  for (const char* key : {"name", "threads", "predict", "save_model"}) part.erase(key);
+  // Keys that label, parallelise or report a run without changing a number
+  // (kernels.target picks a SIMD target, which cannot within its numerics
+  // class: kernels/target.h).
+  for (const char* key : {"name", "threads", "predict", "save_model", "kernels"}) part.erase(key);
   if (part.contains("data")) part["data"].erase("verify_checksums");
   return part;
 }

@@ -72,6 +72,10 @@ struct Config {
   // target_every_steps > 0, after every that many training steps.
   std::optional<double> target_accuracy;
   uint64_t target_every_steps = 0;
+  // The SIMD target the kernels are pinned to ("auto": the best the CPU
+  // supports). Within a numerics class (kernels/target.h) it cannot change
+  // a result, so it is not hashed.
+  std::string kernel_target = "auto";
 
   // The whole config as JSON with every default filled in, as written into
   // report.json["config"].
@@ -105,7 +109,7 @@ void ApplyOverride(nlohmann::json& document, const std::string& override_text);
 
 // The part of a resolved config that determines the results: all of it but
 // the keys that only label, parallelise or report a run (name, threads,
-// predict, save_model, data.verify_checksums). nlohmann::json objects keep
+// predict, save_model, data.verify_checksums, kernels). nlohmann::json objects keep
 // their keys sorted, so its dump() is canonical and can be hashed.
 nlohmann::json HashedPart(const nlohmann::json& resolved);
 

@@ -26,7 +26,9 @@
 
 #include "common/team.h"
 #include "hwy/highway.h"
+#include "kernels/activation-inl.h"
 #include "kernels/activation.h"
+#include "kernels/masked_segment-inl.h"
 #include "kernels/narrow_gemm-inl.h"
 #include "kernels/pack-inl.h"
 
@@ -76,53 +78,22 @@ struct InputGradEpilogue {
   size_t ldc;
 };
 
-// Partial vectors at the right edge of a matrix: AVX2 and AVX-512 have true
-// masked loads and stores that never touch memory past the mask; on older
-// targets Highway's MaskedLoad/BlendedStore access the whole vector, which
-// could fault past the end of a buffer or race with the thread that owns the
-// neighbouring columns, so the segment goes through a stack buffer instead.
-template <class M>
-HWY_INLINE VF LoadSegment(const float* p, bool partial, M mask) {
-  DF d;
-  if (!partial) return hn::LoadU(d, p);
-#if HWY_TARGET <= HWY_AVX2
-  return hn::MaskedLoad(mask, d, p);
-#else
-  HWY_ALIGN float buffer[HWY_LANES(float)] = {};
-  const size_t count = hn::CountTrue(d, mask);
-  for (size_t i = 0; i < count; ++i) buffer[i] = p[i];
-  return hn::Load(d, buffer);
-#endif
-}
-
-template <class M>
-HWY_INLINE void StoreSegment(VF v, float* p, bool partial, M mask) {
-  DF d;
-  if (!partial) return hn::StoreU(v, d, p);
-#if HWY_TARGET <= HWY_AVX2
-  hn::BlendedStore(v, mask, d, p);
-#else
-  HWY_ALIGN float buffer[HWY_LANES(float)];
-  hn::Store(v, d, buffer);
-  const size_t count = hn::CountTrue(d, mask);
-  for (size_t i = 0; i < count; ++i) p[i] = buffer[i];
-#endif
-}
-
 template <size_t NV, class M>
-HWY_INLINE void FinishRow(const StoreEpilogue& e, size_t row, size_t n0, size_t cols,
-                          VF (&acc)[NV], bool partial, M mask) {
-  const size_t L = hn::Lanes(DF());
+HWY_INLINE void FinishRow(const StoreEpilogue& e, size_t row, size_t n0, VF (&acc)[NV],
+                          bool partial, M mask) {
+  DF d;
+  const size_t L = hn::Lanes(d);
   float* c = e.C + row * e.ldc + n0;
   for (size_t j = 0; j < NV; ++j) {
-    StoreSegment(acc[j], c + j * L, partial && j == NV - 1, mask);
+    StoreSegment(d, acc[j], c + j * L, partial && j == NV - 1, mask);
   }
-  (void)cols;
 }
 
+// In the tile's registers: bias, Z, and ReLU; smooth activations after the
+// tile (FinishTile, see IsInlineActivation).
 template <size_t NV, class M>
-HWY_INLINE void FinishRow(const ForwardEpilogue& e, size_t row, size_t n0, size_t cols,
-                          VF (&acc)[NV], bool partial, M mask) {
+HWY_INLINE void FinishRow(const ForwardEpilogue& e, size_t row, size_t n0, VF (&acc)[NV],
+                          bool partial, M mask) {
   DF d;
   const size_t L = hn::Lanes(d);
   float* y = e.Y + row * e.ldc + n0;
@@ -130,19 +101,16 @@ HWY_INLINE void FinishRow(const ForwardEpilogue& e, size_t row, size_t n0, size_
   for (size_t j = 0; j < NV; ++j) {
     const bool part = partial && j == NV - 1;
     VF v = acc[j];
-    if (e.bias) v = hn::Add(v, LoadSegment(e.bias + n0 + j * L, part, mask));
-    if (z) StoreSegment(v, z + j * L, part, mask);
+    if (e.bias) v = hn::Add(v, LoadSegment(d, e.bias + n0 + j * L, part, mask));
+    if (z) StoreSegment(d, v, z + j * L, part, mask);
     if (e.act == Activation::kRelu) v = hn::Max(v, hn::Zero(d));
-    StoreSegment(v, y + j * L, part, mask);
-  }
-  if (!IsSimdActivation(e.act)) {
-    for (size_t c = 0; c < cols; ++c) y[c] = ActivationForward(e.act, y[c]);
+    StoreSegment(d, v, y + j * L, part, mask);
   }
 }
 
 template <size_t NV, class M>
-HWY_INLINE void FinishRow(const InputGradEpilogue& e, size_t row, size_t n0, size_t cols,
-                          VF (&acc)[NV], bool partial, M mask) {
+HWY_INLINE void FinishRow(const InputGradEpilogue& e, size_t row, size_t n0, VF (&acc)[NV],
+                          bool partial, M mask) {
   DF d;
   const size_t L = hn::Lanes(d);
   float* dx = e.dX + row * e.ldc + n0;
@@ -151,15 +119,28 @@ HWY_INLINE void FinishRow(const InputGradEpilogue& e, size_t row, size_t n0, siz
     const bool part = partial && j == NV - 1;
     VF v = acc[j];
     if (e.prev_act == Activation::kRelu) {
-      v = hn::IfThenElseZero(hn::Gt(LoadSegment(a + j * L, part, mask), hn::Zero(d)), v);
+      v = hn::IfThenElseZero(hn::Gt(LoadSegment(d, a + j * L, part, mask), hn::Zero(d)), v);
     }
-    StoreSegment(v, dx + j * L, part, mask);
+    StoreSegment(d, v, dx + j * L, part, mask);
   }
-  if (!IsSimdActivation(e.prev_act)) {
-    const float* z = e.Z_prev ? e.Z_prev + row * e.ldc + n0 : nullptr;
-    for (size_t c = 0; c < cols; ++c) {
-      dx[c] *= ActivationDerivative(e.prev_act, z ? z[c] : 0.0f, a[c]);
-    }
+}
+
+// After a tile's rows are stored: the activations that call out of line.
+inline void FinishTile(const StoreEpilogue&, size_t, size_t, size_t, size_t) {}
+
+inline void FinishTile(const ForwardEpilogue& e, size_t i0, size_t rows, size_t n0,
+                       size_t cols) {
+  if (IsInlineActivation(e.act)) return;
+  for (size_t i = i0; i < i0 + rows; ++i) ApplyActivationInPlace(e.act, e.Y + i * e.ldc + n0, cols);
+}
+
+inline void FinishTile(const InputGradEpilogue& e, size_t i0, size_t rows, size_t n0,
+                       size_t cols) {
+  if (IsInlineActivation(e.prev_act)) return;
+  for (size_t i = i0; i < i0 + rows; ++i) {
+    const size_t offset = i * e.ldc + n0;
+    ApplyActivationGradientInPlace(e.prev_act, e.Z_prev ? e.Z_prev + offset : nullptr,
+                                   e.A_prev + offset, e.dX + offset, cols);
   }
 }
 
@@ -211,7 +192,7 @@ HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows
     VF bv[NV];
     if (kPackB) {
       for (size_t j = 0; j < NV; ++j) {
-        bv[j] = LoadSegment(b + j * L, partial && j == NV - 1, mask);  // zero past the mask
+        bv[j] = LoadSegment(d, b + j * L, partial && j == NV - 1, mask);  // zero past the mask
         hn::Store(bv[j], d, pack_to + p * NV * L + j * L);
       }
     } else {
@@ -232,13 +213,14 @@ HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows
   // a tenth of the time of a product with P = 10.
 #pragma GCC unroll 16
   for (size_t i = 0; i < kTileRows; ++i) {
-    if (i < rows) FinishRow(epilogue, i0 + i, n0, cols, acc[i], partial, mask);
+    if (i < rows) FinishRow(epilogue, i0 + i, n0, acc[i], partial, mask);
   }
   if (kSumB) {
     for (size_t j = 0; j < NV; ++j) {
-      StoreSegment(sums[j], b_sums + n0 + j * L, partial && j == NV - 1, mask);
+      StoreSegment(d, sums[j], b_sums + n0 + j * L, partial && j == NV - 1, mask);
     }
   }
+  FinishTile(epilogue, i0, rows, n0, cols);
 }
 
 // Calls the Tile for the panel's vector count (1..kTileVecs), whether it
@@ -401,8 +383,6 @@ inline void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,
   // and its inner stride is K.
   Gemm(K, N, M, X, 1, K, dY, N, /*b_transposed=*/false, StoreEpilogue{dW, N}, db);
 }
-
-inline const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
 }  // namespace HWY_NAMESPACE
 }  // namespace mb

@@ -16,7 +16,6 @@ namespace mb {
 HWY_EXPORT(DenseForward);
 HWY_EXPORT(DenseBackwardInput);
 HWY_EXPORT(DenseBackwardWeights);
-HWY_EXPORT(TargetName);
 
 void DenseForward(size_t M, size_t K, size_t N, const float* X, const float* W,
                   const float* b, Activation act, float* Z, float* Y) {
@@ -33,8 +32,6 @@ void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,
                           const float* dY, float* dW, float* db) {
   HWY_DYNAMIC_DISPATCH(DenseBackwardWeights)(M, K, N, X, dY, dW, db);
 }
-
-std::string KernelTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 
 }  // namespace mb
 #endif  // HWY_ONCE

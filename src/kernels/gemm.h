@@ -18,7 +18,6 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
 
 #include "kernels/activation.h"
 
@@ -52,9 +51,5 @@ void DenseBackwardInput(size_t M, size_t K, size_t N, const float* dY,
 void DenseBackwardWeights(size_t M, size_t K, size_t N, const float* X,
                           const float* dY, float* dW, float* db);
 }  // namespace reference
-
-// The name of the Highway target the kernels dispatch to on this CPU
-// ("AVX3", "AVX2", ...), for reports and benchmarks.
-std::string KernelTargetName();
 
 }  // namespace mb

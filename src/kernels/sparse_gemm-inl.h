@@ -21,7 +21,10 @@
 #include "hwy/aligned_allocator.h"
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
+#include "kernels/activation-inl.h"
 #include "kernels/activation.h"
+#include "kernels/masked_segment-inl.h"
+#include "kernels/math-inl.h"
 #include "kernels/sparse_gemm.h"
 #include "optim/rmsprop_vector-inl.h"
 
@@ -297,9 +300,9 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
         for (size_t i = 0; i < kFeatureBlock; ++i) sum = hn::MulAdd(xv[i], wv[i][j], sum);
         hn::Store(sum, d, y + j * L);
       }
-      if (kTail) {
+      if (kTail) {  // rounded as the lanes round, so a column's bits do not depend on L
         for (size_t j = NV * L; j < NV * L + tail; ++j) {
-          for (size_t i = 0; i < kFeatureBlock; ++i) y[j] += x[i] * w[i][j];
+          for (size_t i = 0; i < kFeatureBlock; ++i) y[j] = MulAddLane(x[i], w[i][j], y[j]);
         }
       }
     }
@@ -372,8 +375,10 @@ HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RE
       for (size_t i = 0; i < kFeatureBlock; ++i) {
         const VF xv = hn::Set(d, x[i]);
         for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(xv, dyv[j], acc[i][j]);
-        if (kTail) {
-          for (size_t j = 0; j < tail; ++j) tail_acc[i][j] += x[i] * dy[NV * L + j];
+        if (kTail) {  // rounded as the lanes round
+          for (size_t j = 0; j < tail; ++j) {
+            tail_acc[i][j] = MulAddLane(x[i], dy[NV * L + j], tail_acc[i][j]);
+          }
         }
       }
     }
@@ -433,8 +438,6 @@ void DispatchChunk(size_t nv, size_t tail, const Kernel& kernel) {
 
 inline void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, size_t N,
                                Activation act, float* Z, float* Y) {
-  const DF d;
-  const size_t L = hn::Lanes(d);
   ForEachChunk(X, N, [&](const Chunk& chunk) {
     const size_t n0 = chunk.n0, cols = chunk.cols, width = chunk.width;
     float* acc = chunk.scratch;
@@ -443,26 +446,16 @@ inline void SparseDenseForward(const SparseBatch& X, const float* W, const float
                                                                        acc);
     });
     // Epilogue while the chunk is in L1: bias and activation, into Y (and Z).
-    const bool simd = IsSimdActivation(act);
     for (size_t m = 0; m < X.rows; ++m) {
       const float* a = acc + m * width;
       float* y = Y + m * N + n0;
       float* z = Z ? Z + m * N + n0 : nullptr;
-      size_t j = 0;
-      if (simd) {
-        for (; j + L <= cols; j += L) {
-          VF v = hn::Load(d, a + j);
-          if (b) v = hn::Add(v, hn::LoadU(d, b + n0 + j));
-          if (z) hn::StoreU(v, d, z + j);
-          if (act == Activation::kRelu) v = hn::Max(v, hn::Zero(d));
-          hn::StoreU(v, d, y + j);
-        }
-      }
-      for (; j < cols; ++j) {
-        const float pre = a[j] + (b ? b[n0 + j] : 0.0f);
-        if (z) z[j] = pre;
-        y[j] = ActivationForward(act, pre);
-      }
+      ForEachSegment(cols, [&](auto d, size_t j, bool partial, auto mask) {
+        VF v = hn::Load(d, a + j);  // the scratch row is whole vectors wide
+        if (b) v = hn::Add(v, LoadSegment(d, b + n0 + j, partial, mask));
+        if (z) StoreSegment(d, v, z + j, partial, mask);
+        StoreSegment(d, ApplyActivation(d, act, v), y + j, partial, mask);
+      });
     }
   });
 }

@@ -1,48 +1,84 @@
 #include "nn/softmax_cross_entropy.h"
 
-#include <cmath>
+#include <algorithm>
+#include <vector>
+
+#include "kernels/vector_math.h"
 
 namespace mb {
 
 namespace {
-// Softmax of one row into `out` (which may alias nothing); returns
-// log(sum(exp(z - max))) and writes the max and argmax.
-double SoftmaxRow(const float* z, size_t classes, float* out, float* max_out,
-                  size_t* argmax_out) {
-  size_t argmax = 0;
-  for (size_t c = 1; c < classes; ++c) {
-    if (z[c] > z[argmax]) argmax = c;
+
+// A batch's row-wise softmax before normalisation. exps[i * classes + c] =
+// e^(z[i, c] - max_i), with e^0 = 1 exactly at the row's (first) argmax, and
+// rest[i] the sum of the row's other exps, c ascending: the row sums to
+// 1 + rest[i], and log-sum-exp is max_i + log1p(rest[i]), accurate however
+// close to 1 the sum is. Buffers grow to the largest batch and are kept, so
+// a training step allocates nothing.
+struct ShiftedExps {
+  std::vector<float> exps, max, rest;
+  std::vector<float> log_sums;  // log1p(rest), for the loss
+  std::vector<size_t> argmax;
+
+  void Compute(const float* logits, size_t batch, size_t classes) {
+    if (exps.size() < batch * classes) exps.resize(batch * classes);
+    if (max.size() < batch) {
+      max.resize(batch);
+      rest.resize(batch);
+      log_sums.resize(batch);
+      argmax.resize(batch);
+    }
+    for (size_t i = 0; i < batch; ++i) {
+      const float* z = logits + i * classes;
+      size_t best = 0;
+      for (size_t c = 1; c < classes; ++c) {
+        if (z[c] > z[best]) best = c;
+      }
+      argmax[i] = best;
+      max[i] = z[best];
+      for (size_t c = 0; c < classes; ++c) exps[i * classes + c] = z[c] - z[best];
+    }
+    ExpInPlace(exps.data(), batch * classes);
+    for (size_t i = 0; i < batch; ++i) {
+      float sum = 0.0f;
+      for (size_t c = 0; c < classes; ++c) {
+        if (c != argmax[i]) sum += exps[i * classes + c];
+      }
+      rest[i] = sum;
+    }
   }
-  const float max = z[argmax];
-  double sum = 0.0;
-  for (size_t c = 0; c < classes; ++c) {
-    const float e = std::exp(z[c] - max);
-    if (out) out[c] = e;
-    sum += e;
+
+  // The softmax of row i into out[0 .. classes).
+  void Probabilities(size_t i, size_t classes, float* out) const {
+    const float inv = static_cast<float>(1.0 / (1.0 + static_cast<double>(rest[i])));
+    for (size_t c = 0; c < classes; ++c) out[c] = exps[i * classes + c] * inv;
   }
-  if (out) {
-    const float inv = static_cast<float>(1.0 / sum);
-    for (size_t c = 0; c < classes; ++c) out[c] *= inv;
-  }
-  *max_out = max;
-  *argmax_out = argmax;
-  return std::log(sum);
+};
+
+ShiftedExps& ThreadScratch() {
+  static thread_local ShiftedExps scratch;
+  return scratch;
 }
+
 }  // namespace
 
 BatchLoss SoftmaxCrossEntropy(const float* logits, const uint8_t* labels, size_t batch,
                               size_t classes, float grad_scale, float* dlogits) {
+  ShiftedExps& s = ThreadScratch();
+  s.Compute(logits, batch, classes);
+  std::copy(s.rest.begin(), s.rest.begin() + static_cast<std::ptrdiff_t>(batch),
+            s.log_sums.begin());
+  Log1pInPlace(s.log_sums.data(), batch);
   BatchLoss result;
   for (size_t i = 0; i < batch; ++i) {
-    const float* z = logits + i * classes;
-    float* g = dlogits ? dlogits + i * classes : nullptr;
-    float max;
-    size_t argmax;
-    const double log_sum = SoftmaxRow(z, classes, g, &max, &argmax);
     const size_t label = labels[i];
-    result.loss_sum += log_sum - (static_cast<double>(z[label]) - max);
-    result.correct += argmax == label;
-    if (g) {
+    // -log p[label] = log(sum e^(z - max)) - (z[label] - max)
+    result.loss_sum += static_cast<double>(s.log_sums[i]) -
+                       (static_cast<double>(logits[i * classes + label]) - s.max[i]);
+    result.correct += s.argmax[i] == label;
+    if (dlogits) {
+      float* g = dlogits + i * classes;
+      s.Probabilities(i, classes, g);
       g[label] -= 1.0f;
       for (size_t c = 0; c < classes; ++c) g[c] *= grad_scale;
     }
@@ -51,11 +87,9 @@ BatchLoss SoftmaxCrossEntropy(const float* logits, const uint8_t* labels, size_t
 }
 
 void Softmax(const float* logits, size_t batch, size_t classes, float* probabilities) {
-  for (size_t i = 0; i < batch; ++i) {
-    float max;
-    size_t argmax;
-    SoftmaxRow(logits + i * classes, classes, probabilities + i * classes, &max, &argmax);
-  }
+  ShiftedExps& s = ThreadScratch();
+  s.Compute(logits, batch, classes);
+  for (size_t i = 0; i < batch; ++i) s.Probabilities(i, classes, probabilities + i * classes);
 }
 
 }  // namespace mb

@@ -1,8 +1,9 @@
 // Highway SIMD update passes for the optimizers of optimizer.h: one pass
 // over each parameter tensor, element-wise with the formulas of
 // optimizer.h. Every element gets the same operations whatever the block
-// split, so results do not depend on the thread count (the compiler may
-// contract a multiply and an add into an FMA on targets that have one).
+// split, so results do not depend on the thread count, and none is a fused
+// multiply-add (the build sets -ffp-contract=off), so they do not depend on
+// the target either: these are Keras' formulas, one rounding per operation.
 // Included once per target by optimizer.cc.
 
 #if defined(MB_OPTIM_OPTIMIZER_INL_H_) == defined(HWY_TARGET_TOGGLE)

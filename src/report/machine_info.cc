@@ -13,10 +13,9 @@
 #include <xmmintrin.h>
 #endif
 
-#include <hwy/targets.h>
-
 #include "build_info.h"
 #include "git_version.h"
+#include "kernels/target.h"
 
 namespace mb {
 namespace {
@@ -41,27 +40,15 @@ std::string CpuModel() {
   return "unknown";  // e.g. Arm kernels have no "model name" line
 }
 
-// Highway numbers its targets so that a lower bit is a better target.
-nlohmann::json TargetNames(int64_t targets) {
-  nlohmann::json names = nlohmann::json::array();
-  for (; targets != 0; targets &= targets - 1) {
-    names.push_back(hwy::TargetName(targets & -targets));
-  }
-  return names;
-}
-
-// What HWY_DYNAMIC_DISPATCH picks: the best target that is both compiled in
-// and supported. Every translation unit is built with
-// -DHWY_COMPILE_ALL_ATTAINABLE, so HWY_TARGETS here equals the kernels'.
+// The SIMD target the kernels dispatch to (after any pin), the ones the
+// build has and the ones the CPU supports, compiled or not (what a rebuild
+// with a newer Highway could gain), and the numerics class of the target.
 nlohmann::json SimdInfo() {
-  const int64_t supported = hwy::SupportedTargets();
-  const int64_t usable = supported & HWY_TARGETS;
   return {
-      {"simd_target", hwy::TargetName(usable & -usable)},
-      {"simd_targets_compiled", TargetNames(HWY_TARGETS)},
-      // Everything the CPU can run, compiled or not: shows what a rebuild
-      // with a newer Highway could gain.
-      {"simd_targets_supported", TargetNames(supported)},
+      {"simd_target", KernelTargetName()},
+      {"simd_targets_compiled", CompiledTargetNames()},
+      {"simd_targets_supported", CpuTargetNames()},
+      {"numerics_class", NumericsClass()},
   };
 }
 

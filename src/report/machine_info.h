@@ -10,7 +10,8 @@
 namespace mb {
 
 // cpu_model, logical_cores, simd_target (the Highway target the dynamic
-// dispatch chooses), simd_targets_compiled, simd_targets_supported, compiler,
+// dispatch chooses, or the one kernels.target pinned), simd_targets_compiled,
+// simd_targets_supported, numerics_class (kernels/target.h), compiler,
 // compiler_flags, highway_version, openmp_version (+ openmp_runtime with GCC),
 // threads, hostname, git_commit, git_dirty, mnistbench_version, os, ftz_daz
 // (of the calling thread; null off x86), total_memory_bytes (null if unknown).

@@ -127,6 +127,7 @@ constexpr Field kFingerprint[] = {
     {"cpu_model", "machine.cpu_model", nullptr},
     {"logical_cores", "machine.logical_cores", nullptr},
     {"simd_target", "machine.simd_target", "training.kernel_target"},
+    {"numerics_class", "machine.numerics_class", nullptr},
     {"simd_targets_supported", "machine.simd_targets_supported", nullptr},
     {"simd_targets_compiled", "machine.simd_targets_compiled", nullptr},
     {"threads", "machine.threads", "config.threads"},
@@ -231,6 +232,20 @@ std::string NameList(const std::vector<std::string>& names, size_t limit) {
 
 }  // namespace
 
+std::string NumericsExplanation(const json& base, const json& other) {
+  const json* a = Find(base, "machine.numerics_class");
+  const json* b = Find(other, "machine.numerics_class");
+  if (!a || !b || !a->is_string() || !b->is_string()) return "";
+  if (*a != *b) return "numerics " + a->get<std::string>() + " vs " + b->get<std::string>();
+  const json* commit_a = Find(base, "machine.git_commit");
+  const json* commit_b = Find(other, "machine.git_commit");
+  const bool same_build = commit_a && commit_b && *commit_a == *commit_b &&
+                          commit_a->is_string() && *commit_a != "unknown" &&
+                          Text(Find(base, "machine.git_dirty")) == "false" &&
+                          Text(Find(other, "machine.git_dirty")) == "false";
+  return same_build ? "same numerics and commit: unexpected" : "same numerics, other build";
+}
+
 std::string CompareLosses(const json& base, const json& other) {
   const json* a = Find(base, "epochs");
   const json* b = Find(other, "epochs");
@@ -249,8 +264,10 @@ std::string CompareLosses(const json& base, const json& other) {
                                                                       : std::to_string(i + 1);
       const double p = NumberAt(x, key), q = NumberAt(y, key);
       const double rel = std::fabs(q - p) / std::max(std::fabs(p), std::fabs(q));
+      const std::string why = NumericsExplanation(base, other);
       return "no (epoch " + epoch + (std::string(key) == "loss" ? "" : " val_loss") +
-             (std::isfinite(rel) ? ", rel " + Format("%.1e", rel) : "") + ")";
+             (std::isfinite(rel) ? ", rel " + Format("%.1e", rel) : "") +
+             (why.empty() ? "" : "; " + why) + ")";
     }
   }
   return "yes";
@@ -396,6 +413,10 @@ std::string CompareReportSets(const std::vector<std::vector<LoadedReport>>& side
 
   text += "\n" + Plural(rows.size(), "pair") + " compared. diff and ratio are " + other +
           " against " + base + "; rel is the relative difference of the first loss that differs. "
+          "Losses are bitwise identical within a numerics class (machine.numerics_class: fma "
+          "for AVX2 and AVX-512, no-fma for older targets) for one commit, at any thread "
+          "count; \"numerics fma vs no-fma\" explains a difference, \"other build\" may "
+          "(the code changed), \"unexpected\" is a bug to report. "
           "Runs with no partner on another side:";
   bool any_unpaired = false;
   for (size_t side = 0; side < sides.size(); ++side) {

@@ -35,10 +35,19 @@ std::string CompareReportSets(const std::vector<std::vector<LoadedReport>>& side
 int RunCompareCommand(const std::vector<std::string>& sources, std::FILE* out);
 
 // Whether two reports' per-epoch losses (`loss`, and `val_loss` where
-// present) are bitwise identical: "yes", "no (epoch N, rel X)" naming the
-// first epoch that differs and the relative difference of its loss there, or
-// "n/a (..)" when the epoch counts differ or there are no epochs.
+// present) are bitwise identical: "yes", "no (epoch N, rel X[; why])" naming
+// the first epoch that differs, the relative difference of its loss there
+// and NumericsExplanation's reason, or "n/a (..)" when the epoch counts
+// differ or there are no epochs.
 std::string CompareLosses(const nlohmann::json& base, const nlohmann::json& other);
+
+// Why two runs of one config may differ, from their numerics classes
+// (kernels/target.h): "numerics fma vs no-fma" when the classes differ (the
+// promise holds within a class only), "same numerics, other build" when the
+// commits differ or either is dirty or unknown (the code may have changed),
+// "same numerics and commit: unexpected" otherwise; "" when either report
+// lacks the class (reports from builds before it was recorded).
+std::string NumericsExplanation(const nlohmann::json& base, const nlohmann::json& other);
 
 // The fingerprint fields whose values differ between two reports, in a fixed
 // order, each as "field: base value -> other value": the machine and build

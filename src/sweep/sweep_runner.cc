@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/sha256.h"
 #include "config/config.h"
+#include "kernels/target.h"
 #include "report/atomic_file.h"
 #include "report/report_reader.h"
 #include "sweep/summary.h"
@@ -42,6 +43,15 @@ json VariedJson(const SweepPoint& point) {
   return varied;
 }
 
+// A point's identity: its resolved config but for kernels.target, which
+// cannot change its numbers (kernels/target.h), so that a point run with a
+// pinned target is the same point.
+std::string PointId(const json& resolved) {
+  json identity = resolved;
+  identity.erase("kernels");
+  return Sha256Hex(identity.dump());
+}
+
 std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptions& options) {
   std::vector<ResolvedPoint> resolved;
   std::map<std::string, size_t> seen;  // point_id -> index
@@ -59,7 +69,13 @@ std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptio
       }
     };
     ResolvedPoint r{point, load(), {}};
-    r.id = Sha256Hex(r.config.resolved.dump());
+    if (const std::string problem = KernelTargetProblem(r.config.kernel_target);
+        !problem.empty()) {
+      throw InputError(spec.path + ": point " + std::to_string(point.index) + " (" +
+                       DescribeVaried(point) + "): " + r.config.source +
+                       ": kernels.target: " + problem);
+    }
+    r.id = PointId(r.config.resolved);
     const auto [it, fresh] = seen.emplace(r.id, point.index);
     if (!fresh) {
       throw InputError(spec.path + ": points " + std::to_string(it->second) + " and " +

@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "data/dataset.h"
-#include "kernels/gemm.h"
+#include "kernels/target.h"
 #include "nn/checkpoint.h"
 #include "nn/init.h"
 #include "report/machine_info.h"
@@ -69,6 +69,10 @@ int RunExperiment(const Config& config, const RunOptions& options) {
   report.config_hash = config.hash;
   report.sweep = options.sweep;
 
+  if (const std::string problem = KernelTargetProblem(config.kernel_target); !problem.empty()) {
+    throw InputError(config.source + ": kernels.target: " + problem);
+  }
+  PinKernelTarget(config.kernel_target);
   const Dataset data = LoadDataset(config.data, config.validation_split);
   if (static_cast<size_t>(config.batch_size) > data.train.count) {
     throw InputError(config.source + ": batch_size: " + std::to_string(config.batch_size) +

@@ -7,7 +7,6 @@
 #include <omp.h>
 
 #include "common/rng.h"
-#include "nn/softmax_cross_entropy.h"
 #include "train/interrupt.h"
 
 namespace mb {
@@ -195,6 +194,7 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
     ++steps_taken_;
     ++steps_done;
     progress.Update(step + 1, loss_sum / seen, static_cast<double>(correct) / seen);
+    if (step_observer_ && !step_observer_(steps_taken_, batch_loss, batch)) return std::nullopt;
     if (check_every > 0 && steps_taken_ % check_every == 0) {
       evaluation_seconds += CheckTarget(epoch, std::nullopt);
       if (target_hit_) break;

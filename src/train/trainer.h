@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "config/config.h"
 #include "data/dataset.h"
 #include "nn/mlp.h"
+#include "nn/softmax_cross_entropy.h"
 #include "optim/optimizer.h"
 #include "report/run_report.h"
 #include "train/progress.h"
@@ -61,6 +63,13 @@ class Trainer {
   // Steps per epoch (the last batch may be smaller).
   size_t steps_per_epoch() const;
 
+  // Called after every training step with the steps taken in all (from 1),
+  // the step's batch loss (summed over its `batch` samples, measured before
+  // the update) and the batch size. Returning false ends the epoch there:
+  // RunEpoch then returns nothing, as after an interrupt.
+  using StepObserver = std::function<bool(size_t step, const BatchLoss& loss, size_t batch)>;
+  void set_step_observer(StepObserver observer) { step_observer_ = std::move(observer); }
+
   // For report.json["training"]: the measured input density and whether the
   // first layer runs on the sparse kernels.
   nlohmann::json Description() const;
@@ -90,6 +99,7 @@ class Trainer {
   std::vector<uint32_t> order_;        // sample order of the current epoch
   std::vector<uint8_t> batch_labels_;  // labels of the current batch
   size_t steps_taken_ = 0;             // over all epochs
+  StepObserver step_observer_;
   std::optional<TargetHit> target_hit_;
 };
 
