@@ -41,14 +41,19 @@ namespace hn = hwy::HWY_NAMESPACE;
 // the samples storing the block touch; the weight gradient holds the
 // block's rows of the dW chunk in registers while reading the chunk's copy
 // of dY (same size, in L1). W and dW stream through once per step.
-// A chunk is 4 vectors with AVX-512's 32 registers; with 16, the block's 4
-// rows of 4 vectors (16 registers, plus broadcasts and accumulators) spilled,
-// and 2 vectors make the weight gradient 1.33x faster on AVX2 (3 vectors
-// measured the same as 2, with no register to spare).
+// Chunks are 4 vectors with AVX-512's 32 registers. With AVX2's 16, the
+// weight gradient's 4 x 4 accumulators, 4 dY vectors and a broadcast
+// spilled: 3 vectors (12 accumulators) made it 1.2x faster on 2 threads
+// (2 vectors: 1.1x). The forward pass keeps 4 vectors there: its rows of W
+// then come from L1 as memory operands of the multiply-adds, and fewer,
+// wider chunks walk the batch's block lists fewer times (2 vectors measured
+// 1.1x slower on 2 threads).
 #if HWY_TARGET <= HWY_AVX3
-constexpr size_t kChunkVecs = 4;
+constexpr size_t kForwardChunkVecs = 4;
+constexpr size_t kBackwardChunkVecs = 4;
 #else
-constexpr size_t kChunkVecs = 2;
+constexpr size_t kForwardChunkVecs = 4;
+constexpr size_t kBackwardChunkVecs = 3;
 #endif
 
 #if HWY_TARGET == HWY_AVX2
@@ -450,12 +455,12 @@ struct Chunk {
   float* scratch;
 };
 
-// Splits [0, N) into chunks of kChunkVecs vectors and calls body(chunk) for
+// Splits [0, N) into chunks of chunk_vecs vectors and calls body(chunk) for
 // each on the OpenMP team (on the calling thread for small batches).
 template <class Body>
-void ForEachChunk(const SparseBatch& X, size_t N, const Body& body) {
+void ForEachChunk(const SparseBatch& X, size_t N, size_t chunk_vecs, const Body& body) {
   const size_t L = hn::Lanes(DF());
-  const size_t chunk_width = kChunkVecs * L;
+  const size_t chunk_width = chunk_vecs * L;
   const size_t chunks = (N + chunk_width - 1) / chunk_width;
   const size_t work = X.stored_blocks() * kFeatureBlock * N;
 #pragma omp parallel for schedule(static) if (UseTeam(work >= (size_t{1} << 15)))
@@ -468,16 +473,16 @@ void ForEachChunk(const SparseBatch& X, size_t N, const Body& body) {
 }
 
 // Calls kernel(integral_constant nv, integral_constant has_tail) with the
-// chunk's shape as compile-time constants: a chunk is kChunkVecs full
+// chunk's shape as compile-time constants: a chunk is kMaxVecs full
 // vectors, or (the last one) fewer vectors and possibly a tail.
-template <size_t NV = kChunkVecs, class Kernel>
+template <size_t kMaxVecs, size_t NV = kMaxVecs, class Kernel>
 void DispatchChunk(size_t nv, size_t tail, const Kernel& kernel) {
   using std::integral_constant;
   if constexpr (NV > 0) {
-    if (nv < NV) return DispatchChunk<NV - 1>(nv, tail, kernel);
+    if (nv < NV) return DispatchChunk<kMaxVecs, NV - 1>(nv, tail, kernel);
   }
   if (tail != 0) {
-    if constexpr (NV < kChunkVecs) kernel(integral_constant<size_t, NV>(), integral_constant<bool, true>());
+    if constexpr (NV < kMaxVecs) kernel(integral_constant<size_t, NV>(), integral_constant<bool, true>());
   } else if constexpr (NV > 0) {
     kernel(integral_constant<size_t, NV>(), integral_constant<bool, false>());
   }
@@ -485,10 +490,10 @@ void DispatchChunk(size_t nv, size_t tail, const Kernel& kernel) {
 
 inline void SparseDenseForward(const SparseBatch& X, const float* W, const float* b, size_t N,
                                Activation act, float* Z, float* Y) {
-  ForEachChunk(X, N, [&](const Chunk& chunk) {
+  ForEachChunk(X, N, kForwardChunkVecs, [&](const Chunk& chunk) {
     const size_t n0 = chunk.n0, cols = chunk.cols, width = chunk.width;
     float* acc = chunk.scratch;
-    DispatchChunk(chunk.nv, chunk.tail, [&](auto nv_tag, auto tail_tag) {
+    DispatchChunk<kForwardChunkVecs>(chunk.nv, chunk.tail, [&](auto nv_tag, auto tail_tag) {
       ForwardChunk<decltype(nv_tag)::value, decltype(tail_tag)::value>(X, W, N, n0, chunk.tail,
                                                                        acc);
     });
@@ -512,10 +517,10 @@ inline bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, si
                                        const SparseRmspropUpdate* update) {
   const size_t L = hn::Lanes(DF());
   if (N % L != 0) update = nullptr;  // no fused tail: the caller's pass applies it
-  ForEachChunk(X, N, [&](const Chunk& chunk) {
+  ForEachChunk(X, N, kBackwardChunkVecs, [&](const Chunk& chunk) {
     const size_t n0 = chunk.n0, cols = chunk.cols, width = chunk.width;
     float* dy_chunk = chunk.scratch;
-    DispatchChunk(chunk.nv, chunk.tail, [&](auto nv_tag, auto tail_tag) {
+    DispatchChunk<kBackwardChunkVecs>(chunk.nv, chunk.tail, [&](auto nv_tag, auto tail_tag) {
       BackwardWeightsChunk<decltype(nv_tag)::value, decltype(tail_tag)::value>(
           X, dY, N, n0, chunk.tail, dy_chunk, dW, update);
     });
