@@ -54,13 +54,28 @@ AlignedVector<float> Filled(size_t n) {
   return v;
 }
 
+// GFLOP/s of the `flops` a call executes (2 per multiply-add), and that as a
+// fraction of the measured FMA peak.
+void SetRateCounters(benchmark::State& state, double flops) {
+  const double gflop = flops * static_cast<double>(state.iterations()) * 1e-9;
+  state.counters["GFLOP/s"] = benchmark::Counter(gflop, benchmark::Counter::kIsRate);
+  state.counters["peak_fraction"] =
+      benchmark::Counter(gflop / g_peak_gflops, benchmark::Counter::kIsRate);
+}
+
 void SetCounters(benchmark::State& state, size_t M, size_t K, size_t N) {
-  const double flops = 2.0 * M * K * N;
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops * static_cast<double>(state.iterations()) * 1e-9,
-                         benchmark::Counter::kIsRate);
-  state.counters["peak_fraction"] = benchmark::Counter(
-      flops * static_cast<double>(state.iterations()) * 1e-9 / g_peak_gflops,
+  SetRateCounters(state, 2.0 * M * K * N);
+}
+
+// The sparse kernels multiply every value of each stored block of
+// kFeatureBlock pixels, zeros in the block included, by a row of N: their
+// GFLOP/s counts those multiply-adds, so it compares with the FMA peak.
+// dense_GFLOP/s counts 2 * M * K * N, the dense product's work, to compare
+// with the dense kernels' rate on the same shape.
+void SetSparseCounters(benchmark::State& state, const SparseBatch& batch, size_t N) {
+  SetRateCounters(state, 2.0 * batch.stored_blocks() * kFeatureBlock * N);
+  state.counters["dense_GFLOP/s"] = benchmark::Counter(
+      2.0 * batch.rows * batch.cols * N * static_cast<double>(state.iterations()) * 1e-9,
       benchmark::Counter::kIsRate);
 }
 
@@ -171,8 +186,7 @@ void BM_SparseBuild(benchmark::State& state) {
   state.counters["stored_blocks"] = static_cast<double>(batch.stored_blocks());
 }
 
-// Sparse-input products: GFLOP/s counts the dense-equivalent flops, so the
-// number compares directly with the dense kernels' on the same shape.
+// Sparse-input products (see SetSparseCounters for what their GFLOP/s count).
 void BM_SparseForward(benchmark::State& state) {
   const size_t M = state.range(0), K = state.range(1), N = state.range(2);
   const auto images = MnistImages(M, K);
@@ -184,7 +198,7 @@ void BM_SparseForward(benchmark::State& state) {
     SparseDenseForward(batch, W.data(), b.data(), N, Activation::kRelu, nullptr, Y.data());
     benchmark::DoNotOptimize(Y.data());
   }
-  SetCounters(state, M, K, N);
+  SetSparseCounters(state, batch, N);
 }
 
 void BM_SparseBackwardWeights(benchmark::State& state) {
@@ -198,7 +212,7 @@ void BM_SparseBackwardWeights(benchmark::State& state) {
     SparseDenseBackwardWeights(batch, dY.data(), N, dW.data(), db.data());
     benchmark::DoNotOptimize(dW.data());
   }
-  SetCounters(state, M, K, N);
+  SetSparseCounters(state, batch, N);
 }
 
 // The weight gradient as training runs it on the baseline: Keras' RMSprop
@@ -217,7 +231,7 @@ void BM_SparseBackwardWeightsRmsprop(benchmark::State& state) {
     SparseDenseBackwardWeights(batch, dY.data(), N, dW.data(), db.data(), &update);
     benchmark::DoNotOptimize(W.data());
   }
-  SetCounters(state, M, K, N);
+  SetSparseCounters(state, batch, N);
 }
 
 void SparseShapes(benchmark::internal::Benchmark* b) {
