@@ -67,13 +67,13 @@ void SetCounters(benchmark::State& state, size_t M, size_t K, size_t N) {
   SetRateCounters(state, 2.0 * M * K * N);
 }
 
-// The sparse kernels multiply every value of each stored block of
-// kFeatureBlock pixels, zeros in the block included, by a row of N: their
-// GFLOP/s counts those multiply-adds, so it compares with the FMA peak.
+// The sparse kernels multiply each stored block's span of pixels (its first
+// to its last non-zero, sparse_gemm.h) by a row of N: their GFLOP/s counts
+// those multiply-adds, so it compares with the FMA peak.
 // dense_GFLOP/s counts 2 * M * K * N, the dense product's work, to compare
 // with the dense kernels' rate on the same shape.
 void SetSparseCounters(benchmark::State& state, const SparseBatch& batch, size_t N) {
-  SetRateCounters(state, 2.0 * batch.stored_blocks() * kFeatureBlock * N);
+  SetRateCounters(state, 2.0 * batch.stored_span_features() * N);
   state.counters["dense_GFLOP/s"] = benchmark::Counter(
       2.0 * batch.rows * batch.cols * N * static_cast<double>(state.iterations()) * 1e-9,
       benchmark::Counter::kIsRate);

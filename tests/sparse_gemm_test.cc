@@ -3,6 +3,8 @@
 // against a plain scan of the pixels.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <omp.h>
 
 #include <cmath>
@@ -58,7 +60,7 @@ struct Case {
 const Case kCases[] = {{1, 1, 1, 100}, {3, 17, 5, 50},  {128, 784, 512, 19}, {96, 784, 10, 19},
                        {7, 785, 127, 5}, {33, 64, 300, 0}, {17, 100, 129, 90}};
 
-// The block structure and the scaled values against a direct scan of the
+// The block structure, the spans and the scaled values against a direct scan of the
 // pixels, on every target (the build compresses a vector of blocks at a
 // time and scales the bytes in bulk), at 1-3 threads. K = 130 is not a
 // multiple of kFeatureBlock (a partial last block) and leaves a scalar tail
@@ -109,14 +111,29 @@ TEST_CASE("Sparse batch stores every block with a non-zero pixel by row and by c
         REQUIRE(batch.stored_blocks() == expected_total);
         for (size_t q = 0; q < blocks; ++q) {
           REQUIRE(batch.block_used[q] == expected_used[q]);
-          for (uint32_t e = batch.block_start[q]; e < batch.block_start[q + 1]; ++e) {
-            const uint32_t m = batch.block_row[e];
-            if (e > batch.block_start[q]) REQUIRE(batch.block_row[e - 1] < m);  // ascending
-            for (size_t i = 0; i < kFeatureBlock; ++i) {
-              REQUIRE(batch.block_value[e * kFeatureBlock + i] ==
-                      static_cast<float>(pixel(m, q * kFeatureBlock + i)) / 255.0f);
+          REQUIRE(batch.span_start[q * kSpans] == batch.block_start[q]);
+          std::vector<uint32_t> samples;
+          for (size_t span = 0; span < kSpans; ++span) {
+            INFO("block " << q << " span " << span);
+            const uint32_t begin = batch.span_start[q * kSpans + span];
+            for (uint32_t e = begin; e < batch.span_start[q * kSpans + span + 1]; ++e) {
+              const uint32_t m = batch.block_row[e];
+              samples.push_back(m);
+              if (e > begin) REQUIRE(batch.block_row[e - 1] < m);  // ascending in a span
+              size_t first = kFeatureBlock, last = 0;
+              for (size_t i = 0; i < kFeatureBlock; ++i) {
+                const uint8_t p = pixel(m, q * kFeatureBlock + i);
+                REQUIRE(batch.block_value[e * kFeatureBlock + i] == static_cast<float>(p) / 255.0f);
+                if (p != 0) first = std::min(first, i), last = i;
+              }
+              REQUIRE(first == kSpanFirst[span]);  // the span of its lit pixels
+              REQUIRE(last == kSpanLast[span]);
             }
           }
+          REQUIRE(batch.span_start[(q + 1) * kSpans] == batch.block_start[q + 1]);
+          // Every sample that lights the block, once.
+          std::sort(samples.begin(), samples.end());
+          REQUIRE(std::adjacent_find(samples.begin(), samples.end()) == samples.end());
         }
       }
     }

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include <omp.h>
 
@@ -161,18 +162,31 @@ inline void ScalePixels(const uint8_t* HWY_RESTRICT pixels, size_t count,
   for (; i < count; ++i) out[i] = pixel_scale[pixels[i]];
 }
 
+// The span (sparse_gemm.h) of a stored block, given its 4 pixels as the
+// bytes of a little-endian word (not 0): the high bit of each non-zero byte,
+// found without a branch, then the first and last of them.
+HWY_INLINE uint8_t SpanOfBlock(uint32_t pixels) {
+  const uint32_t nonzero = (((pixels & 0x7f7f7f7fu) + 0x7f7f7f7fu) | pixels) & 0x80808080u;
+  const uint32_t first = static_cast<uint32_t>(hwy::Num0BitsBelowLS1Bit_Nonzero32(nonzero)) >> 3;
+  const uint32_t last = (31 - static_cast<uint32_t>(hwy::Num0BitsAboveMS1Bit_Nonzero32(nonzero))) >> 3;
+  // Spans are numbered by first, then last: first f starts at 4f - f(f-1)/2.
+  return static_cast<uint8_t>(4 * first - first * (first - 1) / 2 + (last - first));
+}
+static_assert(kFeatureBlock == 4, "the spans are those of blocks of 4");
+
 // How many images ahead of the one being scanned BuildSparseBatch prefetches.
 constexpr size_t kPrefetchImagesAhead = 8;
 
 // Builds both forms in one parallel region. Pass 1: thread t takes a
 // contiguous range of samples, finds each sample's stored blocks (written at
-// the sample's fixed slot, so no thread waits for another's count) and
-// counts them per block. Pass 2: thread t takes a contiguous range of blocks
-// holding about 1/threads of the stored blocks and fills those columns from
-// every sample in ascending order: the threads write disjoint memory
-// (splitting by samples instead put both threads' writes to every column
-// on shared cache lines, which made two threads slower than one), and each
-// column lists its samples in ascending order whatever the thread count.
+// the sample's fixed slot, so no thread waits for another's count) and their
+// spans, and counts them per block and span. Pass 2: thread t takes a
+// contiguous range of blocks holding about 1/threads of the stored blocks
+// and fills those columns from every sample in ascending order: the threads
+// write disjoint memory (splitting by samples instead put both threads'
+// writes to every column on shared cache lines, which made two threads
+// slower than one), and each span of a column lists its samples in
+// ascending order whatever the thread count.
 inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint32_t* order,
                              size_t first, size_t count, SparseBatch& batch) {
   batch.rows = count;
@@ -180,6 +194,7 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
   const size_t blocks = batch.blocks();
   if (batch.blocks_of_row.size() < count * blocks) {
     batch.blocks_of_row.resize(count * blocks);
+    batch.spans_of_row.resize(count * blocks);
     batch.pixels_of_row.resize(count * blocks * kFeatureBlock);
     batch.block_row.resize(count * blocks);
     batch.block_value.resize(count * blocks * kFeatureBlock);
@@ -188,15 +203,19 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
   batch.row_start.resize(count);
   batch.row_end.resize(count);
   batch.block_start.resize(blocks + 1);
+  batch.span_start.resize(blocks * kSpans + 1);
   batch.block_used.resize(blocks);
   const size_t threads = static_cast<size_t>(omp_get_max_threads());
-  batch.block_cursor.resize(threads * blocks);
+  const size_t groups = blocks * kSpans;  // (block, span) pairs
+  batch.block_cursor.resize(threads * groups);
 
   uint16_t* HWY_RESTRICT found = batch.blocks_of_row.data();
+  uint8_t* HWY_RESTRICT found_span = batch.spans_of_row.data();
   uint8_t* HWY_RESTRICT row_pixels = batch.pixels_of_row.data();
   uint32_t* HWY_RESTRICT row_start = batch.row_start.data();
   uint32_t* HWY_RESTRICT row_end = batch.row_end.data();
   uint32_t* HWY_RESTRICT block_start = batch.block_start.data();
+  uint32_t* HWY_RESTRICT span_start = batch.span_start.data();
   uint8_t* HWY_RESTRICT block_used = batch.block_used.data();
   uint32_t* HWY_RESTRICT cursors = batch.block_cursor.data();
   uint32_t* HWY_RESTRICT rows = batch.block_row.data();
@@ -209,10 +228,11 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
     const size_t team = static_cast<size_t>(omp_get_num_threads());
     const size_t t = static_cast<size_t>(omp_get_thread_num());
     const size_t m_begin = count * t / team, m_end = count * (t + 1) / team;
-    uint32_t* HWY_RESTRICT cursor = cursors + t * blocks;
+    uint32_t* HWY_RESTRICT cursor = cursors + t * groups;
 
-    // Pass 1: each sample's stored blocks; counts per block.
-    for (size_t q = 0; q < blocks; ++q) cursor[q] = 0;
+    // Pass 1: each sample's stored blocks and their spans; counts per block
+    // and span.
+    for (size_t g = 0; g < groups; ++g) cursor[g] = 0;
     for (size_t m = m_begin; m < m_end; ++m) {
       // A shuffled batch reads images scattered over the whole data set,
       // so each one is a fresh trip to memory that the hardware prefetcher
@@ -228,17 +248,29 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
                                      row_pixels + slot * kFeatureBlock);
       row_start[m] = static_cast<uint32_t>(slot);
       row_end[m] = static_cast<uint32_t>(slot + n);
-      for (size_t e = slot; e < slot + n; ++e) ++cursor[found[e]];
+    }
+    // The spans and counts in a loop of their own: reading a block's pixels
+    // right after the vector stores that wrote them stalled on store
+    // forwarding.
+    for (size_t m = m_begin; m < m_end; ++m) {
+      for (size_t e = row_start[m]; e < row_end[m]; ++e) {
+        uint32_t word;
+        std::memcpy(&word, row_pixels + e * kFeatureBlock, sizeof word);
+        found_span[e] = SpanOfBlock(word);
+        ++cursor[found[e] * kSpans + found_span[e]];
+      }
     }
 #pragma omp barrier
 #pragma omp single
     {
       uint32_t total = 0;
-      for (size_t q = 0; q < blocks; ++q) {
-        block_start[q] = total;
-        for (size_t u = 0; u < team; ++u) total += cursors[u * blocks + q];
+      for (size_t g = 0; g < groups; ++g) {
+        if (g % kSpans == 0) block_start[g / kSpans] = total;
+        span_start[g] = total;
+        for (size_t u = 0; u < team; ++u) total += cursors[u * groups + g];
       }
       block_start[blocks] = total;
+      span_start[groups] = total;
     }
     // Pass 2: this thread's blocks [q_begin, q_end).
     const uint32_t total = block_start[blocks];
@@ -248,13 +280,13 @@ inline void BuildSparseBatch(const uint8_t* images, size_t features, const uint3
                                        : static_cast<size_t>(std::lower_bound(
                                              block_start, block_start + blocks,
                                              total * (t + 1) / team) - block_start);
-    for (size_t q = q_begin; q < q_end; ++q) cursor[q] = block_start[q];
+    for (size_t g = q_begin * kSpans; g < q_end * kSpans; ++g) cursor[g] = span_start[g];
     for (size_t m = 0; m < count; ++m) {
       const uint16_t* begin = found + row_start[m];
       const uint16_t* end = found + row_end[m];
       const uint16_t* e = t == 0 ? begin : std::lower_bound(begin, end, q_begin);
       for (; e < end && *e < q_end; ++e) {
-        const uint32_t slot = cursor[*e]++;
+        const uint32_t slot = cursor[*e * kSpans + found_span[e - found]]++;
         rows[slot] = static_cast<uint32_t>(m);
         std::memcpy(column_pixels + slot * kFeatureBlock,
                     row_pixels + (e - found) * kFeatureBlock, kFeatureBlock);
@@ -312,6 +344,18 @@ inline void BlockRows(const float* W, size_t K, size_t N, size_t q, size_t n0,
   }
 }
 
+// Calls f(integral_constant span) for each span (sparse_gemm.h) in turn, so
+// that the kernels' loops over a span's samples have its features as
+// compile-time constants.
+template <class F, size_t... kSpan>
+HWY_INLINE void ForEachSpanOf(const F& f, std::index_sequence<kSpan...>) {
+  (f(std::integral_constant<size_t, kSpan>()), ...);
+}
+template <class F>
+HWY_INLINE void ForEachSpan(const F& f) {
+  ForEachSpanOf(f, std::make_index_sequence<kSpans>());
+}
+
 // acc[m, 0 .. NV * L + tail) = sum over the batch's non-zeros (m, k), k
 // ascending, of value * W[k, n0 ...]: per stored block, the block's
 // features in order, each a multiply-add on the row held in registers
@@ -327,11 +371,11 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
   HWY_ALIGN static const float kZeros[kWidth] = {};
   for (size_t i = 0; i < X.rows * kWidth; ++i) acc[i] = 0.0f;
   const uint32_t* HWY_RESTRICT block_start = X.block_start.data();
+  const uint32_t* HWY_RESTRICT span_start = X.span_start.data();
   const uint32_t* HWY_RESTRICT rows = X.block_row.data();
   const float* HWY_RESTRICT values = X.block_value.data();
   for (size_t q = 0; q < X.blocks(); ++q) {
-    const uint32_t begin = block_start[q], end = block_start[q + 1];
-    if (begin == end) continue;
+    if (block_start[q] == block_start[q + 1]) continue;
     const float* w[kFeatureBlock];
     BlockRows(W, X.cols, N, q, n0, kZeros, w);
     VF wv[kFeatureBlock][NV];
@@ -346,22 +390,28 @@ HWY_NOINLINE void ForwardChunk(const SparseBatch& X, const float* HWY_RESTRICT W
         for (size_t j = 0; j < NV * L + tail; j += 64 / sizeof(float)) hwy::Prefetch(next + j);
       }
     }
-    for (uint32_t e = begin; e < end; ++e) {
-      float* y = acc + static_cast<size_t>(rows[e]) * kWidth;
-      const float* x = values + static_cast<size_t>(e) * kFeatureBlock;
-      VF xv[kFeatureBlock];
-      for (size_t i = 0; i < kFeatureBlock; ++i) xv[i] = hn::Set(d, x[i]);
-      for (size_t j = 0; j < NV; ++j) {
-        VF sum = hn::Load(d, y + j * L);
-        for (size_t i = 0; i < kFeatureBlock; ++i) sum = hn::MulAdd(xv[i], wv[i][j], sum);
-        hn::Store(sum, d, y + j * L);
-      }
-      if (kTail) {  // rounded as the lanes round, so a column's bits do not depend on L
-        for (size_t j = NV * L; j < NV * L + tail; ++j) {
-          for (size_t i = 0; i < kFeatureBlock; ++i) y[j] = MulAddLane(x[i], w[i][j], y[j]);
+    ForEachSpan([&](auto span) {
+      constexpr size_t kFirst = kSpanFirst[span], kLast = kSpanLast[span];
+      const uint32_t span_end = span_start[q * kSpans + span + 1];
+      for (uint32_t e = span_start[q * kSpans + span]; e < span_end; ++e) {
+        float* y = acc + static_cast<size_t>(rows[e]) * kWidth;
+        const float* x = values + static_cast<size_t>(e) * kFeatureBlock;
+        if constexpr (NV > 0) {
+          VF xv[kFeatureBlock];
+          for (size_t i = kFirst; i <= kLast; ++i) xv[i] = hn::Set(d, x[i]);
+          for (size_t j = 0; j < NV; ++j) {
+            VF sum = hn::Load(d, y + j * L);
+            for (size_t i = kFirst; i <= kLast; ++i) sum = hn::MulAdd(xv[i], wv[i][j], sum);
+            hn::Store(sum, d, y + j * L);
+          }
+        }
+        if (kTail) {  // rounded as the lanes round, so a column's bits do not depend on L
+          for (size_t j = NV * L; j < NV * L + tail; ++j) {
+            for (size_t i = kFirst; i <= kLast; ++i) y[j] = MulAddLane(x[i], w[i][j], y[j]);
+          }
         }
       }
-    }
+    });
   }
 }
 
@@ -414,7 +464,7 @@ HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RE
   for (size_t m = 0; m < X.rows; ++m) {
     for (size_t j = 0; j < NV * L + tail; ++j) dy_chunk[m * kWidth + j] = dY[m * N + n0 + j];
   }
-  const uint32_t* HWY_RESTRICT block_start = X.block_start.data();
+  const uint32_t* HWY_RESTRICT span_start = X.span_start.data();
   const uint32_t* HWY_RESTRICT rows = X.block_row.data();
   const float* HWY_RESTRICT values = X.block_value.data();
   for (size_t q = 0; q < X.blocks(); ++q) {
@@ -423,21 +473,29 @@ HWY_NOINLINE void BackwardWeightsChunk(const SparseBatch& X, const float* HWY_RE
     for (size_t i = 0; i < kFeatureBlock; ++i) {
       for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::Zero(d);
     }
-    for (uint32_t e = block_start[q]; e < block_start[q + 1]; ++e) {
-      const float* dy = dy_chunk + static_cast<size_t>(rows[e]) * kWidth;
-      const float* x = values + static_cast<size_t>(e) * kFeatureBlock;
-      VF dyv[NV];
-      for (size_t j = 0; j < NV; ++j) dyv[j] = hn::Load(d, dy + j * L);
-      for (size_t i = 0; i < kFeatureBlock; ++i) {
-        const VF xv = hn::Set(d, x[i]);
-        for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(xv, dyv[j], acc[i][j]);
-        if (kTail) {  // rounded as the lanes round
-          for (size_t j = 0; j < tail; ++j) {
-            tail_acc[i][j] = MulAddLane(x[i], dy[NV * L + j], tail_acc[i][j]);
+    ForEachSpan([&](auto span) {
+      constexpr size_t kFirst = kSpanFirst[span], kLast = kSpanLast[span];
+      const uint32_t span_end = span_start[q * kSpans + span + 1];
+      for (uint32_t e = span_start[q * kSpans + span]; e < span_end; ++e) {
+        const float* dy = dy_chunk + static_cast<size_t>(rows[e]) * kWidth;
+        const float* x = values + static_cast<size_t>(e) * kFeatureBlock;
+        VF dyv[NV > 0 ? NV : 1];
+        if constexpr (NV > 0) {
+          for (size_t j = 0; j < NV; ++j) dyv[j] = hn::Load(d, dy + j * L);
+        }
+        for (size_t i = kFirst; i <= kLast; ++i) {
+          if constexpr (NV > 0) {
+            const VF xv = hn::Set(d, x[i]);
+            for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(xv, dyv[j], acc[i][j]);
+          }
+          if (kTail) {  // rounded as the lanes round
+            for (size_t j = 0; j < tail; ++j) {
+              tail_acc[i][j] = MulAddLane(x[i], dy[NV * L + j], tail_acc[i][j]);
+            }
           }
         }
       }
-    }
+    });
     for (size_t i = 0; i < kFeatureBlock; ++i) {
       const size_t k = q * kFeatureBlock + i;
       if (k >= X.cols) break;

@@ -28,6 +28,17 @@ bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N,
   return HWY_DYNAMIC_DISPATCH(SparseDenseBackwardWeights)(X, dY, N, dW, db, update);
 }
 
+size_t SparseBatch::stored_span_features() const {
+  size_t features = 0;
+  for (size_t q = 0; q < blocks(); ++q) {
+    for (size_t s = 0; s < kSpans; ++s) {
+      const size_t group = q * kSpans + s;
+      features += (span_start[group + 1] - span_start[group]) * (kSpanLast[s] - kSpanFirst[s] + 1);
+    }
+  }
+  return features;
+}
+
 double NonZeroFraction(const uint8_t* data, size_t count) {
   if (count == 0) return 0.0;
   size_t nonzero = 0;
