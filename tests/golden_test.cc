@@ -64,10 +64,9 @@ std::string Hex(double value) {
 
 std::string WeightsSha256(const Mlp& model) {
   Sha256 hash;
-  for (const DenseLayer& layer : model.layers) {
-    hash.Update(layer.kernel.data(), layer.kernel.size() * sizeof(float));
-    hash.Update(layer.bias.data(), layer.bias.size() * sizeof(float));
-  }
+  ForEachParameter(model, [&](const Parameter& p) {
+    hash.Update(p.value.data(), p.size() * sizeof(float));
+  });
   return hash.HexDigest();
 }
 
@@ -86,7 +85,7 @@ Numbers TrainBaseline(int threads, size_t steps) {
   const Config& config = Baseline();
   const Dataset& data = Mnist();
   Mlp model = BuildMlp(data.features, config.model);
-  InitializeMlp(model, config.model, config.seed);
+  InitializeModel(model, config.seed);
   Trainer trainer(config, data, model);
   Numbers numbers;
   if (steps > 0) {

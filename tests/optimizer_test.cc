@@ -13,17 +13,22 @@
 namespace mb {
 namespace {
 
+Parameter Scalar(float value) {
+  Parameter p = MakeParameter("w", {1}, {});
+  p.value[0] = value;
+  return p;
+}
+
 // Returns w after each of the two steps.
 std::pair<float, float> TwoSteps(const OptimizerConfig& config) {
-  Optimizer optimizer(config, {1});
-  float w = 1.0f;
-  const float g1 = 0.5f, g2 = -0.25f;
-  optimizer.BeginStep();
-  optimizer.Update(0, &w, &g1, 1);
-  const float after_first = w;
-  optimizer.BeginStep();
-  optimizer.Update(0, &w, &g2, 1);
-  return {after_first, w};
+  Parameter w = Scalar(1.0f);
+  Optimizer optimizer(config, {&w});
+  w.gradient[0] = 0.5f;
+  optimizer.Step();
+  const float after_first = w.value[0];
+  w.gradient[0] = -0.25f;
+  optimizer.Step();
+  return {after_first, w.value[0]};
 }
 
 TEST_CASE("RMSprop: epsilon inside the square root, Keras defaults", "[optim]") {
@@ -82,16 +87,43 @@ TEST_CASE("SGD with and without momentum, plain and Nesterov", "[optim]") {
 TEST_CASE("Each tensor keeps its own state", "[optim]") {
   OptimizerConfig c;
   c.kind = OptimizerKind::kRmsprop;
-  Optimizer optimizer(c, {1, 1});
-  float a = 1.0f, b = 1.0f;
-  const float g = 0.5f, zero = 0.0f;
-  optimizer.BeginStep();
-  optimizer.Update(0, &a, &g, 1);
-  optimizer.Update(1, &b, &zero, 1);
-  optimizer.BeginStep();
-  optimizer.Update(1, &b, &g, 1);
+  Parameter a = Scalar(1.0f), b = Scalar(1.0f);
+  Optimizer optimizer(c, {&a, &b});
+  a.gradient[0] = 0.5f;
+  b.gradient[0] = 0.0f;
+  optimizer.Step();
+  const float a_after_first = a.value[0];
+  a.gradient[0] = 0.0f;
+  b.gradient[0] = 0.5f;
+  optimizer.Step();
   // b saw its first non-zero gradient at step 2 with v = 0 before: as a's first step.
-  CHECK(b == a);
+  CHECK(b.value[0] == a_after_first);
+}
+
+TEST_CASE("RMSprop offers its update fused; a tensor updated in backward is skipped once",
+          "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kRmsprop;
+  Parameter w = Scalar(1.0f);
+  Optimizer optimizer(c, {&w});
+  REQUIRE(w.fused_update != nullptr);
+  CHECK(w.fused_update->W == w.value.data());
+  CHECK(w.fused_update->learning_rate == c.learning_rate);
+  CHECK(w.fused_update->rho == c.rho);
+  CHECK(w.fused_update->epsilon == c.epsilon);
+  w.gradient[0] = 0.5f;
+  w.updated_in_backward = true;  // as a kernel that applied fused_update would
+  optimizer.Step();
+  CHECK(w.value[0] == 1.0f);
+  CHECK_FALSE(w.updated_in_backward);
+  optimizer.Step();
+  CHECK(w.value[0] == Approx(0.99683772866).epsilon(1e-7));
+  CHECK(optimizer.steps() == 2);
+
+  c.kind = OptimizerKind::kAdam;
+  Parameter u = Scalar(1.0f);
+  Optimizer adam(c, {&u});
+  CHECK(u.fused_update == nullptr);
 }
 
 TEST_CASE("A tensor split across threads gets every element's update", "[optim]") {
@@ -102,14 +134,16 @@ TEST_CASE("A tensor split across threads gets every element's update", "[optim]"
   c.kind = OptimizerKind::kRmsprop;
   for (int threads : {1, 2, 3}) {
     omp_set_num_threads(threads);
-    Optimizer optimizer(c, {rows * cols});
-    std::vector<float> w(rows * cols, 1.0f);
-    optimizer.BeginStep();
-    optimizer.Update(0, w.data(), g.data(), rows * cols);
+    Parameter w = MakeParameter(
+        "w", {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, {});
+    w.value.assign(rows * cols, 1.0f);
+    w.gradient.assign(g.begin(), g.end());
+    Optimizer optimizer(c, {&w});
+    optimizer.Step();
     size_t wrong = 0;
     for (size_t i = 0; i < w.size(); ++i) {
       const float v = 0.1f * g[i] * g[i];
-      wrong += w[i] != Approx(1.0f - 0.001f * g[i] / std::sqrt(v + 1e-7f)).epsilon(1e-6);
+      wrong += w.value[i] != Approx(1.0f - 0.001f * g[i] / std::sqrt(v + 1e-7f)).epsilon(1e-6);
     }
     INFO("threads " << threads);
     CHECK(wrong == 0);

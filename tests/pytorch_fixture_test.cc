@@ -49,7 +49,7 @@ TEST_CASE("One epoch from the PyTorch fixture's init reproduces its loss and wei
 
   Mlp model = BuildMlp(data.features, config.model);
   const std::string init_path = std::string(kFixtureDir) + "pytorch_init.safetensors";
-  LoadMlpFromTensors(ReadSafetensors(init_path), init_path, model);
+  LoadModelFromTensors(ReadSafetensors(init_path), init_path, model);
   Trainer trainer(config, data, model);
   EpochProgress progress(1, 1, trainer.steps_per_epoch(), false);
   const auto record = trainer.RunEpoch(1, progress);
@@ -64,7 +64,7 @@ TEST_CASE("One epoch from the PyTorch fixture's init reproduces its loss and wei
 
   const TensorMap reference = ReadSafetensors(std::string(kFixtureDir) +
                                               "pytorch_final.safetensors");
-  const TensorMap trained = MlpToTensors(model);
+  const TensorMap trained = ModelToTensors(model);
   REQUIRE(trained.size() == reference.size());
   for (const auto& [name, want] : reference) {
     const std::vector<float>& got = trained.at(name).data;

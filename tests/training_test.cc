@@ -57,7 +57,7 @@ Outcome Train(const Config& config, int threads, const Mlp* init = nullptr) {
   if (init) {
     outcome.model = *init;
   } else {
-    InitializeMlp(outcome.model, config.model, config.seed);
+    InitializeModel(outcome.model, config.seed);
   }
   Trainer trainer(config, data, outcome.model);
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
@@ -70,7 +70,8 @@ Outcome Train(const Config& config, int threads, const Mlp* init = nullptr) {
 
 bool SameWeights(const Mlp& a, const Mlp& b) {
   for (size_t l = 0; l < a.layers.size(); ++l) {
-    if (a.layers[l].kernel != b.layers[l].kernel || a.layers[l].bias != b.layers[l].bias) {
+    if (a.layers[l].kernel.value != b.layers[l].kernel.value ||
+        a.layers[l].bias.value != b.layers[l].bias.value) {
       return false;
     }
   }
@@ -140,11 +141,11 @@ TEST_CASE("A model saved to safetensors continues training identically", "[train
   const Config config = SmallConfig({{"epochs", 1}});
   const Dataset& data = SmallMnist();
   Mlp initial = BuildMlp(data.features, config.model);
-  InitializeMlp(initial, config.model, config.seed);
+  InitializeModel(initial, config.seed);
   const auto path = std::filesystem::temp_directory_path() / "mnistbench_training_test.safetensors";
-  WriteSafetensors(path.string(), MlpToTensors(initial));
+  WriteSafetensors(path.string(), ModelToTensors(initial));
   Mlp loaded = BuildMlp(data.features, config.model);
-  LoadMlpFromTensors(ReadSafetensors(path.string()), path.string(), loaded);
+  LoadModelFromTensors(ReadSafetensors(path.string()), path.string(), loaded);
   std::filesystem::remove(path);
   CHECK(SameWeights(initial, loaded));
   CHECK(Train(config, 2, &initial).losses == Train(config, 2, &loaded).losses);
@@ -154,35 +155,28 @@ TEST_CASE("RMSprop fused into the sparse weight gradient equals the separate pas
   const Config config = SmallConfig();
   const Dataset& data = SmallMnist();
   Mlp fused_model = BuildMlp(data.features, config.model);
-  InitializeMlp(fused_model, config.model, config.seed);
+  InitializeModel(fused_model, config.seed);
   Mlp separate_model = fused_model;
   const size_t batch = 64;
   MlpWorkspace ws = BuildWorkspace(fused_model, batch, /*sparse_input=*/true);
-  MlpGradients grads = BuildGradients(fused_model);
-  const std::vector<size_t> sizes = {fused_model.layers[0].kernel.size()};
-  Optimizer fused_optimizer(config.optimizer, sizes), separate_optimizer(config.optimizer, sizes);
+  Optimizer fused_optimizer(config.optimizer, ParameterList(fused_model));
+  Optimizer separate_optimizer(config.optimizer, ParameterList(separate_model));
+  REQUIRE(fused_model.layers[0].kernel.fused_update != nullptr);
+  separate_model.layers[0].kernel.fused_update = nullptr;  // declined: the separate pass
   for (size_t step = 0; step < 3; ++step) {  // a few steps, so the velocity matters
     for (Mlp* model : {&fused_model, &separate_model}) {
       LoadBatch(data.train.images, data.features, nullptr, step * batch, batch, ws);
       MlpForward(*model, batch, ws);
       SoftmaxCrossEntropy(ws.a.back().data(), data.train.labels + step * batch, batch, 10,
                           1.0f / batch, ws.delta.back().data());
-      float* velocity;
-      float lr, rho, epsilon;
-      Optimizer& optimizer = model == &fused_model ? fused_optimizer : separate_optimizer;
-      REQUIRE(optimizer.RmspropState(0, &velocity, &lr, &rho, &epsilon));
-      optimizer.BeginStep();
-      const SparseRmspropUpdate update{model->layers[0].kernel.data(), velocity, lr, rho, epsilon};
-      const bool fused = MlpBackward(*model, batch, ws, grads,
-                                     model == &fused_model ? &update : nullptr);
-      REQUIRE(fused == (model == &fused_model));
-      if (!fused) {
-        optimizer.Update(0, model->layers[0].kernel.data(), grads.kernel[0].data(),
-                         model->layers[0].kernel.size());
-      }
+      MlpBackward(*model, batch, ws);
+      REQUIRE(model->layers[0].kernel.updated_in_backward == (model == &fused_model));
+      (model == &fused_model ? fused_optimizer : separate_optimizer).Step();
+      CHECK_FALSE(model->layers[0].kernel.updated_in_backward);
     }
   }
-  CHECK(fused_model.layers[0].kernel == separate_model.layers[0].kernel);
+  CHECK(fused_model.layers[0].kernel.value == separate_model.layers[0].kernel.value);
+  CHECK(fused_model.layers[1].kernel.value == separate_model.layers[1].kernel.value);
 }
 
 TEST_CASE("Training stops at target_accuracy, checked every N steps", "[train]") {
@@ -191,7 +185,7 @@ TEST_CASE("Training stops at target_accuracy, checked every N steps", "[train]")
       SmallConfig({{"epochs", 3}, {"target_accuracy", 0.8}, {"target_every_steps", 10}});
   const Dataset& data = SmallMnist();
   Mlp model = BuildMlp(data.features, config.model);
-  InitializeMlp(model, config.model, config.seed);
+  InitializeModel(model, config.seed);
   Trainer trainer(config, data, model);
   CHECK(std::string(trainer.target_set_name()) == "test");
   EpochProgress progress(1, config.epochs, trainer.steps_per_epoch(), false);
@@ -214,7 +208,7 @@ TEST_CASE("An unreachable target_accuracy is checked after every epoch", "[train
   const Config config = SmallConfig({{"epochs", 1}, {"target_accuracy", 1.0}});
   const Dataset& data = SmallMnist();
   Mlp model = BuildMlp(data.features, config.model);
-  InitializeMlp(model, config.model, config.seed);
+  InitializeModel(model, config.seed);
   Trainer trainer(config, data, model);
   EpochProgress progress(1, config.epochs, trainer.steps_per_epoch(), false);
   const std::optional<EpochRecord> record = trainer.RunEpoch(1, progress);
@@ -232,21 +226,20 @@ TEST_CASE("Parameters, gradients, workspaces and optimizer state start on a cach
   auto aligned = [](const float* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; };
   const Config config = SmallConfig();
   Mlp model = BuildMlp(784, config.model);
-  const MlpGradients grads = BuildGradients(model);
   const MlpWorkspace ws = BuildWorkspace(model, 128, /*sparse_input=*/true);
   for (size_t l = 0; l < model.layers.size(); ++l) {
     INFO("layer " << l);
-    CHECK(aligned(model.layers[l].kernel.data()));
-    CHECK(aligned(model.layers[l].bias.data()));
-    CHECK(aligned(grads.kernel[l].data()));
     CHECK(aligned(ws.a[l].data()));
     CHECK(aligned(ws.delta[l].data()));
   }
-  Optimizer optimizer(config.optimizer, {model.layers[0].kernel.size()});
-  float* velocity;
-  float lr, rho, epsilon;
-  REQUIRE(optimizer.RmspropState(0, &velocity, &lr, &rho, &epsilon));
-  CHECK(aligned(velocity));
+  const Optimizer optimizer(config.optimizer, ParameterList(model));
+  ForEachParameter(model, [&](const Parameter& p) {
+    INFO(p.name);
+    CHECK(aligned(p.value.data()));
+    CHECK(aligned(p.gradient.data()));
+    REQUIRE(p.fused_update != nullptr);
+    CHECK(aligned(p.fused_update->velocity));
+  });
 }
 
 }  // namespace

@@ -10,7 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernels/activation.h"
+#include "common/activation.h"
+#include "data/data_config.h"
 
 namespace mb {
 
@@ -39,16 +40,6 @@ struct OptimizerConfig {
   float beta_1 = 0.9f;        // adam, adamw
   float beta_2 = 0.999f;      // adam, adamw
   float weight_decay = 0.0f;  // adamw (Keras default 0.004)
-};
-
-// Where the four IDX files are. Either `dir` (holding the standard MNIST file
-// names, .gz or raw) or the four explicit paths; explicit paths win. Relative
-// paths are relative to the current working directory, not to the config
-// file, so that `--set data.dir=...` means the same wherever the config is.
-struct DataConfig {
-  std::string dir;  // default "data/mnist"
-  std::string train_images, train_labels, test_images, test_labels;  // resolved paths
-  bool verify_checksums = true;  // against dir/SHA256SUMS when it exists
 };
 
 struct Config {

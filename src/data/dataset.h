@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/config.h"
+#include "data/data_config.h"
 
 namespace mb {
 

@@ -1,26 +1,15 @@
-// The element-wise activations a dense layer can apply, and their derivatives,
-// as plain scalar functions with the C library's tanh, exp and erf. The SIMD
+// The activations (common/activation.h) and their derivatives as plain
+// scalar functions with the C library's tanh, exp and erf. The SIMD
 // kernels fuse the same math into their epilogues (kernels/activation-inl.h,
 // with mnistbench's own exp and erf, identical on every target); these
 // definitions are the reference they are tested against.
 #pragma once
 
 #include <cmath>
-#include <cstdint>
+
+#include "common/activation.h"
 
 namespace mb {
-
-// kSoftmax is not element-wise: a layer declared with it produces logits
-// (its kernel epilogue is the identity) and the loss applies the softmax,
-// fused with cross-entropy for numerical stability.
-enum class Activation : uint8_t { kLinear, kRelu, kTanh, kSigmoid, kGelu, kSoftmax };
-
-// The spellings configs use, indexed by Activation.
-inline constexpr const char* kActivationNames[] = {"linear",  "relu", "tanh",
-                                                   "sigmoid", "gelu", "softmax"};
-constexpr const char* ActivationName(Activation a) {
-  return kActivationNames[static_cast<int>(a)];
-}
 
 // a = f(z)
 inline float ActivationForward(Activation act, float z) {

@@ -27,7 +27,7 @@
 #include "kernels/masked_segment-inl.h"
 #include "kernels/math-inl.h"
 #include "kernels/sparse_gemm.h"
-#include "optim/rmsprop_vector-inl.h"
+#include "kernels/rmsprop-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {

@@ -1,5 +1,6 @@
 #include "nn/checkpoint.h"
 
+#include <set>
 #include <sstream>
 
 #include "common/error.h"
@@ -7,9 +8,6 @@
 namespace mb {
 
 namespace {
-
-std::string KernelName(size_t layer) { return "layers." + std::to_string(layer) + ".kernel"; }
-std::string BiasName(size_t layer) { return "layers." + std::to_string(layer) + ".bias"; }
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
   std::ostringstream text;
@@ -36,36 +34,24 @@ void CopyTensor(const TensorMap& tensors, const std::string& source, const std::
 
 }  // namespace
 
-TensorMap MlpToTensors(const Mlp& model) {
+TensorMap ModelToTensors(const Mlp& model) {
   TensorMap tensors;
-  for (size_t l = 0; l < model.layers.size(); ++l) {
-    const DenseLayer& layer = model.layers[l];
-    const auto inputs = static_cast<int64_t>(layer.inputs);
-    const auto units = static_cast<int64_t>(layer.units);
-    tensors[KernelName(l)] = Tensor{{inputs, units}, {layer.kernel.begin(), layer.kernel.end()}};
-    tensors[BiasName(l)] = Tensor{{units}, {layer.bias.begin(), layer.bias.end()}};
-  }
+  ForEachParameter(model, [&](const Parameter& p) {
+    tensors[p.name] = Tensor{p.shape, {p.value.begin(), p.value.end()}};
+  });
   return tensors;
 }
 
-void LoadMlpFromTensors(const TensorMap& tensors, const std::string& source, Mlp& model) {
-  for (size_t l = 0; l < model.layers.size(); ++l) {
-    DenseLayer& layer = model.layers[l];
-    const auto inputs = static_cast<int64_t>(layer.inputs);
-    const auto units = static_cast<int64_t>(layer.units);
-    CopyTensor(tensors, source, KernelName(l), {inputs, units}, layer.kernel);
-    CopyTensor(tensors, source, BiasName(l), {units}, layer.bias);
-  }
-  if (tensors.size() != 2 * model.layers.size()) {
-    for (const auto& [name, tensor] : tensors) {
-      bool known = false;
-      for (size_t l = 0; l < model.layers.size() && !known; ++l) {
-        known = name == KernelName(l) || name == BiasName(l);
-      }
-      if (!known) {
-        throw InputError(source + ": tensor '" + name + "' does not belong to the config's " +
-                         std::to_string(model.layers.size()) + "-layer model");
-      }
+void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, Mlp& model) {
+  std::set<std::string> names;
+  ForEachParameter(model, [&](Parameter& p) {
+    CopyTensor(tensors, source, p.name, p.shape, p.value);
+    names.insert(p.name);
+  });
+  for (const auto& [name, tensor] : tensors) {
+    if (names.count(name) == 0) {
+      throw InputError(source + ": tensor '" + name + "' does not belong to the config's " +
+                       std::to_string(model.layers.size()) + "-layer model");
     }
   }
 }

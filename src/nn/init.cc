@@ -30,16 +30,12 @@ void FillInitializer(Initializer scheme, size_t fan_in, size_t fan_out, Rng& rng
   }
 }
 
-void InitializeMlp(Mlp& model, const std::vector<LayerConfig>& layers, uint64_t seed) {
-  for (size_t l = 0; l < model.layers.size(); ++l) {
-    DenseLayer& layer = model.layers[l];
-    Rng kernel_rng(seed, kInitStream + 2 * l);
-    FillInitializer(layers[l].kernel_initializer, layer.inputs, layer.units, kernel_rng,
-                    layer.kernel.data(), layer.kernel.size());
-    Rng bias_rng(seed, kInitStream + 2 * l + 1);
-    FillInitializer(layers[l].bias_initializer, layer.units, layer.units, bias_rng,
-                    layer.bias.data(), layer.bias.size());
-  }
+void InitializeModel(Mlp& model, uint64_t seed) {
+  ForEachParameter(model, [&](Parameter& p) {
+    Rng rng(seed, p.init.rng_stream);
+    FillInitializer(p.init.scheme, p.init.fan_in, p.init.fan_out, rng, p.value.data(),
+                    p.size());
+  });
 }
 
 }  // namespace mb

@@ -21,8 +21,8 @@ namespace mb {
 void FillInitializer(Initializer scheme, size_t fan_in, size_t fan_out, Rng& rng,
                      float* values, size_t n);
 
-// Layer l's kernel draws from stream kInitStream + 2l, its bias from
-// kInitStream + 2l + 1.
-void InitializeMlp(Mlp& model, const std::vector<LayerConfig>& layers, uint64_t seed);
+// Fills every parameter of the model as its ParameterInit says, each from
+// its own RNG stream of `seed`.
+void InitializeModel(Mlp& model, uint64_t seed);
 
 }  // namespace mb

@@ -2,7 +2,9 @@
 
 #include <array>
 #include <cstring>
+#include <string>
 
+#include "common/rng.h"
 #include "data/pixel_scale.h"
 #include "kernels/gemm.h"
 #include "kernels/sparse_gemm.h"
@@ -11,32 +13,39 @@ namespace mb {
 
 size_t Mlp::ParameterCount() const {
   size_t count = 0;
-  for (const DenseLayer& layer : layers) count += layer.kernel.size() + layer.bias.size();
+  ForEachParameter(*this, [&](const Parameter& p) { count += p.size(); });
   return count;
+}
+
+std::vector<Parameter*> ParameterList(Mlp& model) {
+  std::vector<Parameter*> list;
+  ForEachParameter(model, [&](Parameter& p) { list.push_back(&p); });
+  return list;
 }
 
 Mlp BuildMlp(size_t inputs, const std::vector<LayerConfig>& layers) {
   Mlp model;
-  for (const LayerConfig& config : layers) {
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const LayerConfig& config = layers[l];
     DenseLayer layer;
     layer.inputs = inputs;
     layer.units = static_cast<size_t>(config.units);
     layer.activation = config.activation;
-    layer.kernel.assign(layer.inputs * layer.units, 0.0f);
-    layer.bias.assign(layer.units, 0.0f);
+    const std::string prefix = "layers." + std::to_string(l) + ".";
+    const auto in = static_cast<int64_t>(layer.inputs);
+    const auto units = static_cast<int64_t>(layer.units);
+    // Keras' fans: a kernel [in, out] has fan_in = in, fan_out = out; a
+    // bias [n] has fan_in = fan_out = n.
+    layer.kernel = MakeParameter(
+        prefix + "kernel", {in, units},
+        {config.kernel_initializer, layer.inputs, layer.units, kInitStream + 2 * l});
+    layer.bias = MakeParameter(
+        prefix + "bias", {units},
+        {config.bias_initializer, layer.units, layer.units, kInitStream + 2 * l + 1});
+    inputs = layer.units;
     model.layers.push_back(std::move(layer));
-    inputs = static_cast<size_t>(config.units);
   }
   return model;
-}
-
-MlpGradients BuildGradients(const Mlp& model) {
-  MlpGradients grads;
-  for (const DenseLayer& layer : model.layers) {
-    grads.kernel.emplace_back(layer.kernel.size(), 0.0f);
-    grads.bias.emplace_back(layer.bias.size(), 0.0f);
-  }
-  return grads;
 }
 
 MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input,
@@ -65,45 +74,39 @@ void MlpForwardLayers(const Mlp& model, size_t batch, MlpWorkspace& ws, size_t b
     const DenseLayer& layer = model.layers[l];
     float* z = ws.z[l].empty() ? nullptr : ws.z[l].data();
     if (l == 0 && ws.sparse_input) {
-      SparseDenseForward(ws.sparse, layer.kernel.data(), layer.bias.data(), layer.units,
-                         layer.activation, z, ws.a[l].data());
+      SparseDenseForward(ws.sparse, layer.kernel.value.data(), layer.bias.value.data(),
+                         layer.units, layer.activation, z, ws.a[l].data());
     } else {
-      DenseForward(batch, layer.inputs, layer.units, x, layer.kernel.data(),
-                   layer.bias.data(), layer.activation, z, ws.a[l].data());
+      DenseForward(batch, layer.inputs, layer.units, x, layer.kernel.value.data(),
+                   layer.bias.value.data(), layer.activation, z, ws.a[l].data());
     }
     x = ws.a[l].data();
   }
 }
 
-bool MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
-                 const SparseRmspropUpdate* first_kernel_update) {
-  return MlpBackwardLayers(model, batch, ws, grads, first_kernel_update, 0,
-                           model.layers.size());
+void MlpBackward(Mlp& model, size_t batch, MlpWorkspace& ws) {
+  MlpBackwardLayers(model, batch, ws, 0, model.layers.size());
 }
 
-bool MlpBackwardLayers(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
-                       const SparseRmspropUpdate* first_kernel_update, size_t begin,
-                       size_t end) {
-  bool fused = false;
+void MlpBackwardLayers(Mlp& model, size_t batch, MlpWorkspace& ws, size_t begin, size_t end) {
   for (size_t l = end; l-- > begin;) {
-    const DenseLayer& layer = model.layers[l];
+    DenseLayer& layer = model.layers[l];
     if (l == 0 && ws.sparse_input) {
-      fused = SparseDenseBackwardWeights(ws.sparse, ws.delta[l].data(), layer.units,
-                                         grads.kernel[l].data(), grads.bias[l].data(),
-                                         first_kernel_update);
+      layer.kernel.updated_in_backward = SparseDenseBackwardWeights(
+          ws.sparse, ws.delta[l].data(), layer.units, layer.kernel.gradient.data(),
+          layer.bias.gradient.data(), layer.kernel.fused_update);
     } else {
       const float* x = l == 0 ? ws.input.data() : ws.a[l - 1].data();
       DenseBackwardWeights(batch, layer.inputs, layer.units, x, ws.delta[l].data(),
-                           grads.kernel[l].data(), grads.bias[l].data());
+                           layer.kernel.gradient.data(), layer.bias.gradient.data());
     }
     if (l == 0) break;  // no gradient is needed for the input pixels
     const DenseLayer& previous = model.layers[l - 1];
     const float* z_prev = ws.z[l - 1].empty() ? nullptr : ws.z[l - 1].data();
     DenseBackwardInput(batch, layer.inputs, layer.units, ws.delta[l].data(),
-                       layer.kernel.data(), previous.activation, z_prev, ws.a[l - 1].data(),
-                       ws.delta[l - 1].data());
+                       layer.kernel.value.data(), previous.activation, z_prev,
+                       ws.a[l - 1].data(), ws.delta[l - 1].data());
   }
-  return fused;
 }
 
 void LoadBatch(const uint8_t* images, size_t features, const uint32_t* order, size_t first,

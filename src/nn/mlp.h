@@ -1,24 +1,26 @@
 // A multi-layer perceptron of dense layers: its parameters, and one forward
 // and one backward function over a batch, in the style of llm.c. All matrix
-// products go through kernels/gemm.h.
+// products go through kernels/gemm.h (kernels/sparse_gemm.h for a first
+// layer on sparse input).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "common/activation.h"
 #include "common/aligned_vector.h"
 #include "config/config.h"
-#include "kernels/activation.h"
 #include "kernels/sparse_gemm.h"
+#include "nn/parameter.h"
 
 namespace mb {
 
 struct DenseLayer {
   size_t inputs = 0, units = 0;
   Activation activation = Activation::kLinear;
-  AlignedVector<float> kernel;  // [inputs, units], the Keras layout
-  AlignedVector<float> bias;    // [units]
+  Parameter kernel;  // [inputs, units], the Keras layout
+  Parameter bias;    // [units]
 };
 
 struct Mlp {
@@ -29,10 +31,19 @@ struct Mlp {
   size_t ParameterCount() const;
 };
 
-// Gradients with the shapes of the model's parameters.
-struct MlpGradients {
-  std::vector<AlignedVector<float>> kernel, bias;
-};
+// Calls fn(Parameter&) for every tensor of the model (fn(const Parameter&)
+// for a const model), in a fixed order: layer by layer, each layer's kernel
+// before its bias. The order is the optimizer's slot order.
+template <class Model, class Fn>
+void ForEachParameter(Model& model, Fn&& fn) {
+  for (auto& layer : model.layers) {
+    fn(layer.kernel);
+    fn(layer.bias);
+  }
+}
+
+// The model's tensors in ForEachParameter's order, for the optimizer.
+std::vector<Parameter*> ParameterList(Mlp& model);
 
 // Every intermediate of a forward and backward pass for batches of up to
 // `capacity` samples, allocated once so the training loop never allocates.
@@ -49,9 +60,10 @@ struct MlpWorkspace {
   std::vector<AlignedVector<float>> delta;      // per layer: dLoss/dz, [capacity, units] (training)
 };
 
-// The layers' shapes from the config, parameters zeroed.
+// The layers' shapes from the config, parameters and gradients zeroed.
+// Layer l's kernel draws its initial values from RNG stream kInitStream + 2l
+// and its bias from kInitStream + 2l + 1 (nn/init.h).
 Mlp BuildMlp(size_t inputs, const std::vector<LayerConfig>& layers);
-MlpGradients BuildGradients(const Mlp& model);
 // With sparse_input the first layer reads batches in compressed form;
 // without backward the workspace serves forward passes only (evaluation)
 // and holds no gradient buffers.
@@ -67,18 +79,16 @@ void MlpForwardLayers(const Mlp& model, size_t batch, MlpWorkspace& ws, size_t b
                       size_t end);
 
 // Given ws.delta.back() = dLoss/dlogits, back-propagates through every
-// layer and writes all parameter gradients. With `first_kernel_update` and
-// sparse input, the first layer's kernel is updated by RMSprop inside the
-// weight-gradient kernel instead (the last use of that kernel in the step);
-// returns whether that happened, in which case grads.kernel[0] is stale.
-bool MlpBackward(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
-                 const SparseRmspropUpdate* first_kernel_update = nullptr);
+// layer and writes every parameter's gradient. A first layer on sparse
+// input applies its kernel's fused_update, when the optimizer offered one,
+// inside the weight-gradient kernel instead (the last use of that kernel in
+// the step), and marks the kernel updated_in_backward; its gradient is then
+// stale.
+void MlpBackward(Mlp& model, size_t batch, MlpWorkspace& ws);
 // The same for layers [begin, end) only, from the last down, given
 // ws.delta[end - 1]; every layer above 0 also writes the previous layer's
 // delta.
-bool MlpBackwardLayers(const Mlp& model, size_t batch, MlpWorkspace& ws, MlpGradients& grads,
-                       const SparseRmspropUpdate* first_kernel_update, size_t begin,
-                       size_t end);
+void MlpBackwardLayers(Mlp& model, size_t batch, MlpWorkspace& ws, size_t begin, size_t end);
 
 // Loads samples [first, first + count) of `images` (uint8, `features` per
 // sample), picked through `order` when it is not null, as the batch: into

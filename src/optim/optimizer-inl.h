@@ -18,7 +18,7 @@
 
 #include "common/team.h"
 #include "hwy/highway.h"
-#include "optim/rmsprop_vector-inl.h"
+#include "kernels/rmsprop-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {

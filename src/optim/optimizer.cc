@@ -8,6 +8,7 @@
 
 #if HWY_ONCE
 #include <cmath>
+#include <utility>
 
 #include "optim/optimizer.h"
 
@@ -34,50 +35,57 @@ HWY_EXPORT(SgdMomentumStep);
 HWY_EXPORT(RmspropStep);
 HWY_EXPORT(AdamStep);
 
-Optimizer::Optimizer(const OptimizerConfig& config, const std::vector<size_t>& tensor_sizes)
-    : config_(config) {
+Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter*> parameters)
+    : config_(config), parameters_(std::move(parameters)) {
   const bool needs_first = config.kind != OptimizerKind::kSgd || config.momentum != 0.0f;
   const bool needs_second =
       config.kind == OptimizerKind::kAdam || config.kind == OptimizerKind::kAdamW;
-  for (size_t size : tensor_sizes) {
-    first_.emplace_back(needs_first ? size : 0, 0.0f);
-    second_.emplace_back(needs_second ? size : 0, 0.0f);
+  for (const Parameter* p : parameters_) {
+    first_.emplace_back(needs_first ? p->size() : 0, 0.0f);
+    second_.emplace_back(needs_second ? p->size() : 0, 0.0f);
+  }
+  if (config.kind == OptimizerKind::kRmsprop) {
+    fused_.reserve(parameters_.size());  // the parameters point into it
+    for (size_t slot = 0; slot < parameters_.size(); ++slot) {
+      Parameter& p = *parameters_[slot];
+      fused_.push_back({p.value.data(), first_[slot].data(), config.learning_rate, config.rho,
+                        config.epsilon});
+      p.fused_update = &fused_.back();
+    }
   }
 }
 
-void Optimizer::BeginStep() {
+void Optimizer::Step() {
   ++step_;
   if (config_.kind == OptimizerKind::kAdam || config_.kind == OptimizerKind::kAdamW) {
     adam_step_size_ = static_cast<float>(
         config_.learning_rate * std::sqrt(1.0 - PowerBySquaring(config_.beta_2, step_)) /
         (1.0 - PowerBySquaring(config_.beta_1, step_)));
   }
+  for (size_t slot = 0; slot < parameters_.size(); ++slot) {
+    Parameter& p = *parameters_[slot];
+    if (p.updated_in_backward) {
+      p.updated_in_backward = false;
+      continue;
+    }
+    Update(slot, p.value.data(), p.gradient.data(), p.size());
+  }
 }
 
-bool Optimizer::RmspropState(size_t tensor, float** velocity, float* learning_rate, float* rho,
-                             float* epsilon) {
-  if (config_.kind != OptimizerKind::kRmsprop) return false;
-  *velocity = first_[tensor].data();
-  *learning_rate = config_.learning_rate;
-  *rho = config_.rho;
-  *epsilon = config_.epsilon;
-  return true;
-}
-
-void Optimizer::Update(size_t tensor, float* w, const float* g, size_t n) {
+void Optimizer::Update(size_t slot, float* w, const float* g, size_t n) {
   const OptimizerConfig& c = config_;
   switch (c.kind) {
     case OptimizerKind::kSgd:
       if (c.momentum == 0.0f) {
         HWY_DYNAMIC_DISPATCH(SgdStep)(w, g, n, c.learning_rate);
       } else {
-        HWY_DYNAMIC_DISPATCH(SgdMomentumStep)(w, g, first_[tensor].data(), n,
+        HWY_DYNAMIC_DISPATCH(SgdMomentumStep)(w, g, first_[slot].data(), n,
                                               c.learning_rate,
                                               c.momentum, c.nesterov);
       }
       return;
     case OptimizerKind::kRmsprop:
-      HWY_DYNAMIC_DISPATCH(RmspropStep)(w, g, first_[tensor].data(), n, c.learning_rate,
+      HWY_DYNAMIC_DISPATCH(RmspropStep)(w, g, first_[slot].data(), n, c.learning_rate,
                                         c.rho,
                                         c.epsilon);
       return;
@@ -85,7 +93,7 @@ void Optimizer::Update(size_t tensor, float* w, const float* g, size_t n) {
     case OptimizerKind::kAdamW: {
       const float decay =
           c.kind == OptimizerKind::kAdamW ? c.weight_decay * c.learning_rate : 0.0f;
-      HWY_DYNAMIC_DISPATCH(AdamStep)(w, g, first_[tensor].data(), second_[tensor].data(), n,
+      HWY_DYNAMIC_DISPATCH(AdamStep)(w, g, first_[slot].data(), second_[slot].data(), n,
                                      adam_step_size_, c.beta_1, c.beta_2, c.epsilon, decay);
       return;
     }

@@ -18,33 +18,37 @@
 #include <vector>
 
 #include "common/aligned_vector.h"
-
 #include "config/config.h"
+#include "kernels/sparse_gemm.h"
+#include "nn/parameter.h"
 
 namespace mb {
 
 class Optimizer {
  public:
-  // One state slot per parameter tensor, sized by `tensor_sizes`.
-  Optimizer(const OptimizerConfig& config, const std::vector<size_t>& tensor_sizes);
+  // One state slot per parameter, in the list's order; the parameters must
+  // outlive the optimizer. RMSprop offers each parameter its update fused
+  // into the kernel that computes the gradient (Parameter::fused_update).
+  Optimizer(const OptimizerConfig& config, std::vector<Parameter*> parameters);
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
 
-  // Starts the next step (advances t and Adam's bias corrections); then
-  // call Update once for every tensor.
-  void BeginStep();
-  void Update(size_t tensor, float* weights, const float* gradients, size_t n);
+  // One step: advances t (and Adam's bias corrections), then updates every
+  // parameter from its gradient, except those whose backward pass applied
+  // the fused update (their flag is cleared).
+  void Step();
 
   int64_t steps() const { return step_; }
 
-  // For a kernel that applies the update itself (kernels/sparse_gemm.h):
-  // RMSprop's hyper-parameters and tensor `tensor`'s velocity, or false when
-  // the optimizer is not RMSprop.
-  bool RmspropState(size_t tensor, float** velocity, float* learning_rate, float* rho,
-                    float* epsilon);
-
  private:
+  void Update(size_t slot, float* weights, const float* gradients, size_t n);
+
   OptimizerConfig config_;
-  // Per tensor: momentum (sgd), velocity (rmsprop), or m and v (adam/adamw).
+  std::vector<Parameter*> parameters_;
+  // Per slot: momentum (sgd), velocity (rmsprop), or m and v (adam/adamw).
   std::vector<AlignedVector<float>> first_, second_;
+  // Per slot, the update offered fused (RMSprop only).
+  std::vector<SparseRmspropUpdate> fused_;
   int64_t step_ = 0;
   float adam_step_size_ = 0;  // lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
 };

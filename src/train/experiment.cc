@@ -36,11 +36,11 @@ nlohmann::json OpenMpWaitSettings() {
 }
 
 bool AllFinite(const Mlp& model) {
-  for (const DenseLayer& layer : model.layers) {
-    for (float w : layer.kernel) if (!std::isfinite(w)) return false;
-    for (float b : layer.bias) if (!std::isfinite(b)) return false;
-  }
-  return true;
+  bool finite = true;
+  ForEachParameter(model, [&](const Parameter& p) {
+    for (float w : p.value) finite = finite && std::isfinite(w);
+  });
+  return finite;
 }
 
 void PrintPredictions(const std::vector<Prediction>& predictions) {
@@ -81,9 +81,9 @@ int RunExperiment(const Config& config, const RunOptions& options) {
   }
   Mlp model = BuildMlp(data.features, config.model);
   if (config.init_from.empty()) {
-    InitializeMlp(model, config.model, config.seed);
+    InitializeModel(model, config.seed);
   } else {
-    LoadMlpFromTensors(ReadSafetensors(config.init_from), config.init_from, model);
+    LoadModelFromTensors(ReadSafetensors(config.init_from), config.init_from, model);
   }
 
   const int threads = ConfigureThreads(config.threads);
@@ -175,7 +175,7 @@ int RunExperiment(const Config& config, const RunOptions& options) {
     std::printf("Test: loss: %.4f - accuracy: %.4f\n", test.loss, test.accuracy);
     report.predictions = trainer.Predict(data.test, static_cast<size_t>(config.predict));
     PrintPredictions(report.predictions);
-    if (config.save_model) WriteSafetensors(run_dir + "/model.safetensors", MlpToTensors(model));
+    if (config.save_model) WriteSafetensors(run_dir + "/model.safetensors", ModelToTensors(model));
     report.status = "completed";
   }
   report.total_seconds = SecondsSince(start);

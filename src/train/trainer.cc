@@ -33,15 +33,6 @@ constexpr double kSparseInputBelow = 0.5;
 // its own batch first.
 constexpr size_t kOverlapMaxUpperWork = size_t{1} << 22;
 
-std::vector<size_t> TensorSizes(const Mlp& model) {
-  std::vector<size_t> sizes;
-  for (const DenseLayer& layer : model.layers) {
-    sizes.push_back(layer.kernel.size());
-    sizes.push_back(layer.bias.size());
-  }
-  return sizes;
-}
-
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -54,19 +45,11 @@ Trainer::Trainer(const Config& config, const Dataset& data, Mlp& model)
       model_(model),
       input_density_(NonZeroFraction(data.train.images, data.train.count * data.train.features)),
       sparse_input_(input_density_ < kSparseInputBelow),
-      grads_(BuildGradients(model)),
       train_ws_(BuildWorkspace(model, static_cast<size_t>(config.batch_size), sparse_input_)),
       eval_ws_(BuildWorkspace(model, kEvalBatch, sparse_input_, /*backward=*/false)),
-      optimizer_(config.optimizer, TensorSizes(model)),
+      optimizer_(config.optimizer, ParameterList(model)),
       order_(data.train.count),
       batch_labels_(static_cast<size_t>(config.batch_size)) {
-  // RMSprop on sparse input is applied to the first kernel inside its
-  // weight-gradient kernel: the gradient never goes to memory.
-  float* velocity = nullptr;
-  float lr = 0, rho = 0, epsilon = 0;
-  fuse_first_kernel_update_ =
-      sparse_input_ && optimizer_.RmspropState(0, &velocity, &lr, &rho, &epsilon);
-  first_kernel_update_ = {model_.layers[0].kernel.data(), velocity, lr, rho, epsilon};
   size_t upper_work = 0;
   for (size_t l = 1; l < model_.layers.size(); ++l) {
     upper_work += model_.layers[l].inputs * model_.layers[l].units;
@@ -78,7 +61,8 @@ Trainer::Trainer(const Config& config, const Dataset& data, Mlp& model)
 
 nlohmann::json Trainer::Description() const {
   return {{"first_layer_kernel", sparse_input_ ? "sparse" : "dense"},
-          {"first_kernel_update_fused", fuse_first_kernel_update_},
+          {"first_kernel_update_fused",
+           sparse_input_ && model_.layers[0].kernel.fused_update != nullptr},
           {"next_batch_built_during_step", overlap_next_batch_},
           {"input_density", input_density_},
           {"sparse_input_below", kSparseInputBelow}};
@@ -129,7 +113,6 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
   ShuffleOrder(epoch);
   const DataView& train = data_.train;
   const size_t batch_size = static_cast<size_t>(config_.batch_size);
-  const size_t classes = model_.outputs();
   const size_t steps = steps_per_epoch();
 
   double loss_sum = 0;
@@ -143,50 +126,9 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
       LoadBatch(train.images, train.features, order_.data(), first, batch, train_ws_);
     }
     for (size_t i = 0; i < batch; ++i) batch_labels_[i] = train.labels[order_[first + i]];
-
-    // The first layer on the team; then the layers above it, the loss and
-    // their backward pass down to the first layer's delta; then the first
-    // layer's backward pass on the team.
-    MlpForwardLayers(model_, batch, train_ws_, 0, 1);
-    BatchLoss batch_loss;
-    auto upper_layers = [&] {
-      MlpForwardLayers(model_, batch, train_ws_, 1, model_.layers.size());
-      batch_loss =
-          SoftmaxCrossEntropy(train_ws_.a.back().data(), batch_labels_.data(), batch, classes,
-                              1.0f / static_cast<float>(batch), train_ws_.delta.back().data());
-      MlpBackwardLayers(model_, batch, train_ws_, grads_, nullptr, 1, model_.layers.size());
-    };
     const bool build_next = overlap_next_batch_ && step + 1 < steps;
-    if (build_next) {
-      // Thread 0 runs the upper layers (their kernels see the parallel
-      // region and stay on it) while thread 1 builds the next batch.
-      const size_t next = first + batch_size;
-      const size_t next_count = std::min(batch_size, train.count - next);
-#pragma omp parallel num_threads(2)
-      {
-        const int thread = omp_get_thread_num();
-        if (thread == 0) upper_layers();
-        if (thread == 1 || omp_get_num_threads() == 1) {
-          BuildSparseBatch(train.images, train.features, order_.data(), next, next_count,
-                           next_sparse_);
-        }
-      }
-    } else {
-      upper_layers();
-    }
-    optimizer_.BeginStep();
-    const bool first_kernel_updated =
-        MlpBackwardLayers(model_, batch, train_ws_, grads_,
-                          fuse_first_kernel_update_ ? &first_kernel_update_ : nullptr, 0, 1);
-    if (build_next) std::swap(train_ws_.sparse, next_sparse_);
-    for (size_t l = 0; l < model_.layers.size(); ++l) {
-      DenseLayer& layer = model_.layers[l];
-      if (l > 0 || !first_kernel_updated) {
-        optimizer_.Update(2 * l, layer.kernel.data(), grads_.kernel[l].data(),
-                          layer.kernel.size());
-      }
-      optimizer_.Update(2 * l + 1, layer.bias.data(), grads_.bias[l].data(), layer.bias.size());
-    }
+    const BatchLoss batch_loss =
+        TrainStep(batch, build_next ? std::optional<size_t>(first + batch_size) : std::nullopt);
 
     loss_sum += batch_loss.loss_sum;
     correct += batch_loss.correct;
@@ -215,6 +157,41 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
   }
   if (config_.target_accuracy && check_every == 0) CheckTarget(epoch, record.val_accuracy);
   return record;
+}
+
+BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
+  const size_t layers = model_.layers.size();
+  MlpForwardLayers(model_, batch, train_ws_, 0, 1);
+  BatchLoss loss;
+  auto upper_layers = [&] {
+    MlpForwardLayers(model_, batch, train_ws_, 1, layers);
+    loss = SoftmaxCrossEntropy(train_ws_.a.back().data(), batch_labels_.data(), batch,
+                               model_.outputs(), 1.0f / static_cast<float>(batch),
+                               train_ws_.delta.back().data());
+    MlpBackwardLayers(model_, batch, train_ws_, 1, layers);
+  };
+  if (next_first) {
+    // Thread 0 runs the upper layers (their kernels see the parallel region
+    // and stay on it) while thread 1 builds the next batch.
+    const DataView& train = data_.train;
+    const size_t next_count = std::min(static_cast<size_t>(config_.batch_size),
+                                       train.count - *next_first);
+#pragma omp parallel num_threads(2)
+    {
+      const int thread = omp_get_thread_num();
+      if (thread == 0) upper_layers();
+      if (thread == 1 || omp_get_num_threads() == 1) {
+        BuildSparseBatch(train.images, train.features, order_.data(), *next_first,
+                         next_count, next_sparse_);
+      }
+    }
+  } else {
+    upper_layers();
+  }
+  MlpBackwardLayers(model_, batch, train_ws_, 0, 1);
+  optimizer_.Step();
+  if (next_first) std::swap(train_ws_.sparse, next_sparse_);
+  return loss;
 }
 
 Evaluation Trainer::Evaluate(const DataView& view) {

@@ -1,6 +1,7 @@
 // The training loop: one epoch of shuffled mini-batch steps, evaluation in
 // large batches, and predictions. It owns the optimizer state and every
-// buffer the loop touches, allocated once in the constructor.
+// buffer the loop touches, allocated once in the constructor; the model
+// owns its parameters and their gradients.
 #pragma once
 
 #include <chrono>
@@ -80,18 +81,21 @@ class Trainer {
   // Evaluates the target set; records a hit in epoch `epoch` when the
   // accuracy reaches the target. Returns the seconds it took.
   double CheckTarget(int epoch, std::optional<double> known_accuracy);
+  // One training step on the loaded batch of `batch` samples: forward,
+  // loss, backward, the optimizer's step. With next_first, a second thread
+  // builds the batch of the samples from next_first on (the order's) while
+  // the first runs the layers above the first one, and it becomes the
+  // loaded batch. Returns the batch's loss, measured before the update.
+  BatchLoss TrainStep(size_t batch, std::optional<size_t> next_first);
 
   const Config& config_;
   const Dataset& data_;
   Mlp& model_;
   double input_density_;  // fraction of non-zero training pixels
   bool sparse_input_;
-  MlpGradients grads_;
   MlpWorkspace train_ws_;
   MlpWorkspace eval_ws_;
   Optimizer optimizer_;
-  bool fuse_first_kernel_update_ = false;
-  SparseRmspropUpdate first_kernel_update_{};
   // Whether each step builds the next batch on a second thread while the
   // first runs the layers above the first (see RunEpoch), and that batch.
   bool overlap_next_batch_ = false;

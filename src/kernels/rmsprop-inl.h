@@ -1,14 +1,14 @@
 // Keras' RMSprop update of one vector of parameters, shared by the
-// optimizer's pass over a tensor (optimizer-inl.h) and the sparse weight
-// gradient kernel that applies it fused (sparse_gemm-inl.h), so both give
+// optimizer's pass over a tensor (optim/optimizer-inl.h) and the sparse weight
+// gradient kernel that applies it fused (kernels/sparse_gemm-inl.h), so both give
 // bitwise the same weights:
 //   v = rho * v + (1 - rho) * g^2;  w -= lr * g / sqrt(v + epsilon)
 
-#if defined(MB_OPTIM_RMSPROP_VECTOR_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef MB_OPTIM_RMSPROP_VECTOR_INL_H_
-#undef MB_OPTIM_RMSPROP_VECTOR_INL_H_
+#if defined(MB_KERNELS_RMSPROP_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MB_KERNELS_RMSPROP_INL_H_
+#undef MB_KERNELS_RMSPROP_INL_H_
 #else
-#define MB_OPTIM_RMSPROP_VECTOR_INL_H_
+#define MB_KERNELS_RMSPROP_INL_H_
 #endif
 
 #include "hwy/highway.h"
@@ -37,4 +37,4 @@ HWY_INLINE void RmspropVector(D d, const RmspropParams& p, hn::Vec<D> g, float* 
 }  // namespace mb
 HWY_AFTER_NAMESPACE();
 
-#endif  // MB_OPTIM_RMSPROP_VECTOR_INL_H_
+#endif  // MB_KERNELS_RMSPROP_INL_H_

@@ -1,0 +1,20 @@
+// Where a run's data comes from, as the config says it (config/config.cc
+// resolves the paths); the data layer's own options, so that reading data
+// needs nothing from the config schema.
+#pragma once
+
+#include <string>
+
+namespace mb {
+
+// Where the four IDX files are. Either `dir` (holding the standard MNIST file
+// names, .gz or raw) or the four explicit paths; explicit paths win. Relative
+// paths are relative to the current working directory, not to the config
+// file, so that `--set data.dir=...` means the same wherever the config is.
+struct DataConfig {
+  std::string dir;  // default "data/mnist"
+  std::string train_images, train_labels, test_images, test_labels;  // resolved paths
+  bool verify_checksums = true;  // against dir/SHA256SUMS when it exists
+};
+
+}  // namespace mb
