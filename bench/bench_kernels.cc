@@ -8,7 +8,7 @@
 //   OMP_NUM_THREADS=1 build/bench/bench_kernels      # one core
 //   build/bench/bench_kernels --target=AVX2          # pinned, as kernels.target
 //   build/bench/bench_kernels --benchmark_repetitions=5
-//       --benchmark_enable_random_interleaving=true  (the README's table)
+//       --benchmark_enable_random_interleaving=true  (docs/performance.md's table)
 //
 // Shapes are {M, K, N} of a dense layer: batch x inputs x units.
 #include <benchmark/benchmark.h>

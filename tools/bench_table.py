@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns bench_kernels' JSON output into the README's Markdown table.
+"""Turns bench_kernels' JSON output into the kernel table of docs/performance.md.
 
     build/bench/bench_kernels --benchmark_repetitions=5 \
         --benchmark_enable_random_interleaving=true \

@@ -10,7 +10,7 @@
 
 namespace mb {
 
-// Exit codes of the runner (documented in README.md).
+// Exit codes of the runner (documented in docs/cli.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternalError = 1;  // a bug: please report it
 inline constexpr int kExitInputError = 2;     // bad config, data file or CLI

@@ -28,7 +28,7 @@ bool ZeroOrNormal(float v) { return v == 0.0f || std::isnormal(v); }
 bool InFraction(float v) { return ZeroOrNormal(v) && v >= 0.0f && v < 1.0f; }
 bool Positive(float v) { return std::isnormal(v) && v > 0.0f; }
 
-// The ranges README.md documents, checked on the values training will use.
+// The ranges docs/config.md documents, checked on the values training will use.
 void CheckRanges(const mb::Config& config) {
   Require(!config.name.empty() &&
               config.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

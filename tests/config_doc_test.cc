@@ -1,0 +1,166 @@
+// docs/config.md's key tables agree with the schema the code uses: every key
+// the resolver fills in has a row, every row names a key the resolver knows,
+// and every default written as a JSON value in a row is the resolver's
+// default. The reference was hand-kept and drifted once (config_hash's keys);
+// this test makes a drift fail.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+
+namespace mb {
+namespace {
+
+using nlohmann::json;
+
+std::string ConfigDoc() {
+  const char* root = std::getenv("MB_SOURCE_ROOT");
+  const std::string path = std::string(root ? root : ".") + "/docs/config.md";
+  std::ifstream in(path);
+  REQUIRE(in);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The cells of each markdown table row ("| a | b |" -> {"a", "b"}).
+std::vector<std::vector<std::string>> TableRows(const std::string& doc) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(doc);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() < 2 || line.front() != '|' || line.back() != '|') continue;
+    std::vector<std::string> cells;
+    size_t start = 1;
+    for (size_t bar = line.find('|', start); bar != std::string::npos;
+         start = bar + 1, bar = line.find('|', start)) {
+      std::string cell = line.substr(start, bar - start);
+      cell.erase(0, cell.find_first_not_of(' '));
+      cell.erase(cell.find_last_not_of(' ') + 1);
+      cells.push_back(cell);
+    }
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+// "`x`" -> "x"; anything else -> "".
+std::string Code(const std::string& cell) {
+  if (cell.size() < 2 || cell.front() != '`' || cell.back() != '`') return "";
+  return cell.substr(1, cell.size() - 2);
+}
+
+// A model whose first layer gives only units, so that its other keys take
+// the per-layer defaults.
+json ModelWithLayerKey(const std::string& key, const json& value) {
+  json layer = {{"units", 5}};
+  if (!key.empty()) layer[key] = value;
+  return json::array({layer, {{"units", 10}, {"activation", "softmax"}}});
+}
+
+// A config that sets one documented key path ("data.dir", "model.N.units")
+// to `value`.
+json ConfigWith(const std::string& key, const json& value) {
+  const size_t dot = key.find('.');
+  if (dot == std::string::npos) return {{key, value}};
+  const std::string top = key.substr(0, dot), rest = key.substr(dot + 1);
+  if (top == "model") return {{"model", ModelWithLayerKey(rest.substr(2), value)}};
+  return {{top, {{rest, value}}}};
+}
+
+// The resolved value at a documented key path.
+json ValueAt(const json& resolved, const std::string& key) {
+  const size_t dot = key.find('.');
+  if (dot == std::string::npos) return resolved.at(key);
+  const std::string top = key.substr(0, dot), rest = key.substr(dot + 1);
+  if (top == "model") return resolved.at("model").at(0).at(rest.substr(2));
+  return resolved.at(top).at(rest);
+}
+
+// Every key path the resolver fills in, as the doc names them: top-level
+// keys, object members as "data.dir", a layer's keys as "model.N.units".
+// The optimizer's parameters have their own table.
+std::vector<std::string> SchemaKeys() {
+  const json resolved =
+      ResolveConfig({{"model", ModelWithLayerKey("", nullptr)}}, "x.json").resolved;
+  std::vector<std::string> keys;
+  for (const auto& item : resolved.items()) {
+    keys.push_back(item.key());
+    if (item.key() == "optimizer") {
+      keys.push_back("optimizer.name");
+    } else if (item.key() == "model") {
+      for (const auto& member : item.value()[0].items()) keys.push_back("model.N." + member.key());
+    } else if (item.value().is_object()) {
+      for (const auto& member : item.value().items()) keys.push_back(item.key() + "." + member.key());
+    }
+  }
+  return keys;
+}
+
+TEST_CASE("docs/config.md lists exactly the schema's keys, with its defaults", "[config]") {
+  const std::vector<std::string> schema = SchemaKeys();
+  std::map<std::string, std::string> documented;  // key -> default cell
+  for (const auto& row : TableRows(ConfigDoc())) {
+    if (row.size() != 5) continue;  // the key table has 5 columns
+    const std::string key = Code(row[0]);
+    if (key.empty() || key == "optimizer.<parameter>") continue;
+    documented[key] = row[2];
+  }
+  for (const std::string& key : schema) {
+    CAPTURE(key);
+    CHECK(documented.count(key) == 1);
+  }
+  const json defaults = ResolveConfig(json::object(), "x.json").resolved;
+  const json layer_defaults =
+      ResolveConfig({{"model", ModelWithLayerKey("", nullptr)}}, "x.json").resolved;
+  for (const auto& [key, default_cell] : documented) {
+    CAPTURE(key, default_cell);
+    REQUIRE(std::count(schema.begin(), schema.end(), key) == 1);
+    // "from data.dir", "required", "see below": said in words, not checked.
+    const std::string literal = Code(default_cell);
+    if (literal.empty()) continue;
+    const json written = json::parse(literal, nullptr, /*allow_exceptions=*/false);
+    REQUIRE_FALSE(written.is_discarded());
+    // The written default, resolved, is what the resolver fills in alone.
+    const json& expected = key.rfind("model.", 0) == 0 ? layer_defaults : defaults;
+    CHECK(ValueAt(ResolveConfig(ConfigWith(key, written), "x.json").resolved, key) ==
+          ValueAt(expected, key));
+  }
+}
+
+TEST_CASE("docs/config.md lists every optimizer's parameters, with their defaults", "[config]") {
+  std::map<std::string, std::map<std::string, std::string>> documented;
+  std::string optimizer;
+  for (const auto& row : TableRows(ConfigDoc())) {
+    if (row.size() != 4 || Code(row[1]).empty()) continue;  // the optimizer table
+    if (!row[0].empty()) optimizer = Code(row[0]);
+    documented[optimizer][Code(row[1])] = row[2];
+  }
+  for (const char* name : {"sgd", "rmsprop", "adam", "adamw"}) {
+    CAPTURE(name);
+    json parameters = ResolveConfig({{"optimizer", name}}, "x.json").resolved["optimizer"];
+    parameters.erase("name");
+    CHECK(documented[name].size() == parameters.size());
+    for (const auto& item : parameters.items()) {
+      CAPTURE(item.key());
+      REQUIRE(documented[name].count(item.key()) == 1);
+      const json written = json::parse(documented[name][item.key()]);
+      if (written.is_number()) {
+        CHECK(written.get<double>() == Approx(item.value().get<double>()));
+      } else {
+        CHECK(written == item.value());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mb
