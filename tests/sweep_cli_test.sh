@@ -135,6 +135,81 @@ else
   skip "mpirun-union-equals-single-run: mpirun not installed (apt-get install openmpi-bin)"
 fi
 
+# --- Two copies of one sweep into one --out ----------------------------------
+# Each point runs once, under its claim: nothing is run twice, nothing of the
+# other copy's is taken for cut off, and both exit 0.
+claims_state() {  # DIR: exit codes, reports, run dirs, "cut off" lines, claim files left
+  local dir=$1
+  echo "exits=$2,$3 reports=$(find "$dir/sweep4" -name report.json | wc -l)" \
+       "completed=$(grep -l '"status": "completed"' "$dir"/sweep4/*/report.json 2>/dev/null | wc -l)" \
+       "dirs=$(find "$dir/sweep4" -mindepth 1 -maxdepth 1 -type d | wc -l)" \
+       "cut_off=$(cat "$dir".log-* | grep -c 'was cut off')" \
+       "claims=$(find "$dir" -name '*.claim*' | wc -l)"
+}
+expected_claims_state="reports=4 completed=4 dirs=4 cut_off=0 claims=0"
+together="$work/together"
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$together" >"$together.log-a" 2>&1 &
+pid_a=$!
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$together" >"$together.log-b" 2>&1
+code_b=$?
+wait "$pid_a"
+code_a=$?
+state=$(claims_state "$together" "$code_a" "$code_b")
+ran=$(cat "$together".log-* | sed -n 's/.*: \([0-9]*\) points run.*/\1/p' | awk '{s += $1} END {print s + 0}')
+if [[ $state == "exits=0,0 $expected_claims_state" && $ran -eq 4 &&
+      $(points "$together") == "$single" ]]; then
+  pass two-copies-started-together
+else
+  fail "two copies started together: $state, $ran points run; $(cat "$together".log-*)"
+fi
+
+# The second copy starts while the first is inside its first point.
+apart="$work/apart"
+: >"$apart.log-a"
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$apart" >"$apart.log-a" 2>&1 &
+pid_a=$!
+waited=0
+while ! grep -q "^Epoch 1/2" "$apart.log-a" && [[ $waited -lt 1200 ]] && kill -0 "$pid_a" 2>/dev/null; do
+  sleep 0.05
+  waited=$((waited + 1))
+done
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$apart" >"$apart.log-b" 2>&1
+code_b=$?
+wait "$pid_a"
+code_a=$?
+state=$(claims_state "$apart" "$code_a" "$code_b")
+if [[ $state == "exits=0,0 $expected_claims_state" && $(points "$apart") == "$single" ]] &&
+   grep -q "is running on $(hostname) (pid $pid_a), skipped" "$apart.log-b"; then
+  pass two-copies-started-apart
+else
+  fail "two copies started apart: $state; $(cat "$apart".log-*)"
+fi
+
+# A claim from another host: respected while its heartbeat is fresh, taken
+# over once it is older than the timeout (120 s).
+foreign="$work/foreign"
+point0=$(basename "$(find "$together/sweep4" -mindepth 1 -maxdepth 1 -type d -name '000-*')")
+mkdir -p "$foreign/sweep4"
+echo '{"host": "elsewhere.example", "pid": 4242}' >"$foreign/sweep4/$point0.claim"
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$foreign" >"$work/stdout" 2>&1
+code=$?
+if [[ $code -eq 0 && $(find "$foreign/sweep4" -name report.json | wc -l) -eq 3 ]] &&
+   grep -q "point 1/4 (model.0.units=16, seed=1) is running on elsewhere.example (pid 4242), skipped" "$work/stdout" &&
+   grep -q "3 points run (0 diverged), 0 already complete, 1 running in another process" "$work/stdout"; then
+  pass foreign-live-claim-respected
+else
+  fail "a live claim of another host: exit $code; $(cat "$work/stdout")"
+fi
+touch -d '10 minutes ago' "$foreign/sweep4/$point0.claim"
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$foreign" >"$work/stdout" 2>&1
+code=$?
+if [[ $code -eq 0 && $(points "$foreign") == "$single" && ! -e "$foreign/sweep4/$point0.claim" ]] &&
+   grep -q "1 points run (0 diverged), 3 already complete" "$work/stdout"; then
+  pass foreign-stale-claim-taken-over
+else
+  fail "a stale claim of another host: exit $code; $(cat "$work/stdout")"
+fi
+
 # --- Time to accuracy --------------------------------------------------------
 if "$runner" configs/tiny.json --set target_accuracy=0.85 --set target_every_steps=20 --set predict=0 \
      --out "$work/target" >"$work/stdout" 2>"$work/stderr" &&

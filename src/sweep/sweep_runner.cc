@@ -1,5 +1,6 @@
 #include "sweep/sweep_runner.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -10,6 +11,7 @@
 #include "kernels/target.h"
 #include "report/atomic_file.h"
 #include "report/report_reader.h"
+#include "sweep/point_claim.h"
 #include "sweep/summary.h"
 #include "train/experiment.h"
 #include "train/interrupt.h"
@@ -150,6 +152,14 @@ std::map<std::string, PointState> ScanSweepDir(const fs::path& sweep_dir,
   return states;
 }
 
+// Whether `report_path` is a finished report of point `id`.
+bool IsCompletePoint(const fs::path& report_path, const std::string& id) {
+  if (!fs::exists(report_path)) return false;
+  const LoadedReport report = ReadReport(report_path.string());
+  const json& sweep = SweepOf(report.json);
+  return IsFinishedReport(report.json) && sweep.contains("point_id") && sweep["point_id"] == id;
+}
+
 json SweepDescription(const SweepSpec& spec, const std::vector<ResolvedPoint>& points) {
   json list = json::array();
   for (const ResolvedPoint& p : points) {
@@ -191,7 +201,7 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   std::printf(", into %s\n", sweep_dir.string().c_str());
 
   std::map<std::string, PointState> states = ScanSweepDir(sweep_dir, points);
-  size_t ran = 0, skipped = 0, diverged = 0;
+  size_t ran = 0, skipped = 0, diverged = 0, elsewhere = 0;
   for (const ResolvedPoint& p : points) {
     if (!shard.Owns(p.point.index)) continue;
     const std::string label = "point " + std::to_string(p.point.index + 1) + "/" +
@@ -202,7 +212,31 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
       ++skipped;
       continue;
     }
-    for (const fs::path& stale : state.stale) {
+    const fs::path run_dir = sweep_dir / PointDirName(p);
+    ClaimHolder holder;
+    const std::unique_ptr<PointClaim> claim =
+        PointClaim::TryClaim(run_dir.string() + ".claim", &holder);
+    if (!claim) {
+      std::printf("Sweep %s: %s is running on %s, skipped\n", spec.name.c_str(), label.c_str(),
+                  holder.Describe().c_str());
+      ++elsewhere;
+      continue;
+    }
+    // Another process may have completed it between the scan and the claim.
+    if (IsCompletePoint(run_dir / "report.json", p.id)) {
+      std::printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
+      ++skipped;
+      continue;
+    }
+    // Under the claim, whatever this point left is a cut-off run: what the
+    // scan found, and its directory if a process that died since made it.
+    std::vector<fs::path> cut_off = state.stale;
+    if (fs::exists(run_dir) &&
+        std::find(cut_off.begin(), cut_off.end(), run_dir) == cut_off.end()) {
+      cut_off.push_back(run_dir);
+    }
+    for (const fs::path& stale : cut_off) {
+      if (!fs::exists(stale)) continue;
       std::printf("Sweep %s: %s was cut off: removing %s and running it again\n",
                   spec.name.c_str(), label.c_str(), stale.string().c_str());
       fs::remove_all(stale, error);
@@ -230,8 +264,10 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
       return kExitInterrupted;
     }
   }
-  std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete\n\n",
-              spec.name.c_str(), ran, diverged, skipped);
+  std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete", spec.name.c_str(),
+              ran, diverged, skipped);
+  if (elsewhere > 0) std::printf(", %zu running in another process", elsewhere);
+  std::printf("\n\n");
   // Another shard may not have written anything yet, nor this one.
   const std::vector<LoadedReport> reports = FindReports({sweep_dir.string()});
   if (reports.empty()) {

@@ -8,6 +8,14 @@
 // directory has no report or a report still "running"/"interrupted") is
 // removed and run again from scratch. Reports are written atomically, so a
 // SIGKILL at any moment never leaves a half-written one.
+//
+// A process runs a point only under its claim (sweep/point_claim.h): any
+// number of processes started on one sweep directory, from any hosts that
+// share it, run each point once, and a point claimed by a live process is
+// skipped, never taken for cut off. Without --shard every process takes
+// every point it can claim, so copies of one sweep share its points
+// dynamically; a shard (--shard K/N, or from Slurm or MPI) tries only its
+// own.
 #pragma once
 
 #include <optional>
