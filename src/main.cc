@@ -45,9 +45,8 @@ int Run(const mb::CommandLine& args) {
     mb::SweepOptions options;
     options.out_dir = args.out_dir;
     options.overrides = overrides;
-    options.shard = args.shard.empty()
-                        ? mb::ShardFromEnvironment([](const char* name) { return std::getenv(name); })
-                        : std::optional<mb::Shard>(mb::ParseShard(args.shard));
+    if (!args.shard.empty()) options.shard = mb::ParseShard(args.shard);
+    options.launcher_rank = mb::LauncherRank([](const char* name) { return std::getenv(name); });
     return mb::RunSweep(mb::ParseSweepSpec(document, args.config_path), options);
   }
   if (!args.shard.empty()) {

@@ -77,9 +77,11 @@ else
   fail "sweep killed and resumed: $state, $cut_off points cut off; stderr: $(cat "$work/stderr")"
 fi
 
-# Run again: every point is skipped.
-"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$work/stdout" 2>&1
+# Run again, with another thread count: every point is skipped (the thread
+# count cannot change a point's numbers, so it is not part of its identity).
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 2 --out "$out" >"$work/stdout" 2>&1
 if [[ $(grep -c "is complete, skipped" "$work/stdout") -eq 4 ]] &&
+   grep -q "nothing left to claim (4 points complete, 0 running in another process)" "$work/stdout" &&
    [[ $(find "$out/sweep4" -name report.json | wc -l) -eq 4 ]]; then
   pass sweep-rerun-skips-complete-points
 else
@@ -114,19 +116,19 @@ for k in 0 1; do
   "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --shard "$k/2" --out "$work/shards" >"$work/stdout-$k" 2>&1
 done
 if [[ $(points "$work/shards") == "$single" ]] &&
-   grep -q "shard 0/2 (from --shard) runs 2 of them" "$work/stdout-0"; then
+   grep -q "shard 0/2 tries 2 of them" "$work/stdout-0"; then
   pass shard-union-equals-single-run
 else
   fail "--shard union differs from the single run: $(points "$work/shards") vs $single"
 fi
 
 if command -v mpirun >/dev/null; then
-  # Each rank takes its shard from OMPI_COMM_WORLD_RANK/SIZE.
+  # The ranks share the points through their claims; the rank labels each.
   mpirun --allow-run-as-root --oversubscribe -np 2 \
     "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$work/mpi" >"$work/stdout" 2>&1
   code=$?
   if [[ $code -eq 0 && $(points "$work/mpi") == "$single" ]] &&
-     grep -q "shard 1/2 (from OMPI_COMM_WORLD_RANK) runs 2 of them" "$work/stdout"; then
+     grep -q "Sweep sweep4: 4 points (OMPI_COMM_WORLD_RANK=1), into" "$work/stdout"; then
     pass mpirun-union-equals-single-run
   else
     fail "mpirun -np 2: exit $code; $(points "$work/mpi") vs $single; $(tail -5 "$work/stdout")"
@@ -208,6 +210,26 @@ if [[ $code -eq 0 && $(points "$foreign") == "$single" && ! -e "$foreign/sweep4/
   pass foreign-stale-claim-taken-over
 else
   fail "a stale claim of another host: exit $code; $(cat "$work/stdout")"
+fi
+
+# An array of any ids (sbatch --array=1,3: task 3 "outside the 2 tasks" was
+# an error) and plain srun without PMI (two tasks that each ran every point)
+# share the points like any copies.
+array="$work/array"
+SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1 \
+  "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$array" >"$array.log-a" 2>&1 &
+pid_a=$!
+SLURM_PROCID=1 SLURM_NTASKS=2 \
+  "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$array" >"$array.log-b" 2>&1
+code_b=$?
+wait "$pid_a"
+code_a=$?
+state=$(claims_state "$array" "$code_a" "$code_b")
+if [[ $state == "exits=0,0 $expected_claims_state" && $(points "$array") == "$single" ]] &&
+   grep -q "(SLURM_ARRAY_TASK_ID=3)" "$array.log-a" && grep -q "(SLURM_PROCID=1)" "$array.log-b"; then
+  pass launchers-of-any-numbering
+else
+  fail "array task 3 of 2 and srun without PMI: $state; $(cat "$array".log-*)"
 fi
 
 # --- Time to accuracy --------------------------------------------------------
@@ -327,8 +349,6 @@ expect_input_error sweep-missing-base "no/such/config.json" "$work/no_base.json"
 expect_input_error shard-on-a-config "--shard: configs/tiny.json is a config, not a sweep spec" \
   configs/tiny.json --shard 0/2
 expect_input_error bad-shard "--shard: expected K/N" "$work/sweep4.json" --shard 2/2
-OMPI_COMM_WORLD_RANK=x OMPI_COMM_WORLD_SIZE=2 \
-  expect_input_error bad-shard-environment "environment variable OMPI_COMM_WORLD_RANK" "$work/sweep4.json"
 mkdir -p "$work/empty"
 "$runner" summarize "$work/empty" >/dev/null 2>"$work/stderr"
 code=$?

@@ -60,9 +60,9 @@ constexpr const char* kHelpBody = R"(options:
                         numbered from 0: --set model.0.units=256.
   --threads N           worker threads, 1 to 1024 (overrides the config's threads)
   --out DIR             where run directories are created (default: results)
-  --shard K/N           for a sweep: run only the points whose index mod N is K
-                        (default: from SLURM_ARRAY_TASK_ID/_COUNT, OMPI_COMM_WORLD_RANK/
-                        _SIZE or PMI_RANK/_SIZE when set, else all points)
+  --shard K/N           for a sweep: try only the points whose index mod N is K
+                        (default: every point no other process has claimed, so
+                        copies started by any launcher share the points)
   -h, --help            print this help and exit
 
 sweeps: a JSON file with a "base" key is a sweep spec (see experiments/):

@@ -6,7 +6,6 @@
 #include <map>
 
 #include "common/error.h"
-#include "common/sha256.h"
 #include "config/config.h"
 #include "kernels/target.h"
 #include "report/atomic_file.h"
@@ -45,15 +44,6 @@ json VariedJson(const SweepPoint& point) {
   return varied;
 }
 
-// A point's identity: its resolved config but for kernels.target, which
-// cannot change its numbers (kernels/target.h), so that a point run with a
-// pinned target is the same point.
-std::string PointId(const json& resolved) {
-  json identity = resolved;
-  identity.erase("kernels");
-  return Sha256Hex(identity.dump());
-}
-
 std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptions& options) {
   std::vector<ResolvedPoint> resolved;
   std::map<std::string, size_t> seen;  // point_id -> index
@@ -77,12 +67,16 @@ std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptio
                        DescribeVaried(point) + "): " + r.config.source +
                        ": kernels.target: " + problem);
     }
-    r.id = PointId(r.config.resolved);
+    // A point is its numbers: the keys config_hash leaves out (threads,
+    // kernels, predict, ...) cannot change them, so runs that differ only
+    // in those are the same point.
+    r.id = r.config.hash;
     const auto [it, fresh] = seen.emplace(r.id, point.index);
     if (!fresh) {
       throw InputError(spec.path + ": points " + std::to_string(it->second) + " and " +
                        std::to_string(point.index) +
-                       " resolve to the same config (does a --set override an axis?)");
+                       " are the same point: their configs differ at most in keys that cannot "
+                       "change the numbers (does a --set override an axis?)");
     }
     resolved.push_back(std::move(r));
   }
@@ -194,10 +188,10 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   size_t owned = 0;
   for (const ResolvedPoint& p : points) owned += shard.Owns(p.point.index) ? 1 : 0;
   std::printf("Sweep %s: %zu points", spec.name.c_str(), points.size());
-  if (shard.count > 1) {
-    std::printf(", shard %zu/%zu (from %s) runs %zu of them", shard.index, shard.count,
-                shard.source.c_str(), owned);
+  if (options.shard) {
+    std::printf(", shard %zu/%zu tries %zu of them", shard.index, shard.count, owned);
   }
+  if (!options.launcher_rank.empty()) std::printf(" (%s)", options.launcher_rank.c_str());
   std::printf(", into %s\n", sweep_dir.string().c_str());
 
   std::map<std::string, PointState> states = ScanSweepDir(sweep_dir, points);
@@ -264,10 +258,16 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
       return kExitInterrupted;
     }
   }
-  std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete", spec.name.c_str(),
-              ran, diverged, skipped);
-  if (elsewhere > 0) std::printf(", %zu running in another process", elsewhere);
-  std::printf("\n\n");
+  if (ran == 0 && skipped + elsewhere == owned) {
+    std::printf("Sweep %s: nothing left to claim (%zu points complete, %zu running in another "
+                "process)\n\n",
+                spec.name.c_str(), skipped, elsewhere);
+  } else {
+    std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete",
+                spec.name.c_str(), ran, diverged, skipped);
+    if (elsewhere > 0) std::printf(", %zu running in another process", elsewhere);
+    std::printf("\n\n");
+  }
   // Another shard may not have written anything yet, nor this one.
   const std::vector<LoadedReport> reports = FindReports({sweep_dir.string()});
   if (reports.empty()) {

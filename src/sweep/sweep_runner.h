@@ -1,8 +1,11 @@
 // Running a sweep: every point this shard owns, one run directory each under
 // <out>/<sweep name>/, resumable and with nothing lost.
 //
-// A point is identified by its point_id, the sha256 of its whole resolved
-// config. Its run directory is <index:03>-<point_id[0:12]>. When the sweep
+// A point is identified by its point_id, its config_hash: the keys that
+// cannot change its numbers (threads, kernels, predict, ...; see HashedPart
+// in config/config.h) are not part of it, so a point run again with another
+// thread count is the same point. Its run directory is
+// <index:03>-<point_id[0:12]>. When the sweep
 // runs again, a point whose report is complete (completed or diverged) is
 // skipped; a point cut off half-way (killed, power loss, interrupted: its
 // directory has no report or a report still "running"/"interrupted") is
@@ -13,9 +16,8 @@
 // number of processes started on one sweep directory, from any hosts that
 // share it, run each point once, and a point claimed by a live process is
 // skipped, never taken for cut off. Without --shard every process takes
-// every point it can claim, so copies of one sweep share its points
-// dynamically; a shard (--shard K/N, or from Slurm or MPI) tries only its
-// own.
+// every point it can claim, so processes started on one sweep by any
+// launcher share its points dynamically; a --shard K/N tries only its own.
 #pragma once
 
 #include <optional>
@@ -32,7 +34,8 @@ struct SweepOptions {
   // --set overrides (and --threads as threads=N) for every point, applied
   // after the spec's "set" and before the point's axes.
   std::vector<std::string> overrides;
-  std::optional<Shard> shard;  // nothing: all points
+  std::optional<Shard> shard;  // --shard K/N; nothing: every point it can claim
+  std::string launcher_rank;   // labels this process's output (sweep/shard.h)
 };
 
 // Resolves every point first (a bad point is an InputError before anything
