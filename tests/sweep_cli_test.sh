@@ -149,14 +149,30 @@ claims_state() {  # DIR: exit codes, reports, run dirs, "cut off" lines, claim f
        "claims=$(find "$dir" -name '*.claim*' | wc -l)"
 }
 expected_claims_state="reports=4 completed=4 dirs=4 cut_off=0 claims=0"
+# two_copies DIR APART ENV_A ENV_B: the 4-point sweep twice into DIR, the
+# second copy started at once or, with APART=apart, once the first is inside
+# its first point; ENV_X are variable assignments for each ("" for none).
+# Sets pid_a (the first copy's) and state (claims_state of both).
+two_copies() {
+  local dir=$1 apart=$2 env_a=$3 env_b=$4 waited=0
+  : >"$dir.log-a"
+  # shellcheck disable=SC2086  # the assignments split into words
+  env $env_a "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$dir" >"$dir.log-a" 2>&1 &
+  pid_a=$!
+  while [[ $apart == apart ]] && ! grep -q "^Epoch 1/2" "$dir.log-a" && [[ $waited -lt 1200 ]] &&
+        kill -0 "$pid_a" 2>/dev/null; do
+    sleep 0.05
+    waited=$((waited + 1))
+  done
+  # shellcheck disable=SC2086
+  env $env_b "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$dir" >"$dir.log-b" 2>&1
+  local code_b=$?
+  wait "$pid_a"
+  state=$(claims_state "$dir" "$?" "$code_b")
+}
+
 together="$work/together"
-"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$together" >"$together.log-a" 2>&1 &
-pid_a=$!
-"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$together" >"$together.log-b" 2>&1
-code_b=$?
-wait "$pid_a"
-code_a=$?
-state=$(claims_state "$together" "$code_a" "$code_b")
+two_copies "$together" together "" ""
 ran=$(cat "$together".log-* | sed -n 's/.*: \([0-9]*\) points run.*/\1/p' | awk '{s += $1} END {print s + 0}')
 if [[ $state == "exits=0,0 $expected_claims_state" && $ran -eq 4 &&
       $(points "$together") == "$single" ]]; then
@@ -167,19 +183,7 @@ fi
 
 # The second copy starts while the first is inside its first point.
 apart="$work/apart"
-: >"$apart.log-a"
-"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$apart" >"$apart.log-a" 2>&1 &
-pid_a=$!
-waited=0
-while ! grep -q "^Epoch 1/2" "$apart.log-a" && [[ $waited -lt 1200 ]] && kill -0 "$pid_a" 2>/dev/null; do
-  sleep 0.05
-  waited=$((waited + 1))
-done
-"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$apart" >"$apart.log-b" 2>&1
-code_b=$?
-wait "$pid_a"
-code_a=$?
-state=$(claims_state "$apart" "$code_a" "$code_b")
+two_copies "$apart" apart "" ""
 if [[ $state == "exits=0,0 $expected_claims_state" && $(points "$apart") == "$single" ]] &&
    grep -q "is running on $(hostname) (pid $pid_a), skipped" "$apart.log-b"; then
   pass two-copies-started-apart
@@ -216,15 +220,8 @@ fi
 # an error) and plain srun without PMI (two tasks that each ran every point)
 # share the points like any copies.
 array="$work/array"
-SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1 \
-  "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$array" >"$array.log-a" 2>&1 &
-pid_a=$!
-SLURM_PROCID=1 SLURM_NTASKS=2 \
-  "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$array" >"$array.log-b" 2>&1
-code_b=$?
-wait "$pid_a"
-code_a=$?
-state=$(claims_state "$array" "$code_a" "$code_b")
+two_copies "$array" together "SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1" \
+  "SLURM_PROCID=1 SLURM_NTASKS=2"
 if [[ $state == "exits=0,0 $expected_claims_state" && $(points "$array") == "$single" ]] &&
    grep -q "(SLURM_ARRAY_TASK_ID=3)" "$array.log-a" && grep -q "(SLURM_PROCID=1)" "$array.log-b"; then
   pass launchers-of-any-numbering
