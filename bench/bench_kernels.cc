@@ -32,7 +32,9 @@
 #include "bench/fma_peak.h"
 #include "common/aligned_vector.h"
 #include "data/idx_reader.h"
+#include "kernels/conv2d.h"
 #include "kernels/gemm.h"
+#include "kernels/max_pooling2d.h"
 #include "kernels/sparse_gemm.h"
 #include "kernels/target.h"
 
@@ -238,6 +240,86 @@ void SparseShapes(benchmark::internal::Benchmark* b) {
   b->Args({128, 784, 512})->Args({96, 784, 512})->Args({2000, 784, 512})->UseRealTime();
 }
 
+// Conv2D through im2col and the dense products, args {batch, height, width,
+// channels, filters, kernel} ("valid", stride 1): GFLOP/s counts the
+// products' 2 * rows * patch * filters, the im2col copies as overhead.
+struct ConvBuffers {
+  WindowShape s;
+  size_t filters;
+  AlignedVector<float> x, W, b, dY, cols, dcols, out, dW, db, dx;
+
+  explicit ConvBuffers(const benchmark::State& state)
+      : s(MakeWindowShape(state.range(0), state.range(1), state.range(2), state.range(3),
+                          state.range(5), state.range(5), 1, 1, Padding::kValid)),
+        filters(state.range(4)),
+        x(Filled(s.batch * s.height * s.width * s.channels)),
+        W(Filled(s.patch() * filters)),
+        b(Filled(filters)),
+        dY(Filled(s.rows() * filters)),
+        cols(s.rows() * s.patch()),
+        dcols(cols.size()),
+        out(s.rows() * filters),
+        dW(W.size()),
+        db(filters),
+        dx(x.size()) {
+    Im2Col(s, x.data(), cols.data());
+  }
+  double flops() const { return 2.0 * s.rows() * s.patch() * filters; }
+};
+
+void BM_Conv2DForward(benchmark::State& state) {
+  ConvBuffers c(state);
+  for (auto _ : state) {
+    Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), Activation::kRelu,
+                  c.cols.data(), nullptr, c.out.data());
+    benchmark::DoNotOptimize(c.out.data());
+  }
+  SetRateCounters(state, c.flops());
+}
+
+void BM_Conv2DBackwardWeights(benchmark::State& state) {
+  ConvBuffers c(state);
+  for (auto _ : state) {
+    Conv2DBackwardWeights(c.s, c.filters, c.cols.data(), c.dY.data(), c.dW.data(), c.db.data());
+    benchmark::DoNotOptimize(c.dW.data());
+  }
+  SetRateCounters(state, c.flops());
+}
+
+void BM_Conv2DBackwardInput(benchmark::State& state) {
+  ConvBuffers c(state);
+  for (auto _ : state) {
+    Conv2DBackwardInput(c.s, c.filters, c.dY.data(), c.W.data(), c.dcols.data(), c.dx.data());
+    benchmark::DoNotOptimize(c.dx.data());
+  }
+  SetRateCounters(state, c.flops());
+}
+
+// The book's convnet at batch 64 (28x28x1 -> 32, 13x13x32 -> 64, 5x5x64 ->
+// 64, all 3x3) and the speedrun's two convolutions at batch 256 (28x28x1 ->
+// 24 5x5, 12x12x24 -> 32 3x3).
+void ConvShapes(benchmark::internal::Benchmark* b) {
+  b->Args({64, 28, 28, 1, 32, 3})->Args({64, 13, 13, 32, 64, 3})->Args({64, 5, 5, 64, 64, 3})
+      ->Args({256, 28, 28, 1, 24, 5})->Args({256, 12, 12, 24, 32, 3})->UseRealTime();
+}
+
+// Max pooling 2x2, stride 2, args {batch, height, width, channels}: GB/s of
+// the input read.
+void BM_MaxPooling2D(benchmark::State& state) {
+  const WindowShape s = MakeWindowShape(state.range(0), state.range(1), state.range(2),
+                                        state.range(3), 2, 2, 2, 2, Padding::kValid);
+  const auto x = Filled(s.batch * s.height * s.width * s.channels);
+  AlignedVector<float> y(s.rows() * s.channels);
+  std::vector<uint32_t> argmax(y.size());
+  for (auto _ : state) {
+    MaxPooling2DForward(s, x.data(), y.data(), argmax.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      x.size() * sizeof(float) * static_cast<double>(state.iterations()) * 1e-9,
+      benchmark::Counter::kIsRate);
+}
+
 // Forward and weight-gradient shapes: both layers at the full batch and the
 // epoch's last batch of 96, the 2,000-image evaluation batch (forward only
 // matters there), and a large square.
@@ -293,6 +375,13 @@ void RegisterAll() {
   benchmark::RegisterBenchmark("SparseBackwardWeightsRmsprop/mnistbench",
                                BM_SparseBackwardWeightsRmsprop)
       ->Args({128, 784, 512})->Args({96, 784, 512})->UseRealTime();
+  benchmark::RegisterBenchmark("Conv2DForward/mnistbench", BM_Conv2DForward)->Apply(ConvShapes);
+  benchmark::RegisterBenchmark("Conv2DBackwardWeights/mnistbench", BM_Conv2DBackwardWeights)
+      ->Apply(ConvShapes);
+  benchmark::RegisterBenchmark("Conv2DBackwardInput/mnistbench", BM_Conv2DBackwardInput)
+      ->Apply(ConvShapes);
+  benchmark::RegisterBenchmark("MaxPooling2D/mnistbench", BM_MaxPooling2D)
+      ->Args({64, 26, 26, 32})->Args({64, 11, 11, 64})->Args({256, 24, 24, 24})->UseRealTime();
 }
 
 }  // namespace

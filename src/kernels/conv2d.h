@@ -1,0 +1,82 @@
+// 2-D convolution of channels-last images (Keras' Conv2D: cross-correlation,
+// kernel [kh, kw, in, out]) as matrix products. Im2Col lays the receptive
+// field of each output pixel out as one row, so that the layer is the dense
+// products of kernels/gemm.h on [batch * out_h * out_w, kh * kw * in] rows:
+// the Keras kernel, flattened, is exactly the [kh * kw * in, out] matrix.
+//   forward:        cols = Im2Col(x);  y = act(cols W + b)     DenseForward
+//   weight grad:    dW = cols^T dY,  db = column sums of dY    DenseBackwardWeights
+//   input grad:     dcols = dY W^T;  dx = Col2Im(dcols)        DenseBackwardInput
+// Every sum has one order whatever the thread count or vector width, as the
+// dense kernels' (docs/numerics.md): Im2Col only copies, and Col2Im adds each
+// input pixel's contributions in the order of the output pixels and kernel
+// taps, one sample per thread.
+//
+// conv2d_reference.cc holds direct loops over the convolution, the ground
+// truth for tests.
+#pragma once
+
+#include <cstddef>
+
+#include "common/activation.h"
+#include "common/padding.h"
+
+namespace mb {
+
+// The geometry of a convolution or pooling window over a batch.
+struct WindowShape {
+  size_t batch = 0, height = 0, width = 0, channels = 0;  // input [batch, height, width, channels]
+  size_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1;
+  size_t pad_top = 0, pad_left = 0;
+  size_t out_h = 0, out_w = 0;
+
+  // Rows of the im2col matrix: one per output pixel of the batch.
+  size_t rows() const { return batch * out_h * out_w; }
+  // Its columns: one per kernel tap and input channel.
+  size_t patch() const { return kernel_h * kernel_w * channels; }
+};
+
+// The input coordinate that output coordinate `out` reads at kernel tap
+// `tap` (along one axis of `extent` pixels), or -1 in the padding.
+inline long WindowInput(size_t out, size_t stride, size_t pad, size_t tap, size_t extent) {
+  const long at = static_cast<long>(out * stride + tap) - static_cast<long>(pad);
+  return at >= 0 && at < static_cast<long>(extent) ? at : -1;
+}
+
+// The window geometry, or out_h = out_w = 0 when the kernel does not fit
+// ("valid" with a kernel larger than the input).
+WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t channels,
+                            size_t kernel_h, size_t kernel_w, size_t stride_h, size_t stride_w,
+                            Padding padding);
+
+// cols [rows(), patch()]: row (n, oy, ox) holds x[n, oy*sh - pt + ky,
+// ox*sw - pl + kx, c] for ky, kx, c in that order, 0 where it falls in the
+// padding.
+void Im2Col(const WindowShape& s, const float* x, float* cols);
+// dx [batch, height, width, channels] = the sum, over every row and column
+// of dcols that Im2Col filled from an input element, of dcols there.
+void Col2Im(const WindowShape& s, const float* dcols, float* dx);
+
+// Conv2D forward: cols (scratch, [rows(), patch()]) = Im2Col(x); Z = cols W
+// + b and Y = act(Z), both [rows(), filters]; Z may be null but for GELU.
+void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
+                   const float* b, Activation act, float* cols, float* Z, float* Y);
+// dW [patch(), filters] and db [filters] from the forward pass's cols.
+void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* cols,
+                           const float* dY, float* dW, float* db);
+// dx [batch, height, width, channels] = Col2Im(dY W^T); dcols is scratch
+// [rows(), patch()]. dx is the gradient with respect to the layer's input:
+// the previous layer's activation derivative is not applied.
+void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, const float* W,
+                         float* dcols, float* dx);
+
+namespace reference {
+// Direct loops over the convolution: Y = act(conv(x, W) + b).
+void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
+                   const float* b, Activation act, float* Y);
+void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
+                           const float* dY, float* dW, float* db);
+void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, const float* W,
+                         float* dx);
+}  // namespace reference
+
+}  // namespace mb

@@ -1,0 +1,178 @@
+// Conv2D through im2col and the dense products, and max pooling, against
+// direct loops: on every SIMD target, valid and same padding, strides, and
+// at 1, 2 and 4 threads bitwise alike.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <omp.h>
+
+#include "kernel_test_support.h"
+#include "kernels/conv2d.h"
+#include "kernels/max_pooling2d.h"
+
+namespace mb {
+namespace {
+
+struct ConvCase {
+  size_t batch, height, width, channels, filters, kernel_h, kernel_w, stride_h, stride_w;
+  Padding padding;
+};
+// The convnets' shapes (the book's 3x3 layers, the speedrun's 5x5 on one
+// channel) and odd ones: a kernel wider than tall, strides, "same" padding
+// that is uneven, and a kernel larger than the image.
+const ConvCase kCases[] = {
+    {2, 5, 5, 1, 3, 3, 3, 1, 1, Padding::kValid},   {3, 7, 6, 2, 4, 3, 2, 2, 1, Padding::kSame},
+    {2, 28, 28, 1, 32, 3, 3, 1, 1, Padding::kValid}, {2, 13, 13, 32, 64, 3, 3, 1, 1, Padding::kValid},
+    {1, 4, 4, 3, 5, 5, 5, 1, 1, Padding::kSame},    {2, 9, 9, 3, 2, 3, 3, 2, 2, Padding::kSame},
+    {2, 12, 12, 1, 24, 5, 5, 1, 1, Padding::kValid}, {1, 6, 5, 2, 3, 2, 3, 3, 2, Padding::kValid},
+};
+
+WindowShape ShapeOf(const ConvCase& c) {
+  return MakeWindowShape(c.batch, c.height, c.width, c.channels, c.kernel_h, c.kernel_w,
+                         c.stride_h, c.stride_w, c.padding);
+}
+
+std::string Describe(const ConvCase& c) {
+  return std::to_string(c.batch) + "x" + std::to_string(c.height) + "x" + std::to_string(c.width) +
+         "x" + std::to_string(c.channels) + " -> " + std::to_string(c.filters) + " filters " +
+         std::to_string(c.kernel_h) + "x" + std::to_string(c.kernel_w) + " stride " +
+         std::to_string(c.stride_h) + "," + std::to_string(c.stride_w) +
+         (c.padding == Padding::kSame ? " same" : " valid");
+}
+
+TEST_CASE("Window shapes follow Keras' valid and same padding", "[kernels]") {
+  WindowShape s = MakeWindowShape(1, 28, 28, 1, 3, 3, 1, 1, Padding::kValid);
+  CHECK((s.out_h == 26 && s.out_w == 26 && s.pad_top == 0 && s.pad_left == 0));
+  CHECK(s.patch() == 9);
+  CHECK(s.rows() == 26 * 26);
+  s = MakeWindowShape(1, 13, 13, 1, 2, 2, 2, 2, Padding::kValid);  // MaxPooling2D(2) on 13
+  CHECK((s.out_h == 6 && s.out_w == 6));
+  s = MakeWindowShape(1, 7, 7, 1, 3, 3, 2, 2, Padding::kSame);
+  // ceil(7 / 2) = 4; total padding (4 - 1) * 2 + 3 - 7 = 2: one each side.
+  CHECK((s.out_h == 4 && s.pad_top == 1));
+  s = MakeWindowShape(1, 6, 6, 1, 2, 2, 1, 1, Padding::kSame);
+  // Total padding 1: none before, one after (TensorFlow's choice).
+  CHECK((s.out_h == 6 && s.pad_top == 0));
+  s = MakeWindowShape(1, 3, 3, 1, 5, 5, 1, 1, Padding::kValid);
+  CHECK((s.out_h == 0 && s.out_w == 0));
+}
+
+TEST_CASE("Conv2D forward matches direct loops on every target", "[kernels]") {
+  ForEachTarget([](const std::string&) {
+    for (const ConvCase& c : kCases) {
+      for (Activation act : {Activation::kLinear, Activation::kRelu, Activation::kGelu}) {
+        INFO(Describe(c) << " act " << ActivationName(act));
+        const WindowShape s = ShapeOf(c);
+        const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 1, 0.5f);
+        const auto W = RandomMatrix(s.patch() * c.filters, 2);
+        const auto b = RandomMatrix(c.filters, 3);
+        std::vector<float> cols(s.rows() * s.patch()), Z(s.rows() * c.filters),
+            Y(Z.size()), Yr(Z.size());
+        Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, cols.data(), Z.data(),
+                      Y.data());
+        reference::Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, Yr.data());
+        RequireClose(Y, Yr, 1e-4f, "Y");
+      }
+    }
+  });
+}
+
+TEST_CASE("Conv2D gradients match direct loops on every target", "[kernels]") {
+  ForEachTarget([](const std::string&) {
+    for (const ConvCase& c : kCases) {
+      INFO(Describe(c));
+      const WindowShape s = ShapeOf(c);
+      const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 4, 0.5f);
+      const auto W = RandomMatrix(s.patch() * c.filters, 5);
+      const auto dY = RandomMatrix(s.rows() * c.filters, 6);
+      std::vector<float> cols(s.rows() * s.patch()), dcols(cols.size());
+      Im2Col(s, x.data(), cols.data());
+      std::vector<float> dW(W.size()), db(c.filters), dWr(W.size()), dbr(c.filters);
+      Conv2DBackwardWeights(s, c.filters, cols.data(), dY.data(), dW.data(), db.data());
+      reference::Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dWr.data(), dbr.data());
+      RequireClose(dW, dWr, 1e-4f, "dW");
+      RequireClose(db, dbr, 1e-4f, "db");
+      std::vector<float> dx(x.size()), dxr(x.size());
+      Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dcols.data(), dx.data());
+      reference::Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dxr.data());
+      RequireClose(dx, dxr, 1e-4f, "dx");
+    }
+  });
+}
+
+// Every result at 1, 2 and 4 threads: bitwise the same.
+TEST_CASE("Conv2D and max pooling are bitwise the same at 1, 2 and 4 threads", "[kernels]") {
+  for (const ConvCase& c : kCases) {
+    INFO(Describe(c));
+    const WindowShape s = ShapeOf(c);
+    const WindowShape pool = MakeWindowShape(c.batch, c.height, c.width, c.channels, c.kernel_h,
+                                             c.kernel_w, c.stride_h, c.stride_w, c.padding);
+    const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 7, 0.5f);
+    const auto W = RandomMatrix(s.patch() * c.filters, 8);
+    const auto b = RandomMatrix(c.filters, 9);
+    const auto dY = RandomMatrix(s.rows() * c.filters, 10);
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2, 4}) {
+      omp_set_num_threads(threads);
+      std::vector<float> cols(s.rows() * s.patch()), dcols(cols.size()),
+          Y(s.rows() * c.filters), dW(W.size()), db(c.filters), dx(x.size()),
+          pooled(pool.rows() * c.channels), pool_dx(x.size());
+      std::vector<uint32_t> argmax(pooled.size());
+      Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu, cols.data(),
+                    nullptr, Y.data());
+      Conv2DBackwardWeights(s, c.filters, cols.data(), dY.data(), dW.data(), db.data());
+      Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dcols.data(), dx.data());
+      MaxPooling2DForward(pool, x.data(), pooled.data(), argmax.data());
+      MaxPooling2DBackward(pool, pooled.data(), argmax.data(), pool_dx.data());
+      std::vector<float> all;
+      for (const auto* v : {&Y, &dW, &db, &dx, &pooled, &pool_dx}) {
+        all.insert(all.end(), v->begin(), v->end());
+      }
+      results.push_back(all);
+    }
+    omp_set_num_threads(omp_get_num_procs());
+    CHECK(results[0] == results[1]);
+    CHECK(results[0] == results[2]);
+  }
+}
+
+// Values on a coarse grid, so that windows hold ties.
+std::vector<float> WithTies(size_t count, uint32_t seed) {
+  std::vector<float> v = RandomMatrix(count, seed);
+  for (float& x : v) x = std::round(x * 2.0f);
+  return v;
+}
+
+TEST_CASE("Max pooling matches direct loops, ties going to the first maximum", "[kernels]") {
+  const ConvCase kPools[] = {
+      {2, 26, 26, 32, 0, 2, 2, 2, 2, Padding::kValid}, {2, 11, 11, 3, 0, 2, 2, 2, 2, Padding::kValid},
+      {1, 7, 7, 2, 0, 3, 3, 2, 2, Padding::kSame},     {2, 5, 6, 1, 0, 3, 2, 1, 1, Padding::kValid},
+      {1, 6, 6, 4, 0, 2, 2, 1, 1, Padding::kSame},
+  };
+  for (const ConvCase& c : kPools) {
+    INFO(Describe(c));
+    const WindowShape s = ShapeOf(c);
+    const auto x = WithTies(c.batch * c.height * c.width * c.channels, 11);
+    const size_t outputs = s.rows() * c.channels;
+    std::vector<float> y(outputs), yr(outputs);
+    std::vector<uint32_t> argmax(outputs), argmax_r(outputs);
+    MaxPooling2DForward(s, x.data(), y.data(), argmax.data());
+    reference::MaxPooling2DForward(s, x.data(), yr.data(), argmax_r.data());
+    CHECK(y == yr);
+    CHECK(argmax == argmax_r);
+    // Backward: each output's gradient lands on its first maximum, summed
+    // where windows overlap.
+    const auto dy = RandomMatrix(outputs, 12);
+    std::vector<float> dx(x.size()), expected(x.size(), 0.0f);
+    MaxPooling2DBackward(s, dy.data(), argmax.data(), dx.data());
+    const size_t image = c.height * c.width * c.channels, per_sample = outputs / c.batch;
+    for (size_t i = 0; i < outputs; ++i) expected[i / per_sample * image + argmax_r[i]] += dy[i];
+    CHECK(dx == expected);
+  }
+}
+
+}  // namespace
+}  // namespace mb
