@@ -2,7 +2,9 @@
 # Every kind of bad input against the built runner: configs, IDX data files
 # and safetensors files for init_from must end with exit 2, one line on
 # stderr naming the file (and key path or byte offset) and no output
-# directory. Then the faults of a run: divergence (exit 3, report "diverged"),
+# directory; so must a model too large for the memory available. Inputs far
+# larger than they claim (sparse files of 10 GiB, a gzip bomb) and models
+# far larger than memory are refused at a bounded peak RSS. Then the faults of a run: divergence (exit 3, report "diverged"),
 # SIGTERM and a second SIGINT (exit 130), and results that cannot be written
 # (exit 4: a read-only or full output directory, one under a regular file),
 # none of which may leave a partial or temporary file behind.
@@ -101,6 +103,10 @@ bad_data() {  # NAME FILE-KEY FILE PATTERN
   data_config "$1" "$2" "$3"
   expect_input_error "$1" "$4" "$work/$1.json"
 }
+bad_data_within() {  # NAME MAX_KB FILE-KEY FILE PATTERN: refused under MAX_KB peak RSS
+  data_config "$1" "$3" "$4"
+  expect_input_error_within "$1" "$2" "$5" "$work/$1.json"
+}
 
 data_config valid-data train_images "$data/train-images"
 valid="$work/valid-data.json"
@@ -143,6 +149,26 @@ bad_data header-claims-2-31-images-gzip train_images "$work/huge-count.gz" \
 images "$work/huge-pixels" 1 1048576 1048576 100
 bad_data header-claims-2-20-square-pixels train_images "$work/huge-pixels" \
   "huge-pixels: header says 1 images of 1048576x1048576"
+# The issue's gzip bomb: 4.7 MB whose header promises 2000 images (1.5 MB)
+# but that inflates to 1 GiB. Inflating stops one byte past the promise.
+{ u32 2051; u32 2000; u32 28; u32 28; head -c 1G /dev/zero; } | gzip -1 >"$work/bomb.gz"
+bad_data_within gzip-bomb-1-GiB 524288 train_images "$work/bomb.gz" \
+  "bomb.gz: header says 2000 images of 28x28 (1568000 bytes) but the file holds more after the 16-byte header (reading stopped at byte offset 1568017)"
+# 400 KB of gzip could inflate to the 314 MB its header promises but holds
+# 400 KB: the promise is reserved, not written, so it costs what it holds.
+# Without MALLOC_PERTURB_ (meson test sets it), with which malloc itself
+# writes every byte it hands out.
+{ u32 2051; u32 400000; u32 28; u32 28; head -c 400K /dev/urandom; } | gzip -1 >"$work/short-promise.gz"
+perturb=${MALLOC_PERTURB_-}
+unset MALLOC_PERTURB_
+bad_data_within gzip-short-of-its-promise 65536 train_images "$work/short-promise.gz" \
+  "short-promise.gz: header says 400000 images of 28x28 (313600000 bytes) but the file holds 409600 bytes after the 16-byte header"
+if [[ -n $perturb ]]; then export MALLOC_PERTURB_=$perturb; fi
+# A raw file of 10 GiB (sparse: no disk) is refused from its size alone.
+images "$work/sparse-images" 2000 28 28 0
+truncate -s 10G "$work/sparse-images"
+bad_data_within raw-10-GiB-sparse 524288 train_images "$work/sparse-images" \
+  "sparse-images: header says 2000 images of 28x28 (1568000 bytes) but the file holds 10737418224 bytes"
 gzip -c "$data/train-images" >"$work/good.gz"
 { head -c 40 "$work/good.gz"; printf 'garbage-in-the-middle'; tail -c +62 "$work/good.gz"; } >"$work/corrupt.gz"
 bad_data corrupt-gzip train_images "$work/corrupt.gz" "corrupt.gz: corrupt gzip data"
@@ -179,6 +205,58 @@ bad_model wrong-dtype "$work/f16.safetensors" "f16.safetensors: tensor '[^']*': 
 head -c -100 "$model" >"$work/short.safetensors"
 bad_model offsets-outside-file "$work/short.safetensors" \
   "short.safetensors: tensor '[^']*': data_offsets .* end past the end of the file"
+{ cat "$model"; printf 'x'; } >"$work/trailing.safetensors"
+bad_model trailing-byte "$work/trailing.safetensors" \
+  "trailing.safetensors: file bytes [0-9]* to [0-9]* after the last tensor ('[^']*') belong to no tensor"
+# safetensors FILE HEADER DATA_BYTES: the 8-byte length, HEADER, then
+# DATA_BYTES of zeros (sparse: no disk).
+safetensors() {
+  python3 - "$@" <<'EOF'
+import struct, sys
+path, header, data_bytes = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3])
+with open(path, "wb") as f:
+    f.write(struct.pack("<Q", len(header)) + header)
+    f.truncate(8 + len(header) + data_bytes)
+EOF
+}
+entry='{"dtype": "F32", "shape": [8], "data_offsets": [0, 32]}'
+safetensors "$work/duplicate.safetensors" "{\"layers.0.bias\": $entry, \"layers.0.bias\": $entry}" 32
+bad_model duplicate-key "$work/duplicate.safetensors" \
+  "duplicate.safetensors: header at byte 8 has the key 'layers.0.bias' twice"
+# 10 GiB files (sparse) are refused from the header and the file's size,
+# without reading the data: the saved model followed by 10 GiB, and a
+# header whose tensor fills 10 GiB.
+cp "$model" "$work/padded.safetensors"
+truncate -s 10G "$work/padded.safetensors"
+expect_input_error_within init-from-10-GiB-sparse 524288 \
+  "padded.safetensors: file bytes [0-9]* to 10737418240 after the last tensor ('[^']*') belong to no tensor" \
+  "$valid" --set "init_from=$work/padded.safetensors"
+safetensors "$work/huge-tensor.safetensors" \
+  '{"layers.0.kernel": {"dtype": "F32", "shape": [784, 3424000], "data_offsets": [0, 10737664000]}}' \
+  10737664000
+expect_input_error_within init-from-10-GiB-tensor 524288 \
+  "huge-tensor.safetensors: tensor 'layers.0.kernel' has shape \[784, 3424000\] but the config's model needs \[784, 8\]" \
+  "$valid" --set "init_from=$work/huge-tensor.safetensors"
+
+# --- Memory budget -----------------------------------------------------------
+# A model too large for the memory available is refused from the config and
+# the data files' headers before anything large is allocated: one line
+# naming the estimate and its parts, and no run directory. Three
+# 65536-unit layers need about 98 GiB (values, gradients and RMSprop's slot
+# of 8.6 G parameters); on a machine with more than 64 GiB available,
+# MB_MEMORY_LIMIT_BYTES holds the figure at 16 GiB.
+available_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+if (( available_kb > 64 * 1024 * 1024 )); then export MB_MEMORY_LIMIT_BYTES=$((16 << 30)); fi
+expect_input_error_within three-65536-unit-layers 1000000 \
+  "tiny.json: model: needs an estimated [0-9.]* GiB (parameters and gradients [0-9.]* GiB, optimizer [0-9.]* GiB, activations [0-9.]* MiB, data [0-9.]* MiB, process [0-9.]* MiB) but only [0-9.]* GiB is available (" \
+  configs/tiny.json --set 'model=[{"units": 65536, "activation": "relu"}, {"units": 65536, "activation": "relu"},
+                                  {"units": 65536, "activation": "relu"}, {"units": 10, "activation": "softmax"}]'
+unset MB_MEMORY_LIMIT_BYTES
+# MB_MEMORY_LIMIT_BYTES lowers the figure, for tests; it must be a number.
+MB_MEMORY_LIMIT_BYTES=10000000 expect_input_error memory-limit-variable \
+  "valid-data.json: model: needs an estimated .* but only 9.5 MiB is available (MB_MEMORY_LIMIT_BYTES)" "$valid"
+MB_MEMORY_LIMIT_BYTES=lots expect_input_error memory-limit-not-a-number \
+  "MB_MEMORY_LIMIT_BYTES: 'lots' is not a number of bytes" "$valid"
 
 # --- Faults of a run ---------------------------------------------------------
 # run_state OUT: what the single run directory under OUT holds, as

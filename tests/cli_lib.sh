@@ -2,6 +2,8 @@
 # the input-error check. Source it after setting $runner and $work.
 failures=0
 passes=0
+# A command the runner is started through (expect_input_error_within sets it).
+run_with=()
 
 pass() { passes=$((passes + 1)); echo "ok   $1"; }
 fail() { failures=$((failures + 1)); echo "FAIL $1"; }
@@ -14,7 +16,7 @@ expect_input_error() {
   local name=$1 pattern=$2
   shift 2
   local out="$work/out-$name"
-  "$runner" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr"
+  "${run_with[@]}" "$runner" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr"
   local code=$?
   local lines
   lines=$(wc -l <"$work/stderr")
@@ -28,6 +30,31 @@ expect_input_error() {
     fail "$name: created $out: $(ls -A "$out")"
   else
     pass "$name"
+  fi
+}
+
+# expect_input_error_within NAME MAX_KB PATTERN RUNNER-ARGS...: as
+# expect_input_error, and the refused process's peak RSS (GNU time's %M,
+# in KB) stays under MAX_KB.
+expect_input_error_within() {
+  local name=$1 max_kb=$2
+  shift 2
+  if [[ ! -x /usr/bin/time ]]; then
+    expect_input_error "$name" "$@"
+    skip "$name: peak RSS not measured: /usr/bin/time (Debian package time) is missing"
+    return
+  fi
+  local peak="$work/peak-kb"
+  run_with=(/usr/bin/time -f %M -o "$peak")
+  expect_input_error "$name" "$@"
+  run_with=()
+  # After "Command exited with non-zero status 2", the last line.
+  local kb
+  kb=$(tail -n 1 "$peak")
+  if [[ $kb =~ ^[0-9]+$ && $kb -lt $max_kb ]]; then
+    pass "$name: peak RSS $kb KB, under $max_kb KB"
+  else
+    fail "$name: peak RSS '$kb' KB, expected under $max_kb KB"
   fi
 }
 

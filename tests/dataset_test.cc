@@ -125,6 +125,17 @@ TEST_CASE("LoadDataset loads the vendored MNIST", "[data]") {
   CHECK(description["test_count"] == 10000);
 }
 
+TEST_CASE("ReadDatasetShape declares what LoadDataset loads", "[data]") {
+  const DataConfig data = ConfigFor(MnistDir());
+  const DatasetShape shape = ReadDatasetShape(data);
+  const Dataset dataset = LoadDataset(data, 0.0);
+  CHECK(shape.features() == dataset.features);
+  CHECK(shape.train_images.count == dataset.train.count);
+  CHECK(shape.test_labels.count == dataset.test.count);
+  CHECK(shape.payload_bytes() == dataset.train_images.size() + dataset.train_labels.size() +
+                                     dataset.test_images.size() + dataset.test_labels.size());
+}
+
 TEST_CASE("LoadDataset splits off the validation set as Keras does", "[data]") {
   Dataset loaded = LoadDataset(ConfigFor(MnistDir()), 0.1);
   // Moving keeps the vectors' buffers, so the views stay valid.

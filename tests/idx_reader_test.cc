@@ -339,6 +339,93 @@ TEST_CASE("IDX reader rejects corrupt and truncated gzip", "[data]") {
   }
 }
 
+TEST_CASE("IDX reader inflates no further than the header promised", "[data]") {
+  TempDir dir;
+  const std::string path = dir.File("bomb.gz");
+  // A gzip bomb in small: the header promises 10 images of 28x28 (7840
+  // bytes) and the stream inflates to 16 MiB.
+  gzFile out = gzopen(path.c_str(), "wb");
+  REQUIRE(out != nullptr);
+  const Bytes header = ImagesFile(10, 28, 28, {});
+  REQUIRE(gzwrite(out, header.data(), static_cast<unsigned>(header.size())) == 16);
+  const Bytes zeros(1 << 20, 0);
+  for (int i = 0; i < 16; ++i) {
+    REQUIRE(gzwrite(out, zeros.data(), static_cast<unsigned>(zeros.size())) ==
+            static_cast<int>(zeros.size()));
+  }
+  REQUIRE(gzclose(out) == Z_OK);
+
+  // Refused one byte past the promise: at offset 16 + 7840 + 1.
+  RequireInputError([&] { ReadIdxImages(path); }, path,
+                    "header says 10 images of 28x28 (7840 bytes) but the file holds more "
+                    "after the 16-byte header (reading stopped at byte offset 7857)");
+  const IdxShape shape = ReadIdxImagesShape(path);
+  CHECK(shape.count == 10);
+  CHECK(shape.payload_bytes == 7840);
+}
+
+TEST_CASE("IDX reader refuses a gzip header promising more than gzip can hold", "[data]") {
+  TempDir dir;
+  const std::string path = dir.File("short.gz");
+  // Deflate inflates at most 1032 times: ~60 bytes of gzip cannot hold
+  // 784000 bytes, and nothing is inflated past the header to find out.
+  WriteGzip(path, ImagesFile(1000, 28, 28, Pattern(10)));
+  const std::string stored = std::to_string(fs::file_size(path));
+  RequireInputError([&] { ReadIdxImagesShape(path); }, path,
+                    "header says 1000 images of 28x28 (784000 bytes) but " + stored +
+                        " bytes of gzip cannot inflate to more than");
+  RequireInputError([&] { ReadIdxImages(path); }, path, "cannot inflate to more than");
+
+  // Within the bound, a stream that ends early is measured.
+  WriteGzip(path, ImagesFile(4, 2, 3, Pattern(18)));
+  RequireInputError([&] { ReadIdxImages(path); }, path,
+                    "header says 4 images of 2x3 (24 bytes) but the file holds 18 bytes "
+                    "after the 16-byte header");
+}
+
+TEST_CASE("IDX reader checks a raw file's size before reading it", "[data]") {
+  // Sparse files (no disk) of 28x28 images, refused from their size alone,
+  // by the full read and by the header's.
+  const struct {
+    uint32_t count;
+    uint64_t size;
+    const char* problem;
+  } files[] = {
+      {2000, uint64_t{10} << 30,
+       "header says 2000 images of 28x28 (1568000 bytes) but the file holds 10737418224 bytes "
+       "after the 16-byte header"},
+      // As large as the header says, but 1369576 * 784 = 2^30 + 5760.
+      {1369576, 16 + uint64_t{1369576} * 784,
+       "header says 1369576 images of 28x28 (1073747584 bytes), more than the 1 GiB a data "
+       "file may hold"},
+  };
+  TempDir dir;
+  for (const auto& file : files) {
+    const std::string path = dir.File("sparse-" + std::to_string(file.count));
+    WriteRaw(path, ImagesFile(file.count, 28, 28, {}));
+    fs::resize_file(path, file.size);
+    RequireInputError([&] { ReadIdxImages(path); }, path, file.problem);
+    RequireInputError([&] { ReadIdxImagesShape(path); }, path, file.problem);
+  }
+}
+
+TEST_CASE("ReadIdx*Shape read what the header declares", "[data]") {
+  TempDir dir;
+  const std::string images = dir.File("images.gz");
+  const std::string labels = dir.File("labels");
+  WriteGzip(images, ImagesFile(3, 2, 5, Pattern(30)));
+  WriteRaw(labels, LabelsFile(3, {1, 2, 3}));
+  const IdxShape image_shape = ReadIdxImagesShape(images);
+  CHECK(image_shape.count == 3);
+  CHECK(image_shape.rows == 2);
+  CHECK(image_shape.cols == 5);
+  CHECK(image_shape.payload_bytes == 30);
+  const IdxShape label_shape = ReadIdxLabelsShape(labels);
+  CHECK(label_shape.count == 3);
+  CHECK(label_shape.payload_bytes == 3);
+  RequireInputError([&] { ReadIdxLabelsShape(images); }, images, "is that of IDX images");
+}
+
 TEST_CASE("IDX reader names files it cannot read", "[data]") {
   TempDir dir;
 

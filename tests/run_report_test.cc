@@ -67,6 +67,7 @@ mb::RunReport CompletedReport() {
   report.started_at = "2026-11-28T15:16:06Z";
   report.finished_at = "2026-11-28T15:16:10Z";
   report.peak_rss_bytes = 123456789;
+  report.memory = {{"estimated_bytes", 100000000}};
   return report;
 }
 
@@ -78,16 +79,17 @@ TEST_CASE("ToJson of a running report has every key, unknowns null", "[report]")
   const nlohmann::json json = report.ToJson();
   for (const char* key : {"status", "config", "config_hash", "machine", "dataset", "training",
                           "epochs", "test", "predictions", "total_seconds", "started_at",
-                          "finished_at", "peak_rss_bytes", "schema_version"}) {
+                          "finished_at", "peak_rss_bytes", "memory", "schema_version"}) {
     INFO(key);
     CHECK(json.contains(key));
   }
-  CHECK(json.size() == 14);  // diverged_epoch only once it is set
+  CHECK(json.size() == 15);  // diverged_epoch only once it is set
   CHECK(json["status"] == "running");
   CHECK(json["schema_version"] == 1);
   CHECK(json["test"].is_null());
   CHECK(json["finished_at"].is_null());
   CHECK(json["peak_rss_bytes"].is_null());
+  CHECK(json["memory"].is_null());
   CHECK(json["epochs"] == nlohmann::json::array());
   CHECK(json["predictions"] == nlohmann::json::array());
 }
@@ -101,6 +103,7 @@ TEST_CASE("ToJson of a completed report", "[report]") {
   CHECK(json["diverged_epoch"] == 2);
   CHECK(json["finished_at"] == "2026-11-28T15:16:10Z");
   CHECK(json["peak_rss_bytes"] == 123456789);
+  CHECK(json["memory"]["estimated_bytes"] == 100000000);
   CHECK(json["config_hash"] == "1a2b3c4d5e6f");
 
   const nlohmann::json& first = json["epochs"][0];
@@ -319,4 +322,14 @@ TEST_CASE("PeakRssBytes reads the process's high-water mark", "[report]") {
   REQUIRE(peak.has_value());
   CHECK(*peak > 0);
   CHECK(*peak % 1024 == 0);
+}
+
+TEST_CASE("ResidentBytes reads the process's resident set now", "[report]") {
+  const std::optional<long> peak_before = mb::PeakRssBytes();
+  const std::optional<long> resident = mb::ResidentBytes();
+  REQUIRE(resident.has_value());
+  CHECK(*resident > 0);
+  CHECK(*resident % 1024 == 0);
+  CHECK(*resident <= *mb::PeakRssBytes());
+  CHECK(peak_before.has_value());
 }

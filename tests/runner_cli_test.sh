@@ -33,8 +33,10 @@ if "$runner" --help | grep -q "validation_split"; then pass help; else fail "hel
 
 # A complete run: report.json (status completed, test accuracy), epochs.csv
 # with one row per epoch, the saved model, and the Keras-like epoch line.
+# MB_MEMORY_LIMIT_BYTES (4 GB) is the available memory the report records.
 out="$work/good"
-if "$runner" configs/tiny.json --set epochs=2 --set save_model=true --out "$out" >"$work/stdout" 2>"$work/stderr"; then
+if MB_MEMORY_LIMIT_BYTES=4000000000 "$runner" configs/tiny.json --set epochs=2 --set save_model=true \
+     --out "$out" >"$work/stdout" 2>"$work/stderr"; then
   run_dir=$(ls -d "$out"/*/ | head -n 1)
   if grep -q '"status": "completed"' "$run_dir/report.json" &&
      grep -q '"accuracy"' "$run_dir/report.json" &&
@@ -44,6 +46,24 @@ if "$runner" configs/tiny.json --set epochs=2 --set save_model=true --out "$out"
     pass complete-run
   else
     fail "complete run: missing or wrong files in $run_dir: $(ls "$run_dir"); stdout: $(cat "$work/stdout")"
+  fi
+  # report.json's memory: the estimate is the sum of its parts and within a
+  # factor of 2 of the measured peak RSS.
+  if memory=$(python3 - "$run_dir/report.json" 2>&1 <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+memory = report["memory"]
+estimated, peak = memory["estimated_bytes"], report["peak_rss_bytes"]
+print(f"estimated {estimated} bytes, peak {peak} bytes")
+assert estimated == sum(memory["estimate"].values()), memory
+assert memory["available_bytes"] == 4000000000, memory
+assert memory["available_source"] == "MB_MEMORY_LIMIT_BYTES", memory
+assert 0.5 <= peak / estimated <= 2, "peak / estimated out of [0.5, 2]"
+EOF
+  ); then
+    pass "memory-in-report ($memory)"
+  else
+    fail "memory in report.json: $memory"
   fi
   # The saved model as init_from, trained for one more epoch.
   if "$runner" configs/tiny.json --set epochs=1 --set "init_from=\"${run_dir}model.safetensors\"" --out "$work/again" >"$work/stdout2" 2>"$work/stderr"; then

@@ -59,6 +59,13 @@ std::string ReadError(const std::string& bytes) {
   return "";
 }
 
+// "file bytes <from> to <to>" for bytes [from, to) of the data after `header`.
+std::string FileBytes(const std::string& header, uint64_t from, uint64_t to) {
+  const uint64_t data_start = 8 + header.size();
+  return "file bytes " + std::to_string(data_start + from) + " to " +
+         std::to_string(data_start + to);
+}
+
 std::string OneTensor(const std::string& entry) {
   return "{\"__metadata__\":{\"format\":\"pt\"},\"w\":" + entry + "}";
 }
@@ -294,4 +301,102 @@ TEST_CASE("fuzz: a deeply nested header is rejected, not a stack overflow", "[re
   WriteBytes(path, RawFile("{\"__metadata__\":" + nested(31) + "}"));
   CHECK(mb::ReadSafetensors(path.string()).empty());
   CHECK_THAT(ReadError(RawFile("{\"__metadata__\":" + nested(32) + "}")), Contains(message));
+}
+
+TEST_CASE("ReadSafetensors rejects a key given twice", "[report]") {
+  const std::string entry = R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  const std::string data(4, '\0');
+  SECTION("a tensor") {
+    CHECK_THAT(ReadError(RawFile("{\"w\":" + entry + ",\"w\":" + entry + "}", data)),
+               Contains("header at byte 8 has the key 'w' twice"));
+  }
+  SECTION("a field of an entry") {
+    CHECK_THAT(ReadError(RawFile(OneTensor(
+                   R"({"dtype":"F32","shape":[1],"shape":[2],"data_offsets":[0,4]})"), data)),
+               Contains("header at byte 8 has the key 'shape' twice"));
+  }
+  SECTION("metadata") {
+    CHECK_THAT(ReadError(RawFile(R"({"__metadata__":{"a":"1","a":"2"},"w":)" + entry + "}", data)),
+               Contains("header at byte 8 has the key 'a' twice"));
+  }
+  SECTION("the same key in different objects is fine") {
+    TempDir dir;
+    const fs::path path = dir.path() / "ok.safetensors";
+    WriteBytes(path, RawFile(R"({"__metadata__":{"w":"x"},"w":)" + entry + "}", data));
+    CHECK(mb::ReadSafetensors(path.string()).at("w").shape == std::vector<int64_t>{1});
+  }
+}
+
+TEST_CASE("ReadSafetensors rejects bytes that belong to no tensor", "[report]") {
+  // The format's data section is the tensors' bytes back to back.
+  SECTION("trailing bytes") {
+    const std::string header = OneTensor(R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})");
+    CHECK_THAT(ReadError(RawFile(header, std::string(7, '\0'))),
+               Contains(FileBytes(header, 4, 7) + " after the last tensor ('w') belong to no tensor"));
+  }
+  SECTION("bytes before the first tensor") {
+    const std::string header = OneTensor(R"({"dtype":"F32","shape":[1],"data_offsets":[4,8]})");
+    CHECK_THAT(ReadError(RawFile(header, std::string(8, '\0'))),
+               Contains("before the first tensor ('w') belong to no tensor"));
+  }
+  SECTION("a gap between tensors") {
+    const std::string header = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                               R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
+    CHECK_THAT(ReadError(RawFile(header, std::string(12, '\0'))),
+               Contains(FileBytes(header, 4, 8) + " between tensors 'a' and 'b' belong to no tensor"));
+  }
+  SECTION("data but no tensor") {
+    CHECK_THAT(ReadError(RawFile("{}", std::string(4, '\0'))),
+               Contains("after a header that lists no tensor data belong to no tensor"));
+  }
+}
+
+TEST_CASE("SafetensorsFile checks the header before reading any data", "[report]") {
+  // Sparse files: 10 GiB on paper, no disk and, read as the header says,
+  // no memory.
+  constexpr uint64_t kTenGiB = uint64_t{10} << 30;
+  TempDir dir;
+  SECTION("a valid file followed by 10 GiB") {
+    const fs::path path = dir.path() / "padded.safetensors";
+    mb::WriteSafetensors(path.string(), {{"w", {{2}, {1.0f, 2.0f}}}});
+    fs::resize_file(path, kTenGiB);
+    try {
+      mb::SafetensorsFile file(path.string());
+      FAIL("a file with 10 GiB of trailing bytes was accepted");
+    } catch (const mb::InputError& e) {
+      CHECK_THAT(e.what(), Contains("to " + std::to_string(kTenGiB) +
+                                    " after the last tensor ('w') belong to no tensor"));
+    }
+  }
+  SECTION("a header promising a 10 GiB tensor opens without reading it") {
+    const uint64_t elements = kTenGiB / 4;
+    const std::string header = OneTensor(R"({"dtype":"F32","shape":[)" + std::to_string(elements) +
+                                         R"(],"data_offsets":[0,)" + std::to_string(kTenGiB) +
+                                         "]}");
+    const fs::path path = dir.path() / "huge.safetensors";
+    WriteBytes(path, RawFile(header));
+    fs::resize_file(path, 8 + header.size() + kTenGiB);
+    const mb::SafetensorsFile file(path.string());
+    REQUIRE(file.tensors().size() == 1);
+    CHECK(file.tensors().at("w").shape == std::vector<int64_t>{static_cast<int64_t>(elements)});
+    CHECK(file.tensors().at("w").end == kTenGiB);
+  }
+}
+
+TEST_CASE("SafetensorsFile reads a tensor larger than its read chunk exactly", "[report]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "large.safetensors").string();
+  // 2.4 MB: three 1 MiB chunks, the last one partial.
+  mb::TensorMap tensors;
+  tensors["a"] = {{3}, {1.0f, 2.0f, 3.0f}};
+  tensors["b"] = {{600, 1000}, {}};
+  for (int i = 0; i < 600000; ++i) tensors["b"].data.push_back(static_cast<float>(i) * 0.5f - 7.0f);
+  mb::WriteSafetensors(path, tensors);
+  const mb::SafetensorsFile file(path);
+  std::vector<float> b(600000);
+  file.ReadTensor("b", b.data());
+  CHECK(SameBits(b, tensors["b"].data));
+  const mb::TensorMap read = mb::ReadSafetensors(path);
+  CHECK(SameBits(read.at("a").data, tensors["a"].data));
+  CHECK(SameBits(read.at("b").data, tensors["b"].data));
 }

@@ -211,6 +211,34 @@ TEST_CASE("Sparse kernels are bitwise identical at 1, 2 and 4 threads", "[kernel
   omp_set_num_threads(omp_get_num_procs());
 }
 
+// Every buffer's bytes, as allocated.
+template <class T>
+size_t CapacityBytes(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+
+TEST_CASE("SparseBatchBytes is what a built batch allocates", "[kernels]") {
+  // MNIST's 784 features and an odd width, full and sparse batches: the
+  // buffers do not depend on the density.
+  for (const size_t K : {size_t{784}, size_t{37}}) {
+    for (const int percent : {100, 19}) {
+      INFO("K " << K << ", " << percent << "% non-zero");
+      const size_t M = 128;
+      const std::vector<uint8_t> pixels = Pixels(M * K, 11, percent);
+      SparseBatch batch;
+      BuildSparseBatch(pixels.data(), K, nullptr, 0, M, batch);
+      const size_t allocated =
+          CapacityBytes(batch.block_start) + CapacityBytes(batch.span_start) +
+          CapacityBytes(batch.block_row) + CapacityBytes(batch.block_value) +
+          CapacityBytes(batch.block_used) + CapacityBytes(batch.row_start) +
+          CapacityBytes(batch.row_end) + CapacityBytes(batch.blocks_of_row) +
+          CapacityBytes(batch.spans_of_row) + CapacityBytes(batch.pixels_of_row) +
+          CapacityBytes(batch.block_cursor) + CapacityBytes(batch.block_pixels);
+      CHECK(allocated == SparseBatchBytes(M, K, static_cast<size_t>(omp_get_max_threads())));
+    }
+  }
+}
+
 TEST_CASE("NonZeroFraction counts non-zero bytes", "[kernels]") {
   const uint8_t bytes[] = {0, 1, 0, 255, 0, 0, 7, 0};
   CHECK(NonZeroFraction(bytes, 8) == 3.0 / 8.0);

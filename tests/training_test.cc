@@ -145,7 +145,7 @@ TEST_CASE("A model saved to safetensors continues training identically", "[train
   const auto path = std::filesystem::temp_directory_path() / "mnistbench_training_test.safetensors";
   WriteSafetensors(path.string(), ModelToTensors(initial));
   Mlp loaded = BuildMlp(data.features, config.model);
-  LoadModelFromTensors(ReadSafetensors(path.string()), path.string(), loaded);
+  LoadModelFromSafetensors(SafetensorsFile(path.string()), loaded);
   std::filesystem::remove(path);
   CHECK(SameWeights(initial, loaded));
   CHECK(Train(config, 2, &initial).losses == Train(config, 2, &loaded).losses);

@@ -9,6 +9,7 @@ packages=(
   catch2 libbenchmark-dev
   openmpi-bin  # mpirun, for the sharded-sweep test (the runner itself needs no MPI)
   librsvg2-bin  # rsvg-convert, for the test that renders the plots
+  time  # GNU time's peak RSS, for the tests that bound it (tests/bad_input_test.sh)
 )
 case ${1:-} in
   "") ;;

@@ -36,9 +36,20 @@ constexpr size_t kHugeMin = size_t{1} << 20;
 // offsets, distinct modulo 4 KiB (the L1 set period) and modulo 128 KiB
 // (the L2's), at least a cache line in so the allocation's own address can
 // sit just before the buffer.
+constexpr size_t kHugeOffsets = 16;
+constexpr size_t HugeOffset(size_t i) { return kCacheLine * (1 + 37 * (i % kHugeOffsets)); }
 inline size_t NextHugeOffset() {
   static std::atomic<size_t> counter{0};
-  return kCacheLine * (1 + 37 * (counter.fetch_add(1, std::memory_order_relaxed) % 16));
+  return HugeOffset(counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+// The bytes an AlignedVector holding `bytes` bytes takes from the system at
+// most: a large one is rounded up to whole huge pages from its offset on
+// (for budgeting memory before allocating it).
+constexpr size_t AlignedAllocationBytes(size_t bytes) {
+  if (bytes < kHugeMin) return bytes;
+  const size_t largest_offset = HugeOffset(kHugeOffsets - 1);
+  return (largest_offset + bytes + kHugePage - 1) / kHugePage * kHugePage;
 }
 
 inline void* AllocateHuge(size_t bytes) {

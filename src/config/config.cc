@@ -11,12 +11,12 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/duplicate_json_keys.h"
 #include "common/error.h"
 #include "common/sha256.h"
 #include "config/suggest.h"
@@ -628,16 +628,11 @@ std::string LineAndColumn(const TextPosition& at) {
 }
 
 json ParseDocument(const std::string& text, const std::string& source) {
-  // nlohmann keeps the last of duplicated keys without a word; a strict
-  // config rejects them, since the user cannot tell which value wins.
-  std::vector<std::set<std::string>> keys_of_open_objects;
+  DuplicateJsonKeys duplicates;
   const json::parser_callback_t reject_duplicate_keys =
       [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-        if (event == json::parse_event_t::object_start) keys_of_open_objects.emplace_back();
-        if (event == json::parse_event_t::object_end) keys_of_open_objects.pop_back();
-        if (event == json::parse_event_t::key &&
-            !keys_of_open_objects.back().insert(parsed.get<std::string>()).second) {
-          throw InputError(source + ": duplicate key '" + parsed.get<std::string>() + "'");
+        if (const auto key = duplicates.Check(event, parsed)) {
+          throw InputError(source + ": duplicate key '" + *key + "'");
         }
         return true;
       };

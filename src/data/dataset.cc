@@ -118,6 +118,11 @@ DataView View(const std::vector<uint8_t>& images,
 
 }  // namespace
 
+DatasetShape ReadDatasetShape(const DataConfig& data) {
+  return {ReadIdxImagesShape(data.train_images), ReadIdxLabelsShape(data.train_labels),
+          ReadIdxImagesShape(data.test_images), ReadIdxLabelsShape(data.test_labels)};
+}
+
 Dataset LoadDataset(const DataConfig& data, double validation_split) {
   if (!(validation_split >= 0.0 && validation_split < 1.0)) {
     throw InputError("validation_split " + Number(validation_split) +

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/data_config.h"
+#include "data/idx_reader.h"
 
 namespace mb {
 
@@ -46,6 +47,22 @@ struct Dataset {
   // four files were listed in SHA256SUMS and matched).
   nlohmann::json description;
 };
+
+// What the four files' headers declare, read and checked as LoadDataset
+// reads them but without their payloads: enough to budget a run's memory
+// before anything large is allocated (train/memory_budget.h).
+struct DatasetShape {
+  IdxShape train_images, train_labels, test_images, test_labels;
+
+  size_t features() const { return train_images.rows * train_images.cols; }
+  // What the loaded Dataset's vectors will hold.
+  uint64_t payload_bytes() const {
+    return train_images.payload_bytes + train_labels.payload_bytes +
+           test_images.payload_bytes + test_labels.payload_bytes;
+  }
+};
+
+DatasetShape ReadDatasetShape(const DataConfig& data);
 
 // Loads the four files named by `data`, verifying checksums when asked
 // (against SHA256SUMS in data.dir, lines "<sha256>  <file name>"; a file is

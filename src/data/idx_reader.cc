@@ -3,30 +3,21 @@
 #include "data/idx_reader.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <memory>
-#include <new>
-#include <system_error>
-
-#include <zlib.h>
 
 #include "common/error.h"
-#include "common/sha256.h"
 
 namespace mb {
 namespace {
 
 // MNIST's largest file is 47 MB; anything near this is not a data set this
-// program can train on, and a gzip bomb must not exhaust memory.
-constexpr size_t kMaxContentBytes = size_t{1} << 30;
-constexpr const char* kMaxContentText = "1 GiB";
-// Files are read in chunks of up to 1 MiB, and inflated 64 KiB at a time
-// (zlib's window is 32 KiB).
-constexpr size_t kChunkBytes = size_t{1} << 20;
-constexpr size_t kInflatedChunkBytes = size_t{1} << 16;
+// program can train on.
+constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 30;
+constexpr const char* kMaxPayloadText = "1 GiB";
+// Deflate's densest code is 258 bytes of output for about 2 bits of input
+// (zlib's FAQ), so a gzip file of n bytes cannot inflate to more than
+// 1032 n: a header promising more is refused before inflating anything.
+constexpr uint64_t kMaxDeflateRatio = 1032;
 
 // IDX magic numbers: two zero bytes, the element type (0x08: unsigned byte)
 // and the number of dimensions.
@@ -34,161 +25,17 @@ constexpr uint32_t kImagesMagic = 0x00000803;
 constexpr uint32_t kLabelsMagic = 0x00000801;
 constexpr size_t kImagesHeaderBytes = 16;  // magic, count, rows, cols
 constexpr size_t kLabelsHeaderBytes = 8;   // magic, count
+constexpr size_t kMaxHeaderBytes = kImagesHeaderBytes;
+// The payload is read 1 MiB at a time.
+constexpr size_t kPieceBytes = size_t{1} << 20;
 
 [[noreturn]] void Fail(const std::string& path, const std::string& problem) {
   throw InputError(path + ": " + problem);
 }
 
-[[noreturn]] void FailWithErrno(const std::string& path, const char* action,
-                                int error) {
-  Fail(path, std::string(action) + " (" + std::strerror(error) + ")");
-}
-
-// A file read once, front to back, in chunks. Every byte read is also
-// hashed, so the checksum of the file as stored costs no second pass.
-class HashingReader {
- public:
-  explicit HashingReader(const std::string& path)
-      : path_(path), file_(std::fopen(path.c_str(), "rb"), &std::fclose) {
-    if (!file_) FailWithErrno(path, "cannot open", errno);
-    // fopen succeeds on a directory on Linux; only the first read would fail.
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error)) {
-      FailWithErrno(path, "cannot open", EISDIR);
-    }
-    const auto size = std::filesystem::file_size(path, error);
-    if (!error) size_hint_ = size;
-  }
-
-  // Fills `chunk` as far as the file allows; the count returned is short of
-  // chunk.size() only at the end of the file.
-  size_t Read(std::vector<uint8_t>& chunk) {
-    const size_t got = std::fread(chunk.data(), 1, chunk.size(), file_.get());
-    if (got < chunk.size() && std::ferror(file_.get())) {
-      FailWithErrno(path_, "cannot read", errno);
-    }
-    hash_.Update(chunk.data(), got);
-    bytes_read_ += got;
-    return got;
-  }
-
-  // The size when the file was opened (0 if unknown): a hint for reserving
-  // memory, not a promise.
-  uint64_t size_hint() const { return size_hint_; }
-
-  // Call once, after the last Read.
-  StoredFile Finish() { return StoredFile{bytes_read_, hash_.HexDigest()}; }
-
- private:
-  std::string path_;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
-  uint64_t size_hint_ = 0;
-  Sha256 hash_;
-  uint64_t bytes_read_ = 0;
-};
-
-[[noreturn]] void FailTooLarge(const std::string& path) {
-  Fail(path, std::string("content is larger than ") + kMaxContentText +
-                 ", the limit for a data file");
-}
-
-void Append(const std::string& path, const uint8_t* data, size_t size,
-            std::vector<uint8_t>& content) {
-  if (size > kMaxContentBytes - content.size()) FailTooLarge(path);
-  content.insert(content.end(), data, data + size);
-}
-
-// The rest of a file that is not gzip; `chunk` holds its first `got` bytes.
-std::vector<uint8_t> ReadRaw(const std::string& path, HashingReader& file,
-                             std::vector<uint8_t>& chunk, size_t got) {
-  if (file.size_hint() > kMaxContentBytes) FailTooLarge(path);
-  std::vector<uint8_t> content;
-  content.reserve(file.size_hint());
-  Append(path, chunk.data(), got, content);
-  while (got == chunk.size()) {
-    got = file.Read(chunk);
-    Append(path, chunk.data(), got, content);
-  }
-  return content;
-}
-
-// Inflates a gzip file; `chunk` holds its first `got` bytes. Only one chunk
-// of compressed input is held at a time; the output grows as it is produced
-// (the gzip trailer's size field is unreliable, so it is not trusted).
-std::vector<uint8_t> Inflate(const std::string& path, HashingReader& file,
-                             std::vector<uint8_t>& chunk, size_t got) {
-  z_stream stream{};
-  // 15 + 32: the largest window, and accept a gzip or zlib header.
-  if (inflateInit2(&stream, 15 + 32) != Z_OK) throw std::bad_alloc();
-  std::unique_ptr<z_stream, int (*)(z_stream*)> end_stream(&stream,
-                                                           &inflateEnd);
-
-  bool at_end_of_file = got < chunk.size();
-  stream.next_in = chunk.data();
-  stream.avail_in = static_cast<uInt>(got);
-  const auto refill = [&] {
-    if (stream.avail_in > 0 || at_end_of_file) return;
-    got = file.Read(chunk);
-    at_end_of_file = got < chunk.size();
-    stream.next_in = chunk.data();
-    stream.avail_in = static_cast<uInt>(got);
-  };
-
-  std::vector<uint8_t> content;
-  std::vector<uint8_t> inflated(kInflatedChunkBytes);
-  for (;;) {
-    refill();
-    stream.next_out = inflated.data();
-    stream.avail_out = static_cast<uInt>(inflated.size());
-    const int status = inflate(&stream, Z_NO_FLUSH);
-    Append(path, inflated.data(), inflated.size() - stream.avail_out, content);
-    switch (status) {
-      case Z_OK:
-        break;
-      case Z_STREAM_END:
-        // A gzip file may hold several members back to back (RFC 1952,
-        // 2.2); gunzip joins them, and so do we.
-        refill();
-        if (stream.avail_in == 0) return content;
-        inflateReset(&stream);
-        break;
-      case Z_BUF_ERROR:
-        // No progress with an empty output buffer and all the file's input
-        // given (refill() saw to both): the file ended before the stream.
-        Fail(path, "truncated gzip stream");
-      case Z_NEED_DICT:
-        Fail(path, "corrupt gzip data (needs a preset dictionary)");
-      case Z_MEM_ERROR:
-        throw std::bad_alloc();
-      default:
-        Fail(path, std::string("corrupt gzip data (") +
-                       (stream.msg ? stream.msg : zError(status)) + ")");
-    }
-  }
-}
-
-// The file's content (inflated if gzip), and `stored` describes the file
-// itself.
-std::vector<uint8_t> ReadContent(const std::string& path, StoredFile& stored) {
-  HashingReader file(path);
-  // No larger than the file needs (its size, and a byte more to see its
-  // end), so that a small file costs no 1 MiB buffer. The size is a hint:
-  // any chunk size reads the whole file.
-  const uint64_t hint = file.size_hint();
-  std::vector<uint8_t> chunk(
-      hint == 0 ? kChunkBytes : static_cast<size_t>(std::min<uint64_t>(kChunkBytes, hint + 1)));
-  const size_t got = file.Read(chunk);
-  if (got == 0) Fail(path, "empty file");
-  const bool gzip = got >= 2 && chunk[0] == 0x1f && chunk[1] == 0x8b;
-  std::vector<uint8_t> content =
-      gzip ? Inflate(path, file, chunk, got) : ReadRaw(path, file, chunk, got);
-  stored = file.Finish();
-  return content;
-}
-
-uint32_t BigEndian32(const std::vector<uint8_t>& bytes, size_t offset) {
-  return (uint32_t{bytes[offset]} << 24) | (uint32_t{bytes[offset + 1]} << 16) |
-         (uint32_t{bytes[offset + 2]} << 8) | uint32_t{bytes[offset + 3]};
+uint32_t BigEndian32(const uint8_t* bytes) {
+  return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) |
+         uint32_t{bytes[3]};
 }
 
 std::string Hex32(uint32_t value) {
@@ -201,117 +48,177 @@ const char* MagicName(uint32_t magic) {
   return magic == kImagesMagic ? "IDX images" : "IDX labels";
 }
 
-// Checks that `content` is long enough for the header and starts with
-// `magic`; the sizes after the magic are the caller's to check.
-void CheckHeader(const std::string& path, const std::vector<uint8_t>& content,
-                 uint32_t magic, size_t header_bytes) {
-  if (content.size() >= 4) {
-    const uint32_t found = BigEndian32(content, 0);
+size_t HeaderBytes(uint32_t magic) {
+  return magic == kImagesMagic ? kImagesHeaderBytes : kLabelsHeaderBytes;
+}
+
+// Checks that the `got` bytes read of a header are all of it and start
+// with `magic`; the sizes after the magic are the caller's to check.
+void CheckMagic(const std::string& path, const uint8_t* header, size_t got, uint32_t magic) {
+  if (got >= 4) {
+    const uint32_t found = BigEndian32(header);
     if (found == kImagesMagic || found == kLabelsMagic) {
       if (found != magic) {
-        Fail(path, "magic number " + Hex32(found) +
-                       " at byte offset 0 is that of " + MagicName(found) +
-                       ", expected " + Hex32(magic) + " (" + MagicName(magic) +
-                       ")");
+        Fail(path, "magic number " + Hex32(found) + " at byte offset 0 is that of " +
+                       MagicName(found) + ", expected " + Hex32(magic) + " (" +
+                       MagicName(magic) + ")");
       }
     } else {
-      Fail(path, "bad magic number " + Hex32(found) +
-                     " at byte offset 0, expected " + Hex32(magic) + " (" +
-                     MagicName(magic) + ")");
+      Fail(path, "bad magic number " + Hex32(found) + " at byte offset 0, expected " +
+                     Hex32(magic) + " (" + MagicName(magic) + ")");
     }
   }
-  if (content.size() < header_bytes) {
-    Fail(path, "header truncated at byte offset " +
-                   std::to_string(content.size()) + " (an " + MagicName(magic) +
-                   " header is " + std::to_string(header_bytes) + " bytes)");
+  if (got < HeaderBytes(magic)) {
+    Fail(path, "header truncated at byte offset " + std::to_string(got) + " (an " +
+                   MagicName(magic) + " header is " + std::to_string(HeaderBytes(magic)) +
+                   " bytes)");
   }
 }
 
-// count * item_bytes as text, saying so when it does not fit in 64 bits
-// (the header's three 32-bit sizes can multiply to 2^96).
-std::string ProductText(uint64_t count, uint64_t item_bytes) {
-  if (item_bytes != 0 && count > UINT64_MAX / item_bytes) {
-    return "more than 2^64";
+// A header read and checked: what it declares, and its promise as text for
+// the messages about the payload ("header says 4 images of 28x28 (3136
+// bytes)").
+struct CheckedHeader {
+  IdxShape shape;
+  size_t header_bytes = 0;
+  std::string promise;
+};
+
+// Checks, before any of the payload is read, that the file can hold what
+// the header promises. `payload` is null when count * item_bytes does not
+// fit in 64 bits (the header's three 32-bit sizes can multiply to 2^96).
+void CheckPromise(const std::string& path, const ContentStream& stream,
+                  const CheckedHeader& header, const uint64_t* payload) {
+  const uint64_t stored = stream.stored_size();
+  const std::string after_header =
+      " after the " + std::to_string(header.header_bytes) + "-byte header";
+  if (!stream.gzip() && stored != 0) {
+    const uint64_t held = stored - std::min<uint64_t>(stored, header.header_bytes);
+    if (!payload || *payload != held) {
+      Fail(path, header.promise + " but the file holds " + std::to_string(held) + " bytes" +
+                     after_header);
+    }
   }
-  return std::to_string(count * item_bytes);
+  if (stream.gzip() && stored != 0) {
+    uint64_t most = 0;
+    if (__builtin_mul_overflow(stored, kMaxDeflateRatio, &most)) most = UINT64_MAX;
+    if (!payload || *payload > most - std::min(most, uint64_t{header.header_bytes})) {
+      Fail(path, header.promise + " but " + std::to_string(stored) +
+                     " bytes of gzip cannot inflate to more than " + std::to_string(most));
+    }
+  }
+  if (!payload || *payload > kMaxPayloadBytes) {
+    Fail(path, header.promise + ", more than the " + kMaxPayloadText + " a data file may hold");
+  }
 }
 
-// Checks the payload after the header holds exactly count * item_bytes.
-// Division, not multiplication, so that no header can overflow the check.
-void CheckPayloadSize(const std::string& path, size_t payload_bytes,
-                      uint64_t count, uint64_t item_bytes, size_t header_bytes,
-                      const std::string& claim) {
-  if (payload_bytes % item_bytes == 0 && payload_bytes / item_bytes == count) {
-    return;
+// Reads the header at the start of the stream and checks it against what
+// the file can hold.
+CheckedHeader ReadHeader(const std::string& path, ContentStream& stream, uint32_t magic) {
+  uint8_t bytes[kMaxHeaderBytes];
+  CheckedHeader header;
+  header.header_bytes = HeaderBytes(magic);
+  CheckMagic(path, bytes, stream.Read(bytes, header.header_bytes), magic);
+  IdxShape& shape = header.shape;
+  shape.count = BigEndian32(bytes + 4);
+  if (magic == kImagesMagic) {
+    if (shape.count == 0) Fail(path, "header says 0 images (byte offset 4)");
+    shape.rows = BigEndian32(bytes + 8);
+    shape.cols = BigEndian32(bytes + 12);
+    if (shape.rows == 0 || shape.cols == 0) {
+      Fail(path, "header says images of " + std::to_string(shape.rows) + "x" +
+                     std::to_string(shape.cols) +
+                     " pixels (byte offset 8); rows and cols must be non-zero");
+    }
+  } else if (shape.count == 0) {
+    Fail(path, "header says 0 labels (byte offset 4)");
   }
-  Fail(path, "header says " + claim + " (" + ProductText(count, item_bytes) +
-                 " bytes) but the file holds " + std::to_string(payload_bytes) +
-                 " bytes after the " + std::to_string(header_bytes) +
-                 "-byte header");
+  // Two 32-bit factors: the product fits in 64 bits; with the count it may not.
+  const uint64_t item_bytes = uint64_t{shape.rows} * shape.cols;
+  const bool overflow = __builtin_mul_overflow(uint64_t{shape.count}, item_bytes,
+                                               &shape.payload_bytes);
+  const std::string claim =
+      magic == kImagesMagic
+          ? std::to_string(shape.count) + " images of " + std::to_string(shape.rows) + "x" +
+                std::to_string(shape.cols)
+          : std::to_string(shape.count) + " labels";
+  header.promise = "header says " + claim + " (" +
+                   (overflow ? "more than 2^64" : std::to_string(shape.payload_bytes)) +
+                   " bytes)";
+  CheckPromise(path, stream, header, overflow ? nullptr : &shape.payload_bytes);
+  return header;
 }
 
-// The payload alone, reusing the content's memory rather than copying it.
-std::vector<uint8_t> DropHeader(std::vector<uint8_t> content,
-                                size_t header_bytes) {
-  content.erase(content.begin(), content.begin() + header_bytes);
-  return content;
+// Exactly the payload the header promised, and the content must end there:
+// a gzip file is inflated no further than one byte past the promise. The
+// promise is reserved, not filled: memory is touched only as the content
+// arrives, so a file that ends short costs what it holds.
+std::vector<uint8_t> ReadPayload(const std::string& path, ContentStream& stream,
+                                 const CheckedHeader& header) {
+  const auto promised = static_cast<size_t>(header.shape.payload_bytes);
+  std::vector<uint8_t> payload;
+  payload.reserve(promised);
+  while (payload.size() < promised) {
+    const size_t held = payload.size();
+    const size_t piece = std::min(kPieceBytes, promised - held);
+    payload.resize(held + piece);
+    payload.resize(held + stream.Read(payload.data() + held, piece));
+    if (payload.size() < held + piece) break;
+  }
+  const std::string after_header =
+      " after the " + std::to_string(header.header_bytes) + "-byte header";
+  if (payload.size() < promised) {
+    Fail(path, header.promise + " but the file holds " + std::to_string(payload.size()) +
+                   " bytes" + after_header);
+  }
+  if (stream.HasMore()) {
+    Fail(path, header.promise + " but the file holds more" + after_header +
+                   " (reading stopped at byte offset " +
+                   std::to_string(header.header_bytes + promised + 1) + ")");
+  }
+  return payload;
 }
 
 }  // namespace
 
-std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path) {
-  StoredFile stored;
-  return ReadContent(path, stored);
-}
-
 IdxImages ReadIdxImages(const std::string& path) {
+  ContentStream stream(path);
+  const CheckedHeader header = ReadHeader(path, stream, kImagesMagic);
   IdxImages images;
-  std::vector<uint8_t> content = ReadContent(path, images.stored);
-  CheckHeader(path, content, kImagesMagic, kImagesHeaderBytes);
-  const uint32_t count = BigEndian32(content, 4);
-  const uint32_t rows = BigEndian32(content, 8);
-  const uint32_t cols = BigEndian32(content, 12);
-  if (count == 0) Fail(path, "header says 0 images (byte offset 4)");
-  if (rows == 0 || cols == 0) {
-    Fail(path, "header says images of " + std::to_string(rows) + "x" +
-                   std::to_string(cols) +
-                   " pixels (byte offset 8); rows and cols must be non-zero");
-  }
-  // Two 32-bit factors: the product fits in 64 bits.
-  const uint64_t image_bytes = uint64_t{rows} * cols;
-  CheckPayloadSize(path, content.size() - kImagesHeaderBytes, count,
-                   image_bytes, kImagesHeaderBytes,
-                   std::to_string(count) + " images of " +
-                       std::to_string(rows) + "x" + std::to_string(cols));
-
-  images.pixels = DropHeader(std::move(content), kImagesHeaderBytes);
-  images.count = count;
-  images.rows = rows;
-  images.cols = cols;
+  images.pixels = ReadPayload(path, stream, header);
+  images.count = header.shape.count;
+  images.rows = header.shape.rows;
+  images.cols = header.shape.cols;
+  images.stored = stream.Finish();
   return images;
 }
 
 IdxLabels ReadIdxLabels(const std::string& path, int num_classes) {
+  ContentStream stream(path);
+  const CheckedHeader header = ReadHeader(path, stream, kLabelsMagic);
   IdxLabels labels;
-  std::vector<uint8_t> content = ReadContent(path, labels.stored);
-  CheckHeader(path, content, kLabelsMagic, kLabelsHeaderBytes);
-  const uint32_t count = BigEndian32(content, 4);
-  if (count == 0) Fail(path, "header says 0 labels (byte offset 4)");
-  CheckPayloadSize(path, content.size() - kLabelsHeaderBytes, count, 1,
-                   kLabelsHeaderBytes, std::to_string(count) + " labels");
-
-  for (size_t i = 0; i < count; ++i) {
-    const uint8_t label = content[kLabelsHeaderBytes + i];
+  labels.labels = ReadPayload(path, stream, header);
+  for (size_t i = 0; i < labels.labels.size(); ++i) {
+    const uint8_t label = labels.labels[i];
     if (label >= num_classes) {
-      Fail(path,
-           "label " + std::to_string(label) + " at index " + std::to_string(i) +
-               " (byte offset " + std::to_string(kLabelsHeaderBytes + i) +
-               ") is not below num_classes " + std::to_string(num_classes));
+      Fail(path, "label " + std::to_string(label) + " at index " + std::to_string(i) +
+                     " (byte offset " + std::to_string(kLabelsHeaderBytes + i) +
+                     ") is not below num_classes " + std::to_string(num_classes));
     }
   }
-  labels.labels = DropHeader(std::move(content), kLabelsHeaderBytes);
-  labels.count = count;
+  labels.count = header.shape.count;
+  labels.stored = stream.Finish();
   return labels;
+}
+
+IdxShape ReadIdxImagesShape(const std::string& path) {
+  ContentStream stream(path);
+  return ReadHeader(path, stream, kImagesMagic).shape;
+}
+
+IdxShape ReadIdxLabelsShape(const std::string& path) {
+  ContentStream stream(path);
+  return ReadHeader(path, stream, kLabelsMagic).shape;
 }
 
 }  // namespace mb

@@ -6,14 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "data/content_stream.h"
+
 namespace mb {
 
-// A file as it is stored on disk, before any inflating: what SHA256SUMS lists
-// and the report describes. Filled while the file is read, so the checksum
-// costs no second pass over it.
-struct StoredFile {
-  uint64_t bytes = 0;
-  std::string sha256;  // lower-case hex
+// What an IDX file's header declares.
+struct IdxShape {
+  size_t count = 0;
+  size_t rows = 1, cols = 1;  // images only
+  uint64_t payload_bytes = 0;  // count * rows * cols for images, count for labels
 };
 
 struct IdxImages {
@@ -28,21 +29,22 @@ struct IdxLabels {
   StoredFile stored;
 };
 
-// Reads the whole file, inflating it if it starts with the gzip magic.
-// Checks the magic number (0x00000803 images, 0x00000801 labels), that the
-// count and dimensions are non-zero, and that the header's counts match the
-// payload size exactly; nothing is allocated from the header's numbers, so an
-// absurd header costs nothing. Throws InputError("<path>: ...") naming the
-// problem and byte offset.
+// Reads the file, inflating it if it starts with the gzip magic. The header
+// is read and checked first: the magic number (0x00000803 images,
+// 0x00000801 labels), non-zero count and dimensions, and a payload the file
+// can hold (a raw file's size must match it exactly; a gzip file cannot
+// inflate to more than 1032 times its size) and of at most 1 GiB. Then
+// exactly the promised payload is read: inflating stops as soon as the
+// content runs past it. Nothing is allocated from an unchecked header, so
+// an absurd header or a gzip bomb costs nothing. Throws
+// InputError("<path>: ...") naming the problem and byte offset.
 IdxImages ReadIdxImages(const std::string& path);
 // As above; also checks every label is < num_classes.
 IdxLabels ReadIdxLabels(const std::string& path, int num_classes = 10);
 
-// The content of a file, inflated if it starts with the gzip magic (1f 8b;
-// concatenated gzip members are joined, as gunzip does). The file is streamed
-// once, so its compressed bytes are never held whole. Throws InputError
-// ("<path>: ...") when the file cannot be read, is empty, is corrupt or
-// truncated gzip, or holds more than 1 GiB.
-std::vector<uint8_t> ReadMaybeGzipFile(const std::string& path);
+// The header alone, checked as above, without reading the payload: what a
+// data set will hold before it is loaded.
+IdxShape ReadIdxImagesShape(const std::string& path);
+IdxShape ReadIdxLabelsShape(const std::string& path);
 
 }  // namespace mb

@@ -39,6 +39,23 @@ size_t SparseBatch::stored_span_features() const {
   return features;
 }
 
+// Every buffer at the size BuildSparseBatch (sparse_gemm-inl.h) resizes it to.
+size_t SparseBatchBytes(size_t rows, size_t features, size_t threads) {
+  const size_t blocks = (features + kFeatureBlock - 1) / kFeatureBlock;
+  const size_t cells = rows * blocks;  // a block of every sample
+  const size_t per_cell = sizeof(uint16_t)                   // blocks_of_row
+                          + sizeof(uint8_t)                  // spans_of_row
+                          + kFeatureBlock * sizeof(uint8_t)  // pixels_of_row
+                          + sizeof(uint32_t)                 // block_row
+                          + kFeatureBlock * sizeof(float)    // block_value
+                          + kFeatureBlock * sizeof(uint8_t);  // block_pixels
+  const size_t offsets = 2 * rows                      // row_start, row_end
+                         + (blocks + 1)                // block_start
+                         + (blocks * kSpans + 1)       // span_start
+                         + threads * blocks * kSpans;  // block_cursor
+  return cells * per_cell + offsets * sizeof(uint32_t) + blocks /* block_used */;
+}
+
 double NonZeroFraction(const uint8_t* data, size_t count) {
   if (count == 0) return 0.0;
   size_t nonzero = 0;

@@ -84,6 +84,11 @@ struct SparseBatch {
   size_t stored_span_features() const;
 };
 
+// The bytes a SparseBatch's buffers grow to for batches of up to `rows`
+// samples of `features`, built on `threads` threads (for budgeting memory
+// before the first batch is built).
+size_t SparseBatchBytes(size_t rows, size_t features, size_t threads);
+
 // Builds the block-compressed form of samples order[first .. first + count)
 // (or first .. first + count when order is null) of `images` ([*, features]
 // uint8). features must be < 65536.

@@ -17,19 +17,31 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
   return text.str();
 }
 
-void CopyTensor(const TensorMap& tensors, const std::string& source, const std::string& name,
-                const std::vector<int64_t>& shape, AlignedVector<float>& destination) {
-  const auto it = tensors.find(name);
-  if (it == tensors.end()) {
-    throw InputError(source + ": tensor '" + name + "' is missing (the config's model needs " +
-                     ShapeText(shape) + ")");
+// Checks that `tensors` (a map of name -> something with a `shape`: TensorMap or
+// SafetensorsFile::tensors()) holds every tensor of the model with exactly
+// its shape and no other.
+template <class Tensors>
+void CheckTensorsFitModel(const Tensors& tensors, const std::string& source, const Mlp& model) {
+  std::set<std::string> names;
+  ForEachParameter(model, [&](const Parameter& p) {
+    const auto it = tensors.find(p.name);
+    if (it == tensors.end()) {
+      throw InputError(source + ": tensor '" + p.name +
+                       "' is missing (the config's model needs " + ShapeText(p.shape) + ")");
+    }
+    if (it->second.shape != p.shape) {
+      throw InputError(source + ": tensor '" + p.name + "' has shape " +
+                       ShapeText(it->second.shape) + " but the config's model needs " +
+                       ShapeText(p.shape));
+    }
+    names.insert(p.name);
+  });
+  for (const auto& [name, tensor] : tensors) {
+    if (names.count(name) == 0) {
+      throw InputError(source + ": tensor '" + name + "' does not belong to the config's " +
+                       std::to_string(model.layers.size()) + "-layer model");
+    }
   }
-  if (it->second.shape != shape) {
-    throw InputError(source + ": tensor '" + name + "' has shape " +
-                     ShapeText(it->second.shape) + " but the config's model needs " +
-                     ShapeText(shape));
-  }
-  destination.assign(it->second.data.begin(), it->second.data.end());
 }
 
 }  // namespace
@@ -43,17 +55,16 @@ TensorMap ModelToTensors(const Mlp& model) {
 }
 
 void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, Mlp& model) {
-  std::set<std::string> names;
+  CheckTensorsFitModel(tensors, source, model);
   ForEachParameter(model, [&](Parameter& p) {
-    CopyTensor(tensors, source, p.name, p.shape, p.value);
-    names.insert(p.name);
+    const std::vector<float>& data = tensors.at(p.name).data;
+    p.value.assign(data.begin(), data.end());
   });
-  for (const auto& [name, tensor] : tensors) {
-    if (names.count(name) == 0) {
-      throw InputError(source + ": tensor '" + name + "' does not belong to the config's " +
-                       std::to_string(model.layers.size()) + "-layer model");
-    }
-  }
+}
+
+void LoadModelFromSafetensors(const SafetensorsFile& file, Mlp& model) {
+  CheckTensorsFitModel(file.tensors(), file.path(), model);
+  ForEachParameter(model, [&](Parameter& p) { file.ReadTensor(p.name, p.value.data()); });
 }
 
 }  // namespace mb

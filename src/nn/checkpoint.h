@@ -18,4 +18,9 @@ TensorMap ModelToTensors(const Mlp& model);
 // may be present; otherwise InputError naming `source` and the tensor.
 void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, Mlp& model);
 
+// The same from a file, with the same checks made on its header before any
+// data is read; then each tensor is read straight into its parameter, so
+// loading costs no memory beyond the model's.
+void LoadModelFromSafetensors(const SafetensorsFile& file, Mlp& model);
+
 }  // namespace mb

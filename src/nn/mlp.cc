@@ -63,6 +63,30 @@ MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input
   return ws;
 }
 
+size_t TensorCopyBytes(size_t inputs, const std::vector<LayerConfig>& layers) {
+  size_t bytes = 0;
+  for (const LayerConfig& layer : layers) {
+    const auto units = static_cast<size_t>(layer.units);
+    bytes += AlignedAllocationBytes(inputs * units * sizeof(float)) +  // kernel
+             AlignedAllocationBytes(units * sizeof(float));           // bias
+    inputs = units;
+  }
+  return bytes;
+}
+
+size_t WorkspaceBytes(size_t inputs, const std::vector<LayerConfig>& layers, size_t capacity,
+                      bool sparse_input, bool backward) {
+  size_t bytes = sparse_input ? 0 : AlignedAllocationBytes(capacity * inputs * sizeof(float));
+  for (const LayerConfig& layer : layers) {
+    const size_t per_layer = (layer.activation == Activation::kGelu ? 1 : 0)  // z
+                             + 1                                             // a
+                             + (backward ? 1 : 0);                           // delta
+    bytes += per_layer * AlignedAllocationBytes(capacity * static_cast<size_t>(layer.units) *
+                                                sizeof(float));
+  }
+  return bytes;
+}
+
 void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws) {
   MlpForwardLayers(model, batch, ws, 0, model.layers.size());
 }

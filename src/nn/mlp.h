@@ -70,6 +70,16 @@ Mlp BuildMlp(size_t inputs, const std::vector<LayerConfig>& layers);
 MlpWorkspace BuildWorkspace(const Mlp& model, size_t capacity, bool sparse_input = false,
                             bool backward = true);
 
+// For budgeting memory before the model is built, from its layers on
+// `inputs` features: the bytes of one copy of every tensor of the model, one
+// AlignedVector each (its values, its gradients and each optimizer slot are
+// such a copy) ...
+size_t TensorCopyBytes(size_t inputs, const std::vector<LayerConfig>& layers);
+// ... and the bytes BuildWorkspace allocates, without the sparse batch
+// (SparseBatchBytes), which grows when the first batch is built.
+size_t WorkspaceBytes(size_t inputs, const std::vector<LayerConfig>& layers, size_t capacity,
+                      bool sparse_input, bool backward);
+
 // Fills ws.a[l] (and ws.z[l] for GELU) for the first `batch` rows of
 // ws.input. The last layer's output is its pre-softmax logits.
 void MlpForward(const Mlp& model, size_t batch, MlpWorkspace& ws);

@@ -35,11 +35,20 @@ HWY_EXPORT(SgdMomentumStep);
 HWY_EXPORT(RmspropStep);
 HWY_EXPORT(AdamStep);
 
+int Optimizer::StateSlots(const OptimizerConfig& config) {
+  switch (config.kind) {
+    case OptimizerKind::kSgd: return config.momentum != 0.0f ? 1 : 0;
+    case OptimizerKind::kRmsprop: return 1;
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAdamW: return 2;
+  }
+  return 2;
+}
+
 Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter*> parameters)
     : config_(config), parameters_(std::move(parameters)) {
-  const bool needs_first = config.kind != OptimizerKind::kSgd || config.momentum != 0.0f;
-  const bool needs_second =
-      config.kind == OptimizerKind::kAdam || config.kind == OptimizerKind::kAdamW;
+  const bool needs_first = StateSlots(config) >= 1;
+  const bool needs_second = StateSlots(config) >= 2;
   for (const Parameter* p : parameters_) {
     first_.emplace_back(needs_first ? p->size() : 0, 0.0f);
     second_.emplace_back(needs_second ? p->size() : 0, 0.0f);

@@ -40,6 +40,11 @@ class Optimizer {
 
   int64_t steps() const { return step_; }
 
+  // The state slots the optimizer keeps per parameter, each the parameter's
+  // size: 0 for plain SGD, 1 for SGD with momentum and RMSprop, 2 for Adam
+  // and AdamW.
+  static int StateSlots(const OptimizerConfig& config);
+
  private:
   void Update(size_t slot, float* weights, const float* gradients, size_t n);
 

@@ -99,6 +99,21 @@ bool IsUtcTimestamp(const std::string& text) {
   return true;
 }
 
+// A "<field>:   123 kB" line of /proc/self/status, in bytes.
+std::optional<long> ProcessStatusBytes(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) != 0) continue;
+    std::istringstream fields(line.substr(field.size() + 1));
+    long kilobytes = 0;
+    std::string unit;
+    if (fields >> kilobytes >> unit && unit == "kB") return kilobytes * 1024;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 nlohmann::json RunReport::ToJson() const {
@@ -126,6 +141,7 @@ nlohmann::json RunReport::ToJson() const {
   json["started_at"] = started_at;
   json["finished_at"] = finished_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(finished_at);
   json["peak_rss_bytes"] = OrNull(peak_rss_bytes);
+  json["memory"] = memory;
   return json;
 }
 
@@ -198,18 +214,8 @@ std::string StartRunDirectory(const std::string& out_dir, const std::string& nam
   return run_dir;
 }
 
-std::optional<long> PeakRssBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) != 0) continue;
-    std::istringstream fields(line.substr(6));
-    long kilobytes = 0;
-    std::string unit;
-    if (fields >> kilobytes >> unit && unit == "kB") return kilobytes * 1024;
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
+std::optional<long> PeakRssBytes() { return ProcessStatusBytes("VmHWM"); }
+
+std::optional<long> ResidentBytes() { return ProcessStatusBytes("VmRSS"); }
 
 }  // namespace mb

@@ -61,6 +61,9 @@ struct RunReport {
   double total_seconds = 0;
   std::string started_at, finished_at;  // ISO 8601 UTC
   std::optional<long> peak_rss_bytes;
+  // The memory the run was estimated to need and what was available
+  // (train/memory_budget.h); null until the estimate is made.
+  nlohmann::json memory;
 
   // report.json's contents (schema_version 1). Optional values that are not
   // set are null or, for val_*, diverged_epoch, target and sweep, absent. NaN and infinity,
@@ -98,5 +101,7 @@ std::string EpochsCsv(const std::vector<EpochRecord>& epochs);
 // The process's peak resident set size (VmHWM in /proc/self/status), or
 // nothing where that is not available.
 std::optional<long> PeakRssBytes();
+// Its resident set size now (VmRSS).
+std::optional<long> ResidentBytes();
 
 }  // namespace mb

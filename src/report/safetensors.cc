@@ -1,6 +1,6 @@
 #include "report/safetensors.h"
 
-#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,9 +8,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <string_view>
 #include <system_error>
 
+#include "common/duplicate_json_keys.h"
 #include "common/error.h"
 #include "report/atomic_file.h"
 
@@ -22,6 +22,8 @@ constexpr uint64_t kHeaderLengthBytes = 8;
 // making us parse (or allocate for) gigabytes of "header".
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr uint64_t kBytesPerF32 = 4;
+// Tensor data is read (and converted from little-endian) 1 MiB at a time.
+constexpr uint64_t kReadChunkBytes = uint64_t{1} << 20;
 constexpr int kMaxHeaderNesting = 32;
 constexpr const char* kMetadataKey = "__metadata__";
 
@@ -71,26 +73,25 @@ uint64_t ElementCount(const std::string& name, const std::vector<int64_t>& shape
 
 // ---------------------------------------------------------------- reading
 
-std::string ReadWholeFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    throw InputError(path + ": cannot open (" + std::generic_category().message(errno) + ")");
-  }
-  std::string contents;
-  char buffer[1 << 16];
-  while (true) {
-    const ssize_t got = read(fd, buffer, sizeof buffer);
-    if (got == 0) break;
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      close(fd);
-      throw InputError(path + ": cannot read (" + std::generic_category().message(error) + ")");
+[[noreturn]] void FailToRead(const std::string& path, int error) {
+  throw InputError(path + ": cannot read (" + std::generic_category().message(error) + ")");
+}
+
+// Reads exactly `size` bytes at `offset`; a file that ends first (it
+// shrank after its size was checked) is an input error too.
+void ReadExactly(const std::string& path, int fd, uint64_t offset, char* out, size_t size) {
+  while (size > 0) {
+    const ssize_t got = pread(fd, out, size, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) FailToRead(path, errno);
+    if (got == 0) {
+      throw InputError(path + ": file ended at byte " + std::to_string(offset) +
+                       " while reading it");
     }
-    contents.append(buffer, static_cast<size_t>(got));
+    out += got;
+    offset += static_cast<uint64_t>(got);
+    size -= static_cast<size_t>(got);
   }
-  close(fd);
-  return contents;
 }
 
 // Tensor names come from the file: control characters would break the
@@ -110,13 +111,6 @@ std::string Printable(const std::string& name) {
   return out;
 }
 
-// Where one tensor's bytes are, once its header entry has been validated.
-struct TensorExtent {
-  std::string name;
-  std::vector<int64_t> shape;
-  uint64_t begin = 0, end = 0;  // relative to the start of the data section
-};
-
 // Validates one header entry against the data section
 // [data_start, data_start + data_size) of the file.
 class EntryParser {
@@ -125,13 +119,12 @@ class EntryParser {
               uint64_t data_size)
       : path_(path), name_(name), data_start_(data_start), data_size_(data_size) {}
 
-  TensorExtent Parse(const nlohmann::json& entry) const {
+  TensorEntry Parse(const nlohmann::json& entry) const {
     if (!entry.is_object()) {
       Fail("entry is a JSON " + std::string(entry.type_name()) + ", expected an object");
     }
     CheckDtype(entry);
-    TensorExtent extent;
-    extent.name = name_;
+    TensorEntry extent;
     const uint64_t element_count = ParseShape(entry, extent.shape);
     ParseOffsets(entry, element_count, extent);
     return extent;
@@ -178,7 +171,7 @@ class EntryParser {
   }
 
   void ParseOffsets(const nlohmann::json& entry, uint64_t element_count,
-                    TensorExtent& extent) const {
+                    TensorEntry& extent) const {
     const auto found = entry.find("data_offsets");
     if (found == entry.end() || !found->is_array() || found->size() != 2 ||
         !(*found)[0].is_number_unsigned() || !(*found)[1].is_number_unsigned()) {
@@ -205,21 +198,46 @@ class EntryParser {
   uint64_t data_start_, data_size_;
 };
 
-// Two tensors sharing bytes means a corrupt (or hand-crafted) file. Empty
-// tensors occupy no bytes and cannot overlap anything.
-void CheckNoOverlap(const std::string& path, uint64_t data_start,
-                    std::vector<TensorExtent> extents) {
-  extents.erase(std::remove_if(extents.begin(), extents.end(),
-                               [](const TensorExtent& e) { return e.begin == e.end; }),
-                extents.end());
-  std::sort(extents.begin(), extents.end(),
-            [](const TensorExtent& a, const TensorExtent& b) { return a.begin < b.begin; });
-  for (size_t i = 1; i < extents.size(); ++i) {
-    if (extents[i].begin < extents[i - 1].end) {
-      throw InputError(path + ": tensors '" + Printable(extents[i - 1].name) + "' and '" +
-                       Printable(extents[i].name) + "' overlap at file byte " +
-                       std::to_string(data_start + extents[i].begin));
+// The data section holds the tensors' bytes back to back (the format's
+// rule, which the reference implementation enforces): two tensors sharing
+// bytes means a corrupt (or hand-crafted) file, and bytes that belong to no
+// tensor, before, between or after them, would be read by nobody. Empty
+// tensors occupy no bytes and are left out.
+void CheckContiguous(const std::string& path, uint64_t data_start, uint64_t data_size,
+                     const std::map<std::string, TensorEntry>& tensors) {
+  std::vector<std::pair<const std::string*, const TensorEntry*>> stored;
+  for (const auto& [name, entry] : tensors) {
+    if (entry.begin != entry.end) stored.emplace_back(&name, &entry);
+  }
+  std::sort(stored.begin(), stored.end(),
+            [](const auto& a, const auto& b) { return a.second->begin < b.second->begin; });
+  const auto fail_gap = [&](uint64_t from, uint64_t to, const std::string& where) {
+    throw InputError(path + ": file bytes " + std::to_string(data_start + from) + " to " +
+                     std::to_string(data_start + to) + " " + where +
+                     " belong to no tensor (the data must be the tensors' bytes back to back)");
+  };
+  uint64_t end = 0;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    const std::string& name = *stored[i].first;
+    const TensorEntry& entry = *stored[i].second;
+    if (i == 0 && entry.begin > 0) {
+      fail_gap(0, entry.begin, "before the first tensor ('" + Printable(name) + "')");
     }
+    if (i > 0 && entry.begin < end) {
+      throw InputError(path + ": tensors '" + Printable(*stored[i - 1].first) + "' and '" +
+                       Printable(name) + "' overlap at file byte " +
+                       std::to_string(data_start + entry.begin));
+    }
+    if (i > 0 && entry.begin > end) {
+      fail_gap(end, entry.begin, "between tensors '" + Printable(*stored[i - 1].first) +
+                                     "' and '" + Printable(name) + "'");
+    }
+    end = entry.end;
+  }
+  if (end < data_size) {
+    fail_gap(end, data_size,
+             stored.empty() ? "after a header that lists no tensor data"
+                            : "after the last tensor ('" + Printable(*stored.back().first) + "')");
   }
 }
 
@@ -263,39 +281,56 @@ void WriteSafetensors(const std::string& path, const TensorMap& tensors) {
   WriteFileAtomic(path, file);
 }
 
-TensorMap ReadSafetensors(const std::string& path) {
-  const std::string file = ReadWholeFile(path);
-  if (file.size() < kHeaderLengthBytes) {
-    throw InputError(path + ": file is " + std::to_string(file.size()) +
+SafetensorsFile::SafetensorsFile(const std::string& path)
+    : path_(path), file_(std::fopen(path.c_str(), "rbe"), &std::fclose) {
+  if (!file_) {
+    throw InputError(path + ": cannot open (" + std::generic_category().message(errno) + ")");
+  }
+  const int fd = fileno(file_.get());
+  struct stat status {};
+  if (fstat(fd, &status) != 0) FailToRead(path, errno);
+  if (S_ISDIR(status.st_mode)) FailToRead(path, EISDIR);
+  const uint64_t file_size = static_cast<uint64_t>(status.st_size);
+  if (file_size < kHeaderLengthBytes) {
+    throw InputError(path + ": file is " + std::to_string(file_size) +
                      " bytes, too short for the 8-byte safetensors header length");
   }
-  const uint64_t header_length = LoadLittleEndian64(file.data());
+  char length_bytes[kHeaderLengthBytes];
+  ReadExactly(path, fd, 0, length_bytes, kHeaderLengthBytes);
+  const uint64_t header_length = LoadLittleEndian64(length_bytes);
   if (header_length > kMaxHeaderBytes) {
     throw InputError(path + ": header length " + std::to_string(header_length) +
                      " at byte 0 exceeds the limit of " + std::to_string(kMaxHeaderBytes));
   }
-  if (header_length > file.size() - kHeaderLengthBytes) {
+  if (header_length > file_size - kHeaderLengthBytes) {
     throw InputError(path + ": header length " + std::to_string(header_length) +
-                     " at byte 0 runs past the end of the file (" + std::to_string(file.size()) +
+                     " at byte 0 runs past the end of the file (" + std::to_string(file_size) +
                      " bytes)");
   }
+  std::string header_text(header_length, '\0');
+  ReadExactly(path, fd, kHeaderLengthBytes, header_text.data(), header_length);
 
   // The header needs three levels (entry, shape); deeper nesting is refused
   // while parsing, since printing or copying a value recurses once per level.
-  const nlohmann::json::parser_callback_t limit_nesting =
-      [&path](int depth, nlohmann::json::parse_event_t event, const nlohmann::json&) {
+  // A key given twice would leave nlohmann's choice of value in force.
+  DuplicateJsonKeys duplicates;
+  const nlohmann::json::parser_callback_t strict =
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
         const bool opens = event == nlohmann::json::parse_event_t::object_start ||
                            event == nlohmann::json::parse_event_t::array_start;
         if (opens && depth >= kMaxHeaderNesting) {
           throw InputError(path + ": header at byte 8 nests arrays or objects more than " +
                            std::to_string(kMaxHeaderNesting) + " levels deep");
         }
+        if (const auto key = duplicates.Check(event, parsed)) {
+          throw InputError(path + ": header at byte 8 has the key '" + Printable(*key) +
+                           "' twice");
+        }
         return true;
       };
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(
-        std::string_view(file.data() + kHeaderLengthBytes, header_length), limit_nesting);
+    header = nlohmann::json::parse(header_text, strict);
   } catch (const nlohmann::json::exception& e) {
     // parse_error, and out_of_range for a number too large for a double.
     throw InputError(path + ": header at byte 8 is not valid JSON: " + e.what());
@@ -305,24 +340,34 @@ TensorMap ReadSafetensors(const std::string& path) {
                      ", expected an object");
   }
 
-  const uint64_t data_start = kHeaderLengthBytes + header_length;
-  const uint64_t data_size = file.size() - data_start;
-  std::vector<TensorExtent> extents;
+  data_start_ = kHeaderLengthBytes + header_length;
+  const uint64_t data_size = file_size - data_start_;
   // "__metadata__" is free-form string pairs we neither need nor check.
   for (const auto& [name, entry] : header.items()) {
     if (name == kMetadataKey) continue;
-    extents.push_back(EntryParser(path, name, data_start, data_size).Parse(entry));
+    tensors_[name] = EntryParser(path, name, data_start_, data_size).Parse(entry);
   }
-  CheckNoOverlap(path, data_start, extents);
+  CheckContiguous(path, data_start_, data_size, tensors_);
+}
 
+void SafetensorsFile::ReadTensor(const std::string& name, float* out) const {
+  const TensorEntry& entry = tensors_.at(name);
+  std::vector<char> chunk(std::min<uint64_t>(entry.end - entry.begin, kReadChunkBytes));
+  for (uint64_t at = entry.begin; at < entry.end; at += chunk.size()) {
+    const size_t bytes = static_cast<size_t>(std::min<uint64_t>(chunk.size(), entry.end - at));
+    ReadExactly(path_, fileno(file_.get()), data_start_ + at, chunk.data(), bytes);
+    for (size_t i = 0; i < bytes; i += kBytesPerF32) *out++ = LoadFloat(chunk.data() + i);
+  }
+}
+
+TensorMap ReadSafetensors(const std::string& path) {
+  const SafetensorsFile file(path);
   TensorMap tensors;
-  for (TensorExtent& extent : extents) {
-    Tensor& tensor = tensors[extent.name];
-    tensor.shape = std::move(extent.shape);
-    const char* bytes = file.data() + data_start + extent.begin;
-    const uint64_t count = (extent.end - extent.begin) / kBytesPerF32;
-    tensor.data.resize(count);
-    for (uint64_t i = 0; i < count; ++i) tensor.data[i] = LoadFloat(bytes + i * kBytesPerF32);
+  for (const auto& [name, entry] : file.tensors()) {
+    Tensor& tensor = tensors[name];
+    tensor.shape = entry.shape;
+    tensor.data.resize((entry.end - entry.begin) / kBytesPerF32);
+    file.ReadTensor(name, tensor.data.data());
   }
   return tensors;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 #include "common/error.h"
 #include "data/dataset.h"
@@ -13,7 +14,9 @@
 #include "report/machine_info.h"
 #include "report/run_report.h"
 #include "report/safetensors.h"
+#include "train/available_memory.h"
 #include "train/interrupt.h"
+#include "train/memory_budget.h"
 #include "train/threads.h"
 #include "train/trainer.h"
 
@@ -73,6 +76,17 @@ int RunExperiment(const Config& config, const RunOptions& options) {
     throw InputError(config.source + ": kernels.target: " + problem);
   }
   PinKernelTarget(config.kernel_target);
+  // Every input is checked, and the run's memory budgeted from the config
+  // and the headers, before anything large is allocated.
+  const DatasetShape data_shape = ReadDatasetShape(config.data);
+  std::unique_ptr<const SafetensorsFile> init_file;
+  if (!config.init_from.empty()) init_file = std::make_unique<SafetensorsFile>(config.init_from);
+  const MemoryEstimate memory =
+      EstimateMemory(config, data_shape, static_cast<uint64_t>(ResidentBytes().value_or(0)));
+  const AvailableMemory available = FindAvailableMemory();
+  CheckMemoryBudget(config, memory, available);
+  report.memory = MemoryJson(memory, available);
+
   const Dataset data = LoadDataset(config.data, config.validation_split);
   if (static_cast<size_t>(config.batch_size) > data.train.count) {
     throw InputError(config.source + ": batch_size: " + std::to_string(config.batch_size) +
@@ -80,10 +94,10 @@ int RunExperiment(const Config& config, const RunOptions& options) {
                      " training samples");
   }
   Mlp model = BuildMlp(data.features, config.model);
-  if (config.init_from.empty()) {
-    InitializeModel(model, config.seed);
+  if (init_file) {
+    LoadModelFromSafetensors(*init_file, model);
   } else {
-    LoadModelFromTensors(ReadSafetensors(config.init_from), config.init_from, model);
+    InitializeModel(model, config.seed);
   }
 
   const int threads = ConfigureThreads(config.threads);

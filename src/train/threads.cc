@@ -20,8 +20,10 @@ void EnableFlushDenormals() {
 }
 }  // namespace
 
+int ThreadCount(int requested) { return requested > 0 ? requested : omp_get_num_procs(); }
+
 int ConfigureThreads(int requested) {
-  const int threads = requested > 0 ? requested : omp_get_num_procs();
+  const int threads = ThreadCount(requested);
   omp_set_num_threads(threads);
   EnableFlushDenormals();
   // libgomp keeps its worker threads alive between parallel regions, so

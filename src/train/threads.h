@@ -9,6 +9,8 @@ namespace mb {
 // into the subnormal range, where each operation costs ~100 cycles.
 // Returns the number of threads.
 int ConfigureThreads(int requested);
+// The number of threads ConfigureThreads(requested) sets.
+int ThreadCount(int requested);
 
 // Whether FTZ and DAZ are both on in the calling thread.
 bool FlushDenormalsEnabled();

@@ -13,11 +13,6 @@ namespace mb {
 
 namespace {
 
-// Evaluation runs in batches this large: big enough that each product is
-// efficient, small enough that the workspace stays a few MB (the sparse
-// batch reserves 14 bytes per pixel of the batch).
-constexpr size_t kEvalBatch = 1000;
-
 // Below this fraction of non-zero inputs the first layer runs on the sparse
 // kernels. Measured on this machine (bench_kernels): at MNIST's 0.19 they
 // are ~4x faster than the dense ones; the dense kernels win above ~0.5.
@@ -38,6 +33,26 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 }  // namespace
+
+size_t TrainerBufferBytes(const Config& config, size_t features, size_t train_samples,
+                          size_t threads) {
+  const auto batch = static_cast<size_t>(config.batch_size);
+  const std::vector<LayerConfig>& layers = config.model;
+  const size_t dense = WorkspaceBytes(features, layers, batch, false, true) +
+                       WorkspaceBytes(features, layers, kEvalBatch, false, false);
+  // The step's batch, the next one (built during the step) and evaluation's.
+  const size_t sparse = WorkspaceBytes(features, layers, batch, true, true) +
+                        WorkspaceBytes(features, layers, kEvalBatch, true, false) +
+                        2 * SparseBatchBytes(batch, features, threads) +
+                        SparseBatchBytes(kEvalBatch, features, threads);
+  const auto classes = static_cast<size_t>(layers.back().units);
+  const size_t predictions = kEvalBatch * classes * sizeof(float) +
+                             static_cast<size_t>(config.predict) *
+                                 (sizeof(Prediction) + classes * sizeof(float));
+  return std::max(dense, sparse) + train_samples * sizeof(uint32_t)  // order_
+         + batch                                                     // batch_labels_
+         + predictions;
+}
 
 Trainer::Trainer(const Config& config, const Dataset& data, Mlp& model)
     : config_(config),

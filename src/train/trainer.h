@@ -23,6 +23,18 @@
 
 namespace mb {
 
+// Evaluation and prediction run in batches this large: big enough that each
+// product is efficient, small enough that the workspace stays a few MB.
+inline constexpr size_t kEvalBatch = 1000;
+
+// For budgeting memory before anything is allocated: the bytes a Trainer
+// for `config` allocates besides the model and the optimizer's state, on
+// `train_samples` samples of `features`, with `threads` threads. Its
+// workspaces and batches are counted for the larger of a dense and a sparse
+// first layer, since the choice waits for the data's density.
+size_t TrainerBufferBytes(const Config& config, size_t features, size_t train_samples,
+                          size_t threads);
+
 struct Evaluation {
   double loss = 0;
   double accuracy = 0;

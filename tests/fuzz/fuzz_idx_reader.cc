@@ -51,6 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Require(images.pixels.size() == images.count * images.rows * images.cols,
             "pixel count does not match the header");
     CheckStored(images.stored, input);
+    // The header alone, read first to budget memory, must say the same.
+    const mb::IdxShape shape = mb::ReadIdxImagesShape(path);
+    Require(shape.count == images.count && shape.rows == images.rows &&
+                shape.cols == images.cols && shape.payload_bytes == images.pixels.size(),
+            "ReadIdxImagesShape disagrees with ReadIdxImages");
   } catch (const mb::InputError& error) {
     mb::fuzz::RequireErrorNamesFile(error, path);
   }
