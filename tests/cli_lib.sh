@@ -31,6 +31,20 @@ expect_input_error() {
   fi
 }
 
+# expect_command_error NAME PATTERN RUNNER-ARGS...: exit 2 and one stderr
+# line matching PATTERN, for the commands that take no --out.
+expect_command_error() {
+  local name=$1 pattern=$2
+  shift 2
+  "$runner" "$@" >/dev/null 2>"$work/stderr"
+  local code=$?
+  if [[ $code -eq 2 && $(wc -l <"$work/stderr") -eq 1 ]] && grep -q -- "$pattern" "$work/stderr"; then
+    pass "$name"
+  else
+    fail "$name: exit $code, $(cat "$work/stderr")"
+  fi
+}
+
 write() { printf '%s\n' "$2" >"$work/$1"; }
 
 summary() {
