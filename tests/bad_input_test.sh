@@ -179,6 +179,23 @@ bad_model wrong-dtype "$work/f16.safetensors" "f16.safetensors: tensor '[^']*': 
 head -c -100 "$model" >"$work/short.safetensors"
 bad_model offsets-outside-file "$work/short.safetensors" \
   "short.safetensors: tensor '[^']*': data_offsets .* end past the end of the file"
+# Weights that are NaN or infinite are a bad file, not a run that diverges.
+with_weight() {  # FILE VALUE: $model with VALUE (a Python float) as layers.1.bias[3]
+  python3 - "$model" "$1" "$2" <<'PY'
+import json, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+length = struct.unpack("<Q", data[:8])[0]
+begin = json.loads(data[8:8 + length])["layers.1.bias"]["data_offsets"][0]
+struct.pack_into("<f", data, 8 + length + begin + 3 * 4, float(sys.argv[3]))
+open(sys.argv[2], "wb").write(data)
+PY
+}
+with_weight "$work/nan.safetensors" nan
+bad_model nan-weight "$work/nan.safetensors" \
+  "nan.safetensors: tensor 'layers.1.bias' holds NaN at element 3 (init_from needs finite weights)"
+with_weight "$work/inf.safetensors" -inf
+bad_model infinite-weight "$work/inf.safetensors" \
+  "inf.safetensors: tensor 'layers.1.bias' holds an infinity at element 3"
 
 # --- Faults of a run ---------------------------------------------------------
 # run_state OUT: what the single run directory under OUT holds, as

@@ -1,5 +1,6 @@
 #include "nn/checkpoint.h"
 
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -29,7 +30,17 @@ void CopyTensor(const TensorMap& tensors, const std::string& source, const std::
                      ShapeText(it->second.shape) + " but the config's model needs " +
                      ShapeText(shape));
   }
-  destination.assign(it->second.data.begin(), it->second.data.end());
+  // A NaN or infinite weight would only show as "diverged" after the first
+  // epoch, with a run directory made for it: it is a bad input file.
+  const std::vector<float>& values = it->second.data;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw InputError(source + ": tensor '" + name + "' holds " +
+                       (std::isnan(values[i]) ? "NaN" : "an infinity") + " at element " +
+                       std::to_string(i) + " (init_from needs finite weights)");
+    }
+  }
+  destination.assign(values.begin(), values.end());
 }
 
 }  // namespace
