@@ -151,6 +151,14 @@ bad_data truncated-gzip train_images "$work/truncated.gz" "truncated.gz: truncat
 : >"$work/empty-file"
 bad_data empty-data-file test_labels "$work/empty-file" "empty-file: empty file"
 bad_data data-file-missing test_images "$work/no-such-file" "data.test_images: no such file .*no-such-file"
+# A symlink loop is not a missing file: the error says what it is.
+ln -s loop-b "$work/loop-a"
+ln -s loop-a "$work/loop-b"
+expect_input_error data-dir-symlink-loop \
+  "tiny.json: data.train_images: cannot access '.*loop-a/train-images-idx3-ubyte' (Too many levels of symbolic links)" \
+  configs/tiny.json --set "data.dir=$work/loop-a"
+bad_data data-file-symlink-loop test_labels "$work/loop-b" \
+  "data.test_labels: cannot access '.*loop-b' (Too many levels of symbolic links)"
 
 # --- safetensors for init_from -----------------------------------------------
 # Derived from a model the runner saves for the tiny data set's config.
