@@ -10,6 +10,7 @@
 #include "cli/command_line.h"
 #include "common/error.h"
 #include "config/config.h"
+#include "report/atomic_temporaries.h"
 #include "sweep/compare.h"
 #include "sweep/plots.h"
 #include "sweep/shard.h"
@@ -55,6 +56,13 @@ int Run(const mb::CommandLine& args) {
                          " is a config, not a sweep spec (a spec has a \"base\" key)");
   }
   const mb::Config config = mb::LoadConfig(args.config_path, overrides);
+  // A single run's directory is never written again, so what a killed run
+  // left half-written there is removed by the next run into the same place.
+  const std::vector<std::string> removed = mb::RemoveStaleTemporariesOfRuns(args.out_dir);
+  if (!removed.empty()) {
+    std::printf("Removed %zu temporary files left by killed runs under %s\n", removed.size(),
+                args.out_dir.c_str());
+  }
   mb::RunOptions options;
   options.out_dir = args.out_dir;
   return mb::RunExperiment(config, options);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Every kind of bad input against the built runner: configs, IDX data files
-# and safetensors files for init_from must end with exit 2, one line on
-# stderr naming the file (and key path or byte offset) and no output
-# directory. Then the faults of a run: divergence (exit 3, report "diverged"),
+# (and symlink loops), safetensors files for init_from (and NaN weights) must
+# end with exit 2, one line on stderr naming the file (and key path or byte
+# offset) and no output directory. Then the faults of a run: divergence (exit 3, report "diverged"),
 # SIGTERM and a second SIGINT (exit 130), and results that cannot be written
 # (exit 4: a read-only or full output directory, one under a regular file),
-# none of which may leave a partial or temporary file behind.
+# none of which may leave a partial or temporary file behind, and the next
+# run removes the temporaries of a killed one.
 # runner_cli_test.sh covers a missing config file and a first SIGINT.
 # Usage: bad_input_test.sh PATH/TO/runner   (run from the repository root)
 set -u
@@ -310,6 +311,24 @@ if [[ $code -eq 130 && $exit_ms -lt 2000 && $state == "status=running epochs=0 c
 else
   fail "second SIGINT: exit $code after $exit_ms ms, $state, stderr: $(cat "$work/stderr")"
 fi
+
+# A run killed while writing leaves a temporary file that names its process;
+# the next run into the same place removes it, and only it.
+killed_run=$(ls -d "$work"/valid-out/*/ | head -n 1)
+host=$(runner_host)
+stale="${killed_run}report.json.tmp.$host.$(dead_pid).Ab3dE9"
+live="${killed_run}epochs.csv.tmp.$host.$$.Ab3dE9"
+other_host="${killed_run}report.json.tmp.elsewhere.1.Ab3dE9"
+touch "$stale" "$live" "$other_host"
+"$runner" "$valid" --out "$work/valid-out" >"$work/stdout" 2>"$work/stderr"
+code=$?
+if [[ $code -eq 0 && ! -e $stale && -e $live && -e $other_host ]] &&
+   grep -q "^Removed 1 temporary files left by killed runs under .*valid-out$" "$work/stdout"; then
+  pass stale-temporaries-removed
+else
+  fail "stale temporaries: exit $code, left: $(ls "$killed_run"), $(cat "$work/stdout" "$work/stderr")"
+fi
+rm -f "$live" "$other_host"
 
 # --- Results that cannot be written ------------------------------------------
 # expect_output_error NAME PATTERN OUT: the tiny data set's run with --out

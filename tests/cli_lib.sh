@@ -47,6 +47,19 @@ expect_command_error() {
 
 write() { printf '%s\n' "$2" >"$work/$1"; }
 
+# The host as the runner names it in its temporary files
+# (src/report/atomic_temporaries.cc): [A-Za-z0-9_-], anything else as '_'.
+runner_host() {
+  python3 -c 'import re, socket; print(re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()[:64]) or "_")'
+}
+# The pid of a process that has ended.
+dead_pid() {
+  sh -c 'exit 0' &
+  local pid=$!
+  wait "$pid"
+  echo "$pid"
+}
+
 summary() {
   echo "$passes passed, $failures failed"
   [[ $failures -eq 0 ]]

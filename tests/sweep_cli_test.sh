@@ -108,6 +108,23 @@ else
   fail "summarize: $(cat "$work/stdout" "$work/stderr")"
 fi
 
+# A killed sweep's temporaries (of the sweep's own files, of a point's) are
+# removed when it runs again; a live process's are kept.
+host=$(runner_host)
+point_dir=$(ls -d "$out"/sweep4/*/ | head -n 1)
+stale_top="$out/sweep4/summary.json.tmp.$host.$(dead_pid).Ab3dE9"
+stale_point="${point_dir}model.safetensors.tmp.$host.$(dead_pid).Ab3dE9"
+live="$out/sweep4/sweep.json.tmp.$host.$$.Ab3dE9"
+touch "$stale_top" "$stale_point" "$live"
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$work/stdout" 2>&1
+if [[ ! -e $stale_top && ! -e $stale_point && -e $live ]] &&
+   grep -q "^Sweep sweep4: removed 2 temporary files left by killed runs$" "$work/stdout"; then
+  pass sweep-removes-stale-temporaries
+else
+  fail "sweep stale temporaries: $(find "$out/sweep4" -name '*.tmp*'); $(cat "$work/stdout")"
+fi
+rm -f "$live"
+
 # --- Shards: their union is the single run, bitwise ------------------------
 single=$(points "$out")
 for k in 0 1; do

@@ -7,7 +7,8 @@
 // skipped; a point cut off half-way (killed, power loss, interrupted: its
 // directory has no report or a report still "running"/"interrupted") is
 // removed and run again from scratch. Reports are written atomically, so a
-// SIGKILL at any moment never leaves a half-written one.
+// SIGKILL at any moment never leaves a half-written one, and the temporary
+// files such a kill leaves are removed when the sweep runs again.
 #pragma once
 
 #include <optional>
