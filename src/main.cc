@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
     }
     switch (args.command) {
       case mb::Command::kRun: return Run(args);
-      case mb::Command::kSummarize: return mb::RunSummarizeCommand(args.paths.front(), stdout);
+      case mb::Command::kSummarize:
+        return mb::RunSummarizeCommand(
+            args.paths.front(), stdout,
+            args.all ? mb::SummaryScope::kAllRuns : mb::SummaryScope::kCurrentSpec);
       case mb::Command::kCompare: return mb::RunCompareCommand(args.paths, stdout);
       case mb::Command::kPlot: return mb::RunPlotCommand(args.paths.front(), stdout);
     }

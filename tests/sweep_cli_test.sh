@@ -3,7 +3,9 @@
 # run again ends with every point complete exactly once and a correct
 # summary; sharded runs (--shard, and mpirun when Open MPI is installed)
 # together equal a single run; bad specs are one-line errors that write
-# nothing; time to accuracy is recorded.
+# nothing; time to accuracy is recorded; a summary counts each run once and
+# only the current spec's points; reports of another schema_version are
+# refused.
 # Usage: sweep_cli_test.sh PATH/TO/runner   (run from the repository root)
 set -u
 runner=$1
@@ -124,6 +126,37 @@ else
   fail "sweep stale temporaries: $(find "$out/sweep4" -name '*.tmp*'); $(cat "$work/stdout")"
 fi
 rm -f "$live"
+
+# The spec changed (one width left) in a copy of the sweep: the other
+# width's points are left out of its summary, with a note, unless --all.
+# Copies of a report count once, with a note.
+mkdir -p "$work/respec"
+cp -r "$out/sweep4" "$work/respec/sweep4"
+for copy in 1 2 3; do cp -r "$point_dir" "$work/respec/sweep4/copy-$copy"; done
+write sweep4-narrowed.json '{"name": "sweep4", "base": "configs/tiny.json",
+  "set": {"predict": 0}, "grid": {"model.0.units": [16]}, "seeds": [1, 2]}'
+"$runner" "$work/sweep4-narrowed.json" --set epochs=2 --threads 1 --out "$work/respec" >"$work/stdout" 2>&1
+code=$?
+"$runner" summarize --all "$work/respec/sweep4" >"$work/stdout-all" 2>&1
+code_all=$?
+rows() { python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(len(s['rows']), s['runs'], s['not_in_spec'], s['duplicate_reports'])" "$1"; }
+narrowed=$(grep -c "is complete, skipped" "$work/stdout")
+if [[ $code -eq 0 && $code_all -eq 0 && $narrowed -eq 2 ]] &&
+   grep -q "^1 configs from 2 complete runs, .* 2 runs not in the current spec left out (runner summarize --all keeps them)\.$" "$work/stdout" &&
+   grep -q "^2 configs from 4 complete runs, .* 3 duplicate reports of 1 runs merged (each run counts once, with its newest complete report)\.$" "$work/stdout-all" &&
+   [[ $(rows "$work/respec/sweep4/summary.json") == "2 4 0 3" ]]; then
+  pass summary-keeps-current-spec-and-merges-copies
+else
+  fail "narrowed spec: exit $code/$code_all, $narrowed skipped; $(tail -3 "$work/stdout") // $(tail -3 "$work/stdout-all")"
+fi
+# Without --all, summarize leaves them out again.
+"$runner" summarize "$work/respec/sweep4" >"$work/stdout" 2>&1
+if grep -q "^1 configs from 2 complete runs, .* 2 runs not in the current spec left out" "$work/stdout" &&
+   [[ $(rows "$work/respec/sweep4/summary.json") == "1 2 "* ]]; then
+  pass summarize-keeps-current-spec
+else
+  fail "summarize of the narrowed sweep: $(cat "$work/stdout")"
+fi
 
 # --- Shards: their union is the single run, bitwise ------------------------
 single=$(points "$out")

@@ -30,8 +30,9 @@ struct SweepOptions {
 
 // Resolves every point first (a bad point is an InputError before anything
 // runs), writes sweep.json, runs the owned points that are not complete,
-// then writes the summary of everything in the sweep directory (all shards'
-// reports so far). A diverged point is a result: the sweep goes on.
+// then writes the summary of the spec's points in the sweep directory (all
+// shards' reports so far; runs of points that are no longer in the spec are
+// left out and counted). A diverged point is a result: the sweep goes on.
 // Returns kExitOk, or kExitInterrupted when SIGINT/SIGTERM stopped it.
 // Throws InputError and OutputError.
 int RunSweep(const SweepSpec& spec, const SweepOptions& options);
