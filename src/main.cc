@@ -10,6 +10,7 @@
 #include "cli/command_line.h"
 #include "common/error.h"
 #include "config/config.h"
+#include "report/atomic_temporaries.h"
 #include "sweep/compare.h"
 #include "sweep/plots.h"
 #include "sweep/shard.h"
@@ -54,6 +55,13 @@ int Run(const mb::CommandLine& args) {
                          " is a config, not a sweep spec (a spec has a \"base\" key)");
   }
   const mb::Config config = mb::LoadConfig(args.config_path, overrides);
+  // A single run's directory is never written again, so what a killed run
+  // left half-written there is removed by the next run into the same place.
+  const std::vector<std::string> removed = mb::RemoveStaleTemporariesOfRuns(args.out_dir);
+  if (!removed.empty()) {
+    std::printf("Removed %zu temporary files left by killed runs under %s\n", removed.size(),
+                args.out_dir.c_str());
+  }
   mb::RunOptions options;
   options.out_dir = args.out_dir;
   return mb::RunExperiment(config, options);
@@ -71,7 +79,10 @@ int main(int argc, char** argv) {
     }
     switch (args.command) {
       case mb::Command::kRun: return Run(args);
-      case mb::Command::kSummarize: return mb::RunSummarizeCommand(args.paths.front(), stdout);
+      case mb::Command::kSummarize:
+        return mb::RunSummarizeCommand(
+            args.paths.front(), stdout,
+            args.all ? mb::SummaryScope::kAllRuns : mb::SummaryScope::kCurrentSpec);
       case mb::Command::kCompare: return mb::RunCompareCommand(args.paths, stdout);
       case mb::Command::kPlot: return mb::RunPlotCommand(args.paths.front(), stdout);
     }

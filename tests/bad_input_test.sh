@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Every kind of bad input against the built runner: configs, IDX data files
-# and safetensors files for init_from must end with exit 2, one line on
-# stderr naming the file (and key path or byte offset) and no output
-# directory; so must a model too large for the memory available. Inputs far
-# larger than they claim (sparse files of 10 GiB, a gzip bomb) and models
-# far larger than memory are refused at a bounded peak RSS. Then the faults of a run: divergence (exit 3, report "diverged"),
+# (and symlink loops) and safetensors files for init_from (and NaN weights)
+# must end with exit 2, one line on stderr naming the file (and key path or
+# byte offset) and no output directory; so must a model too large for the
+# memory available. Inputs far larger than they claim (sparse files of 10
+# GiB, a gzip bomb) and models far larger than memory are refused at a
+# bounded peak RSS. Then the faults of a run: divergence (exit 3, report "diverged"),
 # SIGTERM and a second SIGINT (exit 130), and results that cannot be written
 # (exit 4: a read-only or full output directory, one under a regular file),
-# none of which may leave a partial or temporary file behind.
+# none of which may leave a partial or temporary file behind, and the next
+# run removes the temporaries of a killed one.
 # runner_cli_test.sh covers a missing config file and a first SIGINT.
 # Usage: bad_input_test.sh PATH/TO/runner   (run from the repository root)
 set -u
@@ -177,6 +179,14 @@ bad_data truncated-gzip train_images "$work/truncated.gz" "truncated.gz: truncat
 : >"$work/empty-file"
 bad_data empty-data-file test_labels "$work/empty-file" "empty-file: empty file"
 bad_data data-file-missing test_images "$work/no-such-file" "data.test_images: no such file .*no-such-file"
+# A symlink loop is not a missing file: the error says what it is.
+ln -s loop-b "$work/loop-a"
+ln -s loop-a "$work/loop-b"
+expect_input_error data-dir-symlink-loop \
+  "tiny.json: data.train_images: cannot access '.*loop-a/train-images-idx3-ubyte' (Too many levels of symbolic links)" \
+  configs/tiny.json --set "data.dir=$work/loop-a"
+bad_data data-file-symlink-loop test_labels "$work/loop-b" \
+  "data.test_labels: cannot access '.*loop-b' (Too many levels of symbolic links)"
 
 # --- safetensors for init_from -----------------------------------------------
 # Derived from a model the runner saves for the tiny data set's config.
@@ -237,6 +247,24 @@ safetensors "$work/huge-tensor.safetensors" \
 expect_input_error_within init-from-10-GiB-tensor 524288 \
   "huge-tensor.safetensors: tensor 'layers.0.kernel' has shape \[784, 3424000\] but the config's model needs \[784, 8\]" \
   "$valid" --set "init_from=$work/huge-tensor.safetensors"
+
+# Weights that are NaN or infinite are a bad file, not a run that diverges.
+with_weight() {  # FILE VALUE: $model with VALUE (a Python float) as layers.1.bias[3]
+  python3 - "$model" "$1" "$2" <<'PY'
+import json, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+length = struct.unpack("<Q", data[:8])[0]
+begin = json.loads(data[8:8 + length])["layers.1.bias"]["data_offsets"][0]
+struct.pack_into("<f", data, 8 + length + begin + 3 * 4, float(sys.argv[3]))
+open(sys.argv[2], "wb").write(data)
+PY
+}
+with_weight "$work/nan.safetensors" nan
+bad_model nan-weight "$work/nan.safetensors" \
+  "nan.safetensors: tensor 'layers.1.bias' holds NaN at element 3 (init_from needs finite weights)"
+with_weight "$work/inf.safetensors" -inf
+bad_model infinite-weight "$work/inf.safetensors" \
+  "inf.safetensors: tensor 'layers.1.bias' holds an infinity at element 3"
 
 # --- Memory budget -----------------------------------------------------------
 # A model too large for the memory available is refused from the config and
@@ -363,6 +391,24 @@ if [[ $code -eq 130 && $exit_ms -lt 2000 && $state == "status=running epochs=0 c
 else
   fail "second SIGINT: exit $code after $exit_ms ms, $state, stderr: $(cat "$work/stderr")"
 fi
+
+# A run killed while writing leaves a temporary file that names its process;
+# the next run into the same place removes it, and only it.
+killed_run=$(ls -d "$work"/valid-out/*/ | head -n 1)
+host=$(runner_host)
+stale="${killed_run}report.json.tmp.$host.$(dead_pid).Ab3dE9"
+live="${killed_run}epochs.csv.tmp.$host.$$.Ab3dE9"
+other_host="${killed_run}report.json.tmp.elsewhere.1.Ab3dE9"
+touch "$stale" "$live" "$other_host"
+"$runner" "$valid" --out "$work/valid-out" >"$work/stdout" 2>"$work/stderr"
+code=$?
+if [[ $code -eq 0 && ! -e $stale && -e $live && -e $other_host ]] &&
+   grep -q "^Removed 1 temporary files left by killed runs under .*valid-out$" "$work/stdout"; then
+  pass stale-temporaries-removed
+else
+  fail "stale temporaries: exit $code, left: $(ls "$killed_run"), $(cat "$work/stdout" "$work/stderr")"
+fi
+rm -f "$live" "$other_host"
 
 # --- Results that cannot be written ------------------------------------------
 # expect_output_error NAME PATTERN OUT: the tiny data set's run with --out

@@ -58,7 +58,34 @@ expect_input_error_within() {
   fi
 }
 
+# expect_command_error NAME PATTERN RUNNER-ARGS...: exit 2 and one stderr
+# line matching PATTERN, for the commands that take no --out.
+expect_command_error() {
+  local name=$1 pattern=$2
+  shift 2
+  "$runner" "$@" >/dev/null 2>"$work/stderr"
+  local code=$?
+  if [[ $code -eq 2 && $(wc -l <"$work/stderr") -eq 1 ]] && grep -q -- "$pattern" "$work/stderr"; then
+    pass "$name"
+  else
+    fail "$name: exit $code, $(cat "$work/stderr")"
+  fi
+}
+
 write() { printf '%s\n' "$2" >"$work/$1"; }
+
+# The host as the runner names it in its temporary files
+# (src/report/atomic_temporaries.cc): [A-Za-z0-9_-], anything else as '_'.
+runner_host() {
+  python3 -c 'import re, socket; print(re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()[:64]) or "_")'
+}
+# The pid of a process that has ended.
+dead_pid() {
+  sh -c 'exit 0' &
+  local pid=$!
+  wait "$pid"
+  echo "$pid"
+}
 
 summary() {
   echo "$passes passed, $failures failed"

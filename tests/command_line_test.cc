@@ -68,14 +68,22 @@ TEST_CASE("summarize, compare and plot take paths", "[config]") {
   CHECK(compare.paths == std::vector<std::string>{"a", "b", "c"});
   CHECK(Parse({"plot", "d"}).command == mb::Command::kPlot);
   CHECK(Parse({"plot", "--help"}).help);
+  CHECK_FALSE(summarize.all);
   CHECK(ParseError({"summarize"}) ==
-        "summarize: expected one directory, got 0 (usage: runner summarize DIR)");
+        "summarize: expected one directory, got 0 (usage: runner summarize [--all] DIR)");
   CHECK(ParseError({"plot", "a", "b"}) == "plot: expected one directory, got 2 (usage: runner plot DIR)");
   CHECK(ParseError({"compare", "a"}) ==
         "compare: expected at least two reports or directories, got 1 (usage: runner compare A B "
         "[C ...])");
   CHECK(ParseError({"compare", "a", "b", "--threads", "2"}) ==
         "compare: unknown option '--threads' (usage: runner compare A B [C ...])");
+  const mb::CommandLine all = Parse({"summarize", "--all", "results/w"});
+  CHECK(all.all);
+  CHECK(all.paths == std::vector<std::string>{"results/w"});
+  CHECK(ParseError({"plot", "--all", "d"}) ==
+        "plot: unknown option '--all' (usage: runner plot DIR)");
+  CHECK(ParseError({"summarize", "--al", "d"}) ==
+        "summarize: unknown option '--al' (usage: runner summarize [--all] DIR)");
   const mb::CommandLine run = Parse({"sweep.json", "--shard", "1/4"});
   CHECK(run.command == mb::Command::kRun);
   CHECK(run.shard == "1/4");
@@ -134,6 +142,7 @@ TEST_CASE("--help documents every config key, the outputs and the exit codes", "
     }
   }
   CHECK(mentions("--set optimizer.learning_rate=0.01 --set epochs=1"));
+  CHECK(mentions("runner summarize [--all] DIR"));
   for (const char* output :
        {"report.json", "epochs.csv", "model.safetensors", "<out>/<name>-<timestamp>-<hash8>/"}) {
     CHECK(mentions(output));

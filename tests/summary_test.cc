@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 
 #include "common/error.h"
 #include "report/atomic_file.h"
@@ -58,7 +60,8 @@ TEST_CASE("Runs differing only in the seed form one row with mean and std", "[sw
   CHECK(best["test_accuracy"]["std"].get<double>() == Approx(std::sqrt(0.0002)));
   const json& other = summary["rows"][1];
   CHECK(other["runs"] == 3);
-  CHECK(other["seeds"] == json({1.0, 2.0, 3.0}));
+  CHECK(other["seeds"] == json({1, 2, 3}));
+  CHECK(other["seeds"][0].is_number_integer());
   CHECK(other["test_accuracy"]["mean"].get<double>() == Approx(0.92));
   CHECK(other["test_accuracy"]["std"].get<double>() == Approx(0.02));
   CHECK(other["final_loss"]["mean"].get<double>() == 0.25);
@@ -91,6 +94,101 @@ TEST_CASE("Diverged runs are counted, incomplete ones left out, repeats once", "
   CHECK(row["test_accuracy"]["values"] == json({0.95}));
   CHECK_THAT(SummaryMarkdown(summary), Catch::Contains("| 100 | 2 (1 diverged) | 0.9500 |"));
   CHECK_THAT(SummaryMarkdown(summary), Catch::Contains("1 incomplete runs"));
+}
+
+TEST_CASE("Copies of one report count once, with a note", "[sweep]") {
+  std::vector<LoadedReport> reports;
+  for (int copy = 0; copy < 10000; ++copy) {
+    LoadedReport report = Point(100, 1, 0.9, 1.0);
+    report.path = "copy-" + std::to_string(copy) + "/report.json";
+    reports.push_back(report);
+  }
+  reports.push_back(Point(200, 1, 0.8, 1.0));
+  const json summary = Summarize(reports, SweepMetric::kTestAccuracy);
+  CHECK(summary["runs"] == 2);
+  CHECK(summary["duplicate_reports"] == 9999);
+  CHECK(summary["duplicated_runs"] == 1);
+  const std::string note = "9999 duplicate reports of 1 runs merged (each run counts once, with "
+                           "its newest complete report).";
+  CHECK(summary["notes"] == json({note}));
+  CHECK_THAT(SummaryMarkdown(summary), Catch::Contains(note));
+  CHECK_THAT(SummaryMarkdown(summary), Catch::Contains("2 configs from 2 complete runs"));
+}
+
+TEST_CASE("Of a run's reports the newest complete one counts", "[sweep]") {
+  LoadedReport older = Point(100, 1, 0.90, 1.0);
+  LoadedReport newer = Point(100, 1, 0.95, 1.0);
+  newer.path = "z/report.json";
+  newer.json["finished_at"] = "2026-11-30T00:00:00Z";
+  LoadedReport running = Point(100, 1, 0.5, 1.0, "running");
+  running.path = "a/report.json";
+  running.json["finished_at"] = nullptr;
+  for (const auto& order : {std::vector<LoadedReport>{older, newer, running},
+                            std::vector<LoadedReport>{running, newer, older}}) {
+    const json summary = Summarize(order, SweepMetric::kTestAccuracy);
+    CHECK(summary["rows"][0]["test_accuracy"]["values"] == json({0.95}));
+    CHECK(summary["rows"][0]["reports"] == json({"z/report.json"}));
+    CHECK(summary["incomplete"] == 0);
+    CHECK(summary["duplicate_reports"] == 2);
+  }
+}
+
+TEST_CASE("Runs outside a sweep are the same run only with the same whole config",
+          "[sweep]") {
+  const auto plain = [](const std::string& path, int threads) {
+    LoadedReport report = Point(100, 1, 0.9, 1.0);
+    report.path = path;
+    report.json.erase("sweep");
+    report.json["config"]["threads"] = threads;
+    return report;
+  };
+  const json summary =
+      Summarize({plain("a/report.json", 1), plain("b/report.json", 1), plain("c/report.json", 2)},
+                SweepMetric::kTestAccuracy);
+  // Threads tell rows apart, so they tell runs apart too.
+  CHECK(summary["rows"].size() == 2);
+  CHECK(summary["runs"] == 2);
+  CHECK(summary["duplicate_reports"] == 1);
+}
+
+TEST_CASE("Runs not in the current spec are left out, with a note", "[sweep]") {
+  LoadedReport not_a_point = Point(300, 1, 0.99, 1.0);
+  not_a_point.json.erase("sweep");
+  const std::vector<LoadedReport> reports = {Point(100, 1, 0.9, 1.0), Point(100, 2, 0.9, 1.0),
+                                             Point(200, 1, 0.8, 1.0), not_a_point};
+  const std::set<std::string> spec = {"id100-1", "id100-2"};
+  const json summary = Summarize(reports, SweepMetric::kTestAccuracy, spec);
+  CHECK(summary["rows"].size() == 1);
+  CHECK(summary["runs"] == 2);
+  CHECK(summary["not_in_spec"] == 2);
+  CHECK_THAT(SummaryMarkdown(summary),
+             Catch::Contains("1 configs from 2 complete runs") &&
+                 Catch::Contains("2 runs not in the current spec left out (runner summarize "
+                                 "--all keeps them)."));
+  const json all = Summarize(reports, SweepMetric::kTestAccuracy);
+  CHECK(all["rows"].size() == 3);
+  CHECK(all["not_in_spec"] == 0);
+  CHECK(all["notes"].empty());
+}
+
+TEST_CASE("Seeds and other integers stay integers, to the last bit", "[sweep]") {
+  const uint64_t max = std::numeric_limits<uint64_t>::max();
+  std::vector<LoadedReport> reports = {Point(100, 1, 0.9, 1.0), Point(100, 2, 0.9, 1.0)};
+  reports[0].json["config"]["seed"] = max;
+  reports[1].json["config"]["seed"] = max - 1;
+  reports[0].json["sweep"]["varied"]["target_every_steps"] = max - 2;
+  reports[1].json["sweep"]["varied"]["target_every_steps"] = max - 2;
+  // As summary.json holds it: written and read back.
+  const json summary = json::parse(Summarize(reports, SweepMetric::kTestAccuracy).dump());
+  REQUIRE(summary["rows"].size() == 1);
+  const json& seeds = summary["rows"][0]["seeds"];
+  CHECK(seeds[0].get<uint64_t>() == max);
+  CHECK(seeds[1].get<uint64_t>() == max - 1);
+  CHECK(summary["rows"][0].dump().find("[18446744073709551615,18446744073709551614]") !=
+        std::string::npos);
+  CHECK(summary["runs"].is_number_integer());
+  const std::string csv = SummaryCsv(summary);
+  CHECK_THAT(csv, Catch::Contains("\n100,18446744073709551613,2,0,"));
 }
 
 TEST_CASE("Time to target is averaged over the runs that reached it", "[sweep]") {
@@ -141,6 +239,39 @@ TEST_CASE("WriteSummary writes summary.csv and summary.json, sorted by sweep.jso
   CHECK(summary["metric"] == "seconds_per_epoch");
   CHECK(summary["rows"][0]["varied"]["model.0.units"] == 200);
   CHECK_THAT(ReadFile(dir.path().string() + "/summary.csv"), Catch::StartsWith("model.0.units,runs,"));
+}
+
+TEST_CASE("WriteSummary keeps the points of sweep.json unless told to keep all", "[sweep]") {
+  TempDir dir;
+  const std::vector<LoadedReport> reports = {Point(100, 1, 0.99, 5.0), Point(200, 1, 0.90, 1.0)};
+  for (const LoadedReport& report : reports) {
+    const std::string run = dir.File(report.json["sweep"]["point_id"].get<std::string>());
+    std::filesystem::create_directories(run);
+    WriteFileAtomic(run + "/report.json", report.json.dump());
+  }
+  // The spec now has one of the two points.
+  WriteFileAtomic(dir.File("sweep.json"),
+                  json({{"metric", "test_accuracy"}, {"points", {{{"point_id", "id200-1"}}}}})
+                      .dump());
+  std::FILE* sink = std::tmpfile();
+  WriteSummary(dir.path().string(), sink);
+  json summary = json::parse(ReadFile(dir.File("summary.json")));
+  CHECK(summary["rows"].size() == 1);
+  CHECK(summary["rows"][0]["varied"]["model.0.units"] == 200);
+  CHECK(summary["not_in_spec"] == 1);
+  CHECK(summary["notes"] ==
+        json({"1 runs not in the current spec left out (runner summarize --all keeps them)."}));
+
+  WriteSummary(dir.path().string(), sink, SummaryScope::kAllRuns);
+  summary = json::parse(ReadFile(dir.File("summary.json")));
+  CHECK(summary["rows"].size() == 2);
+  CHECK(summary["not_in_spec"] == 0);
+
+  WriteFileAtomic(dir.File("sweep.json"), json({{"points", {{{"index", 0}}}}}).dump());
+  CHECK_THROWS_MATCHES(WriteSummary(dir.path().string(), sink), InputError,
+                       Catch::Message(dir.File("sweep.json") +
+                                      ": points.0.point_id: missing or not a string"));
+  std::fclose(sink);
 }
 
 TEST_CASE("Summarizing a directory without reports is an error naming it", "[sweep]") {

@@ -3,7 +3,9 @@
 # run again ends with every point complete exactly once and a correct
 # summary; sharded runs (--shard, and mpirun when Open MPI is installed)
 # together equal a single run; bad specs are one-line errors that write
-# nothing; time to accuracy is recorded.
+# nothing; time to accuracy is recorded; a summary counts each run once and
+# only the current spec's points; reports of another schema_version are
+# refused.
 # Usage: sweep_cli_test.sh PATH/TO/runner   (run from the repository root)
 set -u
 runner=$1
@@ -108,6 +110,54 @@ if "$runner" summarize "$out/sweep4" >"$work/stdout" 2>"$work/stderr" &&
   pass summarize
 else
   fail "summarize: $(cat "$work/stdout" "$work/stderr")"
+fi
+
+# A killed sweep's temporaries (of the sweep's own files, of a point's) are
+# removed when it runs again; a live process's are kept.
+host=$(runner_host)
+point_dir=$(ls -d "$out"/sweep4/*/ | head -n 1)
+stale_top="$out/sweep4/summary.json.tmp.$host.$(dead_pid).Ab3dE9"
+stale_point="${point_dir}model.safetensors.tmp.$host.$(dead_pid).Ab3dE9"
+live="$out/sweep4/sweep.json.tmp.$host.$$.Ab3dE9"
+touch "$stale_top" "$stale_point" "$live"
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$work/stdout" 2>&1
+if [[ ! -e $stale_top && ! -e $stale_point && -e $live ]] &&
+   grep -q "^Sweep sweep4: removed 2 temporary files left by killed runs$" "$work/stdout"; then
+  pass sweep-removes-stale-temporaries
+else
+  fail "sweep stale temporaries: $(find "$out/sweep4" -name '*.tmp*'); $(cat "$work/stdout")"
+fi
+rm -f "$live"
+
+# The spec changed (one width left) in a copy of the sweep: the other
+# width's points are left out of its summary, with a note, unless --all.
+# Copies of a report count once, with a note.
+mkdir -p "$work/respec"
+cp -r "$out/sweep4" "$work/respec/sweep4"
+for copy in 1 2 3; do cp -r "$point_dir" "$work/respec/sweep4/copy-$copy"; done
+write sweep4-narrowed.json '{"name": "sweep4", "base": "configs/tiny.json",
+  "set": {"predict": 0}, "grid": {"model.0.units": [16]}, "seeds": [1, 2]}'
+"$runner" "$work/sweep4-narrowed.json" --set epochs=2 --threads 1 --out "$work/respec" >"$work/stdout" 2>&1
+code=$?
+"$runner" summarize --all "$work/respec/sweep4" >"$work/stdout-all" 2>&1
+code_all=$?
+rows() { python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(len(s['rows']), s['runs'], s['not_in_spec'], s['duplicate_reports'])" "$1"; }
+narrowed=$(grep -c "is complete, skipped" "$work/stdout")
+if [[ $code -eq 0 && $code_all -eq 0 && $narrowed -eq 2 ]] &&
+   grep -q "^1 configs from 2 complete runs, .* 2 runs not in the current spec left out (runner summarize --all keeps them)\.$" "$work/stdout" &&
+   grep -q "^2 configs from 4 complete runs, .* 3 duplicate reports of 1 runs merged (each run counts once, with its newest complete report)\.$" "$work/stdout-all" &&
+   [[ $(rows "$work/respec/sweep4/summary.json") == "2 4 0 3" ]]; then
+  pass summary-keeps-current-spec-and-merges-copies
+else
+  fail "narrowed spec: exit $code/$code_all, $narrowed skipped; $(tail -3 "$work/stdout") // $(tail -3 "$work/stdout-all")"
+fi
+# Without --all, summarize leaves them out again.
+"$runner" summarize "$work/respec/sweep4" >"$work/stdout" 2>&1
+if grep -q "^1 configs from 2 complete runs, .* 2 runs not in the current spec left out" "$work/stdout" &&
+   [[ $(rows "$work/respec/sweep4/summary.json") == "1 2 "* ]]; then
+  pass summarize-keeps-current-spec
+else
+  fail "summarize of the narrowed sweep: $(cat "$work/stdout")"
 fi
 
 # --- Shards: their union is the single run, bitwise ------------------------
@@ -297,13 +347,16 @@ if "$runner" compare "$work/t1" "$work/t2" >"$work/stdout" 2>"$work/stderr" &&
 else
   fail "compare at 1 and 2 threads: $(cat "$work/stdout" "$work/stderr")"
 fi
-"$runner" compare "$work/t1" >/dev/null 2>"$work/stderr"
-code=$?
-if [[ $code -eq 2 && $(wc -l <"$work/stderr") -eq 1 ]] && grep -q "compare: expected at least two" "$work/stderr"; then
-  pass compare-needs-two-sides
-else
-  fail "compare with one side: exit $code, $(cat "$work/stderr")"
-fi
+expect_command_error compare-needs-two-sides "compare: expected at least two" compare "$work/t1"
+
+# A report of another schema_version is refused by every reader, naming it.
+mkdir -p "$work/future"
+cp -r "$(ls -d "$work"/t1/*/ | head -n 1)" "$work/future/run"
+sed -i 's/"schema_version": 1,/"schema_version": 999,/' "$work/future/run/report.json"
+unsupported="future/run/report.json: schema_version: 999 is not supported (this build reads 1)$"
+expect_command_error summarize-refuses-other-schema-version "$unsupported" summarize "$work/future"
+expect_command_error compare-refuses-other-schema-version "$unsupported" compare "$work/t1" "$work/future"
+expect_command_error plot-refuses-other-schema-version "$unsupported" plot "$work/future"
 
 # --- plot: SVGs for a sweep, well-formed (and rendered, with rsvg-convert) ---
 if "$runner" plot "$out/sweep4" >"$work/stdout" 2>"$work/stderr" &&
@@ -357,14 +410,7 @@ else
 fi
 
 for command in summarize plot; do
-  "$runner" "$command" configs/tiny.json >/dev/null 2>"$work/stderr"
-  code=$?
-  if [[ $code -eq 2 && $(wc -l <"$work/stderr") -eq 1 ]] &&
-     grep -q "configs/tiny.json: not a directory" "$work/stderr"; then
-    pass "$command-of-a-file"
-  else
-    fail "$command of a file: exit $code, $(cat "$work/stderr")"
-  fi
+  expect_command_error "$command-of-a-file" "configs/tiny.json: not a directory" "$command" configs/tiny.json
 done
 
 summary

@@ -3,10 +3,12 @@
 // thread count, and with the same safetensors round trip as init_from.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <vector>
 
+#include "common/error.h"
 #include "config/config.h"
 #include "data/dataset.h"
 #include "nn/checkpoint.h"
@@ -149,6 +151,22 @@ TEST_CASE("A model saved to safetensors continues training identically", "[train
   std::filesystem::remove(path);
   CHECK(SameWeights(initial, loaded));
   CHECK(Train(config, 2, &initial).losses == Train(config, 2, &loaded).losses);
+}
+
+TEST_CASE("Weights that are NaN or infinite are refused, naming the tensor", "[train]") {
+  const Config config = SmallConfig();
+  Mlp model = BuildMlp(784, config.model);
+  InitializeModel(model, config.seed);
+  for (const float bad : {std::nanf(""), -INFINITY}) {
+    TensorMap tensors = ModelToTensors(model);
+    tensors["layers.1.kernel"].data[7] = bad;
+    Mlp loaded = BuildMlp(784, config.model);
+    CHECK_THROWS_MATCHES(
+        LoadModelFromTensors(tensors, "init.safetensors", loaded), InputError,
+        Catch::Message(std::string("init.safetensors: tensor 'layers.1.kernel' holds ") +
+                       (std::isnan(bad) ? "NaN" : "an infinity") +
+                       " at element 7 (init_from needs finite weights)"));
+  }
 }
 
 TEST_CASE("RMSprop fused into the sparse weight gradient equals the separate pass", "[train]") {

@@ -78,8 +78,12 @@ sweeps: a JSON file with a "base" key is a sweep spec (see experiments/):
   At the end <out>/<name>/summary.{csv,json} and a table are written.
 
 commands on finished runs:
-  runner summarize DIR        the summary table of every run under DIR, and
-                              DIR/summary.csv, DIR/summary.json
+  runner summarize [--all] DIR
+                              the summary table of every run under DIR, and
+                              DIR/summary.csv, DIR/summary.json; copies of one
+                              run's report count once (the newest complete one),
+                              and in a sweep's DIR only the points of its
+                              current spec count (--all: every run under DIR)
   runner compare A B [C ...]  runs with the same config hash side by side (reports,
                               run directories or directories of runs, e.g. from
                               two machines): accuracy, time ratio, bitwise-equal
@@ -176,12 +180,13 @@ struct NamedCommand {
 };
 
 constexpr NamedCommand kCommands[] = {
-    {"summarize", Command::kSummarize, "runner summarize DIR"},
+    {"summarize", Command::kSummarize, "runner summarize [--all] DIR"},
     {"compare", Command::kCompare, "runner compare A B [C ...]"},
     {"plot", Command::kPlot, "runner plot DIR"},
 };
 
-// The arguments of summarize, compare and plot: paths, and --help.
+// The arguments of summarize, compare and plot: paths, --help, and
+// summarize's --all.
 void ParseCommandArguments(int argc, const char* const* argv, const NamedCommand& command,
                            CommandLine& command_line) {
   command_line.command = command.command;
@@ -189,6 +194,8 @@ void ParseCommandArguments(int argc, const char* const* argv, const NamedCommand
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       command_line.help = true;
+    } else if (arg == "--all" && command.command == Command::kSummarize) {
+      command_line.all = true;
     } else if (arg.size() >= 2 && arg[0] == '-') {
       throw InputError(std::string(command.name) + ": unknown option '" + arg + "' (usage: " +
                        command.usage + ")");

@@ -1,6 +1,6 @@
 // The runner's command line:
 //   runner CONFIG|SWEEP [--set key.path=value]... [--threads N] [--out DIR] [--shard K/N]
-//   runner summarize DIR | runner compare A B [C ...] | runner plot DIR
+//   runner summarize [--all] DIR | runner compare A B [C ...] | runner plot DIR
 //   runner --help
 #pragma once
 
@@ -17,6 +17,7 @@ struct CommandLine {
   Command command = Command::kRun;
   std::string config_path;          // kRun: a config or a sweep spec
   std::vector<std::string> paths;   // the other commands' arguments
+  bool all = false;                 // summarize --all: runs not in the current spec too
   std::string shard;                // --shard K/N as given ("" when not)
   std::vector<std::string> overrides;  // "key.path=value", in order given
   std::optional<int> threads;          // --threads overrides the config's
@@ -26,11 +27,11 @@ struct CommandLine {
 // argv[0] is the program name. Accepts both "--set k=v" and "--set=k=v"
 // (likewise --threads, --out, --shard). A first argument summarize, compare
 // or plot names that command; its arguments are paths (one DIR, or at least
-// two for compare) and it takes no options but --help. Throws InputError
-// with a one-line message ("--threads: expected an integer between 1 and
-// 1024, got 'x'") on an unknown option, a missing or bad value, a missing or
-// second CONFIG, wrong arguments of a command; with --help, CONFIG may be
-// omitted. --set values are checked by ApplyOverride, --shard by ParseShard.
+// two for compare) and it takes no options but --help (and summarize's
+// --all). Throws InputError with a one-line message ("--threads: expected an
+// integer between 1 and 1024, got 'x'") on an unknown option, a missing or
+// bad value, a missing or second CONFIG, wrong arguments of a command; with
+// --help, CONFIG may be omitted. --set values are checked by ApplyOverride, --shard by ParseShard.
 CommandLine ParseCommandLine(int argc, const char* const* argv);
 
 // The text `runner --help` prints: usage, options, the config keys with

@@ -500,8 +500,14 @@ std::string ReadInitFrom(ObjectReader& top) {
 
 void RequireRegularFile(const std::string& source, const std::string& path,
                         const std::string& file) {
-  std::error_code ignored;
-  const fs::file_status status = fs::status(file, ignored);
+  std::error_code error;
+  const fs::file_status status = fs::status(file, error);
+  // Only a missing file is "no such file": a symlink loop (ELOOP), a name
+  // too long or a directory that cannot be searched is another fault.
+  if (error && error != std::errc::no_such_file_or_directory &&
+      error != std::errc::not_a_directory) {
+    ThrowAt(source, path, "cannot access '" + file + "' (" + error.message() + ")");
+  }
   if (!fs::exists(status)) ThrowAt(source, path, "no such file '" + file + "'");
   if (fs::is_directory(status)) ThrowAt(source, path, "'" + file + "' is a directory, not a file");
   if (!fs::is_regular_file(status)) ThrowAt(source, path, "'" + file + "' is not a regular file");

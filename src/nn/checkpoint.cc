@@ -1,5 +1,6 @@
 #include "nn/checkpoint.h"
 
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -44,6 +45,18 @@ void CheckTensorsFitModel(const Tensors& tensors, const std::string& source, con
   }
 }
 
+// A NaN or infinite weight would only show as "diverged" after the first
+// epoch, with a run directory made for it: it is a bad input file.
+void RequireFinite(const Parameter& p, const std::string& source) {
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (!std::isfinite(p.value[i])) {
+      throw InputError(source + ": tensor '" + p.name + "' holds " +
+                       (std::isnan(p.value[i]) ? "NaN" : "an infinity") + " at element " +
+                       std::to_string(i) + " (init_from needs finite weights)");
+    }
+  }
+}
+
 }  // namespace
 
 TensorMap ModelToTensors(const Mlp& model) {
@@ -59,12 +72,16 @@ void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, M
   ForEachParameter(model, [&](Parameter& p) {
     const std::vector<float>& data = tensors.at(p.name).data;
     p.value.assign(data.begin(), data.end());
+    RequireFinite(p, source);
   });
 }
 
 void LoadModelFromSafetensors(const SafetensorsFile& file, Mlp& model) {
   CheckTensorsFitModel(file.tensors(), file.path(), model);
-  ForEachParameter(model, [&](Parameter& p) { file.ReadTensor(p.name, p.value.data()); });
+  ForEachParameter(model, [&](Parameter& p) {
+    file.ReadTensor(p.name, p.value.data());
+    RequireFinite(p, file.path());
+  });
 }
 
 }  // namespace mb

@@ -14,8 +14,9 @@ namespace mb {
 TensorMap ModelToTensors(const Mlp& model);
 
 // Copies the tensors into `model`, whose shapes come from the config. Every
-// tensor must be present with exactly the model's shape and no other tensor
-// may be present; otherwise InputError naming `source` and the tensor.
+// tensor must be present with exactly the model's shape and finite values,
+// and no other tensor may be present; otherwise InputError naming `source`
+// and the tensor.
 void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, Mlp& model);
 
 // The same from a file, with the same checks made on its header before any

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "report/atomic_temporaries.h"
 
 namespace mb {
 namespace {
@@ -52,8 +53,9 @@ void SyncDirectoryBestEffort(const std::string& file_path) {
 
 void WriteFileAtomic(const std::string& path, std::string_view contents) {
   // Same directory as the target, so the rename stays within one file system
-  // and is atomic.
-  std::string temp_path = path + ".tmp.XXXXXX";
+  // and is atomic; named after this process, so that the next run can remove
+  // it should this one be killed before the rename.
+  std::string temp_path = AtomicTemporaryTemplate(path);
   const int fd = mkstemp(temp_path.data());
   if (fd < 0) ThrowCannotWrite(path, errno);
 

@@ -1,6 +1,7 @@
 // Writing result files so that a reader never sees a partial one: the
 // contents go to a temporary file in the same directory, are flushed to disk,
-// and the temporary is renamed over the target.
+// and the temporary is renamed over the target. A temporary left by a killed
+// process is removed later by report/atomic_temporaries.h.
 #pragma once
 
 #include <string>

@@ -17,6 +17,9 @@ namespace mb {
 // (of the calling thread; null off x86), total_memory_bytes (null if unknown).
 nlohmann::json CollectMachineInfo(int threads_used);
 
+// This machine's host name (gethostname), or "unknown".
+std::string Hostname();
+
 // The build's MB_GIT_DESCRIBE ("<40 hex digits>[-dirty]", or "unknown" when
 // built outside a git checkout) split into its parts.
 struct GitState {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "report/run_report.h"
 
 namespace mb {
 namespace fs = std::filesystem;
@@ -42,6 +43,14 @@ LoadedReport ReadReport(const std::string& path) {
   Require(report, "config", &nlohmann::json::is_object, "an object");
   Require(report, "config_hash", &nlohmann::json::is_string, "a string");
   Require(report, "epochs", &nlohmann::json::is_array, "an array");
+  // Refused like a corrupt report: a later version may mean something else
+  // by the same fields, and a silently misread report is worse than none.
+  const nlohmann::json& version = report.json["schema_version"];
+  if (version != kReportSchemaVersion) {
+    throw InputError(path + ": schema_version: " + version.dump() +
+                     " is not supported (this build reads " +
+                     std::to_string(kReportSchemaVersion) + ")");
+  }
   return report;
 }
 

@@ -19,7 +19,8 @@ struct LoadedReport {
 // symlinks not followed). Reports are returned sorted by path, each once.
 // Throws InputError with a one-line message naming the file when a path does
 // not exist, a file cannot be read, is not JSON, or lacks the fields every
-// report has (schema_version, status, config, config_hash, epochs).
+// report has (schema_version, status, config, config_hash, epochs), or its
+// schema_version is not kReportSchemaVersion (report/run_report.h).
 std::vector<LoadedReport> FindReports(const std::vector<std::string>& paths);
 
 // Whether a report is finished for good: "completed" or "diverged" (a

@@ -17,8 +17,6 @@
 namespace mb {
 namespace {
 
-constexpr int kSchemaVersion = 1;
-
 template <typename T>
 nlohmann::json OrNull(const std::optional<T>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -118,7 +116,7 @@ std::optional<long> ProcessStatusBytes(const std::string& field) {
 
 nlohmann::json RunReport::ToJson() const {
   nlohmann::json json;
-  json["schema_version"] = kSchemaVersion;
+  json["schema_version"] = kReportSchemaVersion;
   json["status"] = status;
   json["config"] = config;
   json["config_hash"] = config_hash;

@@ -43,6 +43,11 @@ struct TargetRecord {
   std::optional<double> reached_accuracy;  // the accuracy that reached it
 };
 
+// The report.json format this build writes, and the only one summarize,
+// compare and plot read (report/report_reader.h): a report of another
+// version may mean other things by the same fields.
+inline constexpr int kReportSchemaVersion = 1;
+
 struct RunReport {
   std::string status = "running";  // running | completed | diverged | interrupted
   nlohmann::json config;           // resolved
@@ -65,9 +70,9 @@ struct RunReport {
   // (train/memory_budget.h); null until the estimate is made.
   nlohmann::json memory;
 
-  // report.json's contents (schema_version 1). Optional values that are not
-  // set are null or, for val_*, diverged_epoch, target and sweep, absent. NaN and infinity,
-  // which JSON cannot hold, become null.
+  // report.json's contents (schema_version kReportSchemaVersion). Optional
+  // values that are not set are null or, for val_*, diverged_epoch, target
+  // and sweep, absent. NaN and infinity, which JSON cannot hold, become null.
   nlohmann::json ToJson() const;
 };
 

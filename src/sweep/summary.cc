@@ -6,11 +6,14 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <optional>
+#include <set>
 
 #include "common/error.h"
 #include "common/sha256.h"
 #include "config/config.h"
 #include "report/atomic_file.h"
+#include "sweep/report_selection.h"
 
 namespace mb {
 namespace {
@@ -109,6 +112,58 @@ std::string CsvField(const std::string& text) {
 
 std::string CsvNumber(const json& value) { return value.is_number() ? Text(value) : ""; }
 
+// What the summary merged or left out, one sentence each, for the table's
+// notes and summary.json.
+json SummaryNotes(const ReportSelection& selection) {
+  json notes = json::array();
+  if (selection.incomplete > 0) {
+    notes.push_back(std::to_string(selection.incomplete) +
+                    " incomplete runs (interrupted or cut off) are left out.");
+  }
+  if (selection.duplicate_reports > 0) {
+    notes.push_back(std::to_string(selection.duplicate_reports) + " duplicate reports of " +
+                    std::to_string(selection.duplicated_runs) +
+                    " runs merged (each run counts once, with its newest complete report).");
+  }
+  if (selection.not_in_spec > 0) {
+    notes.push_back(std::to_string(selection.not_in_spec) +
+                    " runs not in the current spec left out (runner summarize --all keeps "
+                    "them).");
+  }
+  return notes;
+}
+
+// What dir/sweep.json, when there is one, says about the summary of dir.
+struct SweepSummarySettings {
+  SweepMetric metric = SweepMetric::kTestAccuracy;
+  // The points of the spec the sweep last ran with; nothing without
+  // sweep.json.
+  std::optional<std::set<std::string>> points;
+};
+
+SweepSummarySettings ReadSweepSummarySettings(const std::string& dir) {
+  SweepSummarySettings settings;
+  const std::string sweep_file = dir + "/sweep.json";
+  if (!std::filesystem::exists(sweep_file)) return settings;
+  const json sweep = ReadJsonFile(sweep_file);
+  if (!sweep.is_object()) return settings;
+  if (sweep.contains("metric") && sweep["metric"].is_string()) {
+    settings.metric = ParseMetric(sweep["metric"].get<std::string>(), sweep_file);
+  }
+  const auto points = sweep.find("points");
+  if (points == sweep.end() || !points->is_array()) return settings;
+  settings.points.emplace();
+  for (size_t i = 0; i < points->size(); ++i) {
+    const json& point = (*points)[i];
+    if (!point.is_object() || !point.contains("point_id") || !point["point_id"].is_string()) {
+      throw InputError(sweep_file + ": points." + std::to_string(i) +
+                       ".point_id: missing or not a string");
+    }
+    settings.points->insert(point["point_id"].get<std::string>());
+  }
+  return settings;
+}
+
 }  // namespace
 
 double OlympicMean(std::vector<double> values) {
@@ -117,28 +172,10 @@ double OlympicMean(std::vector<double> values) {
   return Mean(std::vector<double>(values.begin() + 1, values.end() - 1));
 }
 
-json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric) {
-  // One report per sweep point: the last to finish when a point ran twice.
-  std::map<std::string, const LoadedReport*> by_point;
-  std::vector<const LoadedReport*> complete;
-  size_t incomplete = 0;
-  for (const LoadedReport& report : reports) {
-    if (!IsFinishedReport(report.json)) {
-      ++incomplete;
-      continue;
-    }
-    const json& sweep = SweepOf(report.json);
-    if (sweep.contains("point_id")) {
-      const LoadedReport*& kept = by_point[sweep["point_id"].dump()];
-      if (!kept || kept->json.value("finished_at", json("")).dump() <
-                       report.json.value("finished_at", json("")).dump()) {
-        kept = &report;
-      }
-    } else {
-      complete.push_back(&report);
-    }
-  }
-  for (const auto& [id, report] : by_point) complete.push_back(report);
+json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
+               const std::optional<std::set<std::string>>& spec_points) {
+  const ReportSelection selection = SelectReports(reports, spec_points);
+  std::vector<const LoadedReport*> complete = selection.complete;
 
   // Groups in order of their first run's sweep index (or path).
   std::sort(complete.begin(), complete.end(), [](const LoadedReport* a, const LoadedReport* b) {
@@ -166,13 +203,15 @@ json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric) {
   json rows = json::array();
   for (const std::string& key : order) {
     const std::vector<const LoadedReport*>& runs = groups[key];
-    std::vector<double> accuracy, loss, per_epoch, to_target, train_seconds, seeds;
+    std::vector<double> accuracy, loss, per_epoch, to_target, train_seconds;
+    // As the reports hold them: a uint64 seed does not fit a double.
+    json seeds = json::array();
     size_t diverged = 0, targets = 0;
     json paths = json::array();
     for (const LoadedReport* run : runs) {
       const json& r = run->json;
       paths.push_back(run->path);
-      seeds.push_back(r["config"].value("seed", 0.0));
+      seeds.push_back(r["config"].contains("seed") ? r["config"]["seed"] : json(nullptr));
       if (r["status"] == "diverged") {
         ++diverged;
         continue;
@@ -216,11 +255,16 @@ json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric) {
   }
   std::stable_sort(rows.begin(), rows.end(),
                    [metric](const json& a, const json& b) { return Better(a, b, metric); });
-  return {{"metric", MetricName(metric)},
-          {"varied_keys", varied_keys},
-          {"rows", rows},
-          {"runs", complete.size()},
-          {"incomplete", incomplete}};
+  json summary = {{"metric", MetricName(metric)},
+                  {"varied_keys", varied_keys},
+                  {"rows", rows},
+                  {"runs", complete.size()},
+                  {"incomplete", selection.incomplete},
+                  {"duplicate_reports", selection.duplicate_reports},
+                  {"duplicated_runs", selection.duplicated_runs},
+                  {"not_in_spec", selection.not_in_spec}};
+  summary["notes"] = SummaryNotes(selection);
+  return summary;
 }
 
 std::string SummaryMarkdown(const json& summary) {
@@ -268,10 +312,7 @@ std::string SummaryMarkdown(const json& summary) {
           summary["metric"].get<std::string>() +
           ". MLPerf s: the mean time to target (or training time without a target) after "
           "dropping the fastest and the slowest run.";
-  if (summary["incomplete"].get<size_t>() > 0) {
-    text += " " + std::to_string(summary["incomplete"].get<size_t>()) +
-            " incomplete runs (interrupted or cut off) are left out.";
-  }
+  for (const json& note : summary["notes"]) text += " " + note.get<std::string>();
   return text + "\n";
 }
 
@@ -298,29 +339,23 @@ std::string SummaryCsv(const json& summary) {
   return text;
 }
 
-void WriteSummary(const std::string& dir, std::FILE* out) {
-  WriteSummary(dir, FindReportsInDirectory(dir), out);
+void WriteSummary(const std::string& dir, std::FILE* out, SummaryScope scope) {
+  WriteSummary(dir, FindReportsInDirectory(dir), out, scope);
 }
 
 void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& reports,
-                  std::FILE* out) {
-  SweepMetric metric = SweepMetric::kTestAccuracy;
-  const std::string sweep_file = dir + "/sweep.json";
-  if (std::filesystem::exists(sweep_file)) {
-    const json sweep = ReadJsonFile(sweep_file);
-    if (sweep.is_object() && sweep.contains("metric") && sweep["metric"].is_string()) {
-      metric = ParseMetric(sweep["metric"].get<std::string>(), sweep_file);
-    }
-  }
-  const json summary = Summarize(reports, metric);
+                  std::FILE* out, SummaryScope scope) {
+  SweepSummarySettings settings = ReadSweepSummarySettings(dir);
+  if (scope == SummaryScope::kAllRuns) settings.points.reset();
+  const json summary = Summarize(reports, settings.metric, settings.points);
   WriteFileAtomic(dir + "/summary.json", summary.dump(2) + "\n");
   WriteFileAtomic(dir + "/summary.csv", SummaryCsv(summary));
   std::fputs(SummaryMarkdown(summary).c_str(), out);
   std::fprintf(out, "Summary: %s/summary.csv, %s/summary.json\n", dir.c_str(), dir.c_str());
 }
 
-int RunSummarizeCommand(const std::string& dir, std::FILE* out) {
-  WriteSummary(dir, out);
+int RunSummarizeCommand(const std::string& dir, std::FILE* out, SummaryScope scope) {
+  WriteSummary(dir, out, scope);
   return kExitOk;
 }
 

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,31 +19,45 @@
 namespace mb {
 
 // The summary as JSON (summary.json's contents): {"metric", "varied_keys",
-// "rows": [...], "runs", "incomplete"}. Runs that are neither completed nor
-// diverged (interrupted, cut off) are counted in "incomplete" and left out.
-// A sweep point that has several complete reports counts once (the last
-// to finish).
-nlohmann::json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric);
+// "rows": [...], "runs", "incomplete", "duplicate_reports",
+// "duplicated_runs", "not_in_spec", "notes"}. The reports counted are those
+// SelectReports (sweep/report_selection.h) keeps: one per run, the newest
+// complete one, and with `spec_points` only those points. Runs that are
+// neither completed nor diverged (interrupted, cut off) are counted in
+// "incomplete" and left out. "notes" says in sentences what was merged or
+// left out. Integers (seeds, counts) are JSON integers.
+nlohmann::json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
+                         const std::optional<std::set<std::string>>& spec_points = std::nullopt);
 
 // The summary as a Markdown table with a line of notes after it.
 std::string SummaryMarkdown(const nlohmann::json& summary);
 // The summary as CSV: one row per summary row, numbers in full precision.
 std::string SummaryCsv(const nlohmann::json& summary);
 
+// Which runs the summary of a sweep directory covers.
+enum class SummaryScope {
+  kCurrentSpec,  // the points of the spec in dir/sweep.json (all runs without one)
+  kAllRuns,      // every run under the directory (runner summarize --all)
+};
+
 // Summarizes every report under `dir` (sorted by the metric of dir/sweep.json
-// when there is one, else by test accuracy), writes dir/summary.csv and
+// when there is one, else by test accuracy; with kCurrentSpec, only the
+// points listed in dir/sweep.json), writes dir/summary.csv and
 // dir/summary.json atomically and prints the Markdown table to `out`.
 // Throws InputError when `dir` holds no reports, OutputError when the files
 // cannot be written.
-void WriteSummary(const std::string& dir, std::FILE* out);
+void WriteSummary(const std::string& dir, std::FILE* out,
+                  SummaryScope scope = SummaryScope::kCurrentSpec);
 
-// As WriteSummary(dir, out), for the `reports` already read from `dir`
-// (at least one).
+// As WriteSummary(dir, out, scope), for the `reports` already read from
+// `dir` (at least one).
 void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& reports,
-                  std::FILE* out);
+                  std::FILE* out, SummaryScope scope = SummaryScope::kCurrentSpec);
 
-// `runner summarize DIR`: WriteSummary(dir, out); returns kExitOk.
-int RunSummarizeCommand(const std::string& dir, std::FILE* out);
+// `runner summarize [--all] DIR`: WriteSummary(dir, out, scope); returns
+// kExitOk.
+int RunSummarizeCommand(const std::string& dir, std::FILE* out,
+                        SummaryScope scope = SummaryScope::kCurrentSpec);
 
 // The mean of `values` after dropping the smallest and the largest, as
 // MLPerf scores repeated runs; the plain mean of fewer than 3 values.

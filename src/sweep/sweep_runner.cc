@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "kernels/target.h"
 #include "report/atomic_file.h"
+#include "report/atomic_temporaries.h"
 #include "report/report_reader.h"
 #include "sweep/point_claim.h"
 #include "sweep/summary.h"
@@ -193,6 +194,14 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   }
   if (!options.launcher_rank.empty()) std::printf(" (%s)", options.launcher_rank.c_str());
   std::printf(", into %s\n", sweep_dir.string().c_str());
+  // Points that are complete are skipped and never written again, so what a
+  // killed run left half-written (in their directories, or a sweep.json or
+  // summary of the sweep itself) is removed here.
+  const std::vector<std::string> removed = RemoveStaleTemporariesOfRuns(sweep_dir.string());
+  if (!removed.empty()) {
+    std::printf("Sweep %s: removed %zu temporary files left by killed runs\n", spec.name.c_str(),
+                removed.size());
+  }
 
   std::map<std::string, PointState> states = ScanSweepDir(sweep_dir, points);
   size_t ran = 0, skipped = 0, diverged = 0, elsewhere = 0;

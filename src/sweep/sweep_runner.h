@@ -10,7 +10,8 @@
 // skipped; a point cut off half-way (killed, power loss, interrupted: its
 // directory has no report or a report still "running"/"interrupted") is
 // removed and run again from scratch. Reports are written atomically, so a
-// SIGKILL at any moment never leaves a half-written one.
+// SIGKILL at any moment never leaves a half-written one, and the temporary
+// files such a kill leaves are removed when the sweep runs again.
 //
 // A process runs a point only under its claim (sweep/point_claim.h): any
 // number of processes started on one sweep directory, from any hosts that
@@ -40,8 +41,9 @@ struct SweepOptions {
 
 // Resolves every point first (a bad point is an InputError before anything
 // runs), writes sweep.json, runs the owned points that are not complete,
-// then writes the summary of everything in the sweep directory (all shards'
-// reports so far). A diverged point is a result: the sweep goes on.
+// then writes the summary of the spec's points in the sweep directory (all
+// shards' reports so far; runs of points that are no longer in the spec are
+// left out and counted). A diverged point is a result: the sweep goes on.
 // Returns kExitOk, or kExitInterrupted when SIGINT/SIGTERM stopped it.
 // Throws InputError and OutputError.
 int RunSweep(const SweepSpec& spec, const SweepOptions& options);

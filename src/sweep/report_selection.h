@@ -1,0 +1,36 @@
+// Which of a directory's reports a summary counts: one report per run,
+// however many copies of it the directory holds (a run directory copied,
+// the results of two machines merged, a point run again), and only the
+// points of the sweep spec the directory was last run with. What is merged
+// or left out is counted, for the summary to say so.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "report/report_reader.h"
+
+namespace mb {
+
+struct ReportSelection {
+  // One per run that has a complete report (completed or diverged): its
+  // newest, by finished_at (the first by path among equals).
+  std::vector<const LoadedReport*> complete;
+  size_t incomplete = 0;         // runs without one (interrupted, cut off, running)
+  size_t duplicate_reports = 0;  // reports merged into another of their run
+  size_t duplicated_runs = 0;    // runs with more than one report
+  size_t not_in_spec = 0;        // reports left out for not being a point of the spec
+};
+
+// A run is a sweep point (its point_id) or, outside a sweep, a resolved
+// config with everything in it: seed, threads and name too, as the
+// summary's rows tell runs apart by all but the seed. With `spec_points`,
+// reports whose point_id is not one of them (points of an earlier version
+// of the spec, or runs that are no sweep's point) are left out first.
+ReportSelection SelectReports(const std::vector<LoadedReport>& reports,
+                              const std::optional<std::set<std::string>>& spec_points);
+
+}  // namespace mb
