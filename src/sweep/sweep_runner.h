@@ -31,8 +31,10 @@ struct SweepOptions {
 // runs), writes sweep.json, runs the owned points that are not complete,
 // then writes the summary of everything in the sweep directory (all shards'
 // reports so far). A diverged point is a result: the sweep goes on.
-// Returns kExitOk, or kExitInterrupted when SIGINT/SIGTERM stopped it.
-// Throws InputError and OutputError.
+// An interrupt (train/interrupt.h) starts no further point: the current one
+// stops as a single run would, and stderr's last line lists the points
+// left (the summary is written only when none are). Returns kExitOk, or
+// kExitInterrupted after an interrupt. Throws InputError and OutputError.
 int RunSweep(const SweepSpec& spec, const SweepOptions& options);
 
 }  // namespace mb
