@@ -1,13 +1,15 @@
-# Shared by the runner's command-line test scripts: pass/fail counting,
+# Shared by the runner's command-line test scripts: pass/fail/skip counting,
 # the input-error check, and signalling the runner at a given moment.
 # Source it after setting $runner and $work.
 failures=0
 passes=0
+skips=0
 
 pass() { passes=$((passes + 1)); echo "ok   $1"; }
 fail() { failures=$((failures + 1)); echo "FAIL $1"; }
-# A case this machine cannot run (counted as neither passed nor failed).
-skip() { echo "skip $1"; }
+# A case this machine cannot run: counted apart, so the summary line shows
+# what was not checked.
+skip() { skips=$((skips + 1)); echo "skip $1"; }
 
 # expect_input_error NAME PATTERN RUNNER-ARGS...: exit 2, one stderr line
 # matching PATTERN, and no output directory created.
@@ -111,7 +113,8 @@ signal_at_line() {
 # message starts with a newline, to end the terminal's "^C").
 stderr_lines() { grep -v '^$' "$work/stderr"; }
 
+# The last line, which .ci/run adds up: "N passed, N failed, N skipped".
 summary() {
-  echo "$passes passed, $failures failed"
+  echo "$passes passed, $failures failed, $skips skipped"
   [[ $failures -eq 0 ]]
 }
