@@ -1,5 +1,6 @@
 // The runner's command line: parse the arguments, resolve the config, run it,
 // and map every failure to its exit code with a one-line message on stderr.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "sweep/sweep_runner.h"
 #include "sweep/sweep_spec.h"
 #include "train/experiment.h"
+#include "train/interrupt.h"
 
 namespace {
 
@@ -37,8 +39,19 @@ void BoundOpenMpWaits(char** argv) {
   execv("/proc/self/exe", argv);  // returns only on failure: run as we are
 }
 
+// stdout only shows what the runner does; its results are files. So a
+// reader that goes away (`runner ... | head -1`) must not kill it with
+// SIGPIPE: writes to stdout fail instead (train/lost_stdout.h). Lines go
+// out whole and at once, even into a pipe, so that a process ended by an
+// interrupt (train/interrupt.h) has shown everything it printed.
+void PrepareStdout() {
+  signal(SIGPIPE, SIG_IGN);
+  std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
+}
+
 // `runner CONFIG|SWEEP ...`: one run, or every point of a sweep spec.
 int Run(const mb::CommandLine& args) {
+  mb::InstallInterruptHandlers("interrupted while reading the config; nothing written");
   std::vector<std::string> overrides = args.overrides;
   if (args.threads) overrides.push_back("threads=" + std::to_string(*args.threads));
   const nlohmann::json document = mb::ReadJsonFile(args.config_path);
@@ -64,13 +77,14 @@ int Run(const mb::CommandLine& args) {
   }
   mb::RunOptions options;
   options.out_dir = args.out_dir;
-  return mb::RunExperiment(config, options);
+  return mb::RunExperiment(config, options).exit_code;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   BoundOpenMpWaits(argv);
+  PrepareStdout();
   try {
     const mb::CommandLine args = mb::ParseCommandLine(argc, argv);
     if (args.help) {

@@ -5,12 +5,14 @@
 # byte offset) and no output directory; so must a model too large for the
 # memory available. Inputs far larger than they claim (sparse files of 10
 # GiB, a gzip bomb) and models far larger than memory are refused at a
-# bounded peak RSS. Then the faults of a run: divergence (exit 3, report "diverged"),
-# SIGTERM and a second SIGINT (exit 130), and results that cannot be written
-# (exit 4: a read-only or full output directory, one under a regular file),
-# none of which may leave a partial or temporary file behind, and the next
-# run removes the temporaries of a killed one.
-# runner_cli_test.sh covers a missing config file and a first SIGINT.
+# bounded peak RSS. Then the faults of a run: divergence (exit 3, report
+# "diverged"), SIGINT or SIGTERM while the data loads (exit 130, nothing
+# written), SIGTERM during training and a second SIGINT (exit 130), and
+# results that cannot be written (exit 4: a read-only or full output
+# directory, one under a regular file), none of which may leave a partial or
+# temporary file behind, and the next run removes the temporaries of a
+# killed one. runner_cli_test.sh covers a missing config file, a first
+# SIGINT during and after training, and a closed stdout.
 # Usage: bad_input_test.sh PATH/TO/runner   (run from the repository root)
 set -u
 runner=$1
@@ -319,17 +321,6 @@ print(f"status={report['status']} epochs={len(report['epochs'])} csv_rows={len(r
 EOF
 }
 
-# wait_for_report OUT PATTERN: until a report.json under OUT matches PATTERN
-# (at most 60 s: the data set loads slowly under the sanitizers).
-wait_for_report() {
-  local _
-  for _ in $(seq 600); do
-    grep -qs -- "$2" "$1"/*/report.json && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # Divergence: the report keeps the epochs before it (none here), names the
 # epoch, and holds no NaN; the model is not saved.
 out="$work/diverged"
@@ -344,6 +335,20 @@ if [[ $code -eq 3 && $(wc -l <"$work/stderr") -eq 1 && $state == "$expected" ]] 
 else
   fail "diverged: exit $code, $state, stderr: $(cat "$work/stderr")"
 fi
+
+# SIGINT or SIGTERM while the data loads (before the run directory exists):
+# exit 130 at once, one line saying so, and nothing written.
+for signal in INT TERM; do
+  out="$work/loading-$signal"
+  signal_while_loading "$signal" "$out" configs/tiny.json
+  code=$?
+  if [[ $code -eq 130 && ! -s $work/stdout && ! -e $out &&
+        $(stderr_lines) == "tiny: interrupted while loading data; nothing written" ]]; then
+    pass "sig${signal,,}-while-loading"
+  else
+    fail "SIG$signal while loading: exit $code, stdout: $(cat "$work/stdout"), stderr: $(cat "$work/stderr"), left: $(ls -A "$out" 2>&1)"
+  fi
+done
 
 # SIGTERM: exit 130, and a report marked interrupted with the epochs
 # completed, as stderr's last line says (above it, only the acknowledgement).

@@ -1,14 +1,17 @@
-# Shared by the runner's command-line test scripts: pass/fail counting and
-# the input-error check. Source it after setting $runner and $work.
+# Shared by the runner's command-line test scripts: pass/fail/skip counting,
+# the input-error check, and signalling the runner at a given moment.
+# Source it after setting $runner and $work.
 failures=0
 passes=0
 # A command the runner is started through (expect_input_error_within sets it).
 run_with=()
+skips=0
 
 pass() { passes=$((passes + 1)); echo "ok   $1"; }
 fail() { failures=$((failures + 1)); echo "FAIL $1"; }
-# A case this machine cannot run (counted as neither passed nor failed).
-skip() { echo "skip $1"; }
+# A case this machine cannot run: counted apart, so the summary line shows
+# what was not checked.
+skip() { skips=$((skips + 1)); echo "skip $1"; }
 
 # expect_input_error NAME PATTERN RUNNER-ARGS...: exit 2, one stderr line
 # matching PATTERN, and no output directory created.
@@ -87,7 +90,85 @@ dead_pid() {
   echo "$pid"
 }
 
+# --- Signals -----------------------------------------------------------------
+# Each waits for a sign that the runner has reached the moment to signal,
+# never for a fixed time.
+
+# wait_for_report OUT PATTERN: until a report.json under OUT matches PATTERN
+# (at most 60 s: the data set loads slowly under the sanitizers).
+wait_for_report() {
+  local _
+  for _ in $(seq 600); do
+    grep -qs -- "$2" "$1"/*/report.json && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_until_open PID NAME: until process PID has a file whose path holds
+# NAME open (at most 60 s); fails at once if PID ends.
+wait_until_open() {
+  local deadline=$((SECONDS + 60))
+  until ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "$2"; do
+    ((SECONDS < deadline)) && kill -0 "$1" 2>/dev/null || return 1
+  done
+}
+
+# signal_while_loading SIGNAL OUT RUNNER-ARGS...: runs the runner with
+# --out OUT, stdout to $work/stdout and stderr to $work/stderr, and sends
+# SIGNAL while it loads the data: once it has the vendored MNIST's training
+# images open, which take a good part of a second to read and inflate. A
+# signal that still came too late (the runner printed its "Run" line, so
+# it had loaded the data) is tried again with OUT removed, up to 5 times.
+# Returns the runner's exit code.
+signal_while_loading() {
+  local signal=$1 out=$2 attempt pid code
+  shift 2
+  for attempt in 1 2 3 4 5; do
+    rm -rf "$out"
+    "$runner" "$@" --out "$out" >"$work/stdout" 2>"$work/stderr" &
+    pid=$!
+    wait_until_open "$pid" train-images-idx3-ubyte && kill -"$signal" "$pid"
+    wait "$pid"
+    code=$?
+    grep -q "^Run " "$work/stdout" || break
+  done
+  return "$code"
+}
+
+# signal_at_line SIGNAL PATTERN STDOUT RUNNER-ARGS...: runs the runner with
+# stdout into a pipe and stderr to $work/stderr, reads its stdout into the
+# file STDOUT, and sends SIGNAL right after the first line that matches the
+# bash regex PATTERN. The runner cannot end before it: what it prints next
+# must outgrow the pipe's 64 KiB (predict=10000 prints 10000 lines), and the
+# pipe is read again only after the signal. Returns the runner's exit code.
+signal_at_line() {
+  local signal=$1 pattern=$2 stdout=$3 pipe="$work/stdout.pipe" line pid fd
+  shift 3
+  rm -f "$pipe"
+  mkfifo "$pipe"
+  "$runner" "$@" >"$pipe" 2>"$work/stderr" &
+  pid=$!
+  exec {fd}<"$pipe"
+  : >"$stdout"
+  while IFS= read -r line <&"$fd"; do
+    printf '%s\n' "$line" >>"$stdout"
+    if [[ $line =~ $pattern ]]; then
+      kill -"$signal" "$pid"
+      break
+    fi
+  done
+  cat <&"$fd" >>"$stdout"
+  exec {fd}<&-
+  wait "$pid"
+}
+
+# stderr_lines: $work/stderr without its empty lines (an interrupt's
+# message starts with a newline, to end the terminal's "^C").
+stderr_lines() { grep -v '^$' "$work/stderr"; }
+
+# The last line, which .ci/run adds up: "N passed, N failed, N skipped".
 summary() {
-  echo "$passes passed, $failures failed"
+  echo "$passes passed, $failures failed, $skips skipped"
   [[ $failures -eq 0 ]]
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The runner binary from the outside: bad configs and data stop with a
 # one-line error naming the problem, exit code 2 and no run directory; a
-# good config writes a complete run directory; a saved model loads back.
+# good config writes a complete run directory; a saved model loads back;
+# SIGINT during and after training, and a stdout closed by its reader, end
+# with a clear line, the right report status and exit code.
 # Usage: runner_cli_test.sh PATH/TO/runner   (run from the repository root)
 set -u
 runner=$1
@@ -95,17 +97,48 @@ fi
 out="$work/interrupted"
 "$runner" configs/tiny.json --set epochs=1000 --out "$out" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-for _ in $(seq 100); do  # until the first epoch's report exists (at most 10 s)
-  grep -qs '"epoch": 1' "$out"/*/report.json && break
-  sleep 0.1
-done
+wait_for_report "$out" '"epoch": 1'
 kill -INT "$pid"
 wait "$pid"
 code=$?
-if [[ $code -eq 130 ]] && grep -qs '"status": "interrupted"' "$out"/*/report.json; then
+if [[ $code -eq 130 ]] && grep -qs '"status": "interrupted"' "$out"/*/report.json &&
+   stderr_lines | tail -n 1 | grep -Eq '^tiny: interrupted in epoch [0-9]+; [0-9]+ epochs completed$'; then
   pass interrupt
 else
-  fail "interrupt: exit $code, report: $(cat "$out"/*/report.json 2>/dev/null | head -3)"
+  fail "interrupt: exit $code, report: $(cat "$out"/*/report.json 2>/dev/null | head -3), stderr: $(cat "$work/stderr")"
+fi
+
+# SIGINT after the last training step (here while the predictions are
+# printed): the run is complete, so it writes its test results, predictions
+# and model, ends "completed", and exits 130 saying so.
+out="$work/interrupted-after-training"
+signal_at_line INT '^Test: ' "$work/stdout" configs/tiny.json --set predict=10000 \
+  --set save_model=true --out "$out"
+code=$?
+if [[ $code -eq 130 ]] && grep -qs '"status": "completed"' "$out"/*/report.json &&
+   [[ -s $(ls "$out"/*/model.safetensors) && $(grep -c '^  image ' "$work/stdout") -eq 10000 ]] &&
+   [[ $(tail -n 1 "$work/stdout") == "Report: $out/"*"/report.json ("*"s total)" ]] &&
+   [[ $(stderr_lines | tail -n 1) == "tiny: interrupted after training had finished: the run is complete" ]]; then
+  pass interrupt-after-training
+else
+  fail "interrupt after training: exit $code, $(grep -s '"status"' "$out"/*/report.json), stdout ends: $(tail -n 1 "$work/stdout"), stderr: $(cat "$work/stderr")"
+fi
+
+# A reader that closes stdout early (| head -1) stops nothing: the run goes
+# on and completes, stderr says so and repeats the report's line, and the
+# exit code is the run's (0). The predictions outgrow the pipe, so the
+# runner writes to it after head has gone.
+out="$work/piped"
+"$runner" configs/tiny.json --set predict=10000 --out "$out" 2>"$work/stderr" | head -n 1 >"$work/stdout"
+code=${PIPESTATUS[0]}
+if [[ $code -eq 0 && $(wc -l <"$work/stdout") -eq 1 ]] && grep -q '^Run ' "$work/stdout" &&
+   grep -qs '"status": "completed"' "$out"/*/report.json &&
+   [[ $(stderr_lines | wc -l) -eq 2 ]] &&
+   grep -q '^stdout was closed (as by `| head`) or cannot be written: carrying on without it' "$work/stderr" &&
+   [[ $(tail -n 1 "$work/stderr") == "Report: $out/"*"/report.json ("*"s total)" ]]; then
+  pass stdout-closed-by-reader
+else
+  fail "stdout closed by its reader: exit $code, $(grep -s '"status"' "$out"/*/report.json), stderr: $(cat "$work/stderr")"
 fi
 
 summary

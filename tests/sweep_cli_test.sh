@@ -5,7 +5,10 @@
 # together equal a single run; bad specs are one-line errors that write
 # nothing; time to accuracy is recorded; a summary counts each run once and
 # only the current spec's points; reports of another schema_version are
-# refused.
+# refused; SIGINT while a point loads, trains or finishes starts no further
+# point and lists the points left; a stdout closed by its reader stops
+# nothing; copies of one sweep started together or apart, and launchers of
+# any numbering, run each point once under its claim.
 # Usage: sweep_cli_test.sh PATH/TO/runner   (run from the repository root)
 set -u
 runner=$1
@@ -298,7 +301,13 @@ else
 fi
 
 # --- SIGINT stops the sweep (exit 130); the same command finishes it --------
-: >"$work/stdout"
+# run_dirs DIR: how many run directories the sweep directory DIR holds.
+run_dirs() { find "$1" -mindepth 1 -maxdepth 1 -type d | wc -l; }
+# The point was cut off, or its training had just finished.
+left_line="^$work/sweep4.json: sweep interrupted; (4 of 4 points left \(1-4\)|3 of 4 points left \(2-4\)): run the same command again to resume$"
+
+# During a point's training: it stops after the current step, no other
+# point starts, and the same command runs the cut-off point again.
 "$runner" "$work/sweep4.json" --set epochs=3 --threads 1 --out "$work/sigint" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 # Once the first point is training (its handlers are installed by then).
@@ -306,15 +315,63 @@ for _ in $(seq 1200); do grep -q "^Epoch 1/3" "$work/stdout" && break; sleep 0.0
 kill -INT "$pid"
 wait "$pid"
 code=$?
+dirs=$(run_dirs "$work/sigint/sweep4")
 "$runner" "$work/sweep4.json" --set epochs=3 --threads 1 --out "$work/sigint" >"$work/stdout2" 2>&1
 code2=$?
 complete=$(grep -l '"status": "completed"' "$work"/sigint/sweep4/*/report.json 2>/dev/null | wc -l)
-if [[ $code -eq 130 && $code2 -eq 0 && $complete -eq 4 ]] &&
-   grep -q "sweep interrupted; run the same command again to resume" "$work/stderr" &&
+if [[ $code -eq 130 && $dirs -eq 1 && $code2 -eq 0 && $complete -eq 4 ]] &&
+   ! grep -q "point 2/4" "$work/stdout" && stderr_lines | tail -n 1 | grep -Eq "$left_line" &&
    grep -q "was cut off: removing" "$work/stdout2"; then
   pass sweep-sigint-then-resume
 else
-  fail "SIGINT in a sweep: exit $code then $code2, $complete complete; $(cat "$work/stderr")"
+  fail "SIGINT in a sweep: exit $code then $code2, $dirs run dirs, then $complete complete; $(cat "$work/stderr")"
+fi
+
+# Below, $sweep_out: $out keeps the sweep that summarize and plot read.
+# After a point's last training step (while it prints its predictions): that
+# point completes, and the next does not start.
+sweep_out="$work/sigint-after-training"
+signal_at_line INT '^Test: ' "$work/stdout" "$work/sweep4.json" --set predict=10000 --threads 1 \
+  --out "$sweep_out"
+code=$?
+if [[ $code -eq 130 && $(run_dirs "$sweep_out/sweep4") -eq 1 ]] &&
+   grep -qs '"status": "completed"' "$sweep_out"/sweep4/000-*/report.json &&
+   ! grep -q "point 2/4" "$work/stdout" &&
+   [[ $(stderr_lines | tail -n 2) == "sweep4: interrupted after training had finished: the run is complete
+$work/sweep4.json: sweep interrupted; 3 of 4 points left (2-4): run the same command again to resume" ]]; then
+  pass sweep-sigint-after-training
+else
+  fail "SIGINT after a point's training: exit $code, $(run_dirs "$sweep_out/sweep4") run dirs; $(cat "$work/stderr")"
+fi
+
+# While the first point loads its data: at once, nothing written for it.
+sweep_out="$work/sigint-loading"
+signal_while_loading INT "$sweep_out" "$work/sweep4.json" --threads 1
+code=$?
+if [[ $code -eq 130 && -f $sweep_out/sweep4/sweep.json && $(run_dirs "$sweep_out/sweep4") -eq 0 ]] &&
+   [[ $(stderr_lines) == "$work/sweep4.json: sweep interrupted while loading point 1/4's data, nothing written for it; 4 of 4 points left (1-4): run the same command again to resume" ]]; then
+  pass sweep-sigint-while-loading
+else
+  fail "SIGINT while a point loads: exit $code, $(run_dirs "$sweep_out/sweep4") run dirs; $(cat "$work/stderr")"
+fi
+
+# --- A stdout closed by its reader stops nothing ----------------------------
+# Every point runs and completes, the summary is written, exit 0; stderr
+# says stdout was closed and gives each report's line and the summary's.
+write sweep2.json '{"name": "sweep2", "base": "configs/tiny.json", "seeds": [1, 2]}'
+sweep_out="$work/piped"
+"$runner" "$work/sweep2.json" --set predict=10000 --threads 1 --out "$sweep_out" 2>"$work/stderr" |
+  head -n 1 >"$work/stdout"
+code=${PIPESTATUS[0]}
+complete=$(grep -l '"status": "completed"' "$sweep_out"/sweep2/*/report.json 2>/dev/null | wc -l)
+if [[ $code -eq 0 && $complete -eq 2 && -s $sweep_out/sweep2/summary.csv ]] &&
+   [[ $(cat "$work/stdout") == "Sweep sweep2: 2 points, into $sweep_out/sweep2" ]] &&
+   [[ $(grep -c '^Report: ' "$work/stderr") -eq 2 ]] &&
+   grep -q '^stdout was closed (as by `| head`)' "$work/stderr" &&
+   [[ $(tail -n 1 "$work/stderr") == "Sweep sweep2: summary in $sweep_out/sweep2/summary.csv and summary.json" ]]; then
+  pass sweep-stdout-closed-by-reader
+else
+  fail "sweep with stdout closed by its reader: exit $code, $complete complete; $(cat "$work/stderr")"
 fi
 
 # --- A diverging point is recorded and the sweep goes on --------------------

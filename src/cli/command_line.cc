@@ -169,9 +169,21 @@ constexpr ExitCode kExitCodes[] = {
     {kExitInputError, "bad input: config, data file or command line"},
     {kExitDiverged, "training diverged (NaN or Inf in the loss or weights)"},
     {kExitOutputError, "results could not be written"},
-    {kExitInterrupted, "interrupted (SIGINT or SIGTERM: the run stops after the current step and"
-                       " its report says \"interrupted\"; a second signal exits at once)"},
+    {kExitInterrupted,
+     "interrupted by SIGINT or SIGTERM, with a line on stderr saying where:\n"
+     "       while the data loads: at once, nothing written;\n"
+     "       during training: after the current step, report status \"interrupted\";\n"
+     "       after the last training step: once the test results, predictions and model\n"
+     "       are written, report status \"completed\";\n"
+     "       in a sweep: no further point starts, and the points left are listed.\n"
+     "       A second signal exits at once"},
 };
+
+// After the exit codes: what they do not cover.
+constexpr const char* kHelpClosedStdout =
+    "\nA closed stdout (runner ... | head -1) stops nothing: the run or sweep goes on,\n"
+    "says so on stderr, writes its results, prints its last line (the report or\n"
+    "summary path) on stderr too, and exits with the code above.\n";
 
 struct NamedCommand {
   const char* name;
@@ -282,7 +294,7 @@ std::string HelpText() {
     const std::string code = std::to_string(exit_code.code);
     text += "  " + code + std::string(5 - code.size(), ' ') + exit_code.meaning + "\n";
   }
-  return text;
+  return text + kHelpClosedStdout;
 }
 
 }  // namespace mb

@@ -12,9 +12,11 @@
 #include "report/atomic_temporaries.h"
 #include "report/report_reader.h"
 #include "sweep/point_claim.h"
+#include "sweep/points_left.h"
 #include "sweep/summary.h"
 #include "train/experiment.h"
 #include "train/interrupt.h"
+#include "train/lost_stdout.h"
 
 namespace mb {
 namespace {
@@ -171,11 +173,23 @@ json SweepDescription(const SweepSpec& spec, const std::vector<ResolvedPoint>& p
           {"points", list}};
 }
 
+// The 1-based numbers of the points `shard` owns that are not complete.
+std::vector<size_t> PointsLeft(const std::vector<ResolvedPoint>& points, const Shard& shard,
+                               std::map<std::string, PointState>& states) {
+  std::vector<size_t> left;
+  for (const ResolvedPoint& p : points) {
+    if (shard.Owns(p.point.index) && !states[p.id].complete) left.push_back(p.point.index + 1);
+  }
+  return left;
+}
+
 }  // namespace
 
 int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   const std::vector<ResolvedPoint> points = ResolvePoints(spec, options);
   const fs::path sweep_dir = fs::path(options.out_dir) / spec.name;
+  // From here the sweep writes files: an interrupt waits for a safe moment.
+  StopCleanlyOnInterrupt("stopping before the next point");
   std::error_code error;
   fs::create_directories(sweep_dir, error);
   if (error) {
@@ -204,16 +218,28 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   }
 
   std::map<std::string, PointState> states = ScanSweepDir(sweep_dir, points);
+  const auto interrupted_line = [&](const std::string& while_doing) {
+    return InterruptedSweepLine(spec.path, while_doing, PointsLeft(points, shard, states), owned,
+                                shard.count > 1);
+  };
   size_t ran = 0, skipped = 0, diverged = 0, elsewhere = 0;
+  bool interrupted = false;
   for (const ResolvedPoint& p : points) {
     if (!shard.Owns(p.point.index)) continue;
-    const std::string label = "point " + std::to_string(p.point.index + 1) + "/" +
-                              std::to_string(points.size()) + " (" + DescribeVaried(p.point) + ")";
+    const std::string number =
+        std::to_string(p.point.index + 1) + "/" + std::to_string(points.size());
+    const std::string label = "point " + number + " (" + DescribeVaried(p.point) + ")";
     PointState& state = states[p.id];
     if (state.complete) {
       std::printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
       ++skipped;
       continue;
+    }
+    // Between points nothing is at stake. An interrupt that came before
+    // must not start the next point.
+    if (ExitAtOnceOnInterrupt(interrupted_line(""))) {
+      interrupted = true;
+      break;
     }
     const fs::path run_dir = sweep_dir / PointDirName(p);
     ClaimHolder holder;
@@ -229,6 +255,7 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
     if (IsCompletePoint(run_dir / "report.json", p.id)) {
       std::printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
       ++skipped;
+      state.complete = true;
       continue;
     }
     // Under the claim, whatever this point left is a cut-off run: what the
@@ -249,7 +276,7 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
       }
     }
     std::printf("Sweep %s: %s\n", spec.name.c_str(), label.c_str());
-    std::fflush(stdout);
+    StdoutLost();  // says so on stderr as soon as it happens
     RunOptions run;
     run.out_dir = sweep_dir.string();
     run.run_dir_name = PointDirName(p);
@@ -258,15 +285,26 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
                  {"index", p.point.index},
                  {"point_id", p.id},
                  {"varied", VariedJson(p.point)}};
-    const int code = RunExperiment(p.config, run);
+    run.interrupted_while_loading =
+        interrupted_line(" while loading point " + number + "'s data, nothing written for it");
+    const RunResult result = RunExperiment(p.config, run);
     ++ran;
-    if (code == kExitDiverged) ++diverged;
-    if (code == kExitInterrupted) {
-      std::fprintf(stderr, "%s: sweep interrupted; run the same command again to resume\n",
-                   spec.path.c_str());
-      return kExitInterrupted;
+    if (result.exit_code == kExitDiverged) ++diverged;
+    state.complete = result.finished;
+    if (result.exit_code == kExitInterrupted) {
+      interrupted = true;
+      break;
     }
   }
+  if (interrupted && !PointsLeft(points, shard, states).empty()) {
+    std::fprintf(stderr, "%s\n", interrupted_line("").c_str());
+    return kExitInterrupted;
+  }
+
+  // Every point this process could take is complete (the last may have been
+  // interrupted once its training had finished): the summary is worth the
+  // moment it takes.
+  StopCleanlyOnInterrupt("every point is complete: stopping once the summary is written");
   if (ran == 0 && skipped + elsewhere == owned) {
     std::printf("Sweep %s: nothing left to claim (%zu points complete, %zu running in another "
                 "process)\n\n",
@@ -280,9 +318,20 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   // Another shard may not have written anything yet, nor this one.
   const std::vector<LoadedReport> reports = FindReports({sweep_dir.string()});
   if (reports.empty()) {
-    std::printf("Sweep %s: no reports yet, so no summary\n", spec.name.c_str());
+    PrintClosingLine("Sweep " + spec.name + ": no reports yet, so no summary");
   } else {
     WriteSummary(sweep_dir.string(), reports, stdout);
+    if (StdoutLost()) {
+      std::fprintf(stderr, "Sweep %s: summary in %s/summary.csv and summary.json\n",
+                   spec.name.c_str(), sweep_dir.string().c_str());
+    }
+  }
+  const std::string ended =
+      spec.path + ": interrupted after the sweep's last point; its points are complete" +
+      (reports.empty() ? "" : " and its summary is written");
+  if (ExitAtOnceOnInterrupt(ended) || interrupted) {
+    std::fprintf(stderr, "%s\n", ended.c_str());
+    return kExitInterrupted;
   }
   return kExitOk;
 }

@@ -44,8 +44,10 @@ struct SweepOptions {
 // then writes the summary of the spec's points in the sweep directory (all
 // shards' reports so far; runs of points that are no longer in the spec are
 // left out and counted). A diverged point is a result: the sweep goes on.
-// Returns kExitOk, or kExitInterrupted when SIGINT/SIGTERM stopped it.
-// Throws InputError and OutputError.
+// An interrupt (train/interrupt.h) starts no further point: the current one
+// stops as a single run would, and stderr's last line lists the points
+// left (the summary is written only when none are). Returns kExitOk, or
+// kExitInterrupted after an interrupt. Throws InputError and OutputError.
 int RunSweep(const SweepSpec& spec, const SweepOptions& options);
 
 }  // namespace mb

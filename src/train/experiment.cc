@@ -16,6 +16,7 @@
 #include "report/safetensors.h"
 #include "train/available_memory.h"
 #include "train/interrupt.h"
+#include "train/lost_stdout.h"
 #include "train/memory_budget.h"
 #include "train/threads.h"
 #include "train/trainer.h"
@@ -63,9 +64,18 @@ void PrintPredictions(const std::vector<Prediction>& predictions) {
 
 }  // namespace
 
-int RunExperiment(const Config& config, const RunOptions& options) {
+RunResult RunExperiment(const Config& config, const RunOptions& options) {
   // As MLPerf times it: from before the data is first read.
   const auto start = std::chrono::steady_clock::now();
+  // Until the run directory exists there is nothing to save.
+  const std::string interrupted_while_loading =
+      options.interrupted_while_loading.empty()
+          ? config.name + ": interrupted while loading data; nothing written"
+          : options.interrupted_while_loading;
+  if (ExitAtOnceOnInterrupt(interrupted_while_loading)) {
+    std::fprintf(stderr, "%s\n", interrupted_while_loading.c_str());
+    return {kExitInterrupted, false};
+  }
   RunReport report;
   report.started_at = UtcTimestamp();
   report.config = config.resolved;
@@ -113,7 +123,7 @@ int RunExperiment(const Config& config, const RunOptions& options) {
   report.training.update(trainer.Description());
   // Before the run directory exists, so that no signal can end the process
   // between its creation and its first report.
-  InstallInterruptHandlers();
+  StopCleanlyOnInterrupt("stopping after this step");
   if (config.target_accuracy) {
     TargetRecord target;
     target.accuracy = *config.target_accuracy;
@@ -146,6 +156,7 @@ int RunExperiment(const Config& config, const RunOptions& options) {
     }
     const EpochRecord& record = *finished;
     progress.Finish(record);
+    StdoutLost();  // says so on stderr as soon as it happens
     if (!std::isfinite(record.loss) || !AllFinite(model)) {
       // The epoch's metrics come from a broken model: the report keeps the
       // epochs before it and names this one as diverged_epoch.
@@ -178,10 +189,9 @@ int RunExperiment(const Config& config, const RunOptions& options) {
                 report.target->accuracy, report.target->set.c_str(), config.epochs);
   }
 
-  if (exit_code == kExitOk && InterruptRequested()) {
-    report.status = "interrupted";
-    exit_code = kExitInterrupted;
-  }
+  // Training has finished: what is left takes a moment, and without it the
+  // run would have to be done again, so an interrupt now waits for it.
+  StopCleanlyOnInterrupt("training has finished: stopping once its results are written");
   if (exit_code == kExitOk) {
     const Evaluation test = trainer.Evaluate(data.test);
     report.test_loss = test.loss;
@@ -196,8 +206,21 @@ int RunExperiment(const Config& config, const RunOptions& options) {
   report.finished_at = UtcTimestamp();
   report.peak_rss_bytes = PeakRssBytes();
   WriteRunFiles(run_dir, report);
-  std::printf("Report: %s/report.json (%.2fs total)\n", run_dir.c_str(), report.total_seconds);
-  return exit_code;
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.2f", report.total_seconds);
+  PrintClosingLine("Report: " + run_dir + "/report.json (" + seconds + "s total)");
+
+  // The report is final: an interrupt from now on loses nothing. One that
+  // came since training finished leaves a complete run, but the user asked
+  // to stop, so the exit code says so (a script then stops too).
+  if (ExitAtOnceOnInterrupt(config.name + ": interrupted after the run ended; " + run_dir +
+                            "/report.json is final") &&
+      exit_code == kExitOk) {
+    std::fprintf(stderr, "%s: interrupted after training had finished: the run is complete\n",
+                 config.name.c_str());
+    exit_code = kExitInterrupted;
+  }
+  return {exit_code, report.status != "interrupted"};
 }
 
 }  // namespace mb

@@ -19,11 +19,26 @@ struct RunOptions {
   std::string run_dir_name;
   // report.json's "sweep" object for a sweep point; null for a single run.
   nlohmann::json sweep;
+  // The line an interrupt prints while the data loads, when it ends the
+  // process at once (train/interrupt.h); "" for "<name>: interrupted while
+  // loading data; nothing written". A sweep says which points are left.
+  std::string interrupted_while_loading;
 };
 
-// Returns the process exit code (kExitOk, kExitDiverged or
-// kExitInterrupted). Throws InputError for bad inputs and OutputError when
-// results cannot be written.
-int RunExperiment(const Config& config, const RunOptions& options);
+struct RunResult {
+  int exit_code = 0;  // kExitOk, kExitDiverged or kExitInterrupted
+  // The report is final: "completed" or "diverged", not to be run again.
+  bool finished = false;
+};
+
+// Interrupts (train/interrupt.h): while the data loads, one ends the
+// process at once; during training the run stops after the current step
+// with status "interrupted"; after the last training step the run still
+// evaluates, predicts and saves, ends "completed", and returns
+// kExitInterrupted all the same. On return, interrupts end the process at
+// once until the caller says otherwise.
+// Throws InputError for bad inputs and OutputError when results cannot be
+// written.
+RunResult RunExperiment(const Config& config, const RunOptions& options);
 
 }  // namespace mb

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <deque>
 
 #include "common/error.h"
 
@@ -11,25 +12,80 @@ namespace mb {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+// What an interrupt does now. One atomic, so that switching to kExitAtOnce
+// and learning whether a stop was asked for before cannot miss a signal
+// that lands in between.
+enum State : int {
+  kExitAtOnce,     // nothing at stake: exit now
+  kStopCleanly,    // results at stake: ask for a stop
+  kStopRequested,  // asked for already: the next interrupt exits now
+};
+
+std::atomic<int> g_state{kExitAtOnce};
+// The lines the handler prints. It may be printing one on another thread
+// while the code sets the next, so a line, once set, is never freed or
+// changed (a handful per run; see Keep).
+std::atomic<const std::string*> g_exit_line{nullptr};
+std::atomic<const std::string*> g_acknowledgement{nullptr};
+
+const std::string* Keep(std::string text) {
+  // Never destroyed, not even at exit, when a late signal may still read it.
+  static auto* const kept = new std::deque<std::string>;
+  kept->push_back(std::move(text));
+  return &kept->back();
+}
+
+void WriteToStderr(const char* text, size_t size) {
+  [[maybe_unused]] const ssize_t ignored = write(STDERR_FILENO, text, size);
+}
+
+void WriteToStderr(const std::string* text) {
+  if (text != nullptr) WriteToStderr(text->data(), text->size());
+}
 
 extern "C" void OnInterrupt(int) {
-  if (g_interrupted.exchange(true)) _exit(kExitInterrupted);  // the second signal
-  static const char kMessage[] =
-      "\ninterrupt: stopping after this step (interrupt again to exit at once)\n";
-  [[maybe_unused]] const ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  int state = g_state.load();
+  while (state == kStopCleanly) {
+    if (g_state.compare_exchange_weak(state, kStopRequested)) {
+      WriteToStderr(g_acknowledgement.load());
+      return;
+    }
+  }
+  if (state == kExitAtOnce) {
+    WriteToStderr(g_exit_line.load());
+  } else {
+    static constexpr char kSecond[] = "\ninterrupted again: exiting at once\n";
+    WriteToStderr(kSecond, sizeof kSecond - 1);
+  }
+  _exit(kExitInterrupted);
 }
 
 }  // namespace
 
-void InstallInterruptHandlers() {
+void InstallInterruptHandlers(std::string exit_line) {
+  ExitAtOnceOnInterrupt(std::move(exit_line));
   struct sigaction action = {};
   action.sa_handler = OnInterrupt;
+  action.sa_flags = SA_RESTART;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 }
 
-bool InterruptRequested() { return g_interrupted.load(std::memory_order_relaxed); }
+bool ExitAtOnceOnInterrupt(std::string line) {
+  // A leading newline ends the terminal's "^C".
+  g_exit_line.store(Keep("\n" + std::move(line) + "\n"));
+  return g_state.exchange(kExitAtOnce) == kStopRequested;
+}
+
+void StopCleanlyOnInterrupt(std::string what_happens) {
+  // A leading newline ends a progress bar or the terminal's "^C".
+  g_acknowledgement.store(
+      Keep("\ninterrupt: " + what_happens + " (interrupt again to exit at once)\n"));
+  int from = kExitAtOnce;
+  g_state.compare_exchange_strong(from, kStopCleanly);
+}
+
+bool InterruptRequested() { return g_state.load(std::memory_order_relaxed) == kStopRequested; }
 
 }  // namespace mb
