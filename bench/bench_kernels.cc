@@ -30,6 +30,7 @@
 #endif
 
 #include "bench/fma_peak.h"
+#include "bench/onednn_conv.h"
 #include "common/aligned_vector.h"
 #include "data/idx_reader.h"
 #include "kernels/conv2d.h"
@@ -267,40 +268,61 @@ struct ConvBuffers {
   double flops() const { return 2.0 * s.rows() * s.patch() * filters; }
 };
 
-void BM_Conv2DForward(benchmark::State& state) {
+template <ConvPass kPass>
+void BM_Conv2D(benchmark::State& state) {
   ConvBuffers c(state);
   for (auto _ : state) {
-    Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), Activation::kRelu,
-                  c.cols.data(), nullptr, c.out.data());
-    benchmark::DoNotOptimize(c.out.data());
+    switch (kPass) {
+      case ConvPass::kForward:
+        Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), Activation::kRelu,
+                      c.cols.data(), nullptr, c.out.data());
+        break;
+      case ConvPass::kBackwardInput:
+        Conv2DBackwardInput(c.s, c.filters, c.dY.data(), c.W.data(), c.dcols.data(), c.dx.data());
+        break;
+      case ConvPass::kBackwardWeights:
+        Conv2DBackwardWeights(c.s, c.filters, c.cols.data(), c.dY.data(), c.dW.data(),
+                              c.db.data());
+        break;
+    }
+    benchmark::ClobberMemory();
   }
   SetRateCounters(state, c.flops());
 }
 
-void BM_Conv2DBackwardWeights(benchmark::State& state) {
-  ConvBuffers c(state);
-  for (auto _ : state) {
-    Conv2DBackwardWeights(c.s, c.filters, c.cols.data(), c.dY.data(), c.dW.data(), c.db.data());
-    benchmark::DoNotOptimize(c.dW.data());
-  }
+#if MB_HAVE_DNNL
+template <ConvPass kPass>
+void BM_Conv2DOneDnn(benchmark::State& state) {
+  const ConvBuffers c(state);  // for the shape and the flop count only
+  OneDnnConv conv(kPass, c.s.batch, c.s.height, c.s.width, c.s.channels, c.filters,
+                  c.s.kernel_h);
+  for (auto _ : state) conv.Run();
   SetRateCounters(state, c.flops());
 }
-
-void BM_Conv2DBackwardInput(benchmark::State& state) {
-  ConvBuffers c(state);
-  for (auto _ : state) {
-    Conv2DBackwardInput(c.s, c.filters, c.dY.data(), c.W.data(), c.dcols.data(), c.dx.data());
-    benchmark::DoNotOptimize(c.dx.data());
-  }
-  SetRateCounters(state, c.flops());
-}
+#endif
 
 // The book's convnet at batch 64 (28x28x1 -> 32, 13x13x32 -> 64, 5x5x64 ->
 // 64, all 3x3) and the speedrun's two convolutions at batch 256 (28x28x1 ->
 // 24 5x5, 12x12x24 -> 32 3x3).
-void ConvShapes(benchmark::internal::Benchmark* b) {
-  b->Args({64, 28, 28, 1, 32, 3})->Args({64, 13, 13, 32, 64, 3})->Args({64, 5, 5, 64, 64, 3})
-      ->Args({256, 28, 28, 1, 24, 5})->Args({256, 12, 12, 24, 32, 3})->UseRealTime();
+const std::vector<std::vector<int64_t>> kConvShapes = {{64, 28, 28, 1, 32, 3},   {64, 13, 13, 32, 64, 3},
+                                        {64, 5, 5, 64, 64, 3},     {256, 28, 28, 1, 24, 5},
+                                        {256, 12, 12, 24, 32, 3}};
+
+// Each shape's implementations one after another, as RegisterDense does.
+template <ConvPass kPass>
+void RegisterConv(const char* product) {
+  for (const std::vector<int64_t>& shape : kConvShapes) {
+    benchmark::RegisterBenchmark((std::string(product) + "/mnistbench").c_str(),
+                                 BM_Conv2D<kPass>)
+        ->Args(shape)
+        ->UseRealTime();
+#if MB_HAVE_DNNL
+    benchmark::RegisterBenchmark((std::string(product) + "/onednn").c_str(),
+                                 BM_Conv2DOneDnn<kPass>)
+        ->Args(shape)
+        ->UseRealTime();
+#endif
+  }
 }
 
 // Max pooling 2x2, stride 2, args {batch, height, width, channels}: GB/s of
@@ -375,11 +397,9 @@ void RegisterAll() {
   benchmark::RegisterBenchmark("SparseBackwardWeightsRmsprop/mnistbench",
                                BM_SparseBackwardWeightsRmsprop)
       ->Args({128, 784, 512})->Args({96, 784, 512})->UseRealTime();
-  benchmark::RegisterBenchmark("Conv2DForward/mnistbench", BM_Conv2DForward)->Apply(ConvShapes);
-  benchmark::RegisterBenchmark("Conv2DBackwardWeights/mnistbench", BM_Conv2DBackwardWeights)
-      ->Apply(ConvShapes);
-  benchmark::RegisterBenchmark("Conv2DBackwardInput/mnistbench", BM_Conv2DBackwardInput)
-      ->Apply(ConvShapes);
+  RegisterConv<ConvPass::kForward>("Conv2DForward");
+  RegisterConv<ConvPass::kBackwardInput>("Conv2DBackwardInput");
+  RegisterConv<ConvPass::kBackwardWeights>("Conv2DBackwardWeights");
   benchmark::RegisterBenchmark("MaxPooling2D/mnistbench", BM_MaxPooling2D)
       ->Args({64, 26, 26, 32})->Args({64, 11, 11, 64})->Args({256, 24, 24, 24})->UseRealTime();
 }
