@@ -8,7 +8,7 @@
 #include <system_error>
 
 #include "common/parse_decimal.h"
-#include "report/machine_info.h"
+#include "common/hostname.h"
 
 namespace mb {
 namespace {

@@ -80,13 +80,6 @@ nlohmann::json TotalMemoryBytes() {
 
 }  // namespace
 
-std::string Hostname() {
-  char name[HOST_NAME_MAX + 1] = {};
-  // gethostname may truncate without terminating: the last byte stays '\0'.
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
-  return name;
-}
-
 GitState ParseGitDescribe(std::string_view describe) {
   constexpr std::string_view kDirtySuffix = "-dirty";
   bool dirty = false;

@@ -2,6 +2,8 @@
 // report.json["machine"]: what explains a difference between two runs.
 #pragma once
 
+#include "common/hostname.h"  // Hostname(), in the fingerprint
+
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -16,9 +18,6 @@ namespace mb {
 // threads, hostname, git_commit, git_dirty, mnistbench_version, os, ftz_daz
 // (of the calling thread; null off x86), total_memory_bytes (null if unknown).
 nlohmann::json CollectMachineInfo(int threads_used);
-
-// This machine's host name (gethostname), or "unknown".
-std::string Hostname();
 
 // The build's MB_GIT_DESCRIBE ("<40 hex digits>[-dirty]", or "unknown" when
 // built outside a git checkout) split into its parts.

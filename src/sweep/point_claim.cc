@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/hostname.h"
 
 namespace mb {
 namespace {
@@ -111,11 +112,7 @@ std::string ClaimHolder::Describe() const {
   return host + " (pid " + std::to_string(pid) + ")";
 }
 
-std::string ThisHost() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown-host";
-  return name;
-}
+std::string ThisHost() { return Hostname(); }
 
 std::unique_ptr<PointClaim> PointClaim::TryClaim(const std::string& path, ClaimHolder* holder,
                                                  std::chrono::milliseconds heartbeat) {
