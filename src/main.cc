@@ -63,6 +63,10 @@ int Run(const mb::CommandLine& args) {
 
 int main(int argc, char** argv) {
   BoundOpenMpWaits(argv);
+  // Whole lines, written as they end: launchers collect the output of many
+  // ranks into one pipe or file, where a block written mid-line would split
+  // a line between ranks and stdout's lines would fall behind stderr's.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   try {
     const mb::CommandLine args = mb::ParseCommandLine(argc, argv);
     if (args.help) {

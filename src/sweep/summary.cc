@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "common/error.h"
 #include "common/sha256.h"
@@ -15,6 +16,7 @@
 namespace mb {
 namespace {
 
+namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 double Mean(const std::vector<double>& values) {
@@ -109,6 +111,11 @@ std::string CsvField(const std::string& text) {
 
 std::string CsvNumber(const json& value) { return value.is_number() ? Text(value) : ""; }
 
+// A run directory's path in one spelling, to match a report to its claim.
+std::string RunDirKey(const std::string& run_dir) {
+  return fs::path(run_dir).lexically_normal().string();
+}
+
 }  // namespace
 
 double OlympicMean(std::vector<double> values) {
@@ -117,14 +124,25 @@ double OlympicMean(std::vector<double> values) {
   return Mean(std::vector<double>(values.begin() + 1, values.end() - 1));
 }
 
-json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric) {
+json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
+               const std::vector<LiveClaim>& running) {
+  std::set<std::string> running_dirs;
+  json running_list = json::array();
+  for (const LiveClaim& claim : running) {
+    running_dirs.insert(RunDirKey(claim.run_dir));
+    running_list.push_back(
+        {{"run_dir", claim.run_dir}, {"host", claim.holder.host}, {"pid", claim.holder.pid}});
+  }
   // One report per sweep point: the last to finish when a point ran twice.
   std::map<std::string, const LoadedReport*> by_point;
   std::vector<const LoadedReport*> complete;
   size_t incomplete = 0;
   for (const LoadedReport& report : reports) {
     if (!IsFinishedReport(report.json)) {
-      ++incomplete;
+      // Still running elsewhere is not cut off: it is listed from its claim.
+      if (!running_dirs.count(RunDirKey(fs::path(report.path).parent_path().string()))) {
+        ++incomplete;
+      }
       continue;
     }
     const json& sweep = SweepOf(report.json);
@@ -220,7 +238,8 @@ json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric) {
           {"varied_keys", varied_keys},
           {"rows", rows},
           {"runs", complete.size()},
-          {"incomplete", incomplete}};
+          {"incomplete", incomplete},
+          {"running", running_list}};
 }
 
 std::string SummaryMarkdown(const json& summary) {
@@ -272,6 +291,19 @@ std::string SummaryMarkdown(const json& summary) {
     text += " " + std::to_string(summary["incomplete"].get<size_t>()) +
             " incomplete runs (interrupted or cut off) are left out.";
   }
+  const json& running = summary["running"];
+  if (!running.empty()) {
+    text += " " + std::to_string(running.size()) + " still running " +
+            (running.size() == 1 ? "is" : "are") + " left out:";
+    for (size_t i = 0; i < running.size(); ++i) {
+      const json& point = running[i];
+      const ClaimHolder holder{point["host"].get<std::string>(), point["pid"].get<long>()};
+      text += std::string(i == 0 ? " " : ", ") +
+              fs::path(point["run_dir"].get<std::string>()).filename().string() +
+              " running on " + holder.Describe();
+    }
+    text += ".";
+  }
   return text + "\n";
 }
 
@@ -299,11 +331,12 @@ std::string SummaryCsv(const json& summary) {
 }
 
 void WriteSummary(const std::string& dir, std::FILE* out) {
-  WriteSummary(dir, FindReportsInDirectory(dir), out);
+  LinePrinter printer(out);
+  WriteSummary(dir, FindReportsInDirectory(dir), printer);
 }
 
 void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& reports,
-                  std::FILE* out) {
+                  LinePrinter& out) {
   SweepMetric metric = SweepMetric::kTestAccuracy;
   const std::string sweep_file = dir + "/sweep.json";
   if (std::filesystem::exists(sweep_file)) {
@@ -312,11 +345,11 @@ void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& repor
       metric = ParseMetric(sweep["metric"].get<std::string>(), sweep_file);
     }
   }
-  const json summary = Summarize(reports, metric);
+  const json summary = Summarize(reports, metric, FindLiveClaims(dir));
   WriteFileAtomic(dir + "/summary.json", summary.dump(2) + "\n");
   WriteFileAtomic(dir + "/summary.csv", SummaryCsv(summary));
-  std::fputs(SummaryMarkdown(summary).c_str(), out);
-  std::fprintf(out, "Summary: %s/summary.csv, %s/summary.json\n", dir.c_str(), dir.c_str());
+  out.Write(SummaryMarkdown(summary));
+  out.Printf("Summary: %s/summary.csv, %s/summary.json\n", dir.c_str(), dir.c_str());
 }
 
 int RunSummarizeCommand(const std::string& dir, std::FILE* out) {

@@ -11,17 +11,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/line_printer.h"
 #include "report/report_reader.h"
+#include "sweep/point_claim.h"
 #include "sweep/sweep_spec.h"
 
 namespace mb {
 
 // The summary as JSON (summary.json's contents): {"metric", "varied_keys",
-// "rows": [...], "runs", "incomplete"}. Runs that are neither completed nor
-// diverged (interrupted, cut off) are counted in "incomplete" and left out.
-// A sweep point that has several complete reports counts once (the last
-// to finish).
-nlohmann::json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric);
+// "rows": [...], "runs", "incomplete", "running"}. Runs that are neither
+// completed nor diverged are left out: those in the run directory of one of
+// the `running` claims (a point still running in another process) are
+// listed in "running" with their holders, the others (interrupted, cut off)
+// counted in "incomplete". A sweep point that has several complete reports
+// counts once (the last to finish).
+nlohmann::json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
+                         const std::vector<LiveClaim>& running = {});
 
 // The summary as a Markdown table with a line of notes after it.
 std::string SummaryMarkdown(const nlohmann::json& summary);
@@ -29,16 +34,17 @@ std::string SummaryMarkdown(const nlohmann::json& summary);
 std::string SummaryCsv(const nlohmann::json& summary);
 
 // Summarizes every report under `dir` (sorted by the metric of dir/sweep.json
-// when there is one, else by test accuracy), writes dir/summary.csv and
+// when there is one, else by test accuracy), with the points that live
+// claims under `dir` say are running, writes dir/summary.csv and
 // dir/summary.json atomically and prints the Markdown table to `out`.
 // Throws InputError when `dir` holds no reports, OutputError when the files
 // cannot be written.
 void WriteSummary(const std::string& dir, std::FILE* out);
 
 // As WriteSummary(dir, out), for the `reports` already read from `dir`
-// (at least one).
+// (at least one), each line printed through `out`.
 void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& reports,
-                  std::FILE* out);
+                  LinePrinter& out);
 
 // `runner summarize DIR`: WriteSummary(dir, out); returns kExitOk.
 int RunSummarizeCommand(const std::string& dir, std::FILE* out);

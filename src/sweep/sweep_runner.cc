@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/line_printer.h"
 #include "config/config.h"
 #include "kernels/target.h"
 #include "report/atomic_file.h"
@@ -184,25 +185,43 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   WriteFileAtomic((sweep_dir / "sweep.json").string(),
                   SweepDescription(spec, points).dump(2) + "\n");
 
+  // Under a launcher, every line of this process and its runs says which
+  // rank printed it: the ranks may share one stream.
+  const std::string prefix =
+      options.launcher_rank.empty() ? "" : "[" + options.launcher_rank + "] ";
+  LinePrinter out(stdout, prefix);
   const Shard shard = options.shard.value_or(Shard{});
   size_t owned = 0;
   for (const ResolvedPoint& p : points) owned += shard.Owns(p.point.index) ? 1 : 0;
-  std::printf("Sweep %s: %zu points", spec.name.c_str(), points.size());
+  out.Printf("Sweep %s: %zu points", spec.name.c_str(), points.size());
   if (options.shard) {
-    std::printf(", shard %zu/%zu tries %zu of them", shard.index, shard.count, owned);
+    out.Printf(", shard %zu/%zu tries %zu of them", shard.index, shard.count, owned);
   }
-  if (!options.launcher_rank.empty()) std::printf(" (%s)", options.launcher_rank.c_str());
-  std::printf(", into %s\n", sweep_dir.string().c_str());
+  out.Printf(", into %s\n", sweep_dir.string().c_str());
 
+  // From here on a signal (scancel, a requeue, Ctrl-C) ends the sweep
+  // cleanly, even while a point loads its data: its claim is released. A
+  // process killed outright leaves its claim, which holds the point for
+  // kClaimTimeoutSeconds when the next process runs on another host.
+  InstallInterruptHandlers(prefix);
+  const auto interrupted = [&]() {
+    LinePrinter(stderr, prefix)
+        .Printf("%s: sweep interrupted; run the same command again to resume\n",
+                spec.path.c_str());
+    return kExitInterrupted;
+  };
   std::map<std::string, PointState> states = ScanSweepDir(sweep_dir, points);
   size_t ran = 0, skipped = 0, diverged = 0, elsewhere = 0;
   for (const ResolvedPoint& p : points) {
     if (!shard.Owns(p.point.index)) continue;
+    // A signal after the last step of a run (scancel, a requeue) leaves that
+    // run complete; no further point is claimed.
+    if (InterruptRequested()) return interrupted();
     const std::string label = "point " + std::to_string(p.point.index + 1) + "/" +
                               std::to_string(points.size()) + " (" + DescribeVaried(p.point) + ")";
     PointState& state = states[p.id];
     if (state.complete) {
-      std::printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
+      out.Printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
       ++skipped;
       continue;
     }
@@ -211,16 +230,20 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
     const std::unique_ptr<PointClaim> claim =
         PointClaim::TryClaim(run_dir.string() + ".claim", &holder);
     if (!claim) {
-      std::printf("Sweep %s: %s is running on %s, skipped\n", spec.name.c_str(), label.c_str(),
-                  holder.Describe().c_str());
+      out.Printf("Sweep %s: %s is running on %s, skipped\n", spec.name.c_str(), label.c_str(),
+                 holder.Describe().c_str());
       ++elsewhere;
       continue;
     }
     // Another process may have completed it between the scan and the claim.
     if (IsCompletePoint(run_dir / "report.json", p.id)) {
-      std::printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
+      out.Printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
       ++skipped;
       continue;
+    }
+    if (const std::optional<ClaimHolder>& gone = claim->taken_over()) {
+      out.Printf("Sweep %s: %s was claimed by %s, which is gone: taking it over\n",
+                 spec.name.c_str(), label.c_str(), gone->Describe().c_str());
     }
     // Under the claim, whatever this point left is a cut-off run: what the
     // scan found, and its directory if a process that died since made it.
@@ -231,16 +254,16 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
     }
     for (const fs::path& stale : cut_off) {
       if (!fs::exists(stale)) continue;
-      std::printf("Sweep %s: %s was cut off: removing %s and running it again\n",
-                  spec.name.c_str(), label.c_str(), stale.string().c_str());
+      out.Printf("Sweep %s: %s was cut off: removing %s and running it again\n",
+                 spec.name.c_str(), label.c_str(), stale.string().c_str());
       fs::remove_all(stale, error);
       if (error) {
         throw OutputError(stale.string() + ": cannot remove an incomplete run (" +
                           error.message() + ")");
       }
     }
-    std::printf("Sweep %s: %s\n", spec.name.c_str(), label.c_str());
-    std::fflush(stdout);
+    out.Printf("Sweep %s: %s\n", spec.name.c_str(), label.c_str());
+    out.Flush();
     RunOptions run;
     run.out_dir = sweep_dir.string();
     run.run_dir_name = PointDirName(p);
@@ -249,31 +272,28 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
                  {"index", p.point.index},
                  {"point_id", p.id},
                  {"varied", VariedJson(p.point)}};
+    run.line_prefix = prefix;
     const int code = RunExperiment(p.config, run);
     ++ran;
     if (code == kExitDiverged) ++diverged;
-    if (code == kExitInterrupted) {
-      std::fprintf(stderr, "%s: sweep interrupted; run the same command again to resume\n",
-                   spec.path.c_str());
-      return kExitInterrupted;
-    }
+    if (code == kExitInterrupted) return interrupted();
   }
   if (ran == 0 && skipped + elsewhere == owned) {
-    std::printf("Sweep %s: nothing left to claim (%zu points complete, %zu running in another "
-                "process)\n\n",
-                spec.name.c_str(), skipped, elsewhere);
+    out.Printf("Sweep %s: nothing left to claim (%zu points complete, %zu running in another "
+               "process)\n\n",
+               spec.name.c_str(), skipped, elsewhere);
   } else {
-    std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete",
-                spec.name.c_str(), ran, diverged, skipped);
-    if (elsewhere > 0) std::printf(", %zu running in another process", elsewhere);
-    std::printf("\n\n");
+    out.Printf("Sweep %s: %zu points run (%zu diverged), %zu already complete", spec.name.c_str(),
+               ran, diverged, skipped);
+    if (elsewhere > 0) out.Printf(", %zu running in another process", elsewhere);
+    out.Printf("\n\n");
   }
   // Another shard may not have written anything yet, nor this one.
   const std::vector<LoadedReport> reports = FindReports({sweep_dir.string()});
   if (reports.empty()) {
-    std::printf("Sweep %s: no reports yet, so no summary\n", spec.name.c_str());
+    out.Printf("Sweep %s: no reports yet, so no summary\n", spec.name.c_str());
   } else {
-    WriteSummary(sweep_dir.string(), reports, stdout);
+    WriteSummary(sweep_dir.string(), reports, out);
   }
   return kExitOk;
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "common/line_printer.h"
 #include "data/dataset.h"
 #include "kernels/target.h"
 #include "nn/checkpoint.h"
@@ -43,19 +44,19 @@ bool AllFinite(const Mlp& model) {
   return finite;
 }
 
-void PrintPredictions(const std::vector<Prediction>& predictions) {
+void PrintPredictions(const std::vector<Prediction>& predictions, LinePrinter& out) {
   if (predictions.empty()) return;
-  std::printf("Predictions for the first %zu test images:\n", predictions.size());
+  out.Printf("Predictions for the first %zu test images:\n", predictions.size());
   for (const Prediction& p : predictions) {
-    std::printf("  image %d: label %d, predicted %d (p=%.4f)%s\n", p.index, p.label,
-                p.predicted, p.probability, p.label == p.predicted ? "" : "  <- wrong");
+    out.Printf("  image %d: label %d, predicted %d (p=%.4f)%s\n", p.index, p.label, p.predicted,
+               p.probability, p.label == p.predicted ? "" : "  <- wrong");
   }
   const Prediction& first = predictions.front();
-  std::printf("  probabilities of image %d:", first.index);
+  out.Printf("  probabilities of image %d:", first.index);
   for (size_t c = 0; c < first.probabilities.size(); ++c) {
-    std::printf(" %zu:%.4g", c, first.probabilities[c]);
+    out.Printf(" %zu:%.4g", c, first.probabilities[c]);
   }
-  std::printf("\n");
+  out.Printf("\n");
 }
 
 }  // namespace
@@ -63,6 +64,8 @@ void PrintPredictions(const std::vector<Prediction>& predictions) {
 int RunExperiment(const Config& config, const RunOptions& options) {
   // As MLPerf times it: from before the data is first read.
   const auto start = std::chrono::steady_clock::now();
+  LinePrinter out(stdout, options.line_prefix);
+  LinePrinter err(stderr, options.line_prefix);
   RunReport report;
   report.started_at = UtcTimestamp();
   report.config = config.resolved;
@@ -99,7 +102,7 @@ int RunExperiment(const Config& config, const RunOptions& options) {
   report.training.update(trainer.Description());
   // Before the run directory exists, so that no signal can end the process
   // between its creation and its first report.
-  InstallInterruptHandlers();
+  InstallInterruptHandlers(options.line_prefix);
   if (config.target_accuracy) {
     TargetRecord target;
     target.accuracy = *config.target_accuracy;
@@ -113,19 +116,19 @@ int RunExperiment(const Config& config, const RunOptions& options) {
           ? RunDirectoryName(config.name, config.hash, report.started_at)
           : options.run_dir_name,
       report);
-  std::printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
-              "%d threads, %s kernels\n",
-              run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
-              model.ParameterCount(), threads, KernelTargetName().c_str());
+  out.Printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
+             "%d threads, %s kernels\n",
+             run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
+             model.ParameterCount(), threads, KernelTargetName().c_str());
 
-  const bool live = StdoutIsTerminal();
+  const bool terminal = StdoutIsTerminal();
   int exit_code = kExitOk;
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
-    EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), live);
+    EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
     if (!finished) {
-      std::fprintf(stderr, "%s: interrupted in epoch %d; %d epochs completed\n",
-                   config.name.c_str(), epoch, epoch - 1);
+      err.Printf("%s: interrupted in epoch %d; %d epochs completed\n", config.name.c_str(), epoch,
+                 epoch - 1);
       report.status = "interrupted";
       exit_code = kExitInterrupted;
       break;
@@ -135,8 +138,8 @@ int RunExperiment(const Config& config, const RunOptions& options) {
     if (!std::isfinite(record.loss) || !AllFinite(model)) {
       // The epoch's metrics come from a broken model: the report keeps the
       // epochs before it and names this one as diverged_epoch.
-      std::fprintf(stderr, "%s: training diverged in epoch %d (loss %g): stopping\n",
-                   config.name.c_str(), epoch, record.loss);
+      err.Printf("%s: training diverged in epoch %d (loss %g): stopping\n", config.name.c_str(),
+                 epoch, record.loss);
       report.status = "diverged";
       report.diverged_epoch = epoch;
       exit_code = kExitDiverged;
@@ -151,17 +154,17 @@ int RunExperiment(const Config& config, const RunOptions& options) {
       target.epoch = hit->epoch;
       target.step = hit->step;
       target.reached_accuracy = hit->accuracy;
-      std::printf("Target accuracy %.4g reached on the %s set in epoch %d, step %zu: %.4f "
-                  "after %.2fs\n",
-                  target.accuracy, target.set.c_str(), hit->epoch, hit->step, hit->accuracy,
-                  *target.seconds);
+      out.Printf("Target accuracy %.4g reached on the %s set in epoch %d, step %zu: %.4f "
+                 "after %.2fs\n",
+                 target.accuracy, target.set.c_str(), hit->epoch, hit->step, hit->accuracy,
+                 *target.seconds);
     }
     WriteRunFiles(run_dir, report);
     if (trainer.target_hit()) break;
   }
   if (report.target && !report.target->reached && exit_code == kExitOk) {
-    std::printf("Target accuracy %.4g not reached on the %s set in %d epochs\n",
-                report.target->accuracy, report.target->set.c_str(), config.epochs);
+    out.Printf("Target accuracy %.4g not reached on the %s set in %d epochs\n",
+               report.target->accuracy, report.target->set.c_str(), config.epochs);
   }
 
   if (exit_code == kExitOk && InterruptRequested()) {
@@ -172,9 +175,9 @@ int RunExperiment(const Config& config, const RunOptions& options) {
     const Evaluation test = trainer.Evaluate(data.test);
     report.test_loss = test.loss;
     report.test_accuracy = test.accuracy;
-    std::printf("Test: loss: %.4f - accuracy: %.4f\n", test.loss, test.accuracy);
+    out.Printf("Test: loss: %.4f - accuracy: %.4f\n", test.loss, test.accuracy);
     report.predictions = trainer.Predict(data.test, static_cast<size_t>(config.predict));
-    PrintPredictions(report.predictions);
+    PrintPredictions(report.predictions, out);
     if (config.save_model) WriteSafetensors(run_dir + "/model.safetensors", ModelToTensors(model));
     report.status = "completed";
   }
@@ -182,7 +185,7 @@ int RunExperiment(const Config& config, const RunOptions& options) {
   report.finished_at = UtcTimestamp();
   report.peak_rss_bytes = PeakRssBytes();
   WriteRunFiles(run_dir, report);
-  std::printf("Report: %s/report.json (%.2fs total)\n", run_dir.c_str(), report.total_seconds);
+  out.Printf("Report: %s/report.json (%.2fs total)\n", run_dir.c_str(), report.total_seconds);
   return exit_code;
 }
 

@@ -19,6 +19,9 @@ struct RunOptions {
   std::string run_dir_name;
   // report.json's "sweep" object for a sweep point; null for a single run.
   nlohmann::json sweep;
+  // Starts every line the run prints, on stdout and stderr: the launcher's
+  // rank of a sweep process ("[SLURM_ARRAY_TASK_ID=3] "), "" for none.
+  std::string line_prefix;
 };
 
 // Returns the process exit code (kExitOk, kExitDiverged or
