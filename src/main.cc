@@ -43,7 +43,9 @@ void BoundOpenMpWaits(char** argv) {
 // reader that goes away (`runner ... | head -1`) must not kill it with
 // SIGPIPE: writes to stdout fail instead (train/lost_stdout.h). Lines go
 // out whole and at once, even into a pipe, so that a process ended by an
-// interrupt (train/interrupt.h) has shown everything it printed.
+// interrupt (train/interrupt.h) has shown everything it printed, and so
+// that launchers collecting many ranks into one pipe or file never split a
+// line between ranks, nor let stdout's lines fall behind stderr's.
 void PrepareStdout() {
   signal(SIGPIPE, SIG_IGN);
   std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);

@@ -65,7 +65,9 @@ TEST_CASE("A claim has one holder and is released when dropped", "[sweep]") {
   CHECK(holder.Describe() == ThisHost() + " (pid " + std::to_string(getpid()) + ")");
   claim.reset();
   CHECK_FALSE(fs::exists(path));
-  CHECK(PointClaim::TryClaim(path, &holder));
+  claim = PointClaim::TryClaim(path, &holder);
+  REQUIRE(claim);
+  CHECK_FALSE(claim->taken_over());  // released, not taken over
 }
 
 TEST_CASE("A claim whose holder is provably gone is taken over", "[sweep]") {
@@ -73,8 +75,13 @@ TEST_CASE("A claim whose holder is provably gone is taken over", "[sweep]") {
   const fs::path path = dir.path / "000-abc.claim";
   ClaimHolder holder;
   SECTION("this host, a pid that has ended") {
-    WriteClaim(path, HolderText(ThisHost(), DeadPid()), 0);
-    CHECK(PointClaim::TryClaim(path.string(), &holder));
+    const long dead = DeadPid();
+    WriteClaim(path, HolderText(ThisHost(), dead), 0);
+    const auto claim = PointClaim::TryClaim(path.string(), &holder);
+    REQUIRE(claim);
+    // The sweep names the process it takes the point over from.
+    REQUIRE(claim->taken_over());
+    CHECK(claim->taken_over()->Describe() == ThisHost() + " (pid " + std::to_string(dead) + ")");
   }
   SECTION("another host, a heartbeat older than the timeout") {
     WriteClaim(path, HolderText("elsewhere.example", 4242), kClaimTimeoutSeconds + 5);
@@ -124,6 +131,25 @@ TEST_CASE("A held claim's heartbeat keeps it fresh", "[sweep]") {
   struct stat info;
   REQUIRE(stat(path.c_str(), &info) == 0);
   CHECK(time(nullptr) - info.st_mtim.tv_sec < 10);
+}
+
+// What a summary lists as running: the claims of live holders only.
+TEST_CASE("FindLiveClaims lists the claims of live holders under a directory", "[sweep]") {
+  TempDir dir;
+  fs::create_directories(dir.path / "sweep" / "000-abc");
+  WriteClaim(dir.path / "sweep" / "001-def.claim", HolderText("elsewhere.example", 4242), 30);
+  WriteClaim(dir.path / "sweep" / "000-abc.claim", HolderText(ThisHost(), getppid()), 0);
+  WriteClaim(dir.path / "sweep" / "002-ghi.claim", HolderText(ThisHost(), DeadPid()), 0);
+  WriteClaim(dir.path / "sweep" / "003-jkl.claim",
+             HolderText("elsewhere.example", 4242), kClaimTimeoutSeconds + 5);
+  WriteClaim(dir.path / "sweep" / "004-mno.claim.takeover", "", 0);
+  const std::vector<LiveClaim> live = FindLiveClaims(dir.path.string());
+  REQUIRE(live.size() == 2);
+  CHECK(live[0].run_dir == (dir.path / "sweep" / "000-abc").string());
+  CHECK(live[0].holder.pid == getppid());
+  CHECK(live[1].run_dir == (dir.path / "sweep" / "001-def").string());
+  CHECK(live[1].holder.Describe() == "elsewhere.example (pid 4242)");
+  CHECK(FindLiveClaims((dir.path / "no-such-dir").string()).empty());
 }
 
 // The two races of a take-over, made to happen: a claim renewed or replaced

@@ -141,4 +141,27 @@ else
   fail "stdout closed by its reader: exit $code, $(grep -s '"status"' "$out"/*/report.json), stderr: $(cat "$work/stderr")"
 fi
 
+# stdout is line-buffered: in one log with stderr (a batch job's), each line
+# comes out when it ends, so the "Run" line is there while the first epoch
+# (about 3 s with 2048 units on one thread) runs, and before the
+# interruption's lines.
+out="$work/ordered"
+"$runner" configs/tiny.json --set model.0.units=2048 --set epochs=1000 --threads 1 --out "$out" \
+  >"$work/log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do  # until the "Run" line is out (at most 30 s)
+  grep -q "^Run " "$work/log" && break
+  sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+code=$?
+run_line=$(grep -n "^Run " "$work/log" | cut -d: -f1)
+interrupted_line=$(grep -n "interrupted in epoch 1;" "$work/log" | cut -d: -f1)
+if [[ $code -eq 130 && -n $run_line && -n $interrupted_line && $run_line -lt $interrupted_line ]]; then
+  pass stdout-lines-in-order-with-stderr
+else
+  fail "stdout and stderr in one log: exit $code; $(cat "$work/log")"
+fi
+
 summary

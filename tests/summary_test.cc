@@ -191,6 +191,29 @@ TEST_CASE("Seeds and other integers stay integers, to the last bit", "[sweep]") 
   CHECK_THAT(csv, Catch::Contains("\n100,18446744073709551613,2,0,"));
 }
 
+// A shard that ends early summarizes while another still runs a point: that
+// point is running, not cut off.
+TEST_CASE("Points claimed by live processes are listed as running, not incomplete", "[sweep]") {
+  const LoadedReport running = Point(100, 2, 0.5, 1.0, "running");
+  const LoadedReport cut_off = Point(100, 3, 0.5, 1.0, "running");
+  const std::vector<LoadedReport> reports = {Point(100, 1, 0.90, 1.0), running, cut_off};
+  // The point with a report ("r/100-2") and one not started yet ("r/100-4").
+  const std::vector<LiveClaim> claims = {{"r/100-2", {"node7", 4242, 1.0}},
+                                         {"r/100-4", {"node8", 17, 2.0}}};
+  const json summary = Summarize(reports, SweepMetric::kTestAccuracy, std::nullopt, claims);
+  CHECK(summary["runs"] == 1);
+  CHECK(summary["incomplete"] == 1);
+  REQUIRE(summary["running"].size() == 2);
+  CHECK(summary["running"][0] == json({{"run_dir", "r/100-2"}, {"host", "node7"}, {"pid", 4242}}));
+  const std::string text = SummaryMarkdown(summary);
+  CHECK_THAT(text, Catch::Contains(" 1 incomplete runs (interrupted or cut off) are left out. 2 "
+                                   "still running are left out: 100-2 running on node7 (pid "
+                                   "4242), 100-4 running on node8 (pid 17).\n"));
+  CHECK_THAT(SummaryMarkdown(Summarize({running}, SweepMetric::kTestAccuracy, std::nullopt, {claims[0]})),
+             Catch::EndsWith("slowest run. 1 still running is left out: 100-2 running on node7 "
+                             "(pid 4242).\n"));
+}
+
 TEST_CASE("Time to target is averaged over the runs that reached it", "[sweep]") {
   std::vector<LoadedReport> reports = {Point(100, 1, 0.9, 1.0), Point(100, 2, 0.9, 1.0),
                                        Point(100, 3, 0.9, 1.0), Point(200, 1, 0.9, 1.0)};

@@ -175,16 +175,28 @@ else
   fail "--shard union differs from the single run: $(points "$work/shards") vs $single"
 fi
 
+# only_rank_lines FILE RANK...: every line of FILE starts with one of the
+# ranks' labels, and each rank printed; no live bar, no escape codes.
+only_rank_lines() {
+  local file=$1 rank
+  shift
+  for rank in "$@"; do grep -q "^\[$rank\] Sweep sweep4: 4 points, into" "$file" || return 1; done
+  local labels
+  labels=$(printf '%s\|' "$@")
+  ! grep -v "^\[\(${labels%\\|}\)\] " "$file" | grep -q . && ! grep -q $'[\r\033]' "$file"
+}
+
 if command -v mpirun >/dev/null; then
-  # The ranks share the points through their claims; the rank labels each.
+  # The ranks share the points through their claims; each line says whose
+  # it is (Open MPI gives the ranks a terminal: no bars were drawn all the same).
   mpirun --allow-run-as-root --oversubscribe -np 2 \
     "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$work/mpi" >"$work/stdout" 2>&1
   code=$?
   if [[ $code -eq 0 && $(points "$work/mpi") == "$single" ]] &&
-     grep -q "Sweep sweep4: 4 points (OMPI_COMM_WORLD_RANK=1), into" "$work/stdout"; then
+     only_rank_lines "$work/stdout" OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_RANK=1; then
     pass mpirun-union-equals-single-run
   else
-    fail "mpirun -np 2: exit $code; $(points "$work/mpi") vs $single; $(tail -5 "$work/stdout")"
+    fail "mpirun -np 2: exit $code; $(points "$work/mpi") vs $single; $(tail -5 "$work/stdout" | cat -A)"
   fi
 else
   skip "mpirun-union-equals-single-run: mpirun not installed (apt-get install openmpi-bin)"
@@ -254,7 +266,10 @@ echo '{"host": "elsewhere.example", "pid": 4242}' >"$foreign/sweep4/$point0.clai
 code=$?
 if [[ $code -eq 0 && $(find "$foreign/sweep4" -name report.json | wc -l) -eq 3 ]] &&
    grep -q "point 1/4 (model.0.units=16, seed=1) is running on elsewhere.example (pid 4242), skipped" "$work/stdout" &&
-   grep -q "3 points run (0 diverged), 0 already complete, 1 running in another process" "$work/stdout"; then
+   grep -q "3 points run (0 diverged), 0 already complete, 1 running in another process" "$work/stdout" &&
+   grep -q "slowest run. 1 still running is left out: $point0 running on elsewhere.example (pid 4242).$" "$work/stdout" &&
+   python3 -c "import json,sys; s=json.load(open(sys.argv[1])); sys.exit(not (s['incomplete'] == 0 and
+     [(r['host'], r['pid']) for r in s['running']] == [('elsewhere.example', 4242)]))" "$foreign/sweep4/summary.json"; then
   pass foreign-live-claim-respected
 else
   fail "a live claim of another host: exit $code; $(cat "$work/stdout")"
@@ -263,6 +278,7 @@ touch -d '10 minutes ago' "$foreign/sweep4/$point0.claim"
 "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$foreign" >"$work/stdout" 2>&1
 code=$?
 if [[ $code -eq 0 && $(points "$foreign") == "$single" && ! -e "$foreign/sweep4/$point0.claim" ]] &&
+   grep -q "point 1/4 (model.0.units=16, seed=1) was claimed by elsewhere.example (pid 4242), which is gone: taking it over" "$work/stdout" &&
    grep -q "1 points run (0 diverged), 3 already complete" "$work/stdout"; then
   pass foreign-stale-claim-taken-over
 else
@@ -276,10 +292,36 @@ array="$work/array"
 two_copies "$array" together "SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1" \
   "SLURM_PROCID=1 SLURM_NTASKS=2"
 if [[ $state == "exits=0,0 $expected_claims_state" && $(points "$array") == "$single" ]] &&
-   grep -q "(SLURM_ARRAY_TASK_ID=3)" "$array.log-a" && grep -q "(SLURM_PROCID=1)" "$array.log-b"; then
+   only_rank_lines "$array.log-a" SLURM_ARRAY_TASK_ID=3 && only_rank_lines "$array.log-b" SLURM_PROCID=1; then
   pass launchers-of-any-numbering
 else
   fail "array task 3 of 2 and srun without PMI: $state; $(cat "$array".log-*)"
+fi
+
+# On a terminal a run draws its live bar; under a launcher it does not (mpirun
+# gives every rank a terminal, and the bars of ranks overwrote each other),
+# and its lines carry the rank. `script` runs each on a terminal of its own
+# (which turns \n into \r\n).
+write one.json '{"name": "one", "base": "configs/tiny.json", "set": {"predict": 0}}'
+on_terminal() {  # LOG COMMAND...
+  local log=$1
+  shift
+  script -qec "$(printf '%q ' "$@")" /dev/null >"$log" 2>&1 </dev/null
+}
+if command -v script >/dev/null; then
+  on_terminal "$work/tty.log" "$runner" configs/tiny.json --set predict=0 --threads 1 --out "$work/tty"
+  on_terminal "$work/tty-rank.log" env SLURM_PROCID=1 "$runner" "$work/one.json" --threads 1 \
+    --out "$work/tty"
+  if grep -q $'\r\033\\[K' "$work/tty.log" && grep -q '\[=====' "$work/tty.log" &&
+     ! grep -q $'\033' "$work/tty-rank.log" && ! grep -q '\[=====' "$work/tty-rank.log" &&
+     grep -q '^\[SLURM_PROCID=1\] Epoch 1/1 - 469/469 - ' "$work/tty-rank.log" &&
+     ! tr -d '\r' <"$work/tty-rank.log" | grep -v '^\[SLURM_PROCID=1\] ' | grep -q .; then
+    pass rank-lines-prefixed-no-live-bar
+  else
+    fail "terminal output: $(cat -A "$work/tty.log" | head -3); under a rank: $(cat -A "$work/tty-rank.log" | head -5)"
+  fi
+else
+  skip "rank-lines-prefixed-no-live-bar: script not installed (util-linux)"
 fi
 
 # --- Time to accuracy --------------------------------------------------------

@@ -10,6 +10,9 @@ packages=(
   openmpi-bin  # mpirun, for the sharded-sweep test (the runner itself needs no MPI)
   librsvg2-bin  # rsvg-convert, for the test that renders the plots
   time  # GNU time's peak RSS, for the tests that bound it (tests/bad_input_test.sh)
+  # slurmctld, slurmd, sbatch, srun and munged, for the test that runs sweeps on a
+  # private single-node Slurm cluster (it starts its own daemons; none is configured here)
+  slurm-wlm munge
 )
 case ${1:-} in
   "") ;;

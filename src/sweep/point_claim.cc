@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -114,27 +116,58 @@ std::string ClaimHolder::Describe() const {
 
 std::string ThisHost() { return Hostname(); }
 
+std::vector<LiveClaim> FindLiveClaims(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string suffix = ".claim";
+  std::vector<LiveClaim> claims;
+  std::error_code error;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied,
+                                           error),
+       end;
+       !error && it != end; it.increment(error)) {
+    const std::string path = it->path().string();
+    if (path.size() <= suffix.size() ||
+        path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::optional<std::string> text = ReadClaimText(path);
+    const std::optional<double> age = AgeSeconds(path);
+    if (!text || !age) continue;  // released meanwhile
+    const ClaimHolder holder = ParseHolder(*text, *age);
+    if (!IsStale(holder)) claims.push_back({path.substr(0, path.size() - suffix.size()), holder});
+  }
+  std::sort(claims.begin(), claims.end(),
+            [](const LiveClaim& a, const LiveClaim& b) { return a.run_dir < b.run_dir; });
+  return claims;
+}
+
 std::unique_ptr<PointClaim> PointClaim::TryClaim(const std::string& path, ClaimHolder* holder,
                                                  std::chrono::milliseconds heartbeat) {
   // Each round either creates the claim, finds a live holder, or removes a
   // stale claim (or sees another process remove it), so a few rounds end
   // it; a holder that keeps appearing and dying is reported as holding it.
+  std::optional<ClaimHolder> stale;
   for (int round = 0; round < 8; ++round) {
     if (CreateExclusive(path, ClaimText())) {
-      return std::unique_ptr<PointClaim>(new PointClaim(path, heartbeat));
+      return std::unique_ptr<PointClaim>(new PointClaim(path, heartbeat, stale));
     }
     const std::optional<std::string> text = ReadClaimText(path);
     const std::optional<double> age = AgeSeconds(path);
     if (!text || !age) continue;  // released meanwhile: try again
     *holder = ParseHolder(*text, *age);
     if (!IsStale(*holder)) return nullptr;
+    stale = *holder;
     RemoveStaleClaim(path, *text);
   }
   return nullptr;
 }
 
-PointClaim::PointClaim(std::string path, std::chrono::milliseconds heartbeat)
-    : path_(std::move(path)), period_(heartbeat), heartbeat_([this] { Heartbeat(); }) {}
+PointClaim::PointClaim(std::string path, std::chrono::milliseconds heartbeat,
+                       std::optional<ClaimHolder> taken_over)
+    : path_(std::move(path)),
+      taken_over_(std::move(taken_over)),
+      period_(heartbeat),
+      heartbeat_([this] { Heartbeat(); }) {}
 
 PointClaim::~PointClaim() {
   {

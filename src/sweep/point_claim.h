@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace mb {
 
@@ -40,8 +41,9 @@ struct ClaimHolder {
 // removes the claim file.
 class PointClaim {
  public:
-  // Claims the point whose claim file is `path`, taking over a stale claim.
-  // Returns nothing, with `holder` filled in, when a live process holds it.
+  // Claims the point whose claim file is `path`, taking over a stale claim
+  // (taken_over() then names its holder). Returns nothing, with `holder`
+  // filled in, when a live process holds it.
   // Throws OutputError when the file cannot be created for another reason.
   // `heartbeat` is how often the claim is renewed (shorter in tests).
   static std::unique_ptr<PointClaim> TryClaim(
@@ -52,11 +54,17 @@ class PointClaim {
   PointClaim(const PointClaim&) = delete;
   PointClaim& operator=(const PointClaim&) = delete;
 
+  // The holder of the stale claim this one replaced: the point was cut off
+  // in a process that is gone (killed, cancelled, its host down).
+  const std::optional<ClaimHolder>& taken_over() const { return taken_over_; }
+
  private:
-  PointClaim(std::string path, std::chrono::milliseconds heartbeat);
+  PointClaim(std::string path, std::chrono::milliseconds heartbeat,
+             std::optional<ClaimHolder> taken_over);
   void Heartbeat();
 
   std::string path_;
+  std::optional<ClaimHolder> taken_over_;
   std::chrono::milliseconds period_;
   std::mutex mutex_;
   std::condition_variable stop_signal_;
@@ -69,6 +77,18 @@ class PointClaim {
 // processes that try at once, the one that creates <path>.takeover does it
 // and the others leave it to that one (TryClaim then tries again).
 void RemoveStaleClaim(const std::string& path, const std::string& stale_text);
+
+// A point claimed by a live process: the run directory of claim file
+// <run_dir>.claim and who holds it.
+struct LiveClaim {
+  std::string run_dir;
+  ClaimHolder holder;
+};
+
+// The claims under `dir` (searched recursively, symlinks not followed) whose
+// holders are alive, judged as TryClaim judges them, sorted by run_dir: the
+// points that are running now, here or on another host.
+std::vector<LiveClaim> FindLiveClaims(const std::string& dir);
 
 // The host name this process records in its claims.
 std::string ThisHost();

@@ -1,5 +1,6 @@
 #include "sweep/report_selection.h"
 
+#include <filesystem>
 #include <map>
 
 #include "common/sha256.h"
@@ -39,12 +40,18 @@ bool IsNewer(const LoadedReport& a, const LoadedReport& b) {
 struct RunReports {
   const LoadedReport* newest_complete = nullptr;
   size_t count = 0;
+  bool running = false;  // one of its reports is in a live claim's directory
 };
 
 }  // namespace
 
+std::string RunDirKey(const std::string& run_dir) {
+  return std::filesystem::path(run_dir).lexically_normal().string();
+}
+
 ReportSelection SelectReports(const std::vector<LoadedReport>& reports,
-                              const std::optional<std::set<std::string>>& spec_points) {
+                              const std::optional<std::set<std::string>>& spec_points,
+                              const std::set<std::string>& running_dirs) {
   ReportSelection selection;
   std::map<std::string, RunReports> runs;
   for (const LoadedReport& report : reports) {
@@ -54,6 +61,9 @@ ReportSelection SelectReports(const std::vector<LoadedReport>& reports,
     }
     RunReports& run = runs[RunIdentity(report.json)];
     ++run.count;
+    run.running = run.running ||
+                  running_dirs.count(
+                      RunDirKey(std::filesystem::path(report.path).parent_path().string())) > 0;
     if (IsFinishedReport(report.json) &&
         (!run.newest_complete || IsNewer(report, *run.newest_complete))) {
       run.newest_complete = &report;
@@ -62,6 +72,8 @@ ReportSelection SelectReports(const std::vector<LoadedReport>& reports,
   for (const auto& [identity, run] : runs) {
     if (run.newest_complete) {
       selection.complete.push_back(run.newest_complete);
+    } else if (run.running) {
+      ++selection.running;
     } else {
       ++selection.incomplete;
     }

@@ -19,7 +19,8 @@ struct ReportSelection {
   // One per run that has a complete report (completed or diverged): its
   // newest, by finished_at (the first by path among equals).
   std::vector<const LoadedReport*> complete;
-  size_t incomplete = 0;         // runs without one (interrupted, cut off, running)
+  size_t incomplete = 0;         // runs without one (interrupted, cut off)
+  size_t running = 0;            // runs without one, running in another process
   size_t duplicate_reports = 0;  // reports merged into another of their run
   size_t duplicated_runs = 0;    // runs with more than one report
   size_t not_in_spec = 0;        // reports left out for not being a point of the spec
@@ -29,8 +30,15 @@ struct ReportSelection {
 // config with everything in it: seed, threads and name too, as the
 // summary's rows tell runs apart by all but the seed. With `spec_points`,
 // reports whose point_id is not one of them (points of an earlier version
-// of the spec, or runs that are no sweep's point) are left out first.
+// of the spec, or runs that are no sweep's point) are left out first. A run
+// without a complete report that has one in `running_dirs` (run
+// directories whose claim a live process holds) counts as running, not as
+// incomplete.
 ReportSelection SelectReports(const std::vector<LoadedReport>& reports,
-                              const std::optional<std::set<std::string>>& spec_points);
+                              const std::optional<std::set<std::string>>& spec_points,
+                              const std::set<std::string>& running_dirs = {});
+
+// A run directory's path in one spelling, to match a report to its claim.
+std::string RunDirKey(const std::string& run_dir);
 
 }  // namespace mb

@@ -114,11 +114,23 @@ std::string CsvNumber(const json& value) { return value.is_number() ? Text(value
 
 // What the summary merged or left out, one sentence each, for the table's
 // notes and summary.json.
-json SummaryNotes(const ReportSelection& selection) {
+json SummaryNotes(const ReportSelection& selection, const json& running) {
   json notes = json::array();
   if (selection.incomplete > 0) {
     notes.push_back(std::to_string(selection.incomplete) +
                     " incomplete runs (interrupted or cut off) are left out.");
+  }
+  if (!running.empty()) {
+    std::string note = std::to_string(running.size()) + " still running " +
+                       (running.size() == 1 ? "is" : "are") + " left out:";
+    for (size_t i = 0; i < running.size(); ++i) {
+      const json& point = running[i];
+      const ClaimHolder holder{point["host"].get<std::string>(), point["pid"].get<long>()};
+      note += std::string(i == 0 ? " " : ", ") +
+              std::filesystem::path(point["run_dir"].get<std::string>()).filename().string() +
+              " running on " + holder.Describe();
+    }
+    notes.push_back(note + ".");
   }
   if (selection.duplicate_reports > 0) {
     notes.push_back(std::to_string(selection.duplicate_reports) + " duplicate reports of " +
@@ -173,8 +185,16 @@ double OlympicMean(std::vector<double> values) {
 }
 
 json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
-               const std::optional<std::set<std::string>>& spec_points) {
-  const ReportSelection selection = SelectReports(reports, spec_points);
+               const std::optional<std::set<std::string>>& spec_points,
+               const std::vector<LiveClaim>& running) {
+  std::set<std::string> running_dirs;
+  json running_list = json::array();
+  for (const LiveClaim& claim : running) {
+    running_dirs.insert(RunDirKey(claim.run_dir));
+    running_list.push_back(
+        {{"run_dir", claim.run_dir}, {"host", claim.holder.host}, {"pid", claim.holder.pid}});
+  }
+  const ReportSelection selection = SelectReports(reports, spec_points, running_dirs);
   std::vector<const LoadedReport*> complete = selection.complete;
 
   // Groups in order of their first run's sweep index (or path).
@@ -262,8 +282,9 @@ json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
                   {"incomplete", selection.incomplete},
                   {"duplicate_reports", selection.duplicate_reports},
                   {"duplicated_runs", selection.duplicated_runs},
-                  {"not_in_spec", selection.not_in_spec}};
-  summary["notes"] = SummaryNotes(selection);
+                  {"not_in_spec", selection.not_in_spec},
+                  {"running", running_list}};
+  summary["notes"] = SummaryNotes(selection, running_list);
   return summary;
 }
 
@@ -340,18 +361,19 @@ std::string SummaryCsv(const json& summary) {
 }
 
 void WriteSummary(const std::string& dir, std::FILE* out, SummaryScope scope) {
-  WriteSummary(dir, FindReportsInDirectory(dir), out, scope);
+  LinePrinter printer(out);
+  WriteSummary(dir, FindReportsInDirectory(dir), printer, scope);
 }
 
 void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& reports,
-                  std::FILE* out, SummaryScope scope) {
+                  LinePrinter& out, SummaryScope scope) {
   SweepSummarySettings settings = ReadSweepSummarySettings(dir);
   if (scope == SummaryScope::kAllRuns) settings.points.reset();
-  const json summary = Summarize(reports, settings.metric, settings.points);
+  const json summary = Summarize(reports, settings.metric, settings.points, FindLiveClaims(dir));
   WriteFileAtomic(dir + "/summary.json", summary.dump(2) + "\n");
   WriteFileAtomic(dir + "/summary.csv", SummaryCsv(summary));
-  std::fputs(SummaryMarkdown(summary).c_str(), out);
-  std::fprintf(out, "Summary: %s/summary.csv, %s/summary.json\n", dir.c_str(), dir.c_str());
+  out.Write(SummaryMarkdown(summary));
+  out.Printf("Summary: %s/summary.csv, %s/summary.json\n", dir.c_str(), dir.c_str());
 }
 
 int RunSummarizeCommand(const std::string& dir, std::FILE* out, SummaryScope scope) {

@@ -13,21 +13,26 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/line_printer.h"
 #include "report/report_reader.h"
+#include "sweep/point_claim.h"
 #include "sweep/sweep_spec.h"
 
 namespace mb {
 
 // The summary as JSON (summary.json's contents): {"metric", "varied_keys",
 // "rows": [...], "runs", "incomplete", "duplicate_reports",
-// "duplicated_runs", "not_in_spec", "notes"}. The reports counted are those
-// SelectReports (sweep/report_selection.h) keeps: one per run, the newest
-// complete one, and with `spec_points` only those points. Runs that are
-// neither completed nor diverged (interrupted, cut off) are counted in
-// "incomplete" and left out. "notes" says in sentences what was merged or
+// "duplicated_runs", "not_in_spec", "running", "notes"}. The reports
+// counted are those SelectReports (sweep/report_selection.h) keeps: one per
+// run, the newest complete one, and with `spec_points` only those points.
+// Runs that are neither completed nor diverged are left out: those in the
+// run directory of one of the `running` claims (a point still running in
+// another process) are listed in "running" with their holders, the others
+// (interrupted, cut off) counted in "incomplete". "notes" says in sentences what was merged or
 // left out. Integers (seeds, counts) are JSON integers.
 nlohmann::json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
-                         const std::optional<std::set<std::string>>& spec_points = std::nullopt);
+                         const std::optional<std::set<std::string>>& spec_points = std::nullopt,
+                         const std::vector<LiveClaim>& running = {});
 
 // The summary as a Markdown table with a line of notes after it.
 std::string SummaryMarkdown(const nlohmann::json& summary);
@@ -42,7 +47,8 @@ enum class SummaryScope {
 
 // Summarizes every report under `dir` (sorted by the metric of dir/sweep.json
 // when there is one, else by test accuracy; with kCurrentSpec, only the
-// points listed in dir/sweep.json), writes dir/summary.csv and
+// points listed in dir/sweep.json), with the points that live claims under
+// `dir` say are running, writes dir/summary.csv and
 // dir/summary.json atomically and prints the Markdown table to `out`.
 // Throws InputError when `dir` holds no reports, OutputError when the files
 // cannot be written.
@@ -50,9 +56,9 @@ void WriteSummary(const std::string& dir, std::FILE* out,
                   SummaryScope scope = SummaryScope::kCurrentSpec);
 
 // As WriteSummary(dir, out, scope), for the `reports` already read from
-// `dir` (at least one).
+// `dir` (at least one), each line printed through `out`.
 void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& reports,
-                  std::FILE* out, SummaryScope scope = SummaryScope::kCurrentSpec);
+                  LinePrinter& out, SummaryScope scope = SummaryScope::kCurrentSpec);
 
 // `runner summarize [--all] DIR`: WriteSummary(dir, out, scope); returns
 // kExitOk.

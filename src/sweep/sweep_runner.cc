@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/line_printer.h"
 #include "config/config.h"
 #include "kernels/target.h"
 #include "report/atomic_file.h"
@@ -188,6 +189,11 @@ std::vector<size_t> PointsLeft(const std::vector<ResolvedPoint>& points, const S
 int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   const std::vector<ResolvedPoint> points = ResolvePoints(spec, options);
   const fs::path sweep_dir = fs::path(options.out_dir) / spec.name;
+  // Under a launcher, every line of this process and its runs says which
+  // rank printed it: the ranks may share one stream.
+  const std::string prefix =
+      options.launcher_rank.empty() ? "" : "[" + options.launcher_rank + "] ";
+  SetInterruptLinePrefix(prefix);
   // From here the sweep writes files: an interrupt waits for a safe moment.
   StopCleanlyOnInterrupt("stopping before the next point");
   std::error_code error;
@@ -199,22 +205,22 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   WriteFileAtomic((sweep_dir / "sweep.json").string(),
                   SweepDescription(spec, points).dump(2) + "\n");
 
+  LinePrinter out(stdout, prefix);
   const Shard shard = options.shard.value_or(Shard{});
   size_t owned = 0;
   for (const ResolvedPoint& p : points) owned += shard.Owns(p.point.index) ? 1 : 0;
-  std::printf("Sweep %s: %zu points", spec.name.c_str(), points.size());
+  out.Printf("Sweep %s: %zu points", spec.name.c_str(), points.size());
   if (options.shard) {
-    std::printf(", shard %zu/%zu tries %zu of them", shard.index, shard.count, owned);
+    out.Printf(", shard %zu/%zu tries %zu of them", shard.index, shard.count, owned);
   }
-  if (!options.launcher_rank.empty()) std::printf(" (%s)", options.launcher_rank.c_str());
-  std::printf(", into %s\n", sweep_dir.string().c_str());
+  out.Printf(", into %s\n", sweep_dir.string().c_str());
   // Points that are complete are skipped and never written again, so what a
   // killed run left half-written (in their directories, or a sweep.json or
   // summary of the sweep itself) is removed here.
   const std::vector<std::string> removed = RemoveStaleTemporariesOfRuns(sweep_dir.string());
   if (!removed.empty()) {
-    std::printf("Sweep %s: removed %zu temporary files left by killed runs\n", spec.name.c_str(),
-                removed.size());
+    out.Printf("Sweep %s: removed %zu temporary files left by killed runs\n", spec.name.c_str(),
+               removed.size());
   }
 
   std::map<std::string, PointState> states = ScanSweepDir(sweep_dir, points);
@@ -231,7 +237,7 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
     const std::string label = "point " + number + " (" + DescribeVaried(p.point) + ")";
     PointState& state = states[p.id];
     if (state.complete) {
-      std::printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
+      out.Printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
       ++skipped;
       continue;
     }
@@ -246,17 +252,21 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
     const std::unique_ptr<PointClaim> claim =
         PointClaim::TryClaim(run_dir.string() + ".claim", &holder);
     if (!claim) {
-      std::printf("Sweep %s: %s is running on %s, skipped\n", spec.name.c_str(), label.c_str(),
-                  holder.Describe().c_str());
+      out.Printf("Sweep %s: %s is running on %s, skipped\n", spec.name.c_str(), label.c_str(),
+                 holder.Describe().c_str());
       ++elsewhere;
       continue;
     }
     // Another process may have completed it between the scan and the claim.
     if (IsCompletePoint(run_dir / "report.json", p.id)) {
-      std::printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
+      out.Printf("Sweep %s: %s is complete, skipped\n", spec.name.c_str(), label.c_str());
       ++skipped;
       state.complete = true;
       continue;
+    }
+    if (const std::optional<ClaimHolder>& gone = claim->taken_over()) {
+      out.Printf("Sweep %s: %s was claimed by %s, which is gone: taking it over\n",
+                 spec.name.c_str(), label.c_str(), gone->Describe().c_str());
     }
     // Under the claim, whatever this point left is a cut-off run: what the
     // scan found, and its directory if a process that died since made it.
@@ -267,16 +277,16 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
     }
     for (const fs::path& stale : cut_off) {
       if (!fs::exists(stale)) continue;
-      std::printf("Sweep %s: %s was cut off: removing %s and running it again\n",
-                  spec.name.c_str(), label.c_str(), stale.string().c_str());
+      out.Printf("Sweep %s: %s was cut off: removing %s and running it again\n",
+                 spec.name.c_str(), label.c_str(), stale.string().c_str());
       fs::remove_all(stale, error);
       if (error) {
         throw OutputError(stale.string() + ": cannot remove an incomplete run (" +
                           error.message() + ")");
       }
     }
-    std::printf("Sweep %s: %s\n", spec.name.c_str(), label.c_str());
-    StdoutLost();  // says so on stderr as soon as it happens
+    out.Printf("Sweep %s: %s\n", spec.name.c_str(), label.c_str());
+    StdoutLost(prefix);  // says so on stderr as soon as it happens
     RunOptions run;
     run.out_dir = sweep_dir.string();
     run.run_dir_name = PointDirName(p);
@@ -285,6 +295,7 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
                  {"index", p.point.index},
                  {"point_id", p.id},
                  {"varied", VariedJson(p.point)}};
+    run.line_prefix = prefix;
     run.interrupted_while_loading =
         interrupted_line(" while loading point " + number + "'s data, nothing written for it");
     const RunResult result = RunExperiment(p.config, run);
@@ -297,7 +308,7 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
     }
   }
   if (interrupted && !PointsLeft(points, shard, states).empty()) {
-    std::fprintf(stderr, "%s\n", interrupted_line("").c_str());
+    LinePrinter(stderr, prefix).Printf("%s\n", interrupted_line("").c_str());
     return kExitInterrupted;
   }
 
@@ -306,31 +317,32 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   // moment it takes.
   StopCleanlyOnInterrupt("every point is complete: stopping once the summary is written");
   if (ran == 0 && skipped + elsewhere == owned) {
-    std::printf("Sweep %s: nothing left to claim (%zu points complete, %zu running in another "
-                "process)\n\n",
-                spec.name.c_str(), skipped, elsewhere);
+    out.Printf("Sweep %s: nothing left to claim (%zu points complete, %zu running in another "
+               "process)\n\n",
+               spec.name.c_str(), skipped, elsewhere);
   } else {
-    std::printf("Sweep %s: %zu points run (%zu diverged), %zu already complete",
-                spec.name.c_str(), ran, diverged, skipped);
-    if (elsewhere > 0) std::printf(", %zu running in another process", elsewhere);
-    std::printf("\n\n");
+    out.Printf("Sweep %s: %zu points run (%zu diverged), %zu already complete", spec.name.c_str(),
+               ran, diverged, skipped);
+    if (elsewhere > 0) out.Printf(", %zu running in another process", elsewhere);
+    out.Printf("\n\n");
   }
   // Another shard may not have written anything yet, nor this one.
   const std::vector<LoadedReport> reports = FindReports({sweep_dir.string()});
   if (reports.empty()) {
-    PrintClosingLine("Sweep " + spec.name + ": no reports yet, so no summary");
+    PrintClosingLine("Sweep " + spec.name + ": no reports yet, so no summary", prefix);
   } else {
-    WriteSummary(sweep_dir.string(), reports, stdout);
-    if (StdoutLost()) {
-      std::fprintf(stderr, "Sweep %s: summary in %s/summary.csv and summary.json\n",
-                   spec.name.c_str(), sweep_dir.string().c_str());
+    WriteSummary(sweep_dir.string(), reports, out);
+    if (StdoutLost(prefix)) {
+      LinePrinter(stderr, prefix)
+          .Printf("Sweep %s: summary in %s/summary.csv and summary.json\n", spec.name.c_str(),
+                  sweep_dir.string().c_str());
     }
   }
   const std::string ended =
       spec.path + ": interrupted after the sweep's last point; its points are complete" +
       (reports.empty() ? "" : " and its summary is written");
   if (ExitAtOnceOnInterrupt(ended) || interrupted) {
-    std::fprintf(stderr, "%s\n", ended.c_str());
+    LinePrinter(stderr, prefix).Printf("%s\n", ended.c_str());
     return kExitInterrupted;
   }
   return kExitOk;

@@ -36,7 +36,9 @@ struct SweepOptions {
   // after the spec's "set" and before the point's axes.
   std::vector<std::string> overrides;
   std::optional<Shard> shard;  // --shard K/N; nothing: every point it can claim
-  std::string launcher_rank;   // labels this process's output (sweep/shard.h)
+  // The launcher's rank (sweep/shard.h), "" for none: under a launcher every
+  // line the sweep and its runs print starts with "[RANK] ".
+  std::string launcher_rank;
 };
 
 // Resolves every point first (a bad point is an InputError before anything

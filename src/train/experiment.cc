@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/error.h"
+#include "common/line_printer.h"
 #include "data/dataset.h"
 #include "kernels/target.h"
 #include "nn/checkpoint.h"
@@ -47,19 +48,19 @@ bool AllFinite(const Mlp& model) {
   return finite;
 }
 
-void PrintPredictions(const std::vector<Prediction>& predictions) {
+void PrintPredictions(const std::vector<Prediction>& predictions, LinePrinter& out) {
   if (predictions.empty()) return;
-  std::printf("Predictions for the first %zu test images:\n", predictions.size());
+  out.Printf("Predictions for the first %zu test images:\n", predictions.size());
   for (const Prediction& p : predictions) {
-    std::printf("  image %d: label %d, predicted %d (p=%.4f)%s\n", p.index, p.label,
-                p.predicted, p.probability, p.label == p.predicted ? "" : "  <- wrong");
+    out.Printf("  image %d: label %d, predicted %d (p=%.4f)%s\n", p.index, p.label, p.predicted,
+               p.probability, p.label == p.predicted ? "" : "  <- wrong");
   }
   const Prediction& first = predictions.front();
-  std::printf("  probabilities of image %d:", first.index);
+  out.Printf("  probabilities of image %d:", first.index);
   for (size_t c = 0; c < first.probabilities.size(); ++c) {
-    std::printf(" %zu:%.4g", c, first.probabilities[c]);
+    out.Printf(" %zu:%.4g", c, first.probabilities[c]);
   }
-  std::printf("\n");
+  out.Printf("\n");
 }
 
 }  // namespace
@@ -67,13 +68,15 @@ void PrintPredictions(const std::vector<Prediction>& predictions) {
 RunResult RunExperiment(const Config& config, const RunOptions& options) {
   // As MLPerf times it: from before the data is first read.
   const auto start = std::chrono::steady_clock::now();
+  LinePrinter out(stdout, options.line_prefix);
+  LinePrinter err(stderr, options.line_prefix);
   // Until the run directory exists there is nothing to save.
   const std::string interrupted_while_loading =
       options.interrupted_while_loading.empty()
           ? config.name + ": interrupted while loading data; nothing written"
           : options.interrupted_while_loading;
   if (ExitAtOnceOnInterrupt(interrupted_while_loading)) {
-    std::fprintf(stderr, "%s\n", interrupted_while_loading.c_str());
+    err.Printf("%s\n", interrupted_while_loading.c_str());
     return {kExitInterrupted, false};
   }
   RunReport report;
@@ -137,31 +140,31 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
           ? RunDirectoryName(config.name, config.hash, report.started_at)
           : options.run_dir_name,
       report);
-  std::printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
-              "%d threads, %s kernels\n",
-              run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
-              model.ParameterCount(), threads, KernelTargetName().c_str());
+  out.Printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
+             "%d threads, %s kernels\n",
+             run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
+             model.ParameterCount(), threads, KernelTargetName().c_str());
 
-  const bool live = StdoutIsTerminal();
+  const bool terminal = StdoutIsTerminal();
   int exit_code = kExitOk;
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
-    EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), live);
+    EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
     if (!finished) {
-      std::fprintf(stderr, "%s: interrupted in epoch %d; %d epochs completed\n",
-                   config.name.c_str(), epoch, epoch - 1);
+      err.Printf("%s: interrupted in epoch %d; %d epochs completed\n", config.name.c_str(), epoch,
+                 epoch - 1);
       report.status = "interrupted";
       exit_code = kExitInterrupted;
       break;
     }
     const EpochRecord& record = *finished;
     progress.Finish(record);
-    StdoutLost();  // says so on stderr as soon as it happens
+    StdoutLost(options.line_prefix);  // says so on stderr as soon as it happens
     if (!std::isfinite(record.loss) || !AllFinite(model)) {
       // The epoch's metrics come from a broken model: the report keeps the
       // epochs before it and names this one as diverged_epoch.
-      std::fprintf(stderr, "%s: training diverged in epoch %d (loss %g): stopping\n",
-                   config.name.c_str(), epoch, record.loss);
+      err.Printf("%s: training diverged in epoch %d (loss %g): stopping\n", config.name.c_str(),
+                 epoch, record.loss);
       report.status = "diverged";
       report.diverged_epoch = epoch;
       exit_code = kExitDiverged;
@@ -176,17 +179,17 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
       target.epoch = hit->epoch;
       target.step = hit->step;
       target.reached_accuracy = hit->accuracy;
-      std::printf("Target accuracy %.4g reached on the %s set in epoch %d, step %zu: %.4f "
-                  "after %.2fs\n",
-                  target.accuracy, target.set.c_str(), hit->epoch, hit->step, hit->accuracy,
-                  *target.seconds);
+      out.Printf("Target accuracy %.4g reached on the %s set in epoch %d, step %zu: %.4f "
+                 "after %.2fs\n",
+                 target.accuracy, target.set.c_str(), hit->epoch, hit->step, hit->accuracy,
+                 *target.seconds);
     }
     WriteRunFiles(run_dir, report);
     if (trainer.target_hit()) break;
   }
   if (report.target && !report.target->reached && exit_code == kExitOk) {
-    std::printf("Target accuracy %.4g not reached on the %s set in %d epochs\n",
-                report.target->accuracy, report.target->set.c_str(), config.epochs);
+    out.Printf("Target accuracy %.4g not reached on the %s set in %d epochs\n",
+               report.target->accuracy, report.target->set.c_str(), config.epochs);
   }
 
   // Training has finished: what is left takes a moment, and without it the
@@ -196,9 +199,9 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     const Evaluation test = trainer.Evaluate(data.test);
     report.test_loss = test.loss;
     report.test_accuracy = test.accuracy;
-    std::printf("Test: loss: %.4f - accuracy: %.4f\n", test.loss, test.accuracy);
+    out.Printf("Test: loss: %.4f - accuracy: %.4f\n", test.loss, test.accuracy);
     report.predictions = trainer.Predict(data.test, static_cast<size_t>(config.predict));
-    PrintPredictions(report.predictions);
+    PrintPredictions(report.predictions, out);
     if (config.save_model) WriteSafetensors(run_dir + "/model.safetensors", ModelToTensors(model));
     report.status = "completed";
   }
@@ -208,7 +211,8 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   WriteRunFiles(run_dir, report);
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.2f", report.total_seconds);
-  PrintClosingLine("Report: " + run_dir + "/report.json (" + seconds + "s total)");
+  PrintClosingLine("Report: " + run_dir + "/report.json (" + seconds + "s total)",
+                   options.line_prefix);
 
   // The report is final: an interrupt from now on loses nothing. One that
   // came since training finished leaves a complete run, but the user asked
@@ -216,8 +220,8 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   if (ExitAtOnceOnInterrupt(config.name + ": interrupted after the run ended; " + run_dir +
                             "/report.json is final") &&
       exit_code == kExitOk) {
-    std::fprintf(stderr, "%s: interrupted after training had finished: the run is complete\n",
-                 config.name.c_str());
+    err.Printf("%s: interrupted after training had finished: the run is complete\n",
+               config.name.c_str());
     exit_code = kExitInterrupted;
   }
   return {exit_code, report.status != "interrupted"};

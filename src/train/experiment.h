@@ -23,6 +23,9 @@ struct RunOptions {
   // process at once (train/interrupt.h); "" for "<name>: interrupted while
   // loading data; nothing written". A sweep says which points are left.
   std::string interrupted_while_loading;
+  // Starts every line the run prints, on stdout and stderr: the launcher's
+  // rank of a sweep process ("[SLURM_ARRAY_TASK_ID=3] "), "" for none.
+  std::string line_prefix;
 };
 
 struct RunResult {

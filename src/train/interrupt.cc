@@ -27,6 +27,9 @@ std::atomic<int> g_state{kExitAtOnce};
 // changed (a handful per run; see Keep).
 std::atomic<const std::string*> g_exit_line{nullptr};
 std::atomic<const std::string*> g_acknowledgement{nullptr};
+std::atomic<const std::string*> g_second{nullptr};
+// Set once per process, before the lines that use it.
+std::string g_prefix;
 
 const std::string* Keep(std::string text) {
   // Never destroyed, not even at exit, when a late signal may still read it.
@@ -54,15 +57,27 @@ extern "C" void OnInterrupt(int) {
   if (state == kExitAtOnce) {
     WriteToStderr(g_exit_line.load());
   } else {
-    static constexpr char kSecond[] = "\ninterrupted again: exiting at once\n";
-    WriteToStderr(kSecond, sizeof kSecond - 1);
+    WriteToStderr(g_second.load());
   }
   _exit(kExitInterrupted);
 }
 
+// A line as the handler writes it, in one write so that it stays whole
+// among other ranks' lines: unprefixed, after a newline that ends a live
+// bar or the terminal's "^C"; prefixed, on a line of its own.
+std::string HandlerLine(const std::string& text) {
+  return (g_prefix.empty() ? "\n" : g_prefix) + text + "\n";
+}
+
 }  // namespace
 
+void SetInterruptLinePrefix(std::string prefix) {
+  g_prefix = std::move(prefix);
+  g_second.store(Keep(HandlerLine("interrupted again: exiting at once")));
+}
+
 void InstallInterruptHandlers(std::string exit_line) {
+  if (g_second.load() == nullptr) SetInterruptLinePrefix("");
   ExitAtOnceOnInterrupt(std::move(exit_line));
   struct sigaction action = {};
   action.sa_handler = OnInterrupt;
@@ -73,15 +88,13 @@ void InstallInterruptHandlers(std::string exit_line) {
 }
 
 bool ExitAtOnceOnInterrupt(std::string line) {
-  // A leading newline ends the terminal's "^C".
-  g_exit_line.store(Keep("\n" + std::move(line) + "\n"));
+  g_exit_line.store(Keep(HandlerLine(line)));
   return g_state.exchange(kExitAtOnce) == kStopRequested;
 }
 
 void StopCleanlyOnInterrupt(std::string what_happens) {
-  // A leading newline ends a progress bar or the terminal's "^C".
   g_acknowledgement.store(
-      Keep("\ninterrupt: " + what_happens + " (interrupt again to exit at once)\n"));
+      Keep(HandlerLine("interrupt: " + what_happens + " (interrupt again to exit at once)")));
   int from = kExitAtOnce;
   g_state.compare_exchange_strong(from, kStopCleanly);
 }

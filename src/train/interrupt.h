@@ -22,6 +22,11 @@ namespace mb {
 // cut short) with interrupts ending the process at once with `exit_line`.
 void InstallInterruptHandlers(std::string exit_line);
 
+// Starts every line the handler prints from now on: a sweep's launcher
+// rank ("[SLURM_ARRAY_TASK_ID=3] "), so that its lines stay apart from other
+// ranks' in a shared log. Set it before the lines (below) it should start.
+void SetInterruptLinePrefix(std::string prefix);
+
 // From now on an interrupt prints `line` (one line, no newline) and ends
 // the process at once. Returns whether an interrupt had already asked for a
 // stop; the caller then answers it as if it came now.

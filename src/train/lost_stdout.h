@@ -10,11 +10,12 @@
 namespace mb {
 
 // Flushes stdout and tells whether writing to it has failed; the first time
-// it has, says so on stderr.
-bool StdoutLost();
+// it has, says so on stderr, the line started with `prefix` (a launcher's
+// rank, as every line of a sweep process under one).
+bool StdoutLost(const std::string& prefix = "");
 
-// Prints `line` and a newline to stdout, and to stderr as well when stdout
-// is lost: for the last line of a run or a sweep.
-void PrintClosingLine(const std::string& line);
+// Prints `prefix`, `line` and a newline to stdout, and to stderr as well
+// when stdout is lost: for the last line of a run or a sweep.
+void PrintClosingLine(const std::string& line, const std::string& prefix = "");
 
 }  // namespace mb

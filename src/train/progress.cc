@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cinttypes>
+#include <utility>
 
 namespace mb {
 
@@ -18,12 +19,12 @@ std::string FormatEpochLine(const EpochRecord& r, int epochs, size_t steps) {
   return line;
 }
 
-EpochProgress::EpochProgress(int epoch, int epochs, size_t steps, bool live, std::FILE* out)
+EpochProgress::EpochProgress(int epoch, int epochs, size_t steps, bool terminal, LinePrinter out)
     : epoch_(epoch),
       epochs_(epochs),
       steps_(steps),
-      live_(live),
-      out_(out),
+      out_(std::move(out)),
+      live_(terminal && out_.prefix().empty()),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
@@ -38,15 +39,15 @@ void EpochProgress::Update(size_t step, double loss, double accuracy) {
   for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '=' : (i == filled ? '>' : '.');
   bar[kWidth] = '\0';
   const double seconds = std::chrono::duration<double>(now - start_).count();
-  std::fprintf(out_, "\rEpoch %d/%d - %zu/%zu [%s] - %.1fs - loss: %.4f - accuracy: %.4f\033[K",
-               epoch_, epochs_, step, steps_, bar, seconds, loss, accuracy);
-  std::fflush(out_);
+  out_.Printf("\rEpoch %d/%d - %zu/%zu [%s] - %.1fs - loss: %.4f - accuracy: %.4f\033[K", epoch_,
+              epochs_, step, steps_, bar, seconds, loss, accuracy);
+  out_.Flush();
 }
 
 void EpochProgress::Finish(const EpochRecord& record) {
-  std::fprintf(out_, "%s%s\n", live_ ? "\r\033[K" : "",
-               FormatEpochLine(record, epochs_, steps_).c_str());
-  std::fflush(out_);
+  out_.Printf("%s%s\n", live_ ? "\r\033[K" : "",
+              FormatEpochLine(record, epochs_, steps_).c_str());
+  out_.Flush();
 }
 
 bool StdoutIsTerminal() { return isatty(STDOUT_FILENO) == 1; }

@@ -1,7 +1,8 @@
 // Keras-like progress output: one line per epoch,
 //   Epoch 3/5 - 469/469 - 0.8s - loss: 0.0687 - accuracy: 0.9795
 // (plus val_loss / val_accuracy), and a live progress bar on the same line
-// while the epoch runs, only when stdout is a terminal.
+// while the epoch runs, only on a terminal and only when lines are not
+// prefixed with a launcher's rank.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <string>
 
+#include "common/line_printer.h"
 #include "report/run_report.h"
 
 namespace mb {
@@ -18,8 +20,12 @@ std::string FormatEpochLine(const EpochRecord& record, int epochs, size_t steps)
 
 class EpochProgress {
  public:
-  // `live`: redraw a progress bar while the epoch runs (a terminal).
-  EpochProgress(int epoch, int epochs, size_t steps, bool live, std::FILE* out = stdout);
+  // `terminal`: whether `out` goes to an interactive terminal. The live bar
+  // is drawn only there, and only when `out` has no prefix: prefixed lines
+  // come from one rank of several that share a stream (mpirun gives every
+  // rank a terminal), whose bars would overwrite each other's.
+  EpochProgress(int epoch, int epochs, size_t steps, bool terminal,
+                LinePrinter out = LinePrinter(stdout));
 
   // After each step; redraws at most ten times a second.
   void Update(size_t step, double loss, double accuracy);
@@ -29,8 +35,8 @@ class EpochProgress {
  private:
   int epoch_, epochs_;
   size_t steps_;
+  LinePrinter out_;
   bool live_;
-  std::FILE* out_;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
