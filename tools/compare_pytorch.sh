@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# The baseline in mnistbench and in PyTorch, one after the other on this
-# machine: training seconds (5 epochs, data loading excluded in both), test
-# accuracy, and the ratio torch/mnistbench of the training seconds. Medians
-# over --repeat N runs of each, the two alternating.
+# A model in mnistbench and in PyTorch, one after the other on this machine:
+# training seconds (data loading excluded in both), test accuracy, and the
+# ratio torch/mnistbench of the training seconds. Medians over --repeat N
+# runs of each, the two alternating.
 #
-#   tools/compare_pytorch.sh [--repeat N] [--runner build/src/runner] [--target AVX2]
+#   tools/compare_pytorch.sh [--model baseline|convnet] [--epochs N] [--repeat N]
+#                            [--runner build/src/runner] [--target AVX2]
+#
+# --model baseline (the default) runs configs/baseline.json against
+# tools/pytorch_baseline.py, --model convnet configs/convnet.json against
+# tools/pytorch_convnet.py. --epochs N trains N epochs on both sides (the
+# runner with --set epochs=N); without it each side trains its default, 5.
 #
 # PyTorch runs at its best on the machine at hand: first each candidate
 # setting trains one epoch and the fastest is kept (printed with the
@@ -24,22 +30,36 @@
 # /usr/bin/python3, not a pyenv one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+model=baseline
+epochs=""
 repeat=1
 runner=build/src/runner
 target=auto
 python=/usr/bin/python3
-usage="usage: $0 [--repeat N] [--runner PATH] [--target AVX2]"
+usage="usage: $0 [--model baseline|convnet] [--epochs N] [--repeat N] [--runner PATH] [--target AVX2]"
 while [[ $# -gt 0 ]]; do
   case $1 in
+    --model) model=${2:-}; shift 2 ;;
+    --epochs) epochs=${2:-}; shift 2 ;;
     --repeat) repeat=${2:-}; shift 2 ;;
     --runner) runner=${2:-}; shift 2 ;;
     --target) target=${2:-}; shift 2 ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
+[[ $model == baseline || $model == convnet ]] || { echo "$usage (--model: baseline or convnet)" >&2; exit 2; }
+[[ -z $epochs || $epochs =~ ^[1-9][0-9]*$ ]] || { echo "$usage (--epochs N >= 1)" >&2; exit 2; }
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || { echo "$usage (N >= 1)" >&2; exit 2; }
 [[ $target == auto || $target == AVX2 ]] || { echo "$usage (--target: only AVX2)" >&2; exit 2; }
 [[ -x $runner ]] || { echo "$0: no runner at $runner (build it, or pass --runner)" >&2; exit 2; }
+config=configs/$model.json
+script=tools/pytorch_$model.py
+[[ -f $config ]] || { echo "$0: no $config" >&2; exit 2; }
+# --epochs N on both sides, or nothing: each side's default.
+runner_epochs=() torch_epochs=()
+if [[ -n $epochs ]]; then
+  runner_epochs=(--set epochs="$epochs") torch_epochs=(--epochs "$epochs")
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -59,7 +79,8 @@ fi
 torch() {
   local threads=${1%%|*} environment=${1#*|}
   shift
-  env $environment "$python" tools/pytorch_baseline.py --threads "$threads" "$@" \
+  # shellcheck disable=SC2086  # the environment is words VAR=value, split on purpose
+  env $environment "$python" "$script" --threads "$threads" "$@" \
     | awk '/^training_seconds:/ {s = $2} /^test_accuracy:/ {a = $2} END {print s, a}'
 }
 
@@ -74,7 +95,7 @@ done
 
 for i in $(seq "$repeat"); do
   out="$work/runner-$i"
-  "$runner" configs/baseline.json --set kernels.target="$target" --out "$out" >/dev/null
+  "$runner" "$config" "${runner_epochs[@]}" --set kernels.target="$target" --out "$out" >/dev/null
   # The newest report under --out: the run just made.
   "$python" - "$out" >>"$work/runner.txt" <<'PY'
 import json, os, sys
@@ -84,19 +105,20 @@ report = json.loads(path.read_text())
 if report["status"] != "completed":
     sys.exit(f"{path}: status {report['status']}")
 print(sum(e["seconds"] for e in report["epochs"]), report["test"]["accuracy"],
-      report["machine"]["simd_target"])
+      report["machine"]["simd_target"], len(report["epochs"]))
 PY
-  torch "$best" >>"$work/torch.txt"
+  torch "$best" "${torch_epochs[@]}" >>"$work/torch.txt"
 done
 
 runner_s=$(cut -d' ' -f1 "$work/runner.txt" | median)
 runner_acc=$(cut -d' ' -f2 "$work/runner.txt" | median)
 runner_target=$(cut -d' ' -f3 "$work/runner.txt" | head -n 1)
+runner_epochs_run=$(cut -d' ' -f4 "$work/runner.txt" | head -n 1)
 torch_s=$(cut -d' ' -f1 "$work/torch.txt" | median)
 torch_acc=$(cut -d' ' -f2 "$work/torch.txt" | median)
-torch_name="PyTorch $("$python" -c 'import torch; print(torch.__version__)') (tools/pytorch_baseline.py)"
+torch_name="PyTorch $("$python" -c 'import torch; print(torch.__version__)') ($script)"
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-echo "baseline, 5 epochs, median of $repeat run(s) each, $(date -u +%Y-%m-%d), $cpu, $(nproc) cores"
+echo "$model, $runner_epochs_run epochs, median of $repeat run(s) each, $(date -u +%Y-%m-%d), $cpu, $(nproc) cores"
 echo "mnistbench: $runner_target kernels; PyTorch: ${best%%|*} torch threads, ${best#*|}"
 printf '| %-46s | %17s | %13s |\n' implementation "training seconds" "test accuracy"
 printf '|%s|%s|%s|\n' "------------------------------------------------" "-------------------" "---------------"
