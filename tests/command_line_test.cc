@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "layer_configs.h"
 #include "cli/command_line.h"
 #include "common/error.h"
 #include "config/config.h"
@@ -132,7 +133,15 @@ TEST_CASE("--help documents every config key, the outputs and the exit codes", "
   }
   for (const auto& item : resolved["data"].items()) CHECK(mentions("data." + item.key()));
   for (const auto& item : resolved["kernels"].items()) CHECK(mentions("kernels." + item.key()));
-  for (const auto& item : resolved["model"][0].items()) CHECK(mentions("model.N." + item.key()));
+  const nlohmann::json layers =
+      mb::ResolveConfig({{"model", mb::test::EveryLayerTypeJson()}}, "x.json").resolved["model"];
+  for (const auto& layer : layers) {
+    for (const auto& item : layer.items()) {
+      CAPTURE(item.key());
+      CHECK(mentions("model.N." + item.key()));
+    }
+    CHECK(mentions(layer["type"].get<std::string>()));
+  }
   for (const char* optimizer : {"sgd", "rmsprop", "adam", "adamw"}) {
     const nlohmann::json parameters =
         mb::ResolveConfig({{"optimizer", optimizer}}, "x.json").resolved["optimizer"];

@@ -141,9 +141,9 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
              "test_images": "data/mnist/t10k-images-idx3-ubyte.gz",
              "test_labels": "data/mnist/t10k-labels-idx1-ubyte.gz",
              "verify_checksums": true},
-    "model": [{"units": 512, "activation": "relu",
+    "model": [{"type": "dense", "units": 512, "activation": "relu",
                "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"},
-              {"units": 10, "activation": "softmax",
+              {"type": "dense", "units": 10, "activation": "softmax",
                "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}],
     "loss": "sparse_categorical_crossentropy",
     "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
@@ -157,6 +157,96 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
   const json integer_rate = {{"optimizer", {{"learning_rate", 1}}}};
   CHECK(mb::ResolveConfig(integer_rate, kSource).resolved["optimizer"]["learning_rate"].dump() ==
         "1.0");
+}
+
+TEST_CASE("Layer types resolve with Keras' defaults", "[config]") {
+  const json model = json::parse(R"([
+    {"type": "conv2d", "filters": 8, "kernel_size": 3, "activation": "relu"},
+    {"type": "max_pooling2d"},
+    {"type": "conv2d", "filters": 4, "kernel_size": [3, 2], "strides": 2, "padding": "same"},
+    {"type": "flatten"},
+    {"type": "dropout", "rate": 0.5},
+    {"units": 10, "activation": "softmax"}])");
+  const mb::Config config = mb::ResolveConfig({{"model", model}}, kSource);
+  const json& resolved = config.resolved["model"];
+  CHECK(resolved[0] == json::parse(R"({"type": "conv2d", "filters": 8, "kernel_size": [3, 3],
+      "strides": [1, 1], "padding": "valid", "activation": "relu",
+      "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"})"));
+  CHECK(resolved[1] ==
+        json::parse(R"({"type": "max_pooling2d", "pool_size": [2, 2], "strides": [2, 2],
+                        "padding": "valid"})"));
+  CHECK(resolved[2]["kernel_size"] == json::array({3, 2}));
+  CHECK(resolved[2]["strides"] == json::array({2, 2}));
+  CHECK(resolved[3] == json::parse(R"({"type": "flatten"})"));
+  CHECK(resolved[4] == json::parse(R"({"type": "dropout", "rate": 0.5})"));
+  CHECK(resolved[5]["type"] == "dense");
+  REQUIRE(config.model.size() == 6);
+  CHECK(config.model[0].type == mb::LayerType::kConv2D);
+  CHECK(config.model[1].window_h == 2);
+  CHECK(config.model[1].stride_w == 2);
+  CHECK(config.model[2].padding == mb::Padding::kSame);
+  CHECK(config.model[4].rate == 0.5);
+  // Pooling's strides default to its pool size.
+  const json pool = {{"type", "max_pooling2d"}, {"pool_size", 3}};
+  CHECK(mb::ResolveConfig({{"model", {pool, model[3], model[5]}}}, kSource)
+            .resolved["model"][0]["strides"] == json::array({3, 3}));
+}
+
+TEST_CASE("Dense layers hash as before layer types existed", "[config]") {
+  // The baseline's hash since its first reports (results/reference): "type":
+  // "dense" is resolved but not hashed, whether written or not.
+  const mb::Config baseline = mb::LoadConfig("configs/baseline.json", {});
+  CHECK(baseline.hash.substr(0, 8) == "1d623337");
+  const mb::Config typed =
+      mb::LoadConfig("configs/baseline.json", {"model.0.type=\"dense\"", "model.1.type=dense"});
+  CHECK(typed.hash == baseline.hash);
+  CHECK(typed.resolved == baseline.resolved);
+}
+
+TEST_CASE("Layers that cannot take their input are named", "[config]") {
+  const json softmax = {{"units", 10}, {"activation", "softmax"}};
+  const json flatten = {{"type", "flatten"}};
+  const auto conv = [](int filters, int kernel) {
+    return json{{"type", "conv2d"}, {"filters", filters}, {"kernel_size", kernel}};
+  };
+  CHECK(ResolveError({{"model", {conv(4, 25), conv(4, 5), flatten, softmax}}}) ==
+        Prefixed("model.1.kernel_size: 5x5 kernel does not fit the 4x4 input from model.0 "
+                 "(with \"valid\" padding)"));
+  CHECK(ResolveError({{"model", {conv(4, 29), flatten, softmax}}}) ==
+        Prefixed("model.0.kernel_size: 29x29 kernel does not fit the 28x28 input from the data "
+                 "(with \"valid\" padding)"));
+  CHECK(ResolveError({{"model", {conv(4, 3), softmax}}}) ==
+        Prefixed("model.1: dense needs a vector input, but model.0 outputs 26x26x4; add "
+                 "{\"type\": \"flatten\"} before it"));
+  CHECK(ResolveError({{"model", {flatten, conv(4, 3), flatten, softmax}}}) ==
+        Prefixed("model.1: conv2d needs an image input, but model.0 outputs a vector of 784 "
+                 "features"));
+  CHECK(ResolveError({{"model", {{{"type", "max_pooling2d"}, {"pool_size", 30}}, flatten,
+                                 softmax}}}) ==
+        Prefixed("model.0.pool_size: 30x30 window does not fit the 28x28 input from the data "
+                 "(with \"valid\" padding)"));
+  CHECK(ResolveError({{"model", {conv(4, 3), flatten}}}) ==
+        Prefixed("model.1.type: the last layer must be dense (10 units, softmax), got "
+                 "'flatten'"));
+  CHECK(ResolveError({{"model", {{{"type", "conv2d"}, {"filters", 4}}, flatten, softmax}}}) ==
+        Prefixed("model.0.kernel_size: missing (this key is required)"));
+  CHECK(ResolveError({{"model", {{{"type", "conv2d"}, {"filters", 4}, {"kernel_size", {3}}},
+                                 flatten, softmax}}}) ==
+        Prefixed("model.0.kernel_size: expected an integer or [height, width], each between 1 "
+                 "and 1024, got [3]"));
+  CHECK(ResolveError({{"model", {{{"type", "dropout"}, {"rate", 1.0}}, softmax}}}) ==
+        Prefixed("model.0.rate: must be in [0, 1), got 1.0"));
+  CHECK(ResolveError({{"model", {{{"type", "conv2d"}, {"units", 4}}, flatten, softmax}}}) ==
+        Prefixed("model.0.filters: missing (this key is required)"));
+  CHECK(ResolveError({{"model", {{{"type", "flatten"}, {"units", 4}}, softmax}}}) ==
+        Prefixed("model.0.units: unknown key"));
+  CHECK(ResolveError({{"model", {{{"type", "conv"}}, softmax}}}) ==
+        Prefixed("model.0.type: 'conv' is not one of dense, conv2d, max_pooling2d, flatten, "
+                 "dropout (did you mean 'conv2d'?)"));
+  // A dense first layer reads the image flattened, as the baseline does,
+  // also behind a dropout.
+  CHECK_NOTHROW(mb::ResolveConfig({{"model", {{{"type", "dropout"}, {"rate", 0.2}}, softmax}}},
+                                  kSource));
 }
 
 TEST_CASE("unknown keys are rejected with a suggestion", "[config]") {

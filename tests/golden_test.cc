@@ -62,7 +62,7 @@ std::string Hex(double value) {
   return text;
 }
 
-std::string WeightsSha256(const Mlp& model) {
+std::string WeightsSha256(const Model& model) {
   Sha256 hash;
   ForEachParameter(model, [&](const Parameter& p) {
     hash.Update(p.value.data(), p.size() * sizeof(float));
@@ -84,7 +84,7 @@ Numbers TrainBaseline(int threads, size_t steps) {
   ConfigureThreads(threads);
   const Config& config = Baseline();
   const Dataset& data = Mnist();
-  Mlp model = BuildMlp(data.features, config.model);
+  Model model = BuildModel(data.image_shape(), config.model);
   InitializeModel(model, config.seed);
   Trainer trainer(config, data, model);
   Numbers numbers;

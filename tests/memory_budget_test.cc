@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "config/config.h"
 #include "data/dataset.h"
-#include "nn/mlp.h"
+#include "nn/model.h"
 #include "train/trainer.h"
 
 namespace mb {
@@ -24,10 +24,11 @@ uint64_t Bytes(const Vector& v) {
   return v.capacity() * sizeof(typename Vector::value_type);
 }
 
-uint64_t WorkspaceAllocated(const MlpWorkspace& ws) {
+uint64_t WorkspaceAllocated(const ModelWorkspace& ws) {
   uint64_t bytes = Bytes(ws.input);
-  for (const auto* per_layer : {&ws.z, &ws.a, &ws.delta}) {
-    for (const AlignedVector<float>& buffer : *per_layer) bytes += Bytes(buffer);
+  for (const LayerBuffers& layer : ws.layers) {
+    bytes += Bytes(layer.z) + Bytes(layer.a) + Bytes(layer.delta) + Bytes(layer.scratch) +
+             Bytes(layer.index);
   }
   return bytes;
 }
@@ -46,7 +47,7 @@ TEST_CASE("The baseline's memory estimate covers what it allocates", "[memory]")
   const DatasetShape shape = ReadDatasetShape(config.data);
   const MemoryEstimate estimate = EstimateMemory(config, shape, 0);
   const Dataset data = LoadDataset(config.data, config.validation_split);
-  const Mlp model = BuildMlp(data.features, config.model);
+  const Model model = BuildModel(data.image_shape(), config.model);
 
   // Values and gradients, and RMSprop's one slot: never below their bytes.
   const uint64_t tensor_bytes = model.ParameterCount() * sizeof(float);
@@ -63,15 +64,16 @@ TEST_CASE("The baseline's memory estimate covers what it allocates", "[memory]")
   // The trainer's buffers on the sparse first layer the baseline runs on:
   // its workspaces and the batches, built from real samples.
   const auto batch = static_cast<size_t>(config.batch_size);
-  const MlpWorkspace train_ws = BuildWorkspace(model, batch, /*sparse_input=*/true);
-  const MlpWorkspace eval_ws = BuildWorkspace(model, kEvalBatch, true, /*backward=*/false);
+  const ModelWorkspace train_ws = BuildWorkspace(model, batch, /*sparse_input=*/true);
+  REQUIRE(EvalBatchSize(model) == kEvalBatch);
+  const ModelWorkspace eval_ws = BuildWorkspace(model, kEvalBatch, true, /*backward=*/false);
   SparseBatch train_batch, eval_batch;
   BuildSparseBatch(data.train.images, data.features, nullptr, 0, batch, train_batch);
   BuildSparseBatch(data.test.images, data.features, nullptr, 0, kEvalBatch, eval_batch);
   const size_t threads = static_cast<size_t>(omp_get_max_threads());
   const uint64_t workspaces = WorkspaceAllocated(train_ws) + WorkspaceAllocated(eval_ws);
-  CHECK(WorkspaceBytes(data.features, config.model, batch, true, true) +
-            WorkspaceBytes(data.features, config.model, kEvalBatch, true, false) >=
+  CHECK(WorkspaceBytes(model, batch, true, true) +
+            WorkspaceBytes(model, kEvalBatch, true, false) >=
         workspaces);
   const uint64_t allocated = workspaces + 2 * SparseBatchBytes(batch, data.features, threads) +
                              SparseBatchBytes(kEvalBatch, data.features, threads) +

@@ -47,7 +47,7 @@ TEST_CASE("One epoch from the PyTorch fixture's init reproduces its loss and wei
   Dataset data = LoadDataset(config.data, 0.0);
   data.train.count = count;
 
-  Mlp model = BuildMlp(data.features, config.model);
+  Model model = BuildModel(data.image_shape(), config.model);
   const std::string init_path = std::string(kFixtureDir) + "pytorch_init.safetensors";
   LoadModelFromTensors(ReadSafetensors(init_path), init_path, model);
   Trainer trainer(config, data, model);

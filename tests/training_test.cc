@@ -48,14 +48,14 @@ Config SmallConfig(nlohmann::json overrides = nlohmann::json::object()) {
 struct Outcome {
   std::vector<double> losses;
   double test_accuracy = 0;
-  Mlp model;
+  Model model;
 };
 
-Outcome Train(const Config& config, int threads, const Mlp* init = nullptr) {
+Outcome Train(const Config& config, int threads, const Model* init = nullptr) {
   ConfigureThreads(threads);
   const Dataset& data = SmallMnist();
   Outcome outcome;
-  outcome.model = BuildMlp(data.features, config.model);
+  outcome.model = BuildModel(data.image_shape(), config.model);
   if (init) {
     outcome.model = *init;
   } else {
@@ -70,15 +70,18 @@ Outcome Train(const Config& config, int threads, const Mlp* init = nullptr) {
   return outcome;
 }
 
-bool SameWeights(const Mlp& a, const Mlp& b) {
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    if (a.layers[l].kernel.value != b.layers[l].kernel.value ||
-        a.layers[l].bias.value != b.layers[l].bias.value) {
-      return false;
-    }
-  }
-  return true;
+bool SameWeights(const Model& a, const Model& b) {
+  std::vector<const AlignedVector<float>*> values;
+  ForEachParameter(a, [&](const Parameter& p) { values.push_back(&p.value); });
+  size_t i = 0;
+  bool same = true;
+  ForEachParameter(b, [&](const Parameter& p) {
+    same = same && i < values.size() && *values[i++] == p.value;
+  });
+  return same && i == values.size();
 }
+
+DenseLayer& DenseAt(Model& model, size_t l) { return std::get<DenseLayer>(model.layers[l]); }
 
 TEST_CASE("A small MLP learns MNIST far above chance", "[train]") {
   const Outcome outcome = Train(SmallConfig(), 2);
@@ -114,7 +117,7 @@ TEST_CASE("The next batch is built during the step when the upper layers are sma
   const Dataset& data = SmallMnist();
   auto overlapped = [&](const Config& config, int threads) {
     ConfigureThreads(threads);
-    Mlp model = BuildMlp(data.features, config.model);
+    Model model = BuildModel(data.image_shape(), config.model);
     return Trainer(config, data, model).Description()["next_batch_built_during_step"];
   };
   CHECK(overlapped(SmallConfig(), 2) == true);
@@ -142,11 +145,11 @@ TEST_CASE("Results do not depend on the thread count", "[train]") {
 TEST_CASE("A model saved to safetensors continues training identically", "[train]") {
   const Config config = SmallConfig({{"epochs", 1}});
   const Dataset& data = SmallMnist();
-  Mlp initial = BuildMlp(data.features, config.model);
+  Model initial = BuildModel(data.image_shape(), config.model);
   InitializeModel(initial, config.seed);
   const auto path = std::filesystem::temp_directory_path() / "mnistbench_training_test.safetensors";
   WriteSafetensors(path.string(), ModelToTensors(initial));
-  Mlp loaded = BuildMlp(data.features, config.model);
+  Model loaded = BuildModel(data.image_shape(), config.model);
   LoadModelFromSafetensors(SafetensorsFile(path.string()), loaded);
   std::filesystem::remove(path);
   CHECK(SameWeights(initial, loaded));
@@ -155,12 +158,12 @@ TEST_CASE("A model saved to safetensors continues training identically", "[train
 
 TEST_CASE("Weights that are NaN or infinite are refused, naming the tensor", "[train]") {
   const Config config = SmallConfig();
-  Mlp model = BuildMlp(784, config.model);
+  Model model = BuildModel(FeatureShape::Image(28, 28, 1), config.model);
   InitializeModel(model, config.seed);
   for (const float bad : {std::nanf(""), -INFINITY}) {
     TensorMap tensors = ModelToTensors(model);
     tensors["layers.1.kernel"].data[7] = bad;
-    Mlp loaded = BuildMlp(784, config.model);
+    Model loaded = BuildModel(FeatureShape::Image(28, 28, 1), config.model);
     CHECK_THROWS_MATCHES(
         LoadModelFromTensors(tensors, "init.safetensors", loaded), InputError,
         Catch::Message(std::string("init.safetensors: tensor 'layers.1.kernel' holds ") +
@@ -172,29 +175,28 @@ TEST_CASE("Weights that are NaN or infinite are refused, naming the tensor", "[t
 TEST_CASE("RMSprop fused into the sparse weight gradient equals the separate pass", "[train]") {
   const Config config = SmallConfig();
   const Dataset& data = SmallMnist();
-  Mlp fused_model = BuildMlp(data.features, config.model);
+  Model fused_model = BuildModel(data.image_shape(), config.model);
   InitializeModel(fused_model, config.seed);
-  Mlp separate_model = fused_model;
+  Model separate_model = fused_model;
   const size_t batch = 64;
-  MlpWorkspace ws = BuildWorkspace(fused_model, batch, /*sparse_input=*/true);
+  ModelWorkspace ws = BuildWorkspace(fused_model, batch, /*sparse_input=*/true);
   Optimizer fused_optimizer(config.optimizer, ParameterList(fused_model));
   Optimizer separate_optimizer(config.optimizer, ParameterList(separate_model));
-  REQUIRE(fused_model.layers[0].kernel.fused_update != nullptr);
-  separate_model.layers[0].kernel.fused_update = nullptr;  // declined: the separate pass
+  REQUIRE(DenseAt(fused_model, 0).kernel.fused_update != nullptr);
+  DenseAt(separate_model, 0).kernel.fused_update = nullptr;  // declined: the separate pass
   for (size_t step = 0; step < 3; ++step) {  // a few steps, so the velocity matters
-    for (Mlp* model : {&fused_model, &separate_model}) {
+    for (Model* model : {&fused_model, &separate_model}) {
       LoadBatch(data.train.images, data.features, nullptr, step * batch, batch, ws);
-      MlpForward(*model, batch, ws);
-      SoftmaxCrossEntropy(ws.a.back().data(), data.train.labels + step * batch, batch, 10,
-                          1.0f / batch, ws.delta.back().data());
-      MlpBackward(*model, batch, ws);
-      REQUIRE(model->layers[0].kernel.updated_in_backward == (model == &fused_model));
+      ModelForward(*model, batch, ws);
+      SoftmaxCrossEntropy(ws.logits(), data.train.labels + step * batch, batch, 10,
+                          1.0f / batch, ws.logits_gradient());
+      ModelBackward(*model, batch, ws);
+      REQUIRE(DenseAt(*model, 0).kernel.updated_in_backward == (model == &fused_model));
       (model == &fused_model ? fused_optimizer : separate_optimizer).Step();
-      CHECK_FALSE(model->layers[0].kernel.updated_in_backward);
+      CHECK_FALSE(DenseAt(*model, 0).kernel.updated_in_backward);
     }
   }
-  CHECK(fused_model.layers[0].kernel.value == separate_model.layers[0].kernel.value);
-  CHECK(fused_model.layers[1].kernel.value == separate_model.layers[1].kernel.value);
+  CHECK(SameWeights(fused_model, separate_model));
 }
 
 TEST_CASE("Training stops at target_accuracy, checked every N steps", "[train]") {
@@ -202,7 +204,7 @@ TEST_CASE("Training stops at target_accuracy, checked every N steps", "[train]")
   const Config config =
       SmallConfig({{"epochs", 3}, {"target_accuracy", 0.8}, {"target_every_steps", 10}});
   const Dataset& data = SmallMnist();
-  Mlp model = BuildMlp(data.features, config.model);
+  Model model = BuildModel(data.image_shape(), config.model);
   InitializeModel(model, config.seed);
   Trainer trainer(config, data, model);
   CHECK(std::string(trainer.target_set_name()) == "test");
@@ -225,7 +227,7 @@ TEST_CASE("An unreachable target_accuracy is checked after every epoch", "[train
   ConfigureThreads(2);
   const Config config = SmallConfig({{"epochs", 1}, {"target_accuracy", 1.0}});
   const Dataset& data = SmallMnist();
-  Mlp model = BuildMlp(data.features, config.model);
+  Model model = BuildModel(data.image_shape(), config.model);
   InitializeModel(model, config.seed);
   Trainer trainer(config, data, model);
   EpochProgress progress(1, config.epochs, trainer.steps_per_epoch(), false);
@@ -243,12 +245,12 @@ TEST_CASE("Parameters, gradients, workspaces and optimizer state start on a cach
           "[train]") {
   auto aligned = [](const float* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; };
   const Config config = SmallConfig();
-  Mlp model = BuildMlp(784, config.model);
-  const MlpWorkspace ws = BuildWorkspace(model, 128, /*sparse_input=*/true);
+  Model model = BuildModel(FeatureShape::Image(28, 28, 1), config.model);
+  const ModelWorkspace ws = BuildWorkspace(model, 128, /*sparse_input=*/true);
   for (size_t l = 0; l < model.layers.size(); ++l) {
     INFO("layer " << l);
-    CHECK(aligned(ws.a[l].data()));
-    CHECK(aligned(ws.delta[l].data()));
+    CHECK(aligned(ws.layers[l].a.data()));
+    CHECK(aligned(ws.layers[l].delta.data()));
   }
   const Optimizer optimizer(config.optimizer, ParameterList(model));
   ForEachParameter(model, [&](const Parameter& p) {

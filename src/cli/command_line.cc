@@ -107,13 +107,21 @@ the current directory, not to the config file.
   data.test_images            string   from data.dir     data.dir/t10k-images-idx3-ubyte[.gz]
   data.test_labels            string   from data.dir     data.dir/t10k-labels-idx1-ubyte[.gz]
   data.verify_checksums       boolean  true              against data.dir/SHA256SUMS if present
-  model                       array    see below         the dense layers, input to output;
-                                                         default [512 relu, 10 softmax]
-  model.N.units               integer  (required)        1 to 65536; 10 (classes) on the last layer
-  model.N.activation          string   "linear"          linear relu tanh sigmoid gelu softmax;
-                                                         softmax on the last layer and only there
+  model                       array    see below         the layers, input to output (Keras names);
+                                                         default [512 relu, 10 softmax]; the last
+                                                         is dense, 10 units, softmax
+  model.N.type                string   "dense"           dense conv2d max_pooling2d flatten dropout
+  model.N.units               integer  (required)        dense: 1 to 65536; 10 on the last layer
+  model.N.filters             integer  (required)        conv2d: 1 to 65536 output channels
+  model.N.kernel_size         int|[h,w] (required)       conv2d: the window, 1 to 1024
+  model.N.pool_size           int|[h,w] 2                max_pooling2d: the window
+  model.N.strides             int|[h,w] 1 / pool_size    conv2d / max_pooling2d: the step
+  model.N.padding             string   "valid"           conv2d, max_pooling2d: valid same
+  model.N.activation          string   "linear"          dense, conv2d: linear relu tanh sigmoid
+                                                         gelu softmax; softmax last and only there
   model.N.kernel_initializer  string   "glorot_uniform"  glorot_uniform he_normal zeros
   model.N.bias_initializer    string   "zeros"           glorot_uniform he_normal zeros
+  model.N.rate                number   0.0               dropout: [0, 1), zeroed in training
   loss                        string   "sparse_categorical_crossentropy" (the only one)
   optimizer                   object   {"name": "rmsprop"}  or just a name: "adam"
   optimizer.name              string   "rmsprop"         sgd rmsprop adam adamw

@@ -9,8 +9,10 @@
 //
 // Streams: each consumer derives its own generator with Rng(seed, stream),
 // e.g. layer i's kernel initialiser uses stream kInitStream + 2i (its bias
-// kInitStream + 2i + 1) and epoch e's shuffle uses stream kShuffleStream + e, so adding a layer never changes the
-// shuffle order and epochs are independent of each other.
+// kInitStream + 2i + 1), epoch e's shuffle uses stream kShuffleStream + e
+// and layer i's dropout mask at training step t DropoutStream(i, t), so
+// adding a layer never changes the shuffle order and epochs and steps are
+// independent of each other.
 #pragma once
 
 #include <cmath>
@@ -22,6 +24,11 @@ namespace mb {
 
 inline constexpr uint64_t kInitStream = 0x1000;
 inline constexpr uint64_t kShuffleStream = 0x2000;
+// Far above every other stream: layer indices stay below 2^16 and steps
+// below 2^40.
+inline constexpr uint64_t DropoutStream(uint64_t layer, uint64_t step) {
+  return (uint64_t{1} << 60) + (layer << 40) + step;
+}
 
 class Rng {
  public:

@@ -11,23 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/activation.h"
+#include "config/model_config.h"
 #include "data/data_config.h"
 
 namespace mb {
 
-// The number of MNIST classes: the last layer must have this many units.
-// Data sets with another number of classes are not supported yet.
-inline constexpr int kNumClasses = 10;
-
-enum class Initializer : uint8_t { kGlorotUniform, kHeNormal, kZeros };
 enum class OptimizerKind : uint8_t { kSgd, kRmsprop, kAdam, kAdamW };
-
-struct LayerConfig {
-  int units = 0;
-  Activation activation = Activation::kLinear;
-  Initializer kernel_initializer = Initializer::kGlorotUniform;
-  Initializer bias_initializer = Initializer::kZeros;
-};
 
 // Defaults are Keras' for each optimizer (see config.cc).
 struct OptimizerConfig {

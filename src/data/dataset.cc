@@ -169,6 +169,8 @@ Dataset LoadDataset(const DataConfig& data, double validation_split) {
   const size_t features = train_images.rows * train_images.cols;
 
   dataset.features = features;
+  dataset.rows = train_images.rows;
+  dataset.cols = train_images.cols;
   dataset.train_images = std::move(train_images.pixels);
   dataset.train_labels = std::move(train_labels.labels);
   dataset.test_images = std::move(test_images.pixels);

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/feature_shape.h"
+
 #include <nlohmann/json.hpp>
 
 #include "data/data_config.h"
@@ -34,6 +36,9 @@ struct Dataset {
   std::vector<uint8_t> train_images, train_labels;
   std::vector<uint8_t> test_images, test_labels;
   size_t features = 0;     // rows * cols (784 for MNIST)
+  size_t rows = 0, cols = 0;  // each image's (28 x 28 for MNIST), one channel
+
+  FeatureShape image_shape() const { return FeatureShape::Image(rows, cols, 1); }
   int num_classes = 10;
 
   DataView train;       // the first (1 - validation_split) of the training set

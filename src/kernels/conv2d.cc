@@ -28,16 +28,15 @@ WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t ch
   s.kernel_w = kernel_w;
   s.stride_h = stride_h;
   s.stride_w = stride_w;
-  if (padding == Padding::kSame) {
-    s.out_h = (height + stride_h - 1) / stride_h;
-    s.out_w = (width + stride_w - 1) / stride_w;
+  s.out_h = WindowOutputExtent(height, kernel_h, stride_h, padding);
+  s.out_w = WindowOutputExtent(width, kernel_w, stride_w, padding);
+  if (s.out_h == 0 || s.out_w == 0) {
+    s.out_h = s.out_w = 0;
+  } else if (padding == Padding::kSame) {
     const size_t total_h = std::max((s.out_h - 1) * stride_h + kernel_h, height) - height;
     const size_t total_w = std::max((s.out_w - 1) * stride_w + kernel_w, width) - width;
     s.pad_top = total_h / 2;
     s.pad_left = total_w / 2;
-  } else if (kernel_h <= height && kernel_w <= width) {
-    s.out_h = (height - kernel_h) / stride_h + 1;
-    s.out_w = (width - kernel_w) / stride_w + 1;
   }
   return s;
 }

@@ -4,6 +4,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "kernels/activation-inl.h"
 #include "kernels/masked_segment-inl.h"
 #include "kernels/math-inl.h"
 
@@ -28,6 +29,11 @@ void Log1pInPlace(float* x, size_t n) {
   Transform(x, n, [](auto d, auto v) { return Log1p(d, v); });
 }
 
+void ActivationGradientInPlace(Activation act, const float* z, const float* a, float* g,
+                               size_t n) {
+  ApplyActivationGradientInPlace(act, z, a, g, n);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace mb
 HWY_AFTER_NAMESPACE();
@@ -39,9 +45,14 @@ namespace mb {
 
 HWY_EXPORT(ExpInPlace);
 HWY_EXPORT(Log1pInPlace);
+HWY_EXPORT(ActivationGradientInPlace);
 
 void ExpInPlace(float* x, size_t n) { HWY_DYNAMIC_DISPATCH(ExpInPlace)(x, n); }
 void Log1pInPlace(float* x, size_t n) { HWY_DYNAMIC_DISPATCH(Log1pInPlace)(x, n); }
+void ActivationGradientInPlace(Activation act, const float* z, const float* a, float* g,
+                               size_t n) {
+  HWY_DYNAMIC_DISPATCH(ActivationGradientInPlace)(act, z, a, g, n);
+}
 
 }  // namespace mb
 #endif  // HWY_ONCE

@@ -1,9 +1,11 @@
-// exp and log1p over arrays, with the one implementation of
+// exp, log1p and activation derivatives over arrays, with the one implementation of
 // kernels/math-inl.h (bitwise the same on every target of a numerics class:
 // kernels/target.h), for code outside the kernels such as the loss.
 #pragma once
 
 #include <cstddef>
+
+#include "common/activation.h"
 
 namespace mb {
 
@@ -11,5 +13,10 @@ namespace mb {
 void ExpInPlace(float* x, size_t n);
 // x[i] = log(1 + x[i]) for i < n.
 void Log1pInPlace(float* x, size_t n);
+// g[i] *= act'(z[i], a[i]) for i < n: a gradient with respect to a layer's
+// output becomes one with respect to its pre-activation. z may be null
+// unless act is GELU; linear and softmax leave g alone.
+void ActivationGradientInPlace(Activation act, const float* z, const float* a, float* g,
+                               size_t n);
 
 }  // namespace mb

@@ -22,7 +22,7 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 // SafetensorsFile::tensors()) holds every tensor of the model with exactly
 // its shape and no other.
 template <class Tensors>
-void CheckTensorsFitModel(const Tensors& tensors, const std::string& source, const Mlp& model) {
+void CheckTensorsFitModel(const Tensors& tensors, const std::string& source, const Model& model) {
   std::set<std::string> names;
   ForEachParameter(model, [&](const Parameter& p) {
     const auto it = tensors.find(p.name);
@@ -59,7 +59,7 @@ void RequireFinite(const Parameter& p, const std::string& source) {
 
 }  // namespace
 
-TensorMap ModelToTensors(const Mlp& model) {
+TensorMap ModelToTensors(const Model& model) {
   TensorMap tensors;
   ForEachParameter(model, [&](const Parameter& p) {
     tensors[p.name] = Tensor{p.shape, {p.value.begin(), p.value.end()}};
@@ -67,7 +67,7 @@ TensorMap ModelToTensors(const Mlp& model) {
   return tensors;
 }
 
-void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, Mlp& model) {
+void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, Model& model) {
   CheckTensorsFitModel(tensors, source, model);
   ForEachParameter(model, [&](Parameter& p) {
     const std::vector<float>& data = tensors.at(p.name).data;
@@ -76,7 +76,7 @@ void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, M
   });
 }
 
-void LoadModelFromSafetensors(const SafetensorsFile& file, Mlp& model) {
+void LoadModelFromSafetensors(const SafetensorsFile& file, Model& model) {
   CheckTensorsFitModel(file.tensors(), file.path(), model);
   ForEachParameter(model, [&](Parameter& p) {
     file.ReadTensor(p.name, p.value.data());

@@ -6,22 +6,22 @@
 
 #include <string>
 
-#include "nn/mlp.h"
+#include "nn/model.h"
 #include "report/safetensors.h"
 
 namespace mb {
 
-TensorMap ModelToTensors(const Mlp& model);
+TensorMap ModelToTensors(const Model& model);
 
 // Copies the tensors into `model`, whose shapes come from the config. Every
 // tensor must be present with exactly the model's shape and finite values,
 // and no other tensor may be present; otherwise InputError naming `source`
 // and the tensor.
-void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, Mlp& model);
+void LoadModelFromTensors(const TensorMap& tensors, const std::string& source, Model& model);
 
 // The same from a file, with the same checks made on its header before any
 // data is read; then each tensor is read straight into its parameter, so
 // loading costs no memory beyond the model's.
-void LoadModelFromSafetensors(const SafetensorsFile& file, Mlp& model);
+void LoadModelFromSafetensors(const SafetensorsFile& file, Model& model);
 
 }  // namespace mb

@@ -30,7 +30,7 @@ void FillInitializer(Initializer scheme, size_t fan_in, size_t fan_out, Rng& rng
   }
 }
 
-void InitializeModel(Mlp& model, uint64_t seed) {
+void InitializeModel(Model& model, uint64_t seed) {
   ForEachParameter(model, [&](Parameter& p) {
     Rng rng(seed, p.init.rng_stream);
     FillInitializer(p.init.scheme, p.init.fan_in, p.init.fan_out, rng, p.value.data(),

@@ -8,7 +8,7 @@
 
 #include "common/rng.h"
 #include "config/config.h"
-#include "nn/mlp.h"
+#include "nn/model.h"
 
 namespace mb {
 
@@ -23,6 +23,6 @@ void FillInitializer(Initializer scheme, size_t fan_in, size_t fan_out, Rng& rng
 
 // Fills every parameter of the model as its ParameterInit says, each from
 // its own RNG stream of `seed`.
-void InitializeModel(Mlp& model, uint64_t seed);
+void InitializeModel(Model& model, uint64_t seed);
 
 }  // namespace mb

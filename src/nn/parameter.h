@@ -1,7 +1,7 @@
 // A trainable tensor of a model: its values and gradient, how it starts, and
 // what the optimizer may do inside the kernel that computes its gradient.
 // Every layer owns its tensors as Parameters, and ForEachParameter
-// (nn/mlp.h) is the one walk over a model's tensors: initialisation, the
+// (nn/model.h) is the one walk over a model's tensors: initialisation, the
 // optimizer step, the finiteness check, counting and checkpoints all use it,
 // so a new layer type declares its tensors once.
 #pragma once
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/aligned_vector.h"
-#include "config/config.h"
+#include "config/model_config.h"
 #include "kernels/sparse_gemm.h"
 
 namespace mb {
@@ -41,18 +41,27 @@ struct Parameter {
   bool updated_in_backward = false;
 
   size_t size() const { return value.size(); }
+  // The element count its shape describes (allocated or not).
+  size_t ShapeSize() const {
+    size_t n = 1;
+    for (int64_t extent : shape) n *= static_cast<size_t>(extent);
+    return n;
+  }
 };
 
-// A parameter of `shape`, values and gradient zeroed.
+// A parameter of `shape`, values and gradient zeroed; without `allocate`
+// only its description, for budgeting memory before anything is allocated.
 inline Parameter MakeParameter(std::string name, std::vector<int64_t> shape,
-                               ParameterInit init) {
+                               ParameterInit init, bool allocate = true) {
   size_t size = 1;
   for (int64_t extent : shape) size *= static_cast<size_t>(extent);
   Parameter p;
   p.name = std::move(name);
   p.shape = std::move(shape);
-  p.value.assign(size, 0.0f);
-  p.gradient.assign(size, 0.0f);
+  if (allocate) {
+    p.value.assign(size, 0.0f);
+    p.gradient.assign(size, 0.0f);
+  }
   p.init = init;
   return p;
 }

@@ -40,7 +40,7 @@ nlohmann::json OpenMpWaitSettings() {
   return settings;
 }
 
-bool AllFinite(const Mlp& model) {
+bool AllFinite(const Model& model) {
   bool finite = true;
   ForEachParameter(model, [&](const Parameter& p) {
     for (float w : p.value) finite = finite && std::isfinite(w);
@@ -106,7 +106,8 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
                      " is larger than the " + std::to_string(data.train.count) +
                      " training samples");
   }
-  Mlp model = BuildMlp(data.features, config.model);
+  Model model =
+      BuildModel(data.image_shape(), config.model, config.source);
   if (init_file) {
     LoadModelFromSafetensors(*init_file, model);
   } else {

@@ -4,7 +4,7 @@
 #include <iterator>
 
 #include "common/error.h"
-#include "nn/mlp.h"
+#include "nn/model.h"
 #include "optim/optimizer.h"
 #include "train/threads.h"
 #include "train/trainer.h"
@@ -13,16 +13,21 @@ namespace mb {
 
 MemoryEstimate EstimateMemory(const Config& config, const DatasetShape& data,
                               uint64_t resident_bytes) {
-  const size_t features = data.features();
+  // The model as the data's shape makes it, described but not allocated
+  // (a layer that cannot take its input is an error here, before anything
+  // large is read).
+  const Model model = BuildModel(
+      FeatureShape::Image(data.train_images.rows, data.train_images.cols, 1), config.model,
+      config.source, /*allocate=*/false);
   // Values, gradients and each optimizer slot are one copy of the tensors.
-  const uint64_t tensors = TensorCopyBytes(features, config.model);
+  const uint64_t tensors = TensorCopyBytes(model);
   MemoryEstimate estimate;
   estimate.parameters = 2 * tensors;
   estimate.optimizer = static_cast<uint64_t>(Optimizer::StateSlots(config.optimizer)) * tensors;
   // The whole training file's samples: the validation split only moves
   // some of them to another view.
   estimate.activations =
-      TrainerBufferBytes(config, features, data.train_images.count,
+      TrainerBufferBytes(config, model, data.train_images.count,
                          static_cast<size_t>(ThreadCount(config.threads)));
   estimate.data = data.payload_bytes();
   estimate.process = resident_bytes;

@@ -34,19 +34,25 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-size_t TrainerBufferBytes(const Config& config, size_t features, size_t train_samples,
+size_t EvalBatchSize(const Model& model) {
+  const size_t per_sample = WorkspaceBytes(model, 1, false, false);
+  return std::clamp<size_t>(kEvalWorkspaceBytes / per_sample, 1, kEvalBatch);
+}
+
+size_t TrainerBufferBytes(const Config& config, const Model& model, size_t train_samples,
                           size_t threads) {
   const auto batch = static_cast<size_t>(config.batch_size);
-  const std::vector<LayerConfig>& layers = config.model;
-  const size_t dense = WorkspaceBytes(features, layers, batch, false, true) +
-                       WorkspaceBytes(features, layers, kEvalBatch, false, false);
+  const size_t eval_batch = EvalBatchSize(model);
+  const size_t features = model.inputs();
+  const size_t dense = WorkspaceBytes(model, batch, false, true) +
+                       WorkspaceBytes(model, eval_batch, false, false);
   // The step's batch, the next one (built during the step) and evaluation's.
-  const size_t sparse = WorkspaceBytes(features, layers, batch, true, true) +
-                        WorkspaceBytes(features, layers, kEvalBatch, true, false) +
+  const size_t sparse = WorkspaceBytes(model, batch, true, true) +
+                        WorkspaceBytes(model, eval_batch, true, false) +
                         2 * SparseBatchBytes(batch, features, threads) +
-                        SparseBatchBytes(kEvalBatch, features, threads);
-  const auto classes = static_cast<size_t>(layers.back().units);
-  const size_t predictions = kEvalBatch * classes * sizeof(float) +
+                        SparseBatchBytes(eval_batch, features, threads);
+  const size_t classes = model.outputs();
+  const size_t predictions = eval_batch * classes * sizeof(float) +
                              static_cast<size_t>(config.predict) *
                                  (sizeof(Prediction) + classes * sizeof(float));
   return std::max(dense, sparse) + train_samples * sizeof(uint32_t)  // order_
@@ -54,22 +60,27 @@ size_t TrainerBufferBytes(const Config& config, size_t features, size_t train_sa
          + predictions;
 }
 
-Trainer::Trainer(const Config& config, const Dataset& data, Mlp& model)
+// Reads the batch in compressed form when the first layer is dense and the
+// data is sparse enough.
+bool UseSparseInput(const Model& model, double input_density) {
+  return std::holds_alternative<DenseLayer>(model.layers.front()) &&
+         input_density < kSparseInputBelow;
+}
+
+Trainer::Trainer(const Config& config, const Dataset& data, Model& model)
     : config_(config),
       data_(data),
       model_(model),
+      eval_batch_(EvalBatchSize(model)),
       input_density_(NonZeroFraction(data.train.images, data.train.count * data.train.features)),
-      sparse_input_(input_density_ < kSparseInputBelow),
+      sparse_input_(UseSparseInput(model, input_density_)),
       train_ws_(BuildWorkspace(model, static_cast<size_t>(config.batch_size), sparse_input_)),
-      eval_ws_(BuildWorkspace(model, kEvalBatch, sparse_input_, /*backward=*/false)),
+      eval_ws_(BuildWorkspace(model, eval_batch_, sparse_input_, /*backward=*/false)),
       optimizer_(config.optimizer, ParameterList(model)),
       order_(data.train.count),
       batch_labels_(static_cast<size_t>(config.batch_size)) {
-  size_t upper_work = 0;
-  for (size_t l = 1; l < model_.layers.size(); ++l) {
-    upper_work += model_.layers[l].inputs * model_.layers[l].units;
-  }
-  upper_work *= static_cast<size_t>(config.batch_size);
+  const size_t upper_work = ForwardMultiplyAdds(model_, 1, model_.layers.size()) *
+                            static_cast<size_t>(config.batch_size);
   overlap_next_batch_ =
       sparse_input_ && omp_get_max_threads() >= 2 && upper_work <= kOverlapMaxUpperWork;
 }
@@ -77,7 +88,7 @@ Trainer::Trainer(const Config& config, const Dataset& data, Mlp& model)
 nlohmann::json Trainer::Description() const {
   return {{"first_layer_kernel", sparse_input_ ? "sparse" : "dense"},
           {"first_kernel_update_fused",
-           sparse_input_ && model_.layers[0].kernel.fused_update != nullptr},
+           sparse_input_ && std::get<DenseLayer>(model_.layers[0]).kernel.fused_update != nullptr},
           {"next_batch_built_during_step", overlap_next_batch_},
           {"input_density", input_density_},
           {"sparse_input_below", kSparseInputBelow}};
@@ -176,14 +187,16 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
 
 BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
   const size_t layers = model_.layers.size();
-  MlpForwardLayers(model_, batch, train_ws_, 0, 1);
+  // Counted from 1, as steps_taken_ will be once this step is done.
+  const StepContext context{/*training=*/true, config_.seed, steps_taken_ + 1, 0};
+  ModelForwardLayers(model_, batch, train_ws_, 0, 1, context);
   BatchLoss loss;
   auto upper_layers = [&] {
-    MlpForwardLayers(model_, batch, train_ws_, 1, layers);
-    loss = SoftmaxCrossEntropy(train_ws_.a.back().data(), batch_labels_.data(), batch,
+    ModelForwardLayers(model_, batch, train_ws_, 1, layers, context);
+    loss = SoftmaxCrossEntropy(train_ws_.logits(), batch_labels_.data(), batch,
                                model_.outputs(), 1.0f / static_cast<float>(batch),
-                               train_ws_.delta.back().data());
-    MlpBackwardLayers(model_, batch, train_ws_, 1, layers);
+                               train_ws_.logits_gradient());
+    ModelBackwardLayers(model_, batch, train_ws_, 1, layers);
   };
   if (next_first) {
     // Thread 0 runs the upper layers (their kernels see the parallel region
@@ -203,7 +216,7 @@ BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
   } else {
     upper_layers();
   }
-  MlpBackwardLayers(model_, batch, train_ws_, 0, 1);
+  ModelBackwardLayers(model_, batch, train_ws_, 0, 1);
   optimizer_.Step();
   if (next_first) std::swap(train_ws_.sparse, next_sparse_);
   return loss;
@@ -212,12 +225,12 @@ BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
 Evaluation Trainer::Evaluate(const DataView& view) {
   double loss_sum = 0;
   size_t correct = 0;
-  for (size_t first = 0; first < view.count; first += kEvalBatch) {
-    const size_t batch = std::min(kEvalBatch, view.count - first);
+  for (size_t first = 0; first < view.count; first += eval_batch_) {
+    const size_t batch = std::min(eval_batch_, view.count - first);
     LoadBatch(view.images, view.features, nullptr, first, batch, eval_ws_);
-    MlpForward(model_, batch, eval_ws_);
+    ModelForward(model_, batch, eval_ws_);
     const BatchLoss batch_loss = SoftmaxCrossEntropy(
-        eval_ws_.a.back().data(), view.labels + first, batch, model_.outputs(), 0.0f, nullptr);
+        eval_ws_.logits(), view.labels + first, batch, model_.outputs(), 0.0f, nullptr);
     loss_sum += batch_loss.loss_sum;
     correct += batch_loss.correct;
   }
@@ -233,12 +246,12 @@ std::vector<Prediction> Trainer::Predict(const DataView& view, size_t count) {
   count = std::min(count, view.count);
   const size_t classes = model_.outputs();
   std::vector<Prediction> predictions;
-  std::vector<float> probabilities(kEvalBatch * classes);
-  for (size_t first = 0; first < count; first += kEvalBatch) {
-    const size_t batch = std::min(kEvalBatch, count - first);
+  std::vector<float> probabilities(eval_batch_ * classes);
+  for (size_t first = 0; first < count; first += eval_batch_) {
+    const size_t batch = std::min(eval_batch_, count - first);
     LoadBatch(view.images, view.features, nullptr, first, batch, eval_ws_);
-    MlpForward(model_, batch, eval_ws_);
-    Softmax(eval_ws_.a.back().data(), batch, classes, probabilities.data());
+    ModelForward(model_, batch, eval_ws_);
+    Softmax(eval_ws_.logits(), batch, classes, probabilities.data());
     for (size_t i = 0; i < batch; ++i) {
       Prediction p;
       p.index = static_cast<int>(first + i);

@@ -15,7 +15,7 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
-#include "nn/mlp.h"
+#include "nn/model.h"
 #include "nn/softmax_cross_entropy.h"
 #include "optim/optimizer.h"
 #include "report/run_report.h"
@@ -23,16 +23,25 @@
 
 namespace mb {
 
-// Evaluation and prediction run in batches this large: big enough that each
-// product is efficient, small enough that the workspace stays a few MB.
+// Evaluation and prediction run in batches of up to this many samples: big
+// enough that each product is efficient ...
 inline constexpr size_t kEvalBatch = 1000;
+// ... and small enough that the evaluation workspace stays below this (a
+// convnet's im2col rows take hundreds of KB per sample).
+inline constexpr size_t kEvalWorkspaceBytes = size_t{64} << 20;
+
+// The evaluation batch of `model`: kEvalBatch, or fewer so that its
+// workspace fits kEvalWorkspaceBytes (at least 1). It depends on the model
+// alone, so evaluations are the same at any thread count.
+size_t EvalBatchSize(const Model& model);
 
 // For budgeting memory before anything is allocated: the bytes a Trainer
-// for `config` allocates besides the model and the optimizer's state, on
-// `train_samples` samples of `features`, with `threads` threads. Its
-// workspaces and batches are counted for the larger of a dense and a sparse
-// first layer, since the choice waits for the data's density.
-size_t TrainerBufferBytes(const Config& config, size_t features, size_t train_samples,
+// for `config` allocates besides the model and the optimizer's state, for
+// `model` (built without allocating) on `train_samples` samples, with
+// `threads` threads. Its workspaces and batches are counted for the larger
+// of a dense and a sparse first layer, since the choice waits for the
+// data's density.
+size_t TrainerBufferBytes(const Config& config, const Model& model, size_t train_samples,
                           size_t threads);
 
 struct Evaluation {
@@ -51,7 +60,7 @@ struct TargetHit {
 class Trainer {
  public:
   // `model` must outlive the trainer; it is updated in place.
-  Trainer(const Config& config, const Dataset& data, Mlp& model);
+  Trainer(const Config& config, const Dataset& data, Model& model);
 
   // Trains epoch `epoch` (1-based) over data.train and, when there is a
   // validation set, evaluates it. Loss and accuracy are Keras' running
@@ -102,11 +111,12 @@ class Trainer {
 
   const Config& config_;
   const Dataset& data_;
-  Mlp& model_;
+  Model& model_;
+  size_t eval_batch_;
   double input_density_;  // fraction of non-zero training pixels
   bool sparse_input_;
-  MlpWorkspace train_ws_;
-  MlpWorkspace eval_ws_;
+  ModelWorkspace train_ws_;
+  ModelWorkspace eval_ws_;
   Optimizer optimizer_;
   // Whether each step builds the next batch on a second thread while the
   // first runs the layers above the first (see RunEpoch), and that batch.

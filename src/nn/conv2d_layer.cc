@@ -1,0 +1,76 @@
+#include "nn/conv2d_layer.h"
+
+#include <string>
+
+#include "common/rng.h"
+#include "kernels/vector_math.h"
+
+namespace mb {
+
+namespace {
+
+WindowShape OnBatch(const WindowShape& window, size_t batch) {
+  WindowShape s = window;
+  s.batch = batch;
+  return s;
+}
+
+}  // namespace
+
+Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const LayerConfig& config,
+                            bool allocate) {
+  Conv2DLayer layer;
+  layer.window = MakeWindowShape(1, input.height, input.width, input.channels, config.window_h,
+                                 config.window_w, config.stride_h, config.stride_w,
+                                 config.padding);
+  layer.filters = static_cast<size_t>(config.filters);
+  layer.activation = config.activation;
+  const std::string prefix = "layers." + std::to_string(index) + ".";
+  const size_t taps = config.window_h * config.window_w;
+  layer.kernel = MakeParameter(
+      prefix + "kernel",
+      {static_cast<int64_t>(config.window_h), static_cast<int64_t>(config.window_w),
+       static_cast<int64_t>(input.channels), static_cast<int64_t>(layer.filters)},
+      {config.kernel_initializer, taps * input.channels, taps * layer.filters,
+       kInitStream + 2 * index},
+      allocate);
+  layer.bias = MakeParameter(
+      prefix + "bias", {static_cast<int64_t>(layer.filters)},
+      {config.bias_initializer, layer.filters, layer.filters, kInitStream + 2 * index + 1},
+      allocate);
+  return layer;
+}
+
+LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool /*backward*/) {
+  LayerBufferSizes sizes;
+  sizes.outputs = layer.window.rows() * layer.filters;
+  sizes.keeps_z = layer.activation == Activation::kGelu;
+  sizes.scratch = layer.window.rows() * layer.window.patch();
+  return sizes;
+}
+
+size_t MultiplyAdds(const Conv2DLayer& layer) {
+  return layer.window.rows() * layer.window.patch() * layer.filters;
+}
+
+void Forward(const Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& out,
+             const StepContext& /*context*/) {
+  Conv2DForward(OnBatch(layer.window, batch), layer.filters, in.x, layer.kernel.value.data(),
+                layer.bias.value.data(), layer.activation, out.scratch.data(),
+                out.z.empty() ? nullptr : out.z.data(), out.a.data());
+}
+
+void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& /*in*/, LayerBuffers& own,
+              const LayerBelow& below) {
+  const WindowShape s = OnBatch(layer.window, batch);
+  Conv2DBackwardWeights(s, layer.filters, own.scratch.data(), own.delta.data(),
+                        layer.kernel.gradient.data(), layer.bias.gradient.data());
+  if (!below.delta) return;
+  // The im2col rows are spent: they hold the input gradient's rows now.
+  Conv2DBackwardInput(s, layer.filters, own.delta.data(), layer.kernel.value.data(),
+                      own.scratch.data(), below.delta);
+  ActivationGradientInPlace(below.activation, below.z, below.a, below.delta,
+                            batch * s.height * s.width * s.channels);
+}
+
+}  // namespace mb

@@ -1,0 +1,38 @@
+// Keras' Conv2D on channels-last images: y = act(conv(x, W) + b), a
+// cross-correlation, through the im2col products of kernels/conv2d.h.
+#pragma once
+
+#include <cstddef>
+
+#include "common/feature_shape.h"
+#include "config/model_config.h"
+#include "kernels/conv2d.h"
+#include "nn/layer.h"
+#include "nn/parameter.h"
+
+namespace mb {
+
+// kernel [kernel_h, kernel_w, in, filters], the Keras layout; bias [filters].
+struct Conv2DLayer : KernelAndBias {
+  WindowShape window;  // its geometry on one sample (window.batch = 1)
+  size_t filters = 0;
+  Activation activation = Activation::kLinear;
+};
+
+// Layer `index` of the model, on the image `input`. Keras' fans: fan_in =
+// kh * kw * in, fan_out = kh * kw * filters; RNG streams as a dense layer's.
+Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const LayerConfig& config,
+                            bool allocate);
+
+// The scratch holds the im2col rows, kept from the forward pass for the
+// weight gradient and then reused for the input gradient's.
+LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool backward);
+size_t MultiplyAdds(const Conv2DLayer& layer);
+inline Activation OutputActivation(const Conv2DLayer& layer) { return layer.activation; }
+
+void Forward(const Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& out,
+             const StepContext& context);
+void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& own,
+              const LayerBelow& below);
+
+}  // namespace mb

@@ -1,0 +1,164 @@
+#include "nn/model.h"
+
+#include <array>
+#include <cstring>
+#include <string>
+
+#include "data/pixel_scale.h"
+#include "kernels/sparse_gemm.h"
+
+namespace mb {
+
+namespace {
+
+// The one place that maps a layer type of the schema to its layer.
+Layer MakeLayer(size_t index, const FeatureShape& input, const LayerConfig& config,
+                bool allocate) {
+  switch (config.type) {
+    case LayerType::kDense: return MakeDenseLayer(index, input, config, allocate);
+    case LayerType::kConv2D: return MakeConv2DLayer(index, input, config, allocate);
+    case LayerType::kMaxPooling2D: return MakeMaxPooling2DLayer(input, config);
+    case LayerType::kFlatten: return MakeFlattenLayer(input);
+    case LayerType::kDropout: return MakeDropoutLayer(input, config);
+  }
+  return MakeFlattenLayer(input);
+}
+
+LayerBufferSizes SizesOf(const Layer& layer, bool backward) {
+  return std::visit([&](const auto& typed) { return BufferSizes(typed, backward); }, layer);
+}
+
+Activation OutputActivationOf(const Layer& layer) {
+  return std::visit([](const auto& typed) { return OutputActivation(typed); }, layer);
+}
+
+LayerInput InputOf(const ModelWorkspace& ws, size_t l) {
+  if (l > 0) return {ws.layers[l - 1].a.data(), nullptr};
+  if (ws.sparse_input) return {nullptr, &ws.sparse};
+  return {ws.input.data(), nullptr};
+}
+
+}  // namespace
+
+size_t Model::ParameterCount() const {
+  size_t count = 0;
+  ForEachParameter(*this, [&](const Parameter& p) { count += p.size(); });
+  return count;
+}
+
+std::vector<Parameter*> ParameterList(Model& model) {
+  std::vector<Parameter*> list;
+  ForEachParameter(model, [&](Parameter& p) { list.push_back(&p); });
+  return list;
+}
+
+Model BuildModel(const FeatureShape& input, const std::vector<LayerConfig>& layers,
+                 const std::string& source, bool allocate) {
+  const std::vector<FeatureShape> shapes = LayerOutputShapes(layers, input, source);
+  Model model;
+  model.input = input;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    model.layers.push_back(MakeLayer(l, l == 0 ? input : shapes[l - 1], layers[l], allocate));
+  }
+  return model;
+}
+
+ModelWorkspace BuildWorkspace(const Model& model, size_t capacity, bool sparse_input,
+                              bool backward) {
+  ModelWorkspace ws;
+  ws.capacity = capacity;
+  ws.sparse_input = sparse_input;
+  if (!sparse_input) ws.input.assign(capacity * model.inputs(), 0.0f);
+  for (const Layer& layer : model.layers) {
+    const LayerBufferSizes sizes = SizesOf(layer, backward);
+    LayerBuffers& buffers = ws.layers.emplace_back();
+    buffers.z.assign(sizes.keeps_z ? capacity * sizes.outputs : 0, 0.0f);
+    buffers.a.assign(capacity * sizes.outputs, 0.0f);
+    buffers.delta.assign(backward ? capacity * sizes.outputs : 0, 0.0f);
+    buffers.scratch.assign(capacity * sizes.scratch, 0.0f);
+    buffers.index.assign(capacity * sizes.index, 0u);
+  }
+  return ws;
+}
+
+size_t TensorCopyBytes(const Model& model) {
+  size_t bytes = 0;
+  ForEachParameter(model, [&](const Parameter& p) {
+    bytes += AlignedAllocationBytes(p.ShapeSize() * sizeof(float));
+  });
+  return bytes;
+}
+
+size_t WorkspaceBytes(const Model& model, size_t capacity, bool sparse_input, bool backward) {
+  const auto floats = [capacity](size_t per_sample) {
+    return AlignedAllocationBytes(capacity * per_sample * sizeof(float));
+  };
+  size_t bytes = sparse_input ? 0 : floats(model.inputs());
+  for (const Layer& layer : model.layers) {
+    const LayerBufferSizes sizes = SizesOf(layer, backward);
+    bytes += (sizes.keeps_z ? floats(sizes.outputs) : 0) + floats(sizes.outputs) +
+             (backward ? floats(sizes.outputs) : 0) + floats(sizes.scratch) +
+             AlignedAllocationBytes(capacity * sizes.index * sizeof(uint32_t));
+  }
+  return bytes;
+}
+
+size_t ForwardMultiplyAdds(const Model& model, size_t begin, size_t end) {
+  size_t total = 0;
+  for (size_t l = begin; l < end; ++l) {
+    total += std::visit([](const auto& typed) { return MultiplyAdds(typed); }, model.layers[l]);
+  }
+  return total;
+}
+
+void ModelForward(const Model& model, size_t batch, ModelWorkspace& ws, StepContext context) {
+  ModelForwardLayers(model, batch, ws, 0, model.layers.size(), context);
+}
+
+void ModelForwardLayers(const Model& model, size_t batch, ModelWorkspace& ws, size_t begin,
+                        size_t end, StepContext context) {
+  for (size_t l = begin; l < end; ++l) {
+    context.layer = l;
+    const LayerInput in = InputOf(ws, l);
+    std::visit([&](const auto& typed) { Forward(typed, batch, in, ws.layers[l], context); },
+               model.layers[l]);
+  }
+}
+
+void ModelBackward(Model& model, size_t batch, ModelWorkspace& ws) {
+  ModelBackwardLayers(model, batch, ws, 0, model.layers.size());
+}
+
+void ModelBackwardLayers(Model& model, size_t batch, ModelWorkspace& ws, size_t begin,
+                         size_t end) {
+  for (size_t l = end; l-- > begin;) {
+    LayerBelow below;  // none below the first layer: no gradient for the pixels
+    if (l > 0) {
+      LayerBuffers& previous = ws.layers[l - 1];
+      below.activation = OutputActivationOf(model.layers[l - 1]);
+      below.z = previous.z.empty() ? nullptr : previous.z.data();
+      below.a = previous.a.data();
+      below.delta = previous.delta.data();
+    }
+    const LayerInput in = InputOf(ws, l);
+    std::visit([&](auto& typed) { Backward(typed, batch, in, ws.layers[l], below); },
+               model.layers[l]);
+  }
+}
+
+void LoadBatch(const uint8_t* images, size_t features, const uint32_t* order, size_t first,
+               size_t count, ModelWorkspace& ws) {
+  if (ws.sparse_input) {
+    BuildSparseBatch(images, features, order, first, count, ws.sparse);
+    return;
+  }
+  const std::array<float, 256>& pixel_scale = PixelScale();
+  for (size_t i = 0; i < count; ++i) {
+    const size_t sample = order ? order[first + i] : first + i;
+    const uint8_t* src = images + sample * features;
+    float* dst = ws.input.data() + i * features;
+    for (size_t f = 0; f < features; ++f) dst[f] = pixel_scale[src[f]];
+  }
+}
+
+}  // namespace mb
