@@ -273,17 +273,31 @@ def save_fixture(path, x, y):
     """The float64 reference of the convnet's C++ test (see module doc)."""
     fixture_dir = Path(path).parent
     fixture_dir.mkdir(parents=True, exist_ok=True)
-    # Any fixed seed will do: the C++ test reads the initialisation from the
-    # file. The init is float32, as the C++ model holds it, widened exactly
-    # to float64; so are the pixels.
-    generator = torch.Generator().manual_seed(20261202)
+    # The C++ test reads the initialisation from the file, so the seed only
+    # has to give a trajectory that float32 can follow: with 20261202 a
+    # max-pooling window holds a near-tie at step 8 that float32 (PyTorch's
+    # as well as mnistbench's) resolves differently from float64, and the
+    # weights part by up to 0.7% from then on. With 20261203 PyTorch's own
+    # float32 run stays within 4e-6 of the float64 weights (relative to each
+    # tensor's largest weight); the check below refuses a seed that does not.
+    # The init is float32, as the C++ model holds it, widened exactly to
+    # float64; so are the pixels.
+    generator = torch.Generator().manual_seed(20261203)
     init = initial_parameters(generator, torch.float32)
     write_safetensors(fixture_dir / "convnet_init.safetensors", init)
-    params = {k: v.to(torch.float64) for k, v in init.items()}
-    velocity = {k: torch.zeros_like(v) for k, v in params.items()}
     count, batch_size = 640, 64
-    loss, accuracy, step_losses = train_epoch(params, velocity, x[:count].double(), y[:count],
-                                              batch_size, torch.arange(count))
+    trained = {}
+    for dtype in (torch.float32, torch.float64):
+        params = {k: v.to(dtype).clone() for k, v in init.items()}
+        velocity = {k: torch.zeros_like(v) for k, v in params.items()}
+        loss, accuracy, step_losses = train_epoch(params, velocity, x[:count].to(dtype),
+                                                  y[:count], batch_size, torch.arange(count))
+        trained[dtype] = params
+    worst = max(((trained[torch.float32][k].detach().double() - params[k].detach()).abs().max() /
+                 params[k].abs().max()).item() for k in params)
+    if worst > 1e-5:
+        raise SystemExit(f"fixture: float32 departs from float64 by {worst:.2e} of a tensor's "
+                         "largest weight; pick another seed")
     write_safetensors(fixture_dir / "convnet_final.safetensors", params)
     Path(path).write_text(json.dumps({
         "description": "tools/pytorch_convnet.py --save-fixture: the book's convnet "
@@ -293,7 +307,8 @@ def save_fixture(path, x, y):
         "train_count": count, "batch_size": batch_size,
         "step_losses": step_losses, "epoch_loss": loss, "epoch_accuracy": accuracy},
         indent=2) + "\n")
-    print(f"fixture: epoch loss {loss:.10f}, accuracy {accuracy:.4f} -> {fixture_dir}")
+    print(f"fixture: epoch loss {loss:.10f}, accuracy {accuracy:.4f}, float32 within "
+          f"{worst:.2e} -> {fixture_dir}")
 
 
 def main():
