@@ -87,6 +87,28 @@ TEST_CASE("The baseline's memory estimate covers what it allocates", "[memory]")
   CHECK(estimate.total() <= 120'000'000);
 }
 
+TEST_CASE("The convnet's memory estimate covers what it allocates", "[memory]") {
+  const Config config = LoadConfig("configs/convnet.json", {});
+  const DatasetShape shape = ReadDatasetShape(config.data);
+  const MemoryEstimate estimate = EstimateMemory(config, shape, 0);
+  const Model model = BuildModel(FeatureShape::Image(28, 28, 1), config.model);
+  const uint64_t tensor_bytes = model.ParameterCount() * sizeof(float);
+  CHECK(estimate.parameters >= 2 * tensor_bytes);
+  CHECK(estimate.optimizer >= tensor_bytes);
+  // Dense workspaces: the first layer is a convolution. The evaluation
+  // batch shrinks to keep its im2col rows within kEvalWorkspaceBytes.
+  const size_t eval_batch = EvalBatchSize(model);
+  CHECK(eval_batch < kEvalBatch);
+  const ModelWorkspace train_ws =
+      BuildWorkspace(model, static_cast<size_t>(config.batch_size));
+  const ModelWorkspace eval_ws = BuildWorkspace(model, eval_batch, false, /*backward=*/false);
+  CHECK(WorkspaceAllocated(eval_ws) <= kEvalWorkspaceBytes + RoundingSlack(5 * 8));
+  const uint64_t allocated = WorkspaceAllocated(train_ws) + WorkspaceAllocated(eval_ws) +
+                             shape.train_images.count * sizeof(uint32_t);
+  CHECK(estimate.activations >= allocated);
+  CHECK(estimate.activations <= 2 * allocated);
+}
+
 TEST_CASE("The estimate counts each optimizer's state slots", "[memory]") {
   const DatasetShape shape = ReadDatasetShape(Baseline().data);
   const auto optimizer_bytes = [&](const std::string& optimizer) {

@@ -33,6 +33,42 @@ expect_input_error unknown-option "--frobnicate" configs/tiny.json --frobnicate
 
 if "$runner" --help | grep -q "validation_split"; then pass help; else fail "help does not document the config keys"; fi
 
+# A layer that cannot take its input is named before anything is read.
+expect_input_error conv-too-large 'convnet.json: model.4.kernel_size: 6x5 kernel does not fit the 5x5 input from model.3' \
+  configs/convnet.json --set 'model.4.kernel_size=[6,5]'
+expect_input_error dense-on-image "model.1: dense needs a vector input" \
+  configs/convnet.json --set 'model=[{"type": "conv2d", "filters": 2, "kernel_size": 3}, {"units": 10, "activation": "softmax"}]'
+
+# A small convnet end to end (5% of the training set): the report lists
+# its layers as Keras' summary does, and its saved model loads back.
+out="$work/convnet"
+small_convnet=(configs/convnet.json --set epochs=1 --set validation_split=0.95
+               --set model.0.filters=4 --set model.2.filters=4 --set model.4.filters=4)
+if "$runner" "${small_convnet[@]}" --set save_model=true --out "$out" >"$work/stdout" 2>"$work/stderr"; then
+  run_dir=$(ls -d "$out"/*/ | head -n 1)
+  if layers=$(python3 - "$run_dir/report.json" 2>&1 <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+layers = report["training"]["layers"]
+shapes = [layer["output_shape"] for layer in layers]
+assert report["status"] == "completed", report["status"]
+assert [l["type"] for l in layers] == ["conv2d", "max_pooling2d", "conv2d", "max_pooling2d",
+                                       "conv2d", "flatten", "dense", "dense"], layers
+assert shapes == [[26, 26, 4], [13, 13, 4], [11, 11, 4], [5, 5, 4], [3, 3, 4], [36], [64], [10]], shapes
+assert [l["parameters"] for l in layers] == [40, 0, 148, 0, 148, 0, 2368, 650], layers
+assert report["training"]["parameters"] == 3354, report["training"]["parameters"]
+assert report["training"]["first_layer_kernel"] == "dense"
+EOF
+  ) && "$runner" "${small_convnet[@]}" --set "init_from=\"${run_dir}model.safetensors\"" \
+         --out "$work/convnet2" >/dev/null 2>"$work/stderr"; then
+    pass convnet-run
+  else
+    fail "convnet run: $layers $(cat "$work/stderr")"
+  fi
+else
+  fail "convnet run: exit $?: $(cat "$work/stderr")"
+fi
+
 # A complete run: report.json (status completed, test accuracy), epochs.csv
 # with one row per epoch, the saved model, and the Keras-like epoch line.
 # MB_MEMORY_LIMIT_BYTES (4 GB) is the available memory the report records.

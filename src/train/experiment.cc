@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <variant>
+#include <vector>
 
 #include "common/error.h"
 #include "common/line_printer.h"
@@ -46,6 +48,28 @@ bool AllFinite(const Model& model) {
     for (float w : p.value) finite = finite && std::isfinite(w);
   });
   return finite;
+}
+
+// Keras' model.summary() as JSON: each layer's type, output shape (per
+// sample) and parameter count.
+nlohmann::json LayerSummary(const Config& config, const Model& model) {
+  const std::vector<FeatureShape> shapes =
+      LayerOutputShapes(config.model, model.input, config.source);
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    size_t parameters = 0;
+    std::visit([&](const auto& layer) {
+      layer.ForEachParameter([&](const Parameter& p) { parameters += p.size(); });
+    }, model.layers[l]);
+    const FeatureShape& shape = shapes[l];
+    layers.push_back(
+        {{"type", LayerTypeName(config.model[l].type)},
+         {"output_shape", shape.flat ? nlohmann::json::array({shape.channels})
+                                     : nlohmann::json::array({shape.height, shape.width,
+                                                              shape.channels})},
+         {"parameters", parameters}});
+  }
+  return layers;
 }
 
 void PrintPredictions(const std::vector<Prediction>& predictions, LinePrinter& out) {
@@ -119,6 +143,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   report.dataset = data.description;
   report.training = {{"kernel_target", KernelTargetName()},
                      {"parameters", model.ParameterCount()},
+                     {"layers", LayerSummary(config, model)},
                      {"flush_denormals", FlushDenormalsEnabled()},
                      {"init", config.init_from.empty() ? "seed" : "init_from"},
                      {"openmp_wait", OpenMpWaitSettings()}};

@@ -42,10 +42,33 @@ void CheckRanges(const mb::Config& config) {
           "validation_split out of range");
   Require(!config.model.empty(), "empty model accepted");
   for (size_t i = 0; i < config.model.size(); ++i) {
-    Require(config.model[i].units >= 1 && config.model[i].units <= 65536, "units out of range");
-    Require(i + 1 == config.model.size() || config.model[i].activation != mb::Activation::kSoftmax,
+    const mb::LayerConfig& layer = config.model[i];
+    switch (layer.type) {
+      case mb::LayerType::kDense:
+        Require(layer.units >= 1 && layer.units <= 65536, "units out of range");
+        break;
+      case mb::LayerType::kConv2D:
+        Require(layer.filters >= 1 && layer.filters <= 65536, "filters out of range");
+        [[fallthrough]];
+      case mb::LayerType::kMaxPooling2D:
+        Require(layer.window_h >= 1 && layer.window_h <= 1024 && layer.window_w >= 1 &&
+                    layer.window_w <= 1024 && layer.stride_h >= 1 && layer.stride_h <= 1024 &&
+                    layer.stride_w >= 1 && layer.stride_w <= 1024,
+                "window or strides out of range");
+        break;
+      case mb::LayerType::kDropout:
+        Require(layer.rate >= 0.0 && layer.rate < 1.0, "rate out of range");
+        break;
+      case mb::LayerType::kFlatten: break;
+    }
+    Require(i + 1 == config.model.size() || layer.activation != mb::Activation::kSoftmax,
             "softmax before the last layer");
   }
+  // Every layer fits its input (the schema checked MNIST's shape).
+  const std::vector<mb::FeatureShape> shapes =
+      mb::LayerOutputShapes(config.model, mb::MnistInputShape(), "fuzz");
+  Require(shapes.back() == mb::FeatureShape::Vector(mb::kNumClasses), "output is not 10 classes");
+  Require(config.model.back().type == mb::LayerType::kDense, "last layer is not dense");
   Require(config.model.back().units == mb::kNumClasses, "last layer is not 10 units");
   Require(config.model.back().activation == mb::Activation::kSoftmax,
           "last layer is not softmax");
