@@ -81,6 +81,10 @@ json ModelWithLayerKey(const std::string& key, const json& value) {
   return rest;
 }
 
+bool IsCallback(const std::string& key) {
+  return key == "early_stopping" || key == "reduce_lr_on_plateau";
+}
+
 // A config that sets one documented key path ("data.dir", "model.N.units")
 // to `value`.
 json ConfigWith(const std::string& key, const json& value) {
@@ -88,6 +92,8 @@ json ConfigWith(const std::string& key, const json& value) {
   if (dot == std::string::npos) return {{key, value}};
   const std::string top = key.substr(0, dot), rest = key.substr(dot + 1);
   if (top == "model") return {{"model", ModelWithLayerKey(rest.substr(2), value)}};
+  // The callbacks watch val_loss by default, which needs a validation set.
+  if (IsCallback(top)) return {{top, {{rest, value}}}, {"validation_split", 0.1}};
   return {{top, {{rest, value}}}};
 }
 
@@ -104,8 +110,12 @@ json ValueAt(const json& resolved, const std::string& key) {
 // keys, object members as "data.dir", a layer's keys as "model.N.units".
 // The optimizer's parameters have their own table.
 std::vector<std::string> SchemaKeys() {
-  const json resolved =
-      ResolveConfig({{"model", test::EveryLayerTypeJson()}}, "x.json").resolved;
+  const json resolved = ResolveConfig({{"model", test::EveryLayerTypeJson()},
+                                       {"early_stopping", json::object()},
+                                       {"reduce_lr_on_plateau", json::object()},
+                                       {"validation_split", 0.1}},
+                                      "x.json")
+                            .resolved;
   std::vector<std::string> keys;
   for (const auto& item : resolved.items()) {
     keys.push_back(item.key());
@@ -154,9 +164,58 @@ TEST_CASE("docs/config.md lists exactly the schema's keys, with its defaults", "
       json without = ModelWithLayerKey(key.substr(8), nullptr);
       without[0].erase(key.substr(8));
       expected = ResolveConfig({{"model", without}}, "x.json").resolved;
+    } else if (IsCallback(key.substr(0, key.find('.'))) && key.find('.') != std::string::npos) {
+      expected = ResolveConfig({{key.substr(0, key.find('.')), json::object()},
+                                {"validation_split", 0.1}},
+                               "x.json")
+                     .resolved;
     }
     CHECK(ValueAt(ResolveConfig(ConfigWith(key, written), "x.json").resolved, key) ==
           ValueAt(expected, key));
+  }
+}
+
+TEST_CASE("docs/config.md lists every schedule's parameters, with their defaults", "[config]") {
+  std::map<std::string, std::map<std::string, std::string>> documented;  // name -> key -> default
+  std::string schedule;
+  for (const auto& row : TableRows(ConfigDoc())) {
+    if (row.size() != 6 || Code(row[1]).empty()) continue;  // the schedule table
+    if (!row[0].empty()) schedule = Code(row[0]);
+    documented[schedule][Code(row[1])] = row[3];
+  }
+  // Each schedule with its required parameters only.
+  const json minimal = json::parse(R"({
+    "cosine_decay": {"initial_learning_rate": 0.01, "decay_steps": 10},
+    "exponential_decay": {"initial_learning_rate": 0.01, "decay_steps": 10, "decay_rate": 0.5},
+    "inverse_time_decay": {"initial_learning_rate": 0.01, "decay_steps": 10, "decay_rate": 0.5},
+    "polynomial_decay": {"initial_learning_rate": 0.01, "decay_steps": 10},
+    "piecewise_constant_decay": {"boundaries": [10], "values": [0.01, 0.001]},
+    "one_cycle": {"max_lr": 0.01}})");
+  CHECK(documented.size() == minimal.size());
+  for (const auto& [name, required] : minimal.items()) {
+    CAPTURE(name);
+    json schedule_json = required;
+    schedule_json["name"] = name;
+    json resolved = ResolveConfig({{"optimizer", {{"name", "rmsprop"}, {"learning_rate", schedule_json}}}},
+                                  "x.json")
+                        .resolved["optimizer"]["learning_rate"];
+    resolved.erase("name");
+    CHECK(documented[name].size() == resolved.size());
+    for (const auto& item : resolved.items()) {
+      CAPTURE(item.key());
+      REQUIRE(documented[name].count(item.key()) == 1);
+      const std::string cell = documented[name][item.key()];
+      if (cell == "required") {
+        CHECK(required.contains(item.key()));
+        continue;
+      }
+      const json written = json::parse(cell);
+      if (written.is_number()) {
+        CHECK(written.get<double>() == Approx(item.value().get<double>()));
+      } else {
+        CHECK(written == item.value());
+      }
+    }
   }
 }
 

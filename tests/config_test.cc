@@ -149,7 +149,8 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
     "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
     "epochs": 5, "batch_size": 128, "shuffle": true, "validation_split": 0.0,
     "init_from": null, "save_model": false, "predict": 10,
-    "target_accuracy": null, "target_every_steps": 0, "kernels": {"target": "auto"}
+    "target_accuracy": null, "target_every_steps": 0, "kernels": {"target": "auto"},
+    "early_stopping": null, "reduce_lr_on_plateau": null
   })");
   CHECK(resolved == expected);
   // Numbers resolve as doubles whatever their spelling, so they hash the same.
@@ -201,6 +202,77 @@ TEST_CASE("Dense layers hash as before layer types existed", "[config]") {
       mb::LoadConfig("configs/baseline.json", {"model.0.type=\"dense\"", "model.1.type=dense"});
   CHECK(typed.hash == baseline.hash);
   CHECK(typed.resolved == baseline.resolved);
+}
+
+TEST_CASE("Schedules and callbacks resolve with Keras' defaults", "[config]") {
+  const json cosine = {{"name", "cosine_decay"}, {"initial_learning_rate", 0.002},
+                       {"decay_steps", 100}};
+  const mb::Config config =
+      mb::ResolveConfig({{"optimizer", {{"name", "rmsprop"}, {"learning_rate", cosine}}},
+                         {"early_stopping", {{"monitor", "loss"}}},
+                         {"reduce_lr_on_plateau", nullptr}},
+                        kSource);
+  CHECK(config.resolved["optimizer"]["learning_rate"] ==
+        json::parse(R"({"name": "cosine_decay", "initial_learning_rate": 0.002,
+                        "decay_steps": 100, "alpha": 0.0, "warmup_target": null,
+                        "warmup_steps": 0})"));
+  CHECK(config.optimizer.schedule.kind == mb::ScheduleKind::kCosineDecay);
+  CHECK(config.optimizer.schedule.decay_steps == 100);
+  CHECK(config.resolved["early_stopping"] ==
+        json::parse(R"({"monitor": "loss", "min_delta": 0.0, "patience": 0, "mode": "auto",
+                        "baseline": null, "restore_best_weights": false,
+                        "start_from_epoch": 0})"));
+  REQUIRE(config.early_stopping);
+  CHECK_FALSE(config.early_stopping->maximize);
+  CHECK_FALSE(config.reduce_lr_on_plateau);
+  // Set, they are hashed; unset, the hash is the one configs had before them.
+  const mb::Config plain = mb::ResolveConfig(json::object(), kSource);
+  CHECK(mb::HashedPart(plain.resolved).count("early_stopping") == 0);
+  CHECK(mb::HashedPart(config.resolved).count("early_stopping") == 1);
+  const mb::Config accuracy = mb::ResolveConfig(
+      {{"validation_split", 0.1}, {"reduce_lr_on_plateau", {{"monitor", "val_accuracy"}}}},
+      kSource);
+  CHECK(accuracy.reduce_lr_on_plateau->maximize);
+  CHECK(accuracy.reduce_lr_on_plateau->patience == 10);
+}
+
+TEST_CASE("Schedules and callbacks that cannot work are named", "[config]") {
+  const auto with_rate = [](const json& rate) {
+    return json{{"optimizer", {{"name", "adam"}, {"learning_rate", rate}}}};
+  };
+  CHECK(ResolveError(with_rate({{"initial_learning_rate", 0.1}})) ==
+        Prefixed("optimizer.learning_rate.name: missing (a schedule needs its name: "
+                 "cosine_decay, exponential_decay, piecewise_constant_decay, polynomial_decay, "
+                 "inverse_time_decay or one_cycle)"));
+  CHECK(ResolveError(with_rate({{"name", "cosine"}})) ==
+        Prefixed("optimizer.learning_rate.name: 'cosine' is not one of cosine_decay, "
+                 "exponential_decay, piecewise_constant_decay, polynomial_decay, "
+                 "inverse_time_decay, one_cycle"));
+  CHECK(ResolveError(with_rate({{"name", "cosine_decay"}, {"initial_learning_rate", 0.1}})) ==
+        Prefixed("optimizer.learning_rate.decay_steps: missing (this key is required)"));
+  CHECK(ResolveError(with_rate({{"name", "piecewise_constant_decay"},
+                                {"boundaries", {10, 5}}, {"values", {1, 2, 3}}})) ==
+        Prefixed("optimizer.learning_rate.boundaries: must increase strictly, got [10.0,5.0]"));
+  CHECK(ResolveError(with_rate({{"name", "piecewise_constant_decay"},
+                                {"boundaries", {10}}, {"values", {1}}})) ==
+        Prefixed("optimizer.learning_rate.values: needs one more value than boundaries (2), "
+                 "got 1"));
+  CHECK(ResolveError(with_rate({{"name", "one_cycle"}, {"max_lr", 0.01}, {"decay_steps", 3}})) ==
+        Prefixed("optimizer.learning_rate.decay_steps: unknown key"));
+  CHECK(ResolveError({{"early_stopping", json::object()}}) ==
+        Prefixed("early_stopping.monitor: 'val_loss' needs a validation set: set "
+                 "validation_split > 0, or monitor 'loss' or 'accuracy' (the test set never "
+                 "stops or steers a run)"));
+  CHECK(ResolveError({{"reduce_lr_on_plateau", {{"monitor", "loss"}, {"factor", 1.0}}}}) ==
+        Prefixed("reduce_lr_on_plateau.factor: must be in (0, 1), got 1.0"));
+  CHECK(ResolveError({{"reduce_lr_on_plateau", {{"monitor", "loss"}}},
+                      {"optimizer", {{"name", "rmsprop"},
+                                     {"learning_rate", {{"name", "one_cycle"}, {"max_lr", 0.01}}}}}}) ==
+        Prefixed("reduce_lr_on_plateau: needs a constant optimizer.learning_rate: it cannot "
+                 "change a schedule (as in Keras)"));
+  CHECK(ResolveError({{"early_stopping", {{"monitor", "test_accuracy"}}}}) ==
+        Prefixed("early_stopping.monitor: 'test_accuracy' is not one of val_loss, val_accuracy, "
+                 "loss, accuracy (did you mean 'val_accuracy'?)"));
 }
 
 TEST_CASE("Layers that cannot take their input are named", "[config]") {
@@ -537,7 +609,8 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
     CHECK(mb::HashedPart(resolved).dump() !=
           mb::HashedPart(mb::ResolveConfig(changed, kSource).resolved).dump());
   }
-  CHECK(mb::HashedPart(resolved).size() == resolved.size() - 5);
+  // name, threads, predict, save_model, kernels; and the unset callbacks.
+  CHECK(mb::HashedPart(resolved).size() == resolved.size() - 7);
   CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("verify_checksums"));
 }
 

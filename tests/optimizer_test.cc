@@ -126,6 +126,21 @@ TEST_CASE("RMSprop offers its update fused; a tensor updated in backward is skip
   CHECK(u.fused_update == nullptr);
 }
 
+TEST_CASE("A new learning rate reaches the plain step and the fused update", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kRmsprop;
+  Parameter w = Scalar(1.0f);
+  Optimizer optimizer(c, {&w});
+  REQUIRE(w.fused_update != nullptr);
+  optimizer.set_learning_rate(0.01f);
+  CHECK(optimizer.learning_rate() == 0.01f);
+  CHECK(w.fused_update->learning_rate == 0.01f);
+  // v1 = 0.025;  w1 = 1 - 0.01 * 0.5 / sqrt(0.025 + 1e-7)
+  w.gradient[0] = 0.5f;
+  optimizer.Step();
+  CHECK(w.value[0] == Approx(0.96837728656).epsilon(1e-7));
+}
+
 TEST_CASE("A tensor split across threads gets every element's update", "[optim]") {
   const size_t rows = 137, cols = 131;  // blocks and vectors both leave tails
   std::vector<float> g(rows * cols);

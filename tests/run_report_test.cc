@@ -36,6 +36,7 @@ std::vector<mb::EpochRecord> TwoEpochs() {
   first.accuracy = 0.875;
   first.seconds = 1.25;
   first.samples_per_second = 48000;
+  first.learning_rate = 0.001;
   mb::EpochRecord second;
   second.epoch = 2;
   second.loss = 0.1;
@@ -44,6 +45,7 @@ std::vector<mb::EpochRecord> TwoEpochs() {
   second.val_accuracy = 0.9375;
   second.seconds = 2.0 / 3.0;
   second.samples_per_second = 90000;
+  second.learning_rate = 0.0005;
   return {first, second};
 }
 
@@ -112,7 +114,8 @@ TEST_CASE("ToJson of a completed report", "[report]") {
                                  {"loss", 0.5},
                                  {"accuracy", 0.875},
                                  {"seconds", 1.25},
-                                 {"samples_per_second", 48000.0}}));
+                                 {"samples_per_second", 48000.0},
+                                 {"learning_rate", 0.001}}));
   CHECK_FALSE(first.contains("val_loss"));
   CHECK_FALSE(first.contains("val_accuracy"));
   CHECK(json["epochs"][1]["val_loss"] == 0.2);
@@ -178,11 +181,11 @@ TEST_CASE("ToJson writes a non-finite loss as null", "[report]") {
 
 TEST_CASE("EpochsCsv writes one row per epoch, empty absent values", "[report]") {
   CHECK(mb::EpochsCsv(TwoEpochs()) ==
-        "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second\n"
-        "1,0.5,0.875,,,1.25,48000\n"
-        "2,0.1,0.96875,0.2,0.9375,0.6666666666666666,90000\n");
+        "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second,learning_rate\n"
+        "1,0.5,0.875,,,1.25,48000,0.001\n"
+        "2,0.1,0.96875,0.2,0.9375,0.6666666666666666,90000,5e-04\n");
   CHECK(mb::EpochsCsv({}) ==
-        "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second\n");
+        "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second,learning_rate\n");
 }
 
 TEST_CASE("RunDirectoryName is name, compact UTC time and short hash", "[report]") {

@@ -39,6 +39,36 @@ expect_input_error conv-too-large 'convnet.json: model.4.kernel_size: 6x5 kernel
 expect_input_error dense-on-image "model.1: dense needs a vector input" \
   configs/convnet.json --set 'model=[{"type": "conv2d", "filters": 2, "kernel_size": 3}, {"units": 10, "activation": "softmax"}]'
 
+# Early stopping as Keras does it: improvements below min_delta 1.0 do not
+# count, so patience 1 ends a 5-epoch run after epoch 2, complete, and the
+# best epoch's weights are restored. A cosine schedule's rate is recorded.
+out="$work/early"
+if "$runner" configs/tiny.json --set epochs=5 --set predict=0 \
+     --set 'early_stopping={"monitor": "loss", "patience": 1, "min_delta": 1.0, "restore_best_weights": true}' \
+     --set 'optimizer={"name": "rmsprop", "learning_rate": {"name": "cosine_decay", "initial_learning_rate": 0.002, "decay_steps": 100}}' \
+     --out "$out" >"$work/stdout" 2>"$work/stderr"; then
+  run_dir=$(ls -d "$out"/*/ | head -n 1)
+  if checked=$(python3 - "$run_dir" 2>&1 <<'EOF'
+import csv, json, sys
+report = json.load(open(sys.argv[1] + "/report.json"))
+assert report["status"] == "completed", report["status"]
+assert len(report["epochs"]) == 2, len(report["epochs"])
+assert report["early_stopping"] == {"stopped_epoch": 2, "best_epoch": 1,
+                                    "restored_best_weights": True}, report["early_stopping"]
+# Keras' CosineDecay after 469 steps of 100: alpha * 0.002 = 0.
+assert [e["learning_rate"] for e in report["epochs"]] == [0.0, 0.0], report["epochs"]
+rows = list(csv.DictReader(open(sys.argv[1] + "/epochs.csv")))
+assert [r["learning_rate"] for r in rows] == ["0", "0"], rows
+EOF
+  ) && grep -q "^Epoch 2: early stopping$" "$work/stdout"; then
+    pass early-stopping
+  else
+    fail "early stopping: $checked $(cat "$work/stdout")"
+  fi
+else
+  fail "early stopping: exit $?: $(cat "$work/stderr")"
+fi
+
 # A small convnet end to end (5% of the training set): the report lists
 # its layers as Keras' summary does, and its saved model loads back.
 out="$work/convnet"

@@ -197,6 +197,47 @@ TEST_CASE("A convnet learns, and dropout acts in training only", "[train]") {
   ConfigureThreads(0);
 }
 
+TEST_CASE("A schedule sets every step's rate and each epoch records Keras' value", "[train]") {
+  ConfigureThreads(2);
+  const Dataset& data = SmallMnist();
+  // 94 steps per epoch on the 3000-image slice.
+  const Config cosine = SmallConfig(
+      {{"optimizer", {{"name", "rmsprop"},
+                      {"learning_rate", {{"name", "cosine_decay"},
+                                         {"initial_learning_rate", 0.002},
+                                         {"decay_steps", 100}}}}}});
+  Model model = BuildModel(data.image_shape(), cosine.model);
+  InitializeModel(model, cosine.seed);
+  Trainer trainer(cosine, data, model);
+  REQUIRE(trainer.steps_per_epoch() == 94);
+  EpochProgress progress(1, 2, trainer.steps_per_epoch(), false);
+  const auto first = trainer.RunEpoch(1, progress);
+  REQUIRE(first);
+  // Keras' CosineDecay at optimizer.iterations = 94: 0.002 (1 + cos(0.94 pi)) / 2.
+  CHECK(first->learning_rate == Approx(0.002 * 0.5 * (1 + std::cos(0.94 * M_PI))).epsilon(1e-6));
+  CHECK(first->learning_rate == static_cast<float>(first->learning_rate));
+  const auto second = trainer.RunEpoch(2, progress);
+  REQUIRE(second);
+  CHECK(second->learning_rate == 0.0);  // past decay_steps
+
+  // The schedule reaches the updates: a rate that does not decay
+  // (exponential, rate 1) trains exactly as the constant rate, and a
+  // decaying one does not.
+  const auto run = [](const nlohmann::json& rate) {
+    return Train(SmallConfig({{"epochs", 1}, {"optimizer", {{"name", "rmsprop"},
+                                                            {"learning_rate", rate}}}}),
+                 2)
+        .losses;
+  };
+  const nlohmann::json flat = {{"name", "exponential_decay"}, {"initial_learning_rate", 0.001},
+                               {"decay_steps", 10}, {"decay_rate", 1.0}};
+  const nlohmann::json decaying = {{"name", "exponential_decay"}, {"initial_learning_rate", 0.001},
+                                   {"decay_steps", 10}, {"decay_rate", 0.5}};
+  CHECK(run(flat) == run(0.001));
+  CHECK(run(decaying) != run(0.001));
+  ConfigureThreads(0);
+}
+
 TEST_CASE("Conv kernels are stored as Keras stores them", "[train]") {
   const Config config = SmallConvnetConfig();
   Model model = BuildModel(FeatureShape::Image(28, 28, 1), config.model);

@@ -131,6 +131,11 @@ the current directory, not to the config file.
       adam     learning_rate 0.001 (> 0), beta_1 0.9 [0, 1), beta_2 0.999 [0, 1),
                epsilon 1e-7 (> 0)
       adamw    as adam, plus weight_decay 0.004 (>= 0)
+      learning_rate may be a schedule object instead of a number:
+        {"name": "cosine_decay", "initial_learning_rate": 0.002, "decay_steps": 1000}
+        also exponential_decay, inverse_time_decay, polynomial_decay,
+        piecewise_constant_decay (Keras') and one_cycle (PyTorch's OneCycleLR);
+        parameters and defaults in docs/config.md
   epochs                      integer  5                 1 to 100000
   batch_size                  integer  128               1 to 1048576
   shuffle                     boolean  true              shuffle the training samples every epoch
@@ -145,6 +150,23 @@ the current directory, not to the config file.
                                                          it; the report records the time to it
   target_every_steps          integer  0                 0 to 2^30: check the target every this
                                                          many steps (0: after every epoch)
+  early_stopping              object   null              Keras' EarlyStopping, after every epoch:
+  early_stopping.monitor      string   "val_loss"        val_loss val_accuracy loss accuracy
+                                                         (val_* needs validation_split > 0)
+  early_stopping.min_delta    number   0.0               a smaller change is no improvement
+  early_stopping.patience     integer  0                 epochs without improvement
+  early_stopping.mode         string   "auto"            auto min max
+  early_stopping.baseline     number   null              the wait restarts only past it
+  early_stopping.restore_best_weights  boolean  false    end with the best epoch's weights
+  early_stopping.start_from_epoch  integer  0            epochs (from 0) not watched
+  reduce_lr_on_plateau        object   null              Keras' ReduceLROnPlateau (constant rate only):
+  reduce_lr_on_plateau.monitor  string "val_loss"        as early_stopping.monitor
+  reduce_lr_on_plateau.factor   number 0.1               (0, 1): the rate is multiplied by it
+  reduce_lr_on_plateau.patience integer 10               epochs without improvement
+  reduce_lr_on_plateau.mode     string "auto"            auto min max
+  reduce_lr_on_plateau.min_delta number 0.0001           a smaller change is no improvement
+  reduce_lr_on_plateau.cooldown integer 0                epochs after a reduction not counted
+  reduce_lr_on_plateau.min_lr   number 0.0               the rate's floor
   kernels                     object   {}                how the kernels run:
   kernels.target              string   "auto"            the SIMD target: auto (the best the CPU
                                                          supports) or a lower one (AVX2, SSE4, ...)

@@ -112,20 +112,32 @@ void ReadOptimizerParameters(ObjectReader& reader, OptimizerConfig& config) {
   const auto number = [&reader](const char* key, double fallback, const Interval& range) {
     return Float32Parameter(reader, key, reader.Number(key, fallback, range), range);
   };
+  // A number, or a schedule object (config/schedule_config.h).
+  const auto learning_rate = [&](double fallback) {
+    const json* value = reader.Find("learning_rate");
+    if (value && value->is_object()) {
+      config.schedule = ReadSchedule(reader);
+      return static_cast<float>(config.schedule.initial_learning_rate);
+    }
+    const float rate = number("learning_rate", fallback, kPositive);
+    config.schedule = LearningRateSchedule{};
+    config.schedule.initial_learning_rate = rate;
+    return rate;
+  };
   switch (config.kind) {
     case OptimizerKind::kSgd:
-      config.learning_rate = number("learning_rate", 0.01, kPositive);
+      config.learning_rate = learning_rate(0.01);
       config.momentum = number("momentum", 0.0, kFraction);
       config.nesterov = reader.Boolean("nesterov", false);
       return;
     case OptimizerKind::kRmsprop:
-      config.learning_rate = number("learning_rate", 0.001, kPositive);
+      config.learning_rate = learning_rate(0.001);
       config.rho = number("rho", 0.9, kFraction);
       config.epsilon = number("epsilon", 1e-7, kPositive);
       return;
     case OptimizerKind::kAdam:
     case OptimizerKind::kAdamW:
-      config.learning_rate = number("learning_rate", 0.001, kPositive);
+      config.learning_rate = learning_rate(0.001);
       config.beta_1 = number("beta_1", 0.9, kFraction);
       config.beta_2 = number("beta_2", 0.999, kFraction);
       config.epsilon = number("epsilon", 1e-7, kPositive);
@@ -485,6 +497,26 @@ Config ResolveConfig(const json& document, const std::string& source) {
   config.predict = static_cast<int>(top.Integer("predict", 10, 0, 10000));
   config.target_accuracy = ReadTargetAccuracy(top);
   config.target_every_steps = top.Integer("target_every_steps", 0, 0, 1u << 30);
+  config.early_stopping = ReadEarlyStopping(top);
+  config.reduce_lr_on_plateau = ReadReduceLrOnPlateau(top);
+  // A validation log needs a validation set: the test set never stops or
+  // steers a run.
+  const auto require_validation = [&](const char* key, Monitor monitor) {
+    if (IsValidationMonitor(monitor) && config.validation_split == 0.0) {
+      top.Fail(std::string(key) + ".monitor",
+               std::string("'") + MonitorName(monitor) +
+                   "' needs a validation set: set validation_split > 0, or monitor 'loss' or "
+                   "'accuracy' (the test set never stops or steers a run)");
+    }
+  };
+  if (config.early_stopping) require_validation("early_stopping", config.early_stopping->monitor);
+  if (config.reduce_lr_on_plateau) {
+    require_validation("reduce_lr_on_plateau", config.reduce_lr_on_plateau->monitor);
+  }
+  if (config.reduce_lr_on_plateau && config.optimizer.schedule.kind != ScheduleKind::kConstant) {
+    top.Fail("reduce_lr_on_plateau",
+             "needs a constant optimizer.learning_rate: it cannot change a schedule (as in Keras)");
+  }
   config.kernel_target = ReadKernelTarget(top);
   config.resolved = top.Finish();
   config.hash = Sha256Hex(HashedPart(config.resolved).dump());
@@ -513,6 +545,11 @@ json HashedPart(const json& resolved) {
   // class: kernels/target.h).
   for (const char* key : {"name", "threads", "predict", "save_model", "kernels"}) part.erase(key);
   if (part.contains("data")) part["data"].erase("verify_checksums");
+  // Keys added after the first reports are hashed only when set, so that
+  // configs without them keep their hashes.
+  for (const char* key : {"early_stopping", "reduce_lr_on_plateau"}) {
+    if (part.contains(key) && part[key].is_null()) part.erase(key);
+  }
   // A dense layer was the only kind before layer types: its type is left
   // out, so those configs keep their hash.
   if (part.contains("model") && part["model"].is_array()) {

@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/activation.h"
+#include "config/callback_config.h"
 #include "config/model_config.h"
+#include "config/schedule_config.h"
 #include "data/data_config.h"
 
 namespace mb {
@@ -21,7 +23,8 @@ enum class OptimizerKind : uint8_t { kSgd, kRmsprop, kAdam, kAdamW };
 // Defaults are Keras' for each optimizer (see config.cc).
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::kRmsprop;
-  float learning_rate = 0.001f;
+  float learning_rate = 0.001f;  // the constant rate, or the schedule's initial one
+  LearningRateSchedule schedule;  // kConstant unless learning_rate is an object
   float momentum = 0.0f;      // sgd
   bool nesterov = false;      // sgd
   float rho = 0.9f;           // rmsprop
@@ -52,6 +55,10 @@ struct Config {
   // target_every_steps > 0, after every that many training steps.
   std::optional<double> target_accuracy;
   uint64_t target_every_steps = 0;
+  // Keras' callbacks, each watching one of the epoch's logs (never the test
+  // set): nothing unless the config sets them.
+  std::optional<EarlyStoppingConfig> early_stopping;
+  std::optional<ReduceLrOnPlateauConfig> reduce_lr_on_plateau;
   // The SIMD target the kernels are pinned to ("auto": the best the CPU
   // supports). Within a numerics class (kernels/target.h) it cannot change
   // a result, so it is not hashed.

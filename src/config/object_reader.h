@@ -187,9 +187,11 @@ class ObjectReader {
 
   // Recorded as a double even when written as an integer, so that 1 and 1.0
   // resolve (and hash) the same.
-  double Number(const std::string& key, double fallback, const Interval& range) {
+  // No fallback makes the key required.
+  double Number(const std::string& key, std::optional<double> fallback, const Interval& range) {
     const json* value = Find(key);
-    double result = fallback;
+    if (!value && !fallback) Fail(key, "missing (this key is required)");
+    double result = fallback.value_or(0.0);
     if (value) {
       result = Expect(source_, PathOf(key), *value, JsonKind::kNumber).get<double>();
       if (!range.Contains(result)) Fail(key, RangeText(range) + ", got " + value->dump());

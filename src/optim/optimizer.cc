@@ -64,6 +64,11 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter*> para
   }
 }
 
+void Optimizer::set_learning_rate(float learning_rate) {
+  config_.learning_rate = learning_rate;
+  for (SparseRmspropUpdate& fused : fused_) fused.learning_rate = learning_rate;
+}
+
 void Optimizer::Step() {
   ++step_;
   if (config_.kind == OptimizerKind::kAdam || config_.kind == OptimizerKind::kAdamW) {

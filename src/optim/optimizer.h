@@ -40,6 +40,11 @@ class Optimizer {
 
   int64_t steps() const { return step_; }
 
+  // The rate the following steps use (a schedule's value at the next step:
+  // optim/learning_rate_schedule.h), in the fused updates too.
+  void set_learning_rate(float learning_rate);
+  float learning_rate() const { return config_.learning_rate; }
+
   // The state slots the optimizer keeps per parameter, each the parameter's
   // size: 0 for plain SGD, 1 for SGD with momentum and RMSprop, 2 for Adam
   // and AdamW.

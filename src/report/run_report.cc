@@ -47,6 +47,7 @@ nlohmann::json EpochToJson(const EpochRecord& epoch) {
       {"accuracy", epoch.accuracy},
       {"seconds", epoch.seconds},
       {"samples_per_second", epoch.samples_per_second},
+      {"learning_rate", epoch.learning_rate},
   };
   if (epoch.val_loss) json["val_loss"] = *epoch.val_loss;
   if (epoch.val_accuracy) json["val_accuracy"] = *epoch.val_accuracy;
@@ -133,6 +134,7 @@ nlohmann::json RunReport::ToJson() const {
     json["predictions"].push_back(PredictionToJson(prediction));
   }
   if (diverged_epoch) json["diverged_epoch"] = *diverged_epoch;
+  if (early_stopping) json["early_stopping"] = *early_stopping;
   if (target) json["target"] = TargetToJson(*target);
   if (!sweep.is_null()) json["sweep"] = sweep;
   json["total_seconds"] = total_seconds;
@@ -166,12 +168,14 @@ std::string RunDirectoryName(const std::string& name, const std::string& config_
 }
 
 std::string EpochsCsv(const std::vector<EpochRecord>& epochs) {
-  std::string csv = "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second\n";
+  std::string csv =
+      "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second,learning_rate\n";
   for (const EpochRecord& epoch : epochs) {
     csv += std::to_string(epoch.epoch) + "," + FormatNumber(epoch.loss) + "," +
            FormatNumber(epoch.accuracy) + "," + FormatOptional(epoch.val_loss) + "," +
            FormatOptional(epoch.val_accuracy) + "," + FormatNumber(epoch.seconds) + "," +
-           FormatNumber(epoch.samples_per_second) + "\n";
+           FormatNumber(epoch.samples_per_second) + "," + FormatNumber(epoch.learning_rate) +
+           "\n";
   }
   return csv;
 }

@@ -20,6 +20,9 @@ struct EpochRecord {
   std::optional<double> val_loss, val_accuracy;
   double seconds = 0;             // wall time of the epoch's training steps
   double samples_per_second = 0;  // training samples / seconds
+  // The rate the next step would use, as Keras' History logs it: a
+  // schedule's value at the steps taken so far (or the constant rate).
+  double learning_rate = 0;
 };
 
 struct Prediction {
@@ -59,6 +62,10 @@ struct RunReport {
   std::optional<double> test_loss, test_accuracy;
   std::vector<Prediction> predictions;
   std::optional<int> diverged_epoch;
+  // With config.early_stopping: {"stopped_epoch" (1-based; null when it
+  // did not stop the run), "best_epoch" (1-based; null before any epoch
+  // counted), "restored_best_weights"}.
+  std::optional<nlohmann::json> early_stopping;
   std::optional<TargetRecord> target;  // with config.target_accuracy
   // For a sweep point: {"name", "spec", "index", "point_id", "varied"}
   // (sweep/sweep_runner.h); null otherwise.

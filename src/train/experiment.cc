@@ -18,6 +18,7 @@
 #include "report/run_report.h"
 #include "report/safetensors.h"
 #include "train/available_memory.h"
+#include "train/epoch_callbacks.h"
 #include "train/interrupt.h"
 #include "train/lost_stdout.h"
 #include "train/memory_budget.h"
@@ -70,6 +71,16 @@ nlohmann::json LayerSummary(const Config& config, const Model& model) {
          {"parameters", parameters}});
   }
   return layers;
+}
+
+// report.json's early_stopping, with Keras' 0-based epochs made 1-based.
+nlohmann::json EarlyStoppingJson(const EarlyStopping& stopping, bool restored) {
+  const auto epoch_or_null = [](int64_t epoch, bool set) {
+    return set ? nlohmann::json(epoch + 1) : nlohmann::json(nullptr);
+  };
+  return {{"stopped_epoch", epoch_or_null(stopping.stopped_epoch(), stopping.stopped_epoch() > 0)},
+          {"best_epoch", epoch_or_null(stopping.best_epoch(), stopping.has_best())},
+          {"restored_best_weights", restored}};
 }
 
 void PrintPredictions(const std::vector<Prediction>& predictions, LinePrinter& out) {
@@ -173,6 +184,12 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
 
   const bool terminal = StdoutIsTerminal();
   int exit_code = kExitOk;
+  std::optional<EarlyStopping> early_stopping;
+  std::optional<ReduceLrOnPlateau> reduce_lr;
+  TensorMap best_weights;  // early_stopping.restore_best_weights
+  if (config.early_stopping) early_stopping.emplace(*config.early_stopping);
+  if (config.reduce_lr_on_plateau) reduce_lr.emplace(*config.reduce_lr_on_plateau);
+  bool stopped_early = false;
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
     EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
@@ -210,8 +227,32 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
                  target.accuracy, target.set.c_str(), hit->epoch, hit->step, hit->accuracy,
                  *target.seconds);
     }
+    if (early_stopping) {
+      const EarlyStopping::Decision decision = early_stopping->OnEpochEnd(epoch - 1, record);
+      if (decision.keep_weights) best_weights = ModelToTensors(model);
+      stopped_early = decision.stop;
+      report.early_stopping = EarlyStoppingJson(*early_stopping, false);
+    }
+    if (reduce_lr) {
+      if (const std::optional<float> rate = reduce_lr->OnEpochEnd(record, trainer.learning_rate())) {
+        out.Printf("Epoch %d: ReduceLROnPlateau reducing learning rate to %g\n", epoch, *rate);
+        trainer.set_learning_rate(*rate);
+      }
+    }
     WriteRunFiles(run_dir, report);
     if (trainer.target_hit()) break;
+    if (stopped_early) {
+      out.Printf("Epoch %d: early stopping\n", epoch);
+      break;
+    }
+  }
+  // As Keras' on_train_end: the best epoch's weights, whether or not the
+  // patience ran out.
+  if (exit_code == kExitOk && !best_weights.empty()) {
+    LoadModelFromTensors(best_weights, "the best epoch's weights", model);
+    out.Printf("Restoring model weights from the end of the best epoch: %lld\n",
+               static_cast<long long>(early_stopping->best_epoch() + 1));
+    report.early_stopping = EarlyStoppingJson(*early_stopping, true);
   }
   if (report.target && !report.target->reached && exit_code == kExitOk) {
     out.Printf("Target accuracy %.4g not reached on the %s set in %d epochs\n",

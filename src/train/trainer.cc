@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include "common/rng.h"
+#include "optim/learning_rate_schedule.h"
 #include "train/interrupt.h"
 
 namespace mb {
@@ -94,6 +95,12 @@ nlohmann::json Trainer::Description() const {
           {"sparse_input_below", kSparseInputBelow}};
 }
 
+float Trainer::ScheduledRate(size_t steps) const {
+  const auto run_steps = static_cast<int64_t>(steps_per_epoch()) * config_.epochs;
+  return static_cast<float>(
+      LearningRateAt(config_.optimizer.schedule, static_cast<int64_t>(steps), run_steps));
+}
+
 size_t Trainer::steps_per_epoch() const {
   const size_t batch = static_cast<size_t>(config_.batch_size);
   return (data_.train.count + batch - 1) / batch;
@@ -153,6 +160,9 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
     }
     for (size_t i = 0; i < batch; ++i) batch_labels_[i] = train.labels[order_[first + i]];
     const bool build_next = overlap_next_batch_ && step + 1 < steps;
+    if (config_.optimizer.schedule.kind != ScheduleKind::kConstant) {
+      optimizer_.set_learning_rate(ScheduledRate(steps_taken_));
+    }
     const BatchLoss batch_loss =
         TrainStep(batch, build_next ? std::optional<size_t>(first + batch_size) : std::nullopt);
 
@@ -176,6 +186,9 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
   record.loss = loss_sum / static_cast<double>(seen);
   record.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
   record.samples_per_second = static_cast<double>(seen) / record.seconds;
+  record.learning_rate = config_.optimizer.schedule.kind == ScheduleKind::kConstant
+                             ? optimizer_.learning_rate()
+                             : ScheduledRate(steps_taken_);
   if (data_.validation.count > 0) {
     const Evaluation val = Evaluate(data_.validation);
     record.val_loss = val.loss;

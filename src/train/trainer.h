@@ -85,6 +85,11 @@ class Trainer {
   // Steps per epoch (the last batch may be smaller).
   size_t steps_per_epoch() const;
 
+  // The optimizer's constant learning rate, changed between epochs
+  // (reduce_lr_on_plateau); a schedule sets its own at every step.
+  float learning_rate() const { return optimizer_.learning_rate(); }
+  void set_learning_rate(float learning_rate) { optimizer_.set_learning_rate(learning_rate); }
+
   // Called after every training step with the steps taken in all (from 1),
   // the step's batch loss (summed over its `batch` samples, measured before
   // the update) and the batch size. Returning false ends the epoch there:
@@ -108,6 +113,8 @@ class Trainer {
   // the first runs the layers above the first one, and it becomes the
   // loaded batch. Returns the batch's loss, measured before the update.
   BatchLoss TrainStep(size_t batch, std::optional<size_t> next_first);
+  // The schedule's rate after `steps` updates, as the optimizer takes it.
+  float ScheduledRate(size_t steps) const;
 
   const Config& config_;
   const Dataset& data_;
