@@ -175,6 +175,24 @@ TEST_CASE("A model saved to safetensors continues training identically", "[train
   CHECK(Train(config, 2, &initial).losses == Train(config, 2, &loaded).losses);
 }
 
+TEST_CASE("The book's convnet gives the same bits at 1, 2 and 4 threads", "[train]") {
+  // Ten steps of configs/convnet.json on its full shapes (the small convnet
+  // above covers every layer type at other shapes).
+  Config config = LoadConfig("configs/convnet.json", {});
+  config.epochs = 1;
+  Dataset& data = SmallMnist();
+  const size_t saved = data.train.count;
+  data.train.count = 640;
+  std::vector<Outcome> outcomes;
+  for (int threads : {1, 2, 4}) outcomes.push_back(Train(config, threads));
+  data.train.count = saved;
+  CHECK(outcomes[0].losses == outcomes[1].losses);
+  CHECK(outcomes[0].losses == outcomes[2].losses);
+  CHECK(SameWeights(outcomes[0].model, outcomes[1].model));
+  CHECK(SameWeights(outcomes[0].model, outcomes[2].model));
+  ConfigureThreads(0);
+}
+
 TEST_CASE("A convnet learns, and dropout acts in training only", "[train]") {
   const Outcome with_dropout = Train(SmallConvnetConfig(0.25), 2);
   const Outcome without = Train(SmallConvnetConfig(0.0), 2);
