@@ -1,3 +1,4 @@
+#include "common/statistics.h"
 #include "report/run_report.h"
 
 #include <stdlib.h>
@@ -169,6 +170,41 @@ TEST_CASE("ToJson writes the time to accuracy and the sweep point", "[report]") 
   CHECK(json["target"]["epoch"] == 2);
   CHECK(json["target"]["step"] == 700);
   CHECK(json["target"]["reached_accuracy"] == 0.9712);
+}
+
+TEST_CASE("The test section has the counts, Wilson's interval and the confusion matrix",
+          "[report]") {
+  mb::RunReport report;
+  report.test_loss = 0.5;
+  report.test_accuracy = 0.75;
+  report.test_correct = 3;
+  report.test_samples = 4;
+  report.classes = 2;
+  report.test_confusion = {1, 1,   // label 0: once right, once taken for 1
+                           0, 2};  // label 1: right twice
+  const nlohmann::json test = report.ToJson()["test"];
+  CHECK(test["samples"] == 4);
+  CHECK(test["correct"] == 3);
+  CHECK(test["confusion_matrix"] == nlohmann::json({{1, 1}, {0, 2}}));
+  CHECK(test["per_class_accuracy"] == nlohmann::json({0.5, 1.0}));
+  // Wilson, z = 1.96: (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+  CHECK(test["accuracy_ci95"][0].get<double>() == Approx(0.30064).epsilon(1e-4));
+  CHECK(test["accuracy_ci95"][1].get<double>() == Approx(0.95441).epsilon(1e-4));
+}
+
+TEST_CASE("Wilson's interval at the edges", "[report]") {
+  // 0 of 10: [0, z^2 / (n + z^2)]; 10 of 10 mirrors it.
+  const auto [low0, high0] = mb::WilsonInterval95(0, 10);
+  CHECK(low0 == 0.0);
+  CHECK(high0 == Approx(3.841458820694124 / 13.841458820694124).epsilon(1e-12));
+  const auto [low10, high10] = mb::WilsonInterval95(10, 10);
+  CHECK(low10 == Approx(1.0 - high0).epsilon(1e-12));
+  CHECK(high10 == Approx(1.0).epsilon(1e-15));
+  CHECK(mb::WilsonInterval95(0, 0) == std::pair<double, double>{0.0, 1.0});
+  // The baseline's scale: 9796 of 10000 is 97.96% within about +-0.28 points.
+  const auto [low, high] = mb::WilsonInterval95(9796, 10000);
+  CHECK(low == Approx(0.976640).epsilon(1e-5));
+  CHECK(high == Approx(0.982192).epsilon(1e-5));
 }
 
 TEST_CASE("ToJson writes a non-finite loss as null", "[report]") {

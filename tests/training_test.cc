@@ -313,6 +313,31 @@ TEST_CASE("RMSprop fused into the sparse weight gradient equals the separate pas
   CHECK(SameWeights(fused_model, separate_model));
 }
 
+TEST_CASE("Evaluation counts every test image in its confusion matrix", "[train]") {
+  const Outcome trained = Train(SmallConfig({{"epochs", 1}}), 2);
+  const Dataset& data = SmallMnist();
+  Model model = trained.model;
+  Trainer trainer(SmallConfig(), data, model);
+  const Evaluation test = trainer.Evaluate(data.test);
+  REQUIRE(test.classes == 10);
+  REQUIRE(test.confusion.size() == 100);
+  uint64_t diagonal = 0;
+  std::vector<uint64_t> per_label(10, 0);
+  for (size_t label = 0; label < 10; ++label) {
+    for (size_t predicted = 0; predicted < 10; ++predicted) {
+      per_label[label] += test.confusion[label * 10 + predicted];
+    }
+    diagonal += test.confusion[label * 10 + label];
+  }
+  std::vector<uint64_t> expected(10, 0);
+  for (size_t i = 0; i < data.test.count; ++i) ++expected[data.test.labels[i]];
+  CHECK(per_label == expected);
+  CHECK(diagonal == test.correct);
+  CHECK(test.samples == data.test.count);
+  CHECK(test.accuracy == static_cast<double>(test.correct) / static_cast<double>(test.samples));
+  ConfigureThreads(0);
+}
+
 TEST_CASE("Training stops at target_accuracy, checked every N steps", "[train]") {
   ConfigureThreads(2);
   const Config config =

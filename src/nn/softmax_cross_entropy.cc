@@ -9,6 +9,15 @@ namespace mb {
 
 namespace {
 
+// The first largest of a row's logits.
+size_t FirstArgMax(const float* z, size_t classes) {
+  size_t best = 0;
+  for (size_t c = 1; c < classes; ++c) {
+    if (z[c] > z[best]) best = c;
+  }
+  return best;
+}
+
 // A batch's row-wise softmax before normalisation. exps[i * classes + c] =
 // e^(z[i, c] - max_i), with e^0 = 1 exactly at the row's (first) argmax, and
 // rest[i] the sum of the row's other exps, c ascending: the row sums to
@@ -30,10 +39,7 @@ struct ShiftedExps {
     }
     for (size_t i = 0; i < batch; ++i) {
       const float* z = logits + i * classes;
-      size_t best = 0;
-      for (size_t c = 1; c < classes; ++c) {
-        if (z[c] > z[best]) best = c;
-      }
+      const size_t best = FirstArgMax(z, classes);
       argmax[i] = best;
       max[i] = z[best];
       for (size_t c = 0; c < classes; ++c) exps[i * classes + c] = z[c] - z[best];
@@ -90,6 +96,12 @@ void Softmax(const float* logits, size_t batch, size_t classes, float* probabili
   ShiftedExps& s = ThreadScratch();
   s.Compute(logits, batch, classes);
   for (size_t i = 0; i < batch; ++i) s.Probabilities(i, classes, probabilities + i * classes);
+}
+
+void PredictedClasses(const float* logits, size_t batch, size_t classes, uint8_t* predicted) {
+  for (size_t i = 0; i < batch; ++i) {
+    predicted[i] = static_cast<uint8_t>(FirstArgMax(logits + i * classes, classes));
+  }
 }
 
 }  // namespace mb

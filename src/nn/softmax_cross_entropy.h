@@ -23,4 +23,8 @@ BatchLoss SoftmaxCrossEntropy(const float* logits, const uint8_t* labels, size_t
 // Row-wise softmax probabilities.
 void Softmax(const float* logits, size_t batch, size_t classes, float* probabilities);
 
+// Each row's predicted class: its first largest logit, the argmax the loss
+// counts as correct or not.
+void PredictedClasses(const float* logits, size_t batch, size_t classes, uint8_t* predicted);
+
 }  // namespace mb

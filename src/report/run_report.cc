@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/statistics.h"
 #include "report/atomic_file.h"
 
 namespace mb {
@@ -129,6 +130,26 @@ nlohmann::json RunReport::ToJson() const {
   json["test"] = test_loss || test_accuracy ? nlohmann::json{{"loss", OrNull(test_loss)},
                                                              {"accuracy", OrNull(test_accuracy)}}
                                             : nlohmann::json(nullptr);
+  if (!test_confusion.empty() && test_samples > 0) {
+    const auto [low, high] = WilsonInterval95(test_correct, test_samples);
+    nlohmann::json& test = json["test"];
+    test["samples"] = test_samples;
+    test["correct"] = test_correct;
+    test["accuracy_ci95"] = {low, high};
+    nlohmann::json matrix = nlohmann::json::array(), per_class = nlohmann::json::array();
+    for (size_t label = 0; label < classes; ++label) {
+      const auto row_begin = test_confusion.begin() + static_cast<std::ptrdiff_t>(label * classes);
+      const std::vector<uint64_t> row(row_begin, row_begin + static_cast<std::ptrdiff_t>(classes));
+      uint64_t total = 0;
+      for (uint64_t n : row) total += n;
+      matrix.push_back(row);
+      per_class.push_back(total > 0 ? nlohmann::json(static_cast<double>(row[label]) /
+                                                     static_cast<double>(total))
+                                    : nlohmann::json(nullptr));
+    }
+    test["per_class_accuracy"] = per_class;
+    test["confusion_matrix"] = matrix;
+  }
   json["predictions"] = nlohmann::json::array();
   for (const Prediction& prediction : predictions) {
     json["predictions"].push_back(PredictionToJson(prediction));

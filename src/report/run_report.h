@@ -60,6 +60,13 @@ struct RunReport {
   nlohmann::json training;  // kernel choices etc.: filled by the trainer
   std::vector<EpochRecord> epochs;
   std::optional<double> test_loss, test_accuracy;
+  // The test set's counts: correct predictions of how many, and the
+  // confusion matrix [true label][predicted], row-major (empty: not
+  // evaluated). report.json adds the accuracy's Wilson 95% interval and
+  // each class's accuracy.
+  uint64_t test_correct = 0, test_samples = 0;
+  size_t classes = 0;
+  std::vector<uint64_t> test_confusion;
   std::vector<Prediction> predictions;
   std::optional<int> diverged_epoch;
   // With config.early_stopping: {"stopped_epoch" (1-based; null when it

@@ -266,6 +266,10 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     const Evaluation test = trainer.Evaluate(data.test);
     report.test_loss = test.loss;
     report.test_accuracy = test.accuracy;
+    report.test_correct = test.correct;
+    report.test_samples = test.samples;
+    report.classes = test.classes;
+    report.test_confusion = test.confusion;
     out.Printf("Test: loss: %.4f - accuracy: %.4f\n", test.loss, test.accuracy);
     report.predictions = trainer.Predict(data.test, static_cast<size_t>(config.predict));
     PrintPredictions(report.predictions, out);

@@ -236,21 +236,29 @@ BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
 }
 
 Evaluation Trainer::Evaluate(const DataView& view) {
+  Evaluation result;
+  result.classes = model_.outputs();
+  result.confusion.assign(result.classes * result.classes, 0);
+  std::vector<uint8_t> predicted(eval_batch_);
   double loss_sum = 0;
-  size_t correct = 0;
   for (size_t first = 0; first < view.count; first += eval_batch_) {
     const size_t batch = std::min(eval_batch_, view.count - first);
     LoadBatch(view.images, view.features, nullptr, first, batch, eval_ws_);
     ModelForward(model_, batch, eval_ws_);
-    const BatchLoss batch_loss = SoftmaxCrossEntropy(
-        eval_ws_.logits(), view.labels + first, batch, model_.outputs(), 0.0f, nullptr);
+    const uint8_t* labels = view.labels + first;
+    const BatchLoss batch_loss =
+        SoftmaxCrossEntropy(eval_ws_.logits(), labels, batch, result.classes, 0.0f, nullptr);
+    PredictedClasses(eval_ws_.logits(), batch, result.classes, predicted.data());
+    for (size_t i = 0; i < batch; ++i) {
+      ++result.confusion[labels[i] * result.classes + predicted[i]];
+    }
     loss_sum += batch_loss.loss_sum;
-    correct += batch_loss.correct;
+    result.correct += batch_loss.correct;
   }
-  Evaluation result;
+  result.samples = view.count;
   if (view.count > 0) {
     result.loss = loss_sum / static_cast<double>(view.count);
-    result.accuracy = static_cast<double>(correct) / static_cast<double>(view.count);
+    result.accuracy = static_cast<double>(result.correct) / static_cast<double>(view.count);
   }
   return result;
 }

@@ -47,6 +47,11 @@ size_t TrainerBufferBytes(const Config& config, const Model& model, size_t train
 struct Evaluation {
   double loss = 0;
   double accuracy = 0;
+  size_t correct = 0, samples = 0;
+  // confusion[true_label * classes + predicted]: how often each class was
+  // taken for each.
+  size_t classes = 0;
+  std::vector<uint64_t> confusion;
 };
 
 // When and where training reached config.target_accuracy.
