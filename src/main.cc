@@ -82,6 +82,24 @@ int Run(const mb::CommandLine& args) {
   return mb::RunExperiment(config, options).exit_code;
 }
 
+// `runner evaluate CONFIG --set init_from=MODEL`: saved weights on the
+// test set, without training.
+int Evaluate(const mb::CommandLine& args) {
+  mb::InstallInterruptHandlers("interrupted while reading the config; nothing written");
+  std::vector<std::string> overrides = args.overrides;
+  if (args.threads) overrides.push_back("threads=" + std::to_string(*args.threads));
+  const mb::Config config = mb::LoadConfig(args.config_path, overrides);
+  if (config.init_from.empty()) {
+    throw mb::InputError(args.config_path +
+                         ": init_from: evaluate needs the weights to test (--set "
+                         "init_from=results/RUN/model.safetensors)");
+  }
+  mb::RunOptions options;
+  options.out_dir = args.out_dir;
+  options.evaluate_only = true;
+  return mb::RunExperiment(config, options).exit_code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +113,7 @@ int main(int argc, char** argv) {
     }
     switch (args.command) {
       case mb::Command::kRun: return Run(args);
+      case mb::Command::kEvaluate: return Evaluate(args);
       case mb::Command::kSummarize:
         return mb::RunSummarizeCommand(
             args.paths.front(), stdout,

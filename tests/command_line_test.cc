@@ -60,6 +60,17 @@ TEST_CASE("--help needs no CONFIG", "[config]") {
   CHECK(ParseError({"--help=yes"}) == "--help: takes no value");
 }
 
+TEST_CASE("evaluate takes a config and the run's options", "[config]") {
+  const mb::CommandLine evaluate =
+      Parse({"evaluate", "c.json", "--set", "init_from=m.safetensors", "--threads", "1"});
+  CHECK(evaluate.command == mb::Command::kEvaluate);
+  CHECK(evaluate.config_path == "c.json");
+  CHECK(evaluate.overrides == std::vector<std::string>{"init_from=m.safetensors"});
+  CHECK(evaluate.threads == 1);
+  CHECK(ParseError({"evaluate", "c.json", "--shard", "0/2"}) ==
+        "evaluate: --shard is for sweeps; evaluate takes one config");
+}
+
 TEST_CASE("summarize, compare and plot take paths", "[config]") {
   const mb::CommandLine summarize = Parse({"summarize", "results/w"});
   CHECK(summarize.command == mb::Command::kSummarize);

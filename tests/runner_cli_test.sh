@@ -33,6 +33,10 @@ expect_input_error unknown-option "--frobnicate" configs/tiny.json --frobnicate
 
 if "$runner" --help | grep -q "validation_split"; then pass help; else fail "help does not document the config keys"; fi
 
+expect_input_error evaluate-without-weights "tiny.json: init_from: evaluate needs the weights" \
+  evaluate configs/tiny.json
+expect_input_error evaluate-shard "evaluate: --shard is for sweeps" evaluate configs/tiny.json --shard 0/2
+
 # A layer that cannot take its input is named before anything is read.
 expect_input_error conv-too-large 'convnet.json: model.4.kernel_size: 6x5 kernel does not fit the 5x5 input from model.3' \
   configs/convnet.json --set 'model.4.kernel_size=[6,5]'
@@ -94,6 +98,23 @@ EOF
     pass convnet-run
   else
     fail "convnet run: $layers $(cat "$work/stderr")"
+  fi
+  # runner evaluate: the saved weights score on the test set exactly as at
+  # the end of their run, with nothing trained.
+  if "$runner" evaluate "${small_convnet[@]}" --set "init_from=\"${run_dir}model.safetensors\"" \
+       --out "$work/evaluated" >"$work/stdout" 2>"$work/stderr" &&
+     evaluated=$(python3 - "$run_dir/report.json" "$(ls -d "$work/evaluated"/*/)report.json" 2>&1 <<'EOF'
+import json, sys
+trained, evaluated = (json.load(open(path)) for path in sys.argv[1:3])
+assert evaluated["status"] == "evaluated", evaluated["status"]
+assert evaluated["epochs"] == [], evaluated["epochs"]
+for key in ("loss", "accuracy", "confusion_matrix", "accuracy_ci95"):
+    assert evaluated["test"][key] == trained["test"][key], key
+EOF
+     ) && grep -q "per class: 0:" "$work/stdout"; then
+    pass evaluate
+  else
+    fail "evaluate: ${evaluated:-} $(cat "$work/stderr")"
   fi
 else
   fail "convnet run: exit $?: $(cat "$work/stderr")"

@@ -77,7 +77,12 @@ sweeps: a JSON file with a "base" key is a sweep spec (see experiments/):
   is complete is skipped when the sweep runs again, one cut off is run again.
   At the end <out>/<name>/summary.{csv,json} and a table are written.
 
-commands on finished runs:
+commands on saved weights and finished runs:
+  runner evaluate CONFIG --set init_from=MODEL
+                              the test set's loss, accuracy (with its 95% interval),
+                              per-class accuracy and confusion matrix of saved weights
+                              (a model.safetensors), without training; written as a
+                              run directory whose report has status "evaluated"
   runner summarize [--all] DIR
                               the summary table of every run under DIR, and
                               DIR/summary.csv, DIR/summary.json; copies of one
@@ -261,6 +266,7 @@ void ParseCommandArguments(int argc, const char* const* argv, const NamedCommand
 
 CommandLine ParseCommandLine(int argc, const char* const* argv) {
   CommandLine command_line;
+  int first = 1;
   if (argc >= 2) {
     for (const NamedCommand& command : kCommands) {
       if (std::string(argv[1]) == command.name) {
@@ -268,8 +274,12 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
         return command_line;
       }
     }
+    if (std::string(argv[1]) == "evaluate") {
+      command_line.command = Command::kEvaluate;
+      first = 2;
+    }
   }
-  for (int i = 1; i < argc; ++i) {
+  for (int i = first; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.size() < 2 || arg[0] != '-') {
       if (!command_line.config_path.empty()) {
@@ -307,6 +317,9 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
     } else if (name == "--threads") {
       command_line.threads = ParseThreads(value);
     } else if (name == "--shard") {
+      if (command_line.command == Command::kEvaluate) {
+        throw InputError("evaluate: --shard is for sweeps; evaluate takes one config");
+      }
       command_line.shard = value;
     } else {
       command_line.out_dir = value;

@@ -1,5 +1,6 @@
 // The runner's command line:
 //   runner CONFIG|SWEEP [--set key.path=value]... [--threads N] [--out DIR] [--shard K/N]
+//   runner evaluate CONFIG --set init_from=MODEL [--set ...] [--threads N] [--out DIR]
 //   runner summarize [--all] DIR | runner compare A B [C ...] | runner plot DIR
 //   runner --help
 #pragma once
@@ -10,12 +11,12 @@
 
 namespace mb {
 
-enum class Command { kRun, kSummarize, kCompare, kPlot };
+enum class Command { kRun, kEvaluate, kSummarize, kCompare, kPlot };
 
 struct CommandLine {
   bool help = false;
   Command command = Command::kRun;
-  std::string config_path;          // kRun: a config or a sweep spec
+  std::string config_path;          // kRun: a config or a sweep spec; kEvaluate: a config
   std::vector<std::string> paths;   // the other commands' arguments
   bool all = false;                 // summarize --all: runs not in the current spec too
   std::string shard;                // --shard K/N as given ("" when not)
@@ -25,7 +26,8 @@ struct CommandLine {
 };
 
 // argv[0] is the program name. Accepts both "--set k=v" and "--set=k=v"
-// (likewise --threads, --out, --shard). A first argument summarize, compare
+// (likewise --threads, --out, --shard). A first argument evaluate takes the
+// run's CONFIG and options but --shard. A first argument summarize, compare
 // or plot names that command; its arguments are paths (one DIR, or at least
 // two for compare) and it takes no options but --help (and summarize's
 // --all). Throws InputError with a one-line message ("--threads: expected an

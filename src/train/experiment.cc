@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/statistics.h"
 #include "common/line_printer.h"
 #include "data/dataset.h"
 #include "kernels/target.h"
@@ -81,6 +82,22 @@ nlohmann::json EarlyStoppingJson(const EarlyStopping& stopping, bool restored) {
   return {{"stopped_epoch", epoch_or_null(stopping.stopped_epoch(), stopping.stopped_epoch() > 0)},
           {"best_epoch", epoch_or_null(stopping.best_epoch(), stopping.has_best())},
           {"restored_best_weights", restored}};
+}
+
+// One line: each class's accuracy on the test set.
+void PrintPerClassAccuracy(const Evaluation& test, LinePrinter& out) {
+  std::string line = "  per class:";
+  for (size_t label = 0; label < test.classes; ++label) {
+    uint64_t total = 0;
+    for (size_t p = 0; p < test.classes; ++p) total += test.confusion[label * test.classes + p];
+    if (total == 0) continue;
+    char cell[32];
+    std::snprintf(cell, sizeof cell, " %zu:%.4f", label,
+                  static_cast<double>(test.confusion[label * test.classes + label]) /
+                      static_cast<double>(total));
+    line += cell;
+  }
+  out.Printf("%s\n", line.c_str());
 }
 
 void PrintPredictions(const std::vector<Prediction>& predictions, LinePrinter& out) {
@@ -190,7 +207,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   if (config.early_stopping) early_stopping.emplace(*config.early_stopping);
   if (config.reduce_lr_on_plateau) reduce_lr.emplace(*config.reduce_lr_on_plateau);
   bool stopped_early = false;
-  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+  for (int epoch = 1; epoch <= (options.evaluate_only ? 0 : config.epochs); ++epoch) {
     EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
     if (!finished) {
@@ -270,11 +287,16 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     report.test_samples = test.samples;
     report.classes = test.classes;
     report.test_confusion = test.confusion;
-    out.Printf("Test: loss: %.4f - accuracy: %.4f\n", test.loss, test.accuracy);
+    const auto [low, high] = WilsonInterval95(test.correct, test.samples);
+    out.Printf("Test: loss: %.4f - accuracy: %.4f (95%% interval %.4f-%.4f)\n", test.loss,
+               test.accuracy, low, high);
+    PrintPerClassAccuracy(test, out);
     report.predictions = trainer.Predict(data.test, static_cast<size_t>(config.predict));
     PrintPredictions(report.predictions, out);
-    if (config.save_model) WriteSafetensors(run_dir + "/model.safetensors", ModelToTensors(model));
-    report.status = "completed";
+    if (config.save_model && !options.evaluate_only) {
+      WriteSafetensors(run_dir + "/model.safetensors", ModelToTensors(model));
+    }
+    report.status = options.evaluate_only ? "evaluated" : "completed";
   }
   report.total_seconds = SecondsSince(start);
   report.finished_at = UtcTimestamp();

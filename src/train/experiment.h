@@ -26,6 +26,9 @@ struct RunOptions {
   // Starts every line the run prints, on stdout and stderr: the launcher's
   // rank of a sweep process ("[SLURM_ARRAY_TASK_ID=3] "), "" for none.
   std::string line_prefix;
+  // `runner evaluate`: no training; the test set is evaluated with the
+  // config's init_from weights, and the report's status is "evaluated".
+  bool evaluate_only = false;
 };
 
 struct RunResult {
