@@ -207,6 +207,23 @@ TEST_CASE("Wilson's interval at the edges", "[report]") {
   CHECK(high == Approx(0.982192).epsilon(1e-5));
 }
 
+TEST_CASE("Student's t: quantiles and CDF against the tables", "[report]") {
+  // Two-sided 95% quantiles from the standard tables.
+  CHECK(mb::StudentT95(1) == Approx(12.7062).epsilon(1e-5));
+  CHECK(mb::StudentT95(4) == Approx(2.7764).epsilon(1e-4));
+  CHECK(mb::StudentT95(9) == Approx(2.2622).epsilon(1e-4));
+  CHECK(mb::StudentT95(1e6) == Approx(1.95996).epsilon(1e-4));
+  CHECK(mb::StudentTCdf(0.0, 3) == Approx(0.5).epsilon(1e-12));
+  // df 1 is the Cauchy distribution: 1/2 + atan(t) / pi.
+  CHECK(mb::StudentTCdf(1.5, 1) == Approx(0.5 + std::atan(1.5) / M_PI).epsilon(1e-10));
+  CHECK(mb::StudentTCdf(-2.0, 1) == Approx(0.5 + std::atan(-2.0) / M_PI).epsilon(1e-10));
+  // Mean of 1, 2, 3: 2 +- 4.3027 * 1 / sqrt(3).
+  const auto [low, high] = mb::MeanInterval95({1.0, 2.0, 3.0});
+  CHECK(low == Approx(2.0 - 4.30265 / std::sqrt(3.0)).epsilon(1e-5));
+  CHECK(high == Approx(2.0 + 4.30265 / std::sqrt(3.0)).epsilon(1e-5));
+  CHECK(std::isnan(mb::MeanInterval95({1.0}).first));
+}
+
 TEST_CASE("ToJson writes a non-finite loss as null", "[report]") {
   mb::RunReport report;
   mb::EpochRecord epoch;

@@ -58,6 +58,9 @@ TEST_CASE("Runs differing only in the seed form one row with mean and std", "[sw
   CHECK(best["varied"] == json({{"model.0.units", 200}}));
   CHECK(best["test_accuracy"]["mean"].get<double>() == Approx(0.98));
   CHECK(best["test_accuracy"]["std"].get<double>() == Approx(std::sqrt(0.0002)));
+  // Two seeds: mean +- t(0.975, 1) * s / sqrt(2), t = 12.7062.
+  CHECK(best["test_accuracy"]["ci95"][0].get<double>() == Approx(0.98 - 12.7062 * 0.01).epsilon(1e-4));
+  CHECK(best["test_accuracy"]["ci95"][1].get<double>() == Approx(0.98 + 12.7062 * 0.01).epsilon(1e-4));
   const json& other = summary["rows"][1];
   CHECK(other["runs"] == 3);
   CHECK(other["seeds"] == json({1, 2, 3}));
@@ -240,9 +243,10 @@ TEST_CASE("The CSV has one row per config and quotes text with commas", "[sweep]
   const std::string csv = SummaryCsv(Summarize(reports, SweepMetric::kTestAccuracy));
   CHECK(csv ==
         "model.0.units,optimizer,runs,diverged,test_accuracy_mean,test_accuracy_std,"
+        "test_accuracy_ci95_low,test_accuracy_ci95_high,"
         "final_loss_mean,seconds_per_epoch_mean,time_to_target_mean,targets_reached,"
         "mlperf_seconds,config_hash\n"
-        "100,\"{\"\"momentum\"\":0.9,\"\"name\"\":\"\"sgd\"\"}\",1,0,0.9,0,0.25,1,,0,2,h100-1\n");
+        "100,\"{\"\"momentum\"\":0.9,\"\"name\"\":\"\"sgd\"\"}\",1,0,0.9,0,,,0.25,1,,0,2,h100-1\n");
 }
 
 TEST_CASE("WriteSummary writes summary.csv and summary.json, sorted by sweep.json's metric",

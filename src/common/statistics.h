@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 namespace mb {
 
@@ -25,5 +26,20 @@ inline std::pair<double, double> WilsonInterval95(uint64_t successes, uint64_t t
   const double half = kZ95 / denominator * std::sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n));
   return {std::max(0.0, center - half), std::min(1.0, center + half)};
 }
+
+// The two-sided 95% quantile of Student's t with `df` degrees of freedom
+// (t such that P(|T| <= t) = 0.95), for an interval of a mean over a few
+// seeds: 12.706 for df 1, 2.776 for df 4, 1.96 as df grows. Found by
+// bisection on the t distribution's CDF.
+double StudentT95(double df);
+
+// P(T <= t) for Student's t with `df` degrees of freedom, through the
+// regularized incomplete beta function (Numerical Recipes' continued
+// fraction): accurate to ~1e-12, far below what a p-value needs.
+double StudentTCdf(double t, double df);
+
+// The 95% interval of the mean of `values` (mean +- t * s / sqrt(n)); NaN
+// for fewer than two values.
+std::pair<double, double> MeanInterval95(const std::vector<double>& values);
 
 }  // namespace mb

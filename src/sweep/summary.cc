@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/sha256.h"
 #include "config/config.h"
+#include "common/statistics.h"
 #include "report/atomic_file.h"
 #include "sweep/report_selection.h"
 
@@ -36,9 +37,13 @@ double StdDev(const std::vector<double>& values) {
 
 json NumberOrNull(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
 
+// Mean, sample std, and the 95% interval of the mean (Student's t; null
+// for a single value).
 json Stats(const std::vector<double>& values) {
+  const auto [low, high] = MeanInterval95(values);
   return {{"mean", NumberOrNull(Mean(values))},
           {"std", NumberOrNull(StdDev(values))},
+          {"ci95", std::isfinite(low) ? json::array({low, high}) : json(nullptr)},
           {"values", values}};
 }
 
@@ -300,7 +305,8 @@ std::string SummaryMarkdown(const json& summary) {
   for (const json& row : summary["rows"]) {
     targets = targets || row["time_to_target"]["with_target"].get<size_t>() > 0;
   }
-  header += std::string(" runs | test accuracy (mean ± std) | final loss | s/epoch |") +
+  header += std::string(" runs | test accuracy (mean ± std, 95% interval of the mean) | final loss | "
+                        "s/epoch |") +
             (targets ? " time to target s |" : "") + " MLPerf s |";
   rule += targets ? "---:|---|---:|---:|---:|---:|" : "---:|---|---:|---:|---:|";
   std::string text = header + "\n" + rule + "\n";
@@ -322,7 +328,11 @@ std::string SummaryMarkdown(const json& summary) {
                   "/" + std::to_string(target["with_target"].get<size_t>()) + " reached)";
     }
     line += " " + runs + " | " + Fixed(accuracy["mean"], 4) +
-            (accuracy["values"].size() > 1 ? " ± " + Fixed(accuracy["std"], 4) : "") + " | " +
+            (accuracy["values"].size() > 1 ? " ± " + Fixed(accuracy["std"], 4) : "") +
+            (accuracy["ci95"].is_array() ? " (" + Fixed(accuracy["ci95"][0], 4) + "-" +
+                                               Fixed(accuracy["ci95"][1], 4) + ")"
+                                         : "") +
+            " | " +
             Fixed(row["final_loss"]["mean"], 4) + " | " +
             Fixed(row["seconds_per_epoch"]["mean"], 3) + " | " +
             (targets ? to_target + " | " : "") + Fixed(row["mlperf_seconds"], 2) + " |";
@@ -337,11 +347,17 @@ std::string SummaryMarkdown(const json& summary) {
   return text + "\n";
 }
 
+// One end of Stats' 95% interval for a CSV cell ("" without one).
+std::string CiBound(const json& stats, size_t end) {
+  return stats["ci95"].is_array() ? CsvNumber(stats["ci95"][end]) : "";
+}
+
 std::string SummaryCsv(const json& summary) {
   std::string text;
   for (const json& key : summary["varied_keys"]) text += CsvField(key.get<std::string>()) + ",";
   text +=
-      "runs,diverged,test_accuracy_mean,test_accuracy_std,final_loss_mean,"
+      "runs,diverged,test_accuracy_mean,test_accuracy_std,test_accuracy_ci95_low,"
+      "test_accuracy_ci95_high,final_loss_mean,"
       "seconds_per_epoch_mean,time_to_target_mean,targets_reached,mlperf_seconds,config_hash\n";
   for (const json& row : summary["rows"]) {
     for (const json& key : summary["varied_keys"]) {
@@ -351,7 +367,8 @@ std::string SummaryCsv(const json& summary) {
     text += std::to_string(row["runs"].get<size_t>()) + "," +
             std::to_string(row["diverged"].get<size_t>()) + "," +
             CsvNumber(row["test_accuracy"]["mean"]) + "," + CsvNumber(row["test_accuracy"]["std"]) +
-            "," + CsvNumber(row["final_loss"]["mean"]) + "," +
+            "," + CiBound(row["test_accuracy"], 0) + "," + CiBound(row["test_accuracy"], 1) + "," +
+            CsvNumber(row["final_loss"]["mean"]) + "," +
             CsvNumber(row["seconds_per_epoch"]["mean"]) + "," +
             CsvNumber(row["time_to_target"]["mean"]) + "," +
             std::to_string(row["time_to_target"]["reached"].get<size_t>()) + "," +

@@ -1,0 +1,78 @@
+#include "common/statistics.h"
+
+#include <limits>
+#include <numeric>
+
+namespace mb {
+
+namespace {
+
+// The continued fraction of the regularized incomplete beta function I_x(a, b)
+// (modified Lentz's method).
+double BetaContinuedFraction(double a, double b, double x) {
+  constexpr double kTiny = 1e-300, kEpsilon = 1e-15;
+  const double qab = a + b, qap = a + 1.0, qam = a - 1.0;
+  double c = 1.0, d = 1.0 - qab * x / qap;
+  if (std::fabs(d) < kTiny) d = kTiny;
+  d = 1.0 / d;
+  double h = d;
+  for (int m = 1; m <= 300; ++m) {
+    const double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+    d = 1.0 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1.0 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    h *= d * c;
+    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+    d = 1.0 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1.0 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    const double step = d * c;
+    h *= step;
+    if (std::fabs(step - 1.0) < kEpsilon) break;
+  }
+  return h;
+}
+
+double RegularizedIncompleteBeta(double a, double b, double x) {
+  if (x <= 0.0) return 0.0;
+  if (x >= 1.0) return 1.0;
+  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
+                                a * std::log(x) + b * std::log1p(-x));
+  // The fraction converges quickly on the side of the mean.
+  if (x < (a + 1.0) / (a + b + 2.0)) return front * BetaContinuedFraction(a, b, x) / a;
+  return 1.0 - front * BetaContinuedFraction(b, a, 1.0 - x) / b;
+}
+
+}  // namespace
+
+double StudentTCdf(double t, double df) {
+  const double tail = 0.5 * RegularizedIncompleteBeta(df / 2.0, 0.5, df / (df + t * t));
+  return t >= 0 ? 1.0 - tail : tail;
+}
+
+double StudentT95(double df) {
+  double low = 0.0, high = 1000.0;  // P(T <= 1000) > 0.975 from df 1 on
+  for (int i = 0; i < 200 && high - low > 1e-12; ++i) {
+    const double mid = 0.5 * (low + high);
+    (StudentTCdf(mid, df) < 0.975 ? low : high) = mid;
+  }
+  return 0.5 * (low + high);
+}
+
+std::pair<double, double> MeanInterval95(const std::vector<double>& values) {
+  constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+  if (values.size() < 2) return {kNan, kNan};
+  const double n = static_cast<double>(values.size());
+  const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
+  double squares = 0;
+  for (double v : values) squares += (v - mean) * (v - mean);
+  const double half = StudentT95(n - 1.0) * std::sqrt(squares / (n - 1.0) / n);
+  return {mean - half, mean + half};
+}
+
+}  // namespace mb
