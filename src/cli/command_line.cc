@@ -47,7 +47,8 @@ int ParseThreads(const std::string& text) {
 }
 
 constexpr const char* kHelpIntro =
-    "runner: trains an MNIST MLP classifier as a JSON config describes and\n"
+    "runner: trains an MNIST classifier (dense or convolutional layers) as a JSON\n"
+    "config describes and "
     "writes a report of the run.\n\n";
 
 // The config table must follow ResolveConfig (config/config.cc), which
