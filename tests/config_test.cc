@@ -146,7 +146,9 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
               {"type": "dense", "units": 10, "activation": "softmax",
                "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}],
     "loss": "sparse_categorical_crossentropy",
-    "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
+    "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7,
+                  "weight_decay": 0.0, "clipnorm": null, "clipvalue": null,
+                  "global_clipnorm": null},
     "epochs": 5, "batch_size": 128, "shuffle": true, "validation_split": 0.0,
     "init_from": null, "save_model": false, "predict": 10,
     "target_accuracy": null, "target_every_steps": 0, "kernels": {"target": "auto"},
@@ -449,7 +451,8 @@ TEST_CASE("the optimizer may be given by name alone", "[config]") {
   CHECK(adam.optimizer.kind == mb::OptimizerKind::kAdam);
   CHECK(adam.resolved["optimizer"] ==
         json::parse(R"({"name": "adam", "learning_rate": 0.001, "beta_1": 0.9,
-                        "beta_2": 0.999, "epsilon": 1e-7})"));
+                        "beta_2": 0.999, "epsilon": 1e-7, "weight_decay": 0.0,
+                        "clipnorm": null, "clipvalue": null, "global_clipnorm": null})"));
   const mb::Config adamw = mb::ResolveConfig({{"optimizer", "adamw"}}, kSource);
   CHECK(adamw.optimizer.kind == mb::OptimizerKind::kAdamW);
   CHECK(adamw.optimizer.weight_decay == 0.004f);
@@ -460,7 +463,9 @@ TEST_CASE("the optimizer may be given by name alone", "[config]") {
   CHECK(sgd.optimizer.nesterov);
   CHECK(
       sgd.resolved["optimizer"] ==
-      json::parse(R"({"name": "sgd", "learning_rate": 0.01, "momentum": 0.0, "nesterov": true})"));
+      json::parse(R"({"name": "sgd", "learning_rate": 0.01, "momentum": 0.0, "nesterov": true,
+                        "weight_decay": 0.0, "clipnorm": null, "clipvalue": null,
+                        "global_clipnorm": null})"));
 }
 
 TEST_CASE("another optimizer's parameters are rejected", "[config]") {
@@ -470,8 +475,19 @@ TEST_CASE("another optimizer's parameters are rejected", "[config]") {
         Prefixed("optimizer.epsilon: not a parameter of sgd (it belongs to rmsprop, adam, adamw)"));
   CHECK(ResolveError({{"optimizer", {{"momentum", 0.9}}}}) ==
         Prefixed("optimizer.momentum: not a parameter of rmsprop (it belongs to sgd)"));
-  CHECK(ResolveError({{"optimizer", {{"name", "adam"}, {"weight_decay", 0.01}}}}) ==
-        Prefixed("optimizer.weight_decay: not a parameter of adam (it belongs to adamw)"));
+  // Keras 3 gives every optimizer weight decay and clipping.
+  CHECK(mb::ResolveConfig({{"optimizer", {{"name", "adam"}, {"weight_decay", 0.01}}}}, kSource)
+            .optimizer.weight_decay == 0.01f);
+  CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"clipnorm", 1.0}, {"clipvalue", 0.5}}}}) ==
+        Prefixed("optimizer.clipnorm: set only one of clipnorm, clipvalue and global_clipnorm "
+                 "(Keras applies only one of them)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"global_clipnorm", 0}}}}) ==
+        Prefixed("optimizer.global_clipnorm: must be > 0, got 0"));
+  const mb::Config clipped =
+      mb::ResolveConfig({{"optimizer", {{"name", "rmsprop"}, {"clipvalue", 0.5}}}}, kSource);
+  CHECK(clipped.optimizer.clipvalue == 0.5f);
+  CHECK_FALSE(clipped.optimizer.clipnorm);
+  CHECK(mb::HashedPart(clipped.resolved)["optimizer"]["clipvalue"] == 0.5);
 }
 
 TEST_CASE("malformed JSON is reported with its line and column", "[config]") {

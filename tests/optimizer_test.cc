@@ -126,6 +126,60 @@ TEST_CASE("RMSprop offers its update fused; a tensor updated in backward is skip
   CHECK(u.fused_update == nullptr);
 }
 
+TEST_CASE("Weight decay for every optimizer, before its update", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kSgd;
+  c.learning_rate = 0.1f;
+  c.weight_decay = 0.1f;
+  // w = 1 - 1 * 0.1 * 0.1 = 0.99, then w -= 0.1 * 0.5: 0.94
+  Parameter w = Scalar(1.0f);
+  Optimizer optimizer(c, {&w});
+  w.gradient[0] = 0.5f;
+  optimizer.Step();
+  CHECK(w.value[0] == Approx(0.94).epsilon(1e-7));
+  // RMSprop with weight decay offers no fused update: the decay comes first.
+  OptimizerConfig r;
+  r.weight_decay = 0.01f;
+  Parameter v = Scalar(1.0f);
+  const Optimizer rmsprop(r, {&v});
+  CHECK(v.fused_update == nullptr);
+}
+
+TEST_CASE("clipnorm, global_clipnorm and clipvalue clip as Keras does", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kSgd;
+  c.learning_rate = 1.0f;
+  const auto step = [&](std::vector<std::vector<float>> gradients) {
+    std::vector<Parameter> tensors;
+    for (const auto& g : gradients) {
+      Parameter p = MakeParameter("w", {static_cast<int64_t>(g.size())}, {});
+      p.gradient.assign(g.begin(), g.end());
+      tensors.push_back(std::move(p));
+    }
+    std::vector<Parameter*> list;
+    for (Parameter& p : tensors) list.push_back(&p);
+    Optimizer optimizer(c, list);
+    optimizer.Step();
+    std::vector<std::vector<float>> weights;  // w = -clipped g from 0
+    for (const Parameter& p : tensors) weights.emplace_back(p.value.begin(), p.value.end());
+    return weights;
+  };
+  c.clipnorm = 1.0f;  // per tensor: [3, 4] has norm 5; [0.3] is below 1 and stays
+  auto w = step({{3, 4}, {0.3f}});
+  CHECK(w[0][0] == Approx(-0.6).epsilon(1e-7));
+  CHECK(w[0][1] == Approx(-0.8).epsilon(1e-7));
+  CHECK(w[1][0] == Approx(-0.3).epsilon(1e-7));
+  c.clipnorm.reset();
+  c.global_clipnorm = 1.0f;  // [3] and [4] together have norm 5
+  w = step({{3}, {4}});
+  CHECK(w[0][0] == Approx(-0.6).epsilon(1e-7));
+  CHECK(w[1][0] == Approx(-0.8).epsilon(1e-7));
+  c.global_clipnorm.reset();
+  c.clipvalue = 0.5f;
+  w = step({{2, -3, 0.1f}});
+  CHECK(w[0] == std::vector<float>{-0.5f, 0.5f, -0.1f});
+}
+
 TEST_CASE("A new learning rate reaches the plain step and the fused update", "[optim]") {
   OptimizerConfig c;
   c.kind = OptimizerKind::kRmsprop;

@@ -136,7 +136,9 @@ the current directory, not to the config file.
       rmsprop  learning_rate 0.001 (> 0), rho 0.9 [0, 1), epsilon 1e-7 (> 0)
       adam     learning_rate 0.001 (> 0), beta_1 0.9 [0, 1), beta_2 0.999 [0, 1),
                epsilon 1e-7 (> 0)
-      adamw    as adam, plus weight_decay 0.004 (>= 0)
+      adamw    as adam, with weight_decay 0.004
+      every optimizer: weight_decay 0.0 (>= 0; w -= w * weight_decay * lr before the
+               update), and at most one of clipnorm, global_clipnorm, clipvalue (> 0)
       learning_rate may be a schedule object instead of a number:
         {"name": "cosine_decay", "initial_learning_rate": 0.002, "decay_steps": 1000}
         also exponential_decay, inverse_time_decay, polynomial_decay,

@@ -129,22 +129,39 @@ void ReadOptimizerParameters(ObjectReader& reader, OptimizerConfig& config) {
       config.learning_rate = learning_rate(0.01);
       config.momentum = number("momentum", 0.0, kFraction);
       config.nesterov = reader.Boolean("nesterov", false);
-      return;
+      break;
     case OptimizerKind::kRmsprop:
       config.learning_rate = learning_rate(0.001);
       config.rho = number("rho", 0.9, kFraction);
       config.epsilon = number("epsilon", 1e-7, kPositive);
-      return;
+      break;
     case OptimizerKind::kAdam:
     case OptimizerKind::kAdamW:
       config.learning_rate = learning_rate(0.001);
       config.beta_1 = number("beta_1", 0.9, kFraction);
       config.beta_2 = number("beta_2", 0.999, kFraction);
       config.epsilon = number("epsilon", 1e-7, kPositive);
-      if (config.kind == OptimizerKind::kAdamW) {
-        config.weight_decay = number("weight_decay", 0.004, kNonNegative);
-      }
-      return;
+      break;
+  }
+  // Keras 3 gives every optimizer these (keras/src/optimizers/base_optimizer.py).
+  config.weight_decay = number("weight_decay", config.kind == OptimizerKind::kAdamW ? 0.004 : 0.0,
+                               kNonNegative);
+  const auto clip = [&](const char* key) -> std::optional<float> {
+    const json* value = reader.Find(key);
+    if (!value || value->is_null()) {
+      reader.Record(key, nullptr);
+      return std::nullopt;
+    }
+    return number(key, 1.0, kPositive);
+  };
+  config.clipnorm = clip("clipnorm");
+  config.clipvalue = clip("clipvalue");
+  config.global_clipnorm = clip("global_clipnorm");
+  if ((config.clipnorm.has_value() + config.clipvalue.has_value() +
+       config.global_clipnorm.has_value()) > 1) {
+    reader.Fail(config.clipnorm ? "clipnorm" : "clipvalue",
+                "set only one of clipnorm, clipvalue and global_clipnorm (Keras applies only "
+                "one of them)");
   }
 }
 
@@ -549,6 +566,16 @@ json HashedPart(const json& resolved) {
   // configs without them keep their hashes.
   for (const char* key : {"early_stopping", "reduce_lr_on_plateau"}) {
     if (part.contains(key) && part[key].is_null()) part.erase(key);
+  }
+  if (part.contains("optimizer") && part["optimizer"].is_object()) {
+    json& optimizer = part["optimizer"];
+    for (const char* key : {"clipnorm", "clipvalue", "global_clipnorm"}) {
+      if (optimizer.contains(key) && optimizer[key].is_null()) optimizer.erase(key);
+    }
+    // adamw had weight_decay from the start; the others have 0 by default.
+    if (optimizer.value("name", "") != "adamw" && optimizer.value("weight_decay", 1.0) == 0.0) {
+      optimizer.erase("weight_decay");
+    }
   }
   // A dense layer was the only kind before layer types: its type is left
   // out, so those configs keep their hash.

@@ -31,7 +31,9 @@ struct OptimizerConfig {
   float epsilon = 1e-7f;      // rmsprop, adam, adamw
   float beta_1 = 0.9f;        // adam, adamw
   float beta_2 = 0.999f;      // adam, adamw
-  float weight_decay = 0.0f;  // adamw (Keras default 0.004)
+  float weight_decay = 0.0f;  // every optimizer (Keras 3); adamw's default 0.004
+  // Gradient clipping, Keras' optimizer options; at most one is set.
+  std::optional<float> clipnorm, clipvalue, global_clipnorm;
 };
 
 struct Config {

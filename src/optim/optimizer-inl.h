@@ -43,7 +43,8 @@ void ForEachBlock(size_t n, const Update& update) {
   }
 }
 
-// Applies op(d, w, g, m, v, i) to [begin, end) a full vector at a time. The
+// Applies op(d, w, g, m, v) to [begin, end) a full vector at a time (g, m
+// and v may be null: the op does not read them). The
 // last partial vector goes through the same vector code on copies padded
 // with zeros, so every element gets the very same instructions (a separate
 // scalar tail could be compiled with or without fused multiply-adds and
@@ -55,14 +56,16 @@ HWY_INLINE void Elementwise(size_t begin, size_t end, float* HWY_RESTRICT w,
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
   size_t i = begin;
-  for (; i + L <= end; i += L) op(d, w + i, g + i, m ? m + i : nullptr, v ? v + i : nullptr);
+  for (; i + L <= end; i += L) {
+    op(d, w + i, g ? g + i : nullptr, m ? m + i : nullptr, v ? v + i : nullptr);
+  }
   if (i == end) return;
   const size_t rest = end - i;
   HWY_ALIGN float tw[HWY_LANES(float)] = {}, tg[HWY_LANES(float)] = {};
   HWY_ALIGN float tm[HWY_LANES(float)] = {}, tv[HWY_LANES(float)] = {};
   for (size_t j = 0; j < rest; ++j) {
     tw[j] = w[i + j];
-    tg[j] = g[i + j];
+    if (g) tg[j] = g[i + j];
     if (m) tm[j] = m[i + j];
     if (v) tv[j] = v[i + j];
   }
@@ -113,17 +116,15 @@ inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
   });
 }
 
-// (adamw: w -= w * decay, decay = weight_decay * lr)
 // m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
 // w -= step_size * m / (sqrt(v) + epsilon)
 inline void AdamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
                      float* HWY_RESTRICT v, size_t n, float step_size, float beta_1,
-                     float beta_2, float epsilon, float decay) {
+                     float beta_2, float epsilon) {
   ForEachBlock(n, [&](size_t begin, size_t end) {
     Elementwise(begin, end, w, g, m, v,
                 [&](auto d, float* wp, const float* gp, float* mp, float* vp) {
-                  auto wv = hn::LoadU(d, wp);
-                  if (decay != 0.0f) wv = hn::Sub(wv, hn::Mul(wv, hn::Set(d, decay)));
+                  const auto wv = hn::LoadU(d, wp);
                   const auto gv = hn::LoadU(d, gp);
                   auto mv = hn::LoadU(d, mp);
                   mv = hn::Add(mv, hn::Mul(hn::Sub(gv, mv), hn::Set(d, 1.0f - beta_1)));
@@ -135,6 +136,20 @@ inline void AdamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* 
                   const auto step = hn::Div(hn::Mul(hn::Set(d, step_size), mv),
                                             hn::Add(hn::Sqrt(vv), hn::Set(d, epsilon)));
                   hn::StoreU(hn::Sub(wv, step), d, wp);
+                });
+  });
+}
+
+// Keras 3's weight decay, before any optimizer's update:
+// w -= w * weight_decay * lr, evaluated left to right.
+inline void WeightDecayStep(float* HWY_RESTRICT w, size_t n, float weight_decay, float lr) {
+  ForEachBlock(n, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, w, nullptr, nullptr, nullptr,
+                [&](auto d, float* wp, const float*, float*, float*) {
+                  const auto wv = hn::LoadU(d, wp);
+                  const auto decay =
+                      hn::Mul(hn::Mul(wv, hn::Set(d, weight_decay)), hn::Set(d, lr));
+                  hn::StoreU(hn::Sub(wv, decay), d, wp);
                 });
   });
 }

@@ -7,6 +7,7 @@
 #include "optim/optimizer-inl.h"
 
 #if HWY_ONCE
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -34,6 +35,7 @@ HWY_EXPORT(SgdStep);
 HWY_EXPORT(SgdMomentumStep);
 HWY_EXPORT(RmspropStep);
 HWY_EXPORT(AdamStep);
+HWY_EXPORT(WeightDecayStep);
 
 int Optimizer::StateSlots(const OptimizerConfig& config) {
   switch (config.kind) {
@@ -53,7 +55,11 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter*> para
     first_.emplace_back(needs_first ? p->size() : 0, 0.0f);
     second_.emplace_back(needs_second ? p->size() : 0, 0.0f);
   }
-  if (config.kind == OptimizerKind::kRmsprop) {
+  // The fused kernel applies RMSprop alone: weight decay and clipping need
+  // the whole gradient, or the weights, before the update.
+  const bool plain_update = config.weight_decay == 0.0f && !config.clipnorm &&
+                            !config.clipvalue && !config.global_clipnorm;
+  if (config.kind == OptimizerKind::kRmsprop && plain_update) {
     fused_.reserve(parameters_.size());  // the parameters point into it
     for (size_t slot = 0; slot < parameters_.size(); ++slot) {
       Parameter& p = *parameters_[slot];
@@ -76,13 +82,54 @@ void Optimizer::Step() {
         config_.learning_rate * std::sqrt(1.0 - PowerBySquaring(config_.beta_2, step_)) /
         (1.0 - PowerBySquaring(config_.beta_1, step_)));
   }
+  ClipGradients();
   for (size_t slot = 0; slot < parameters_.size(); ++slot) {
     Parameter& p = *parameters_[slot];
     if (p.updated_in_backward) {
       p.updated_in_backward = false;
       continue;
     }
+    if (config_.weight_decay != 0.0f) {
+      HWY_DYNAMIC_DISPATCH(WeightDecayStep)(p.value.data(), p.size(), config_.weight_decay,
+                                            config_.learning_rate);
+    }
     Update(slot, p.value.data(), p.gradient.data(), p.size());
+  }
+}
+
+// Keras 3's _clip_gradients, in float32 as Keras computes it, with the
+// norms summed in double in element order on one thread: the same on every
+// machine and thread count.
+void Optimizer::ClipGradients() {
+  const auto squared_norm = [](const Parameter& p) {
+    double sum = 0;
+    for (float g : p.gradient) sum += double{g} * double{g};
+    return sum;
+  };
+  if (config_.clipnorm) {
+    // clip_by_norm: g * clipnorm / max(norm, clipnorm), always evaluated.
+    const float clip = *config_.clipnorm;
+    for (Parameter* p : parameters_) {
+      const float norm = static_cast<float>(std::sqrt(squared_norm(*p)));
+      const float divisor = std::max(norm, clip);
+      for (float& g : p->gradient) g = g * clip / divisor;
+    }
+  } else if (config_.global_clipnorm) {
+    // clip_by_global_norm: every g * clip * min(1 / norm, 1 / clip), the
+    // norm over all tensors.
+    const float clip = *config_.global_clipnorm;
+    double sum = 0;
+    for (const Parameter* p : parameters_) sum += squared_norm(*p);
+    const float norm = static_cast<float>(std::sqrt(sum));
+    const float scale = clip * std::min(1.0f / norm, 1.0f / clip);
+    for (Parameter* p : parameters_) {
+      for (float& g : p->gradient) g *= scale;
+    }
+  } else if (config_.clipvalue) {
+    const float clip = *config_.clipvalue;
+    for (Parameter* p : parameters_) {
+      for (float& g : p->gradient) g = std::min(std::max(g, -clip), clip);
+    }
   }
 }
 
@@ -105,10 +152,8 @@ void Optimizer::Update(size_t slot, float* w, const float* g, size_t n) {
       return;
     case OptimizerKind::kAdam:
     case OptimizerKind::kAdamW: {
-      const float decay =
-          c.kind == OptimizerKind::kAdamW ? c.weight_decay * c.learning_rate : 0.0f;
       HWY_DYNAMIC_DISPATCH(AdamStep)(w, g, first_[slot].data(), second_[slot].data(), n,
-                                     adam_step_size_, c.beta_1, c.beta_2, c.epsilon, decay);
+                                     adam_step_size_, c.beta_1, c.beta_2, c.epsilon);
       return;
     }
   }

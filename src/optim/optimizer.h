@@ -10,7 +10,12 @@
 //  adam:    t = step number (from 1)
 //           m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
 //           w -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)
-//  adamw:   w -= w * weight_decay * lr, then the adam update
+//  adamw:   adam with weight_decay 0.004 by default
+//
+// Every optimizer, as Keras 3 applies them: gradient clipping first (one of
+// clipnorm: g *= clipnorm / max(|g|, clipnorm) per tensor; global_clipnorm:
+// the same with the norm over all tensors; clipvalue: g = clip(g, -v, v)),
+// then weight decay (w -= w * weight_decay * lr), then the update.
 #pragma once
 
 #include <cstddef>
@@ -27,8 +32,9 @@ namespace mb {
 class Optimizer {
  public:
   // One state slot per parameter, in the list's order; the parameters must
-  // outlive the optimizer. RMSprop offers each parameter its update fused
-  // into the kernel that computes the gradient (Parameter::fused_update).
+  // outlive the optimizer. RMSprop without weight decay or clipping offers
+  // each parameter its update fused into the kernel that computes the
+  // gradient (Parameter::fused_update).
   Optimizer(const OptimizerConfig& config, std::vector<Parameter*> parameters);
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
@@ -52,6 +58,7 @@ class Optimizer {
 
  private:
   void Update(size_t slot, float* weights, const float* gradients, size_t n);
+  void ClipGradients();
 
   OptimizerConfig config_;
   std::vector<Parameter*> parameters_;
