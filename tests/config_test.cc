@@ -147,7 +147,7 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
                "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}],
     "loss": "sparse_categorical_crossentropy",
     "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7,
-                  "weight_decay": 0.0, "clipnorm": null, "clipvalue": null,
+                  "momentum": 0.0, "centered": false, "weight_decay": 0.0, "clipnorm": null, "clipvalue": null,
                   "global_clipnorm": null},
     "epochs": 5, "batch_size": 128, "shuffle": true, "validation_split": 0.0,
     "init_from": null, "save_model": false, "predict": 10,
@@ -451,7 +451,7 @@ TEST_CASE("the optimizer may be given by name alone", "[config]") {
   CHECK(adam.optimizer.kind == mb::OptimizerKind::kAdam);
   CHECK(adam.resolved["optimizer"] ==
         json::parse(R"({"name": "adam", "learning_rate": 0.001, "beta_1": 0.9,
-                        "beta_2": 0.999, "epsilon": 1e-7, "weight_decay": 0.0,
+                        "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": false, "weight_decay": 0.0,
                         "clipnorm": null, "clipvalue": null, "global_clipnorm": null})"));
   const mb::Config adamw = mb::ResolveConfig({{"optimizer", "adamw"}}, kSource);
   CHECK(adamw.optimizer.kind == mb::OptimizerKind::kAdamW);
@@ -473,8 +473,10 @@ TEST_CASE("another optimizer's parameters are rejected", "[config]") {
         Prefixed("optimizer.rho: not a parameter of sgd (it belongs to rmsprop)"));
   CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"epsilon", 1e-7}}}}) ==
         Prefixed("optimizer.epsilon: not a parameter of sgd (it belongs to rmsprop, adam, adamw)"));
-  CHECK(ResolveError({{"optimizer", {{"momentum", 0.9}}}}) ==
-        Prefixed("optimizer.momentum: not a parameter of rmsprop (it belongs to sgd)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "adam"}, {"momentum", 0.9}}}}) ==
+        Prefixed("optimizer.momentum: not a parameter of adam (it belongs to sgd, rmsprop)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"amsgrad", true}}}}) ==
+        Prefixed("optimizer.amsgrad: not a parameter of sgd (it belongs to adam, adamw)"));
   // Keras 3 gives every optimizer weight decay and clipping.
   CHECK(mb::ResolveConfig({{"optimizer", {{"name", "adam"}, {"weight_decay", 0.01}}}}, kSource)
             .optimizer.weight_decay == 0.01f);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 #include <omp.h>
@@ -124,6 +125,43 @@ TEST_CASE("RMSprop offers its update fused; a tensor updated in backward is skip
   Parameter u = Scalar(1.0f);
   Optimizer adam(c, {&u});
   CHECK(u.fused_update == nullptr);
+}
+
+TEST_CASE("RMSprop's momentum and centered options, as Keras 3", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kRmsprop;
+  c.momentum = 0.9f;
+  // v1 = 0.025, increment1 = 0.001 * 0.5 / sqrt(0.025 + 1e-7), m1 = increment1;
+  // v2 = 0.02875, m2 = 0.9 m1 - 0.001 * 0.25 / sqrt(0.02875 + 1e-7);  w -= m each step
+  auto [w1, w2] = TwoSteps(c);
+  CHECK(w1 == Approx(0.99683772866).epsilon(1e-7));
+  CHECK(w2 == Approx(0.99546610146).epsilon(1e-7));
+  c.momentum = 0.0f;
+  c.centered = true;
+  // a1 = 0.05: w1 = 1 - 0.0005 / sqrt(0.025 - 0.0025 + 1e-7);
+  // a2 = 0.02: w2 = w1 + 0.00025 / sqrt(0.02875 - 0.0004 + 1e-7)
+  std::tie(w1, w2) = TwoSteps(c);
+  CHECK(w1 == Approx(0.99666667407).epsilon(1e-7));
+  CHECK(w2 == Approx(0.99815145613).epsilon(1e-7));
+  CHECK(Optimizer::StateSlots(c) == 2);
+  c.momentum = 0.5f;
+  CHECK(Optimizer::StateSlots(c) == 3);
+}
+
+TEST_CASE("Adam's amsgrad divides by the largest v so far", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kAdam;
+  c.amsgrad = true;
+  // g2 = 0.01 makes v fall (0.00025 to 0.00024985): amsgrad keeps 0.00025.
+  Parameter w = Scalar(1.0f);
+  Optimizer optimizer(c, {&w});
+  w.gradient[0] = 0.5f;
+  optimizer.Step();
+  CHECK(w.value[0] == Approx(0.99900000632).epsilon(1e-7));
+  w.gradient[0] = 0.01f;
+  optimizer.Step();
+  CHECK(w.value[0] == Approx(0.99831540478).epsilon(1e-7));  // plain Adam: 0.99831519931
+  CHECK(Optimizer::StateSlots(c) == 3);
 }
 
 TEST_CASE("Weight decay for every optimizer, before its update", "[optim]") {

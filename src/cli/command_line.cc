@@ -133,9 +133,10 @@ the current directory, not to the config file.
   optimizer.name              string   "rmsprop"         sgd rmsprop adam adamw
   optimizer.<parameter>       number   that optimizer's own parameters only:
       sgd      learning_rate 0.01 (> 0), momentum 0.0 [0, 1), nesterov false (boolean)
-      rmsprop  learning_rate 0.001 (> 0), rho 0.9 [0, 1), epsilon 1e-7 (> 0)
+      rmsprop  learning_rate 0.001 (> 0), rho 0.9 [0, 1), momentum 0.0 [0, 1),
+               epsilon 1e-7 (> 0), centered false (boolean)
       adam     learning_rate 0.001 (> 0), beta_1 0.9 [0, 1), beta_2 0.999 [0, 1),
-               epsilon 1e-7 (> 0)
+               epsilon 1e-7 (> 0), amsgrad false (boolean)
       adamw    as adam, with weight_decay 0.004
       every optimizer: weight_decay 0.0 (>= 0; w -= w * weight_decay * lr before the
                update), and at most one of clipnorm, global_clipnorm, clipvalue (> 0)

@@ -133,7 +133,9 @@ void ReadOptimizerParameters(ObjectReader& reader, OptimizerConfig& config) {
     case OptimizerKind::kRmsprop:
       config.learning_rate = learning_rate(0.001);
       config.rho = number("rho", 0.9, kFraction);
+      config.momentum = number("momentum", 0.0, kFraction);
       config.epsilon = number("epsilon", 1e-7, kPositive);
+      config.centered = reader.Boolean("centered", false);
       break;
     case OptimizerKind::kAdam:
     case OptimizerKind::kAdamW:
@@ -141,6 +143,7 @@ void ReadOptimizerParameters(ObjectReader& reader, OptimizerConfig& config) {
       config.beta_1 = number("beta_1", 0.9, kFraction);
       config.beta_2 = number("beta_2", 0.999, kFraction);
       config.epsilon = number("epsilon", 1e-7, kPositive);
+      config.amsgrad = reader.Boolean("amsgrad", false);
       break;
   }
   // Keras 3 gives every optimizer these (keras/src/optimizers/base_optimizer.py).
@@ -571,6 +574,14 @@ json HashedPart(const json& resolved) {
     json& optimizer = part["optimizer"];
     for (const char* key : {"clipnorm", "clipvalue", "global_clipnorm"}) {
       if (optimizer.contains(key) && optimizer[key].is_null()) optimizer.erase(key);
+    }
+    const std::string name = optimizer.value("name", "");
+    if (name == "rmsprop") {
+      if (optimizer.value("momentum", 1.0) == 0.0) optimizer.erase("momentum");
+      if (optimizer.value("centered", true) == false) optimizer.erase("centered");
+    }
+    if ((name == "adam" || name == "adamw") && optimizer.value("amsgrad", true) == false) {
+      optimizer.erase("amsgrad");
     }
     // adamw had weight_decay from the start; the others have 0 by default.
     if (optimizer.value("name", "") != "adamw" && optimizer.value("weight_decay", 1.0) == 0.0) {

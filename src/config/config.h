@@ -25,9 +25,11 @@ struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::kRmsprop;
   float learning_rate = 0.001f;  // the constant rate, or the schedule's initial one
   LearningRateSchedule schedule;  // kConstant unless learning_rate is an object
-  float momentum = 0.0f;      // sgd
+  float momentum = 0.0f;      // sgd, rmsprop
   bool nesterov = false;      // sgd
   float rho = 0.9f;           // rmsprop
+  bool centered = false;      // rmsprop
+  bool amsgrad = false;       // adam, adamw
   float epsilon = 1e-7f;      // rmsprop, adam, adamw
   float beta_1 = 0.9f;        // adam, adamw
   float beta_2 = 0.999f;      // adam, adamw

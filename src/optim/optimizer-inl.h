@@ -43,8 +43,8 @@ void ForEachBlock(size_t n, const Update& update) {
   }
 }
 
-// Applies op(d, w, g, m, v) to [begin, end) a full vector at a time (g, m
-// and v may be null: the op does not read them). The
+// Applies op(d, w, g, m, v, u) to [begin, end) a full vector at a time (g,
+// m, v and u may be null: the op does not read them). The
 // last partial vector goes through the same vector code on copies padded
 // with zeros, so every element gets the very same instructions (a separate
 // scalar tail could be compiled with or without fused multiply-adds and
@@ -52,36 +52,40 @@ void ForEachBlock(size_t n, const Update& update) {
 template <class Op>
 HWY_INLINE void Elementwise(size_t begin, size_t end, float* HWY_RESTRICT w,
                             const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
-                            float* HWY_RESTRICT v, const Op& op) {
+                            float* HWY_RESTRICT v, float* HWY_RESTRICT u, const Op& op) {
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
   size_t i = begin;
   for (; i + L <= end; i += L) {
-    op(d, w + i, g ? g + i : nullptr, m ? m + i : nullptr, v ? v + i : nullptr);
+    op(d, w + i, g ? g + i : nullptr, m ? m + i : nullptr, v ? v + i : nullptr,
+       u ? u + i : nullptr);
   }
   if (i == end) return;
   const size_t rest = end - i;
   HWY_ALIGN float tw[HWY_LANES(float)] = {}, tg[HWY_LANES(float)] = {};
   HWY_ALIGN float tm[HWY_LANES(float)] = {}, tv[HWY_LANES(float)] = {};
+  HWY_ALIGN float tu[HWY_LANES(float)] = {};
   for (size_t j = 0; j < rest; ++j) {
     tw[j] = w[i + j];
     if (g) tg[j] = g[i + j];
     if (m) tm[j] = m[i + j];
     if (v) tv[j] = v[i + j];
+    if (u) tu[j] = u[i + j];
   }
-  op(d, tw, tg, m ? tm : nullptr, v ? tv : nullptr);
+  op(d, tw, tg, m ? tm : nullptr, v ? tv : nullptr, u ? tu : nullptr);
   for (size_t j = 0; j < rest; ++j) {
     w[i + j] = tw[j];
     if (m) m[i + j] = tm[j];
     if (v) v[i + j] = tv[j];
+    if (u) u[i + j] = tu[j];
   }
 }
 
 // w -= lr * g
 inline void SgdStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, size_t n, float lr) {
   ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, nullptr, nullptr,
-                [&](auto d, float* wp, const float* gp, float*, float*) {
+    Elementwise(begin, end, w, g, nullptr, nullptr, nullptr,
+                [&](auto d, float* wp, const float* gp, float*, float*, float*) {
                   const auto update = hn::Mul(hn::Set(d, lr), hn::LoadU(d, gp));
                   hn::StoreU(hn::Sub(hn::LoadU(d, wp), update), d, wp);
                 });
@@ -93,8 +97,8 @@ inline void SgdMomentumStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
                             float* HWY_RESTRICT m, size_t n, float lr, float momentum,
                             bool nesterov) {
   ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, m, nullptr,
-                [&](auto d, float* wp, const float* gp, float* mp, float*) {
+    Elementwise(begin, end, w, g, m, nullptr, nullptr,
+                [&](auto d, float* wp, const float* gp, float* mp, float*, float*) {
                   const auto mu = hn::Set(d, momentum);
                   const auto step = hn::Mul(hn::Set(d, lr), hn::LoadU(d, gp));
                   const auto mv = hn::Sub(hn::Mul(mu, hn::LoadU(d, mp)), step);
@@ -109,8 +113,8 @@ inline void SgdMomentumStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
 inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
                         float* HWY_RESTRICT v, size_t n, float lr, float rho, float epsilon) {
   ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, nullptr, v,
-                [&](auto d, float* wp, const float* gp, float*, float* vp) {
+    Elementwise(begin, end, w, g, nullptr, v, nullptr,
+                [&](auto d, float* wp, const float* gp, float*, float* vp, float*) {
                   RmspropVector(d, RmspropParams{lr, rho, epsilon}, hn::LoadU(d, gp), wp, vp);
                 });
   });
@@ -118,12 +122,13 @@ inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
 
 // m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
 // w -= step_size * m / (sqrt(v) + epsilon)
+// (amsgrad, with v_hat: v_hat = max(v_hat, v), which the step divides by)
 inline void AdamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
-                     float* HWY_RESTRICT v, size_t n, float step_size, float beta_1,
-                     float beta_2, float epsilon) {
+                     float* HWY_RESTRICT v, float* HWY_RESTRICT v_hat, size_t n, float step_size,
+                     float beta_1, float beta_2, float epsilon) {
   ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, m, v,
-                [&](auto d, float* wp, const float* gp, float* mp, float* vp) {
+    Elementwise(begin, end, w, g, m, v, v_hat,
+                [&](auto d, float* wp, const float* gp, float* mp, float* vp, float* hp) {
                   const auto wv = hn::LoadU(d, wp);
                   const auto gv = hn::LoadU(d, gp);
                   auto mv = hn::LoadU(d, mp);
@@ -133,9 +138,52 @@ inline void AdamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* 
                                hn::Mul(hn::Sub(hn::Mul(gv, gv), vv), hn::Set(d, 1.0f - beta_2)));
                   hn::StoreU(mv, d, mp);
                   hn::StoreU(vv, d, vp);
+                  if (hp) {
+                    vv = hn::Max(hn::LoadU(d, hp), vv);
+                    hn::StoreU(vv, d, hp);
+                  }
                   const auto step = hn::Div(hn::Mul(hn::Set(d, step_size), mv),
                                             hn::Add(hn::Sqrt(vv), hn::Set(d, epsilon)));
                   hn::StoreU(hn::Sub(wv, step), d, wp);
+                });
+  });
+}
+
+// RMSprop with Keras' momentum and/or centered options (Keras 3's
+// rmsprop.py; the plain form is RmspropStep):
+//   v = rho * v + (1 - rho) * g^2
+//   centered: a = rho * a + (1 - rho) * g;  denominator = v - a^2 + epsilon
+//   else denominator = v + epsilon
+//   increment = lr * g / sqrt(denominator)
+//   momentum > 0: m = momentum * m + increment;  w -= m   (else w -= increment)
+// m and a may be null (no momentum, not centered).
+inline void RmspropOptionsStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
+                               float* HWY_RESTRICT v, float* HWY_RESTRICT m,
+                               float* HWY_RESTRICT a, size_t n, float lr, float rho,
+                               float epsilon, float momentum) {
+  ForEachBlock(n, [&](size_t begin, size_t end) {
+    Elementwise(begin, end, w, g, m, v, a,
+                [&](auto d, float* wp, const float* gp, float* mp, float* vp, float* ap) {
+                  const auto gv = hn::LoadU(d, gp);
+                  const auto rv = hn::Set(d, rho), one_minus = hn::Set(d, 1.0f - rho);
+                  const auto vv =
+                      hn::Add(hn::Mul(rv, hn::LoadU(d, vp)), hn::Mul(one_minus, hn::Mul(gv, gv)));
+                  hn::StoreU(vv, d, vp);
+                  auto denominator = hn::Add(vv, hn::Set(d, epsilon));
+                  if (ap) {
+                    const auto av =
+                        hn::Add(hn::Mul(rv, hn::LoadU(d, ap)), hn::Mul(one_minus, gv));
+                    hn::StoreU(av, d, ap);
+                    denominator = hn::Add(hn::Sub(vv, hn::Mul(av, av)), hn::Set(d, epsilon));
+                  }
+                  const auto increment =
+                      hn::Div(hn::Mul(hn::Set(d, lr), gv), hn::Sqrt(denominator));
+                  auto step = increment;
+                  if (mp) {
+                    step = hn::Add(hn::Mul(hn::Set(d, momentum), hn::LoadU(d, mp)), increment);
+                    hn::StoreU(step, d, mp);
+                  }
+                  hn::StoreU(hn::Sub(hn::LoadU(d, wp), step), d, wp);
                 });
   });
 }
@@ -144,8 +192,8 @@ inline void AdamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* 
 // w -= w * weight_decay * lr, evaluated left to right.
 inline void WeightDecayStep(float* HWY_RESTRICT w, size_t n, float weight_decay, float lr) {
   ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, nullptr, nullptr, nullptr,
-                [&](auto d, float* wp, const float*, float*, float*) {
+    Elementwise(begin, end, w, nullptr, nullptr, nullptr, nullptr,
+                [&](auto d, float* wp, const float*, float*, float*, float*) {
                   const auto wv = hn::LoadU(d, wp);
                   const auto decay =
                       hn::Mul(hn::Mul(wv, hn::Set(d, weight_decay)), hn::Set(d, lr));

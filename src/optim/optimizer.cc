@@ -35,30 +35,36 @@ HWY_EXPORT(SgdStep);
 HWY_EXPORT(SgdMomentumStep);
 HWY_EXPORT(RmspropStep);
 HWY_EXPORT(AdamStep);
+HWY_EXPORT(RmspropOptionsStep);
 HWY_EXPORT(WeightDecayStep);
 
 int Optimizer::StateSlots(const OptimizerConfig& config) {
   switch (config.kind) {
     case OptimizerKind::kSgd: return config.momentum != 0.0f ? 1 : 0;
-    case OptimizerKind::kRmsprop: return 1;
+    case OptimizerKind::kRmsprop:
+      return 1 + (config.momentum != 0.0f ? 1 : 0) + (config.centered ? 1 : 0);
     case OptimizerKind::kAdam:
-    case OptimizerKind::kAdamW: return 2;
+    case OptimizerKind::kAdamW: return config.amsgrad ? 3 : 2;
   }
   return 2;
 }
 
 Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter*> parameters)
     : config_(config), parameters_(std::move(parameters)) {
+  const bool rmsprop = config.kind == OptimizerKind::kRmsprop;
   const bool needs_first = StateSlots(config) >= 1;
-  const bool needs_second = StateSlots(config) >= 2;
+  const bool needs_second = rmsprop ? config.momentum != 0.0f : StateSlots(config) >= 2;
+  const bool needs_third = rmsprop ? config.centered : config.amsgrad;
   for (const Parameter* p : parameters_) {
     first_.emplace_back(needs_first ? p->size() : 0, 0.0f);
     second_.emplace_back(needs_second ? p->size() : 0, 0.0f);
+    third_.emplace_back(needs_third ? p->size() : 0, 0.0f);
   }
   // The fused kernel applies RMSprop alone: weight decay and clipping need
   // the whole gradient, or the weights, before the update.
   const bool plain_update = config.weight_decay == 0.0f && !config.clipnorm &&
-                            !config.clipvalue && !config.global_clipnorm;
+                            !config.clipvalue && !config.global_clipnorm &&
+                            config.momentum == 0.0f && !config.centered;
   if (config.kind == OptimizerKind::kRmsprop && plain_update) {
     fused_.reserve(parameters_.size());  // the parameters point into it
     for (size_t slot = 0; slot < parameters_.size(); ++slot) {
@@ -146,13 +152,20 @@ void Optimizer::Update(size_t slot, float* w, const float* g, size_t n) {
       }
       return;
     case OptimizerKind::kRmsprop:
-      HWY_DYNAMIC_DISPATCH(RmspropStep)(w, g, first_[slot].data(), n, c.learning_rate,
-                                        c.rho,
-                                        c.epsilon);
+      if (c.momentum != 0.0f || c.centered) {
+        HWY_DYNAMIC_DISPATCH(RmspropOptionsStep)(
+            w, g, first_[slot].data(), second_[slot].empty() ? nullptr : second_[slot].data(),
+            third_[slot].empty() ? nullptr : third_[slot].data(), n, c.learning_rate, c.rho,
+            c.epsilon, c.momentum);
+      } else {
+        HWY_DYNAMIC_DISPATCH(RmspropStep)(w, g, first_[slot].data(), n, c.learning_rate, c.rho,
+                                          c.epsilon);
+      }
       return;
     case OptimizerKind::kAdam:
     case OptimizerKind::kAdamW: {
-      HWY_DYNAMIC_DISPATCH(AdamStep)(w, g, first_[slot].data(), second_[slot].data(), n,
+      HWY_DYNAMIC_DISPATCH(AdamStep)(w, g, first_[slot].data(), second_[slot].data(),
+                                     third_[slot].empty() ? nullptr : third_[slot].data(), n,
                                      adam_step_size_, c.beta_1, c.beta_2, c.epsilon);
       return;
     }

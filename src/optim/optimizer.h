@@ -7,9 +7,12 @@
 //                             w += momentum * m - lr * g  (nesterov)
 //  rmsprop: v = rho * v + (1 - rho) * g^2
 //           w -= lr * g / sqrt(v + epsilon)     (epsilon inside the sqrt)
+//           centered: a = rho * a + (1 - rho) * g, and v - a^2 under the sqrt;
+//           momentum: m = momentum * m + (the step), w -= m
 //  adam:    t = step number (from 1)
 //           m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
 //           w -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)
+//           amsgrad: v_hat = max(v_hat, v) takes v's place in the step
 //  adamw:   adam with weight_decay 0.004 by default
 //
 // Every optimizer, as Keras 3 applies them: gradient clipping first (one of
@@ -52,8 +55,9 @@ class Optimizer {
   float learning_rate() const { return config_.learning_rate; }
 
   // The state slots the optimizer keeps per parameter, each the parameter's
-  // size: 0 for plain SGD, 1 for SGD with momentum and RMSprop, 2 for Adam
-  // and AdamW.
+  // size: 0 for plain SGD, 1 for SGD with momentum and RMSprop (one more
+  // each for its momentum and centered), 2 for Adam and AdamW (3 with
+  // amsgrad).
   static int StateSlots(const OptimizerConfig& config);
 
  private:
@@ -62,8 +66,9 @@ class Optimizer {
 
   OptimizerConfig config_;
   std::vector<Parameter*> parameters_;
-  // Per slot: momentum (sgd), velocity (rmsprop), or m and v (adam/adamw).
-  std::vector<AlignedVector<float>> first_, second_;
+  // Per slot: momentum (sgd); velocity, momentum, average gradient
+  // (rmsprop); m, v, v_hat (adam/adamw). Unused ones are empty.
+  std::vector<AlignedVector<float>> first_, second_, third_;
   // Per slot, the update offered fused (RMSprop only).
   std::vector<SparseRmspropUpdate> fused_;
   int64_t step_ = 0;
