@@ -142,9 +142,11 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
              "test_labels": "data/mnist/t10k-labels-idx1-ubyte.gz",
              "verify_checksums": true},
     "model": [{"type": "dense", "units": 512, "activation": "relu",
-               "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"},
+               "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+               "kernel_regularizer": null, "bias_regularizer": null},
               {"type": "dense", "units": 10, "activation": "softmax",
-               "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}],
+               "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+               "kernel_regularizer": null, "bias_regularizer": null}],
     "loss": "sparse_categorical_crossentropy",
     "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7,
                   "momentum": 0.0, "centered": false, "weight_decay": 0.0, "clipnorm": null, "clipvalue": null,
@@ -174,7 +176,8 @@ TEST_CASE("Layer types resolve with Keras' defaults", "[config]") {
   const json& resolved = config.resolved["model"];
   CHECK(resolved[0] == json::parse(R"({"type": "conv2d", "filters": 8, "kernel_size": [3, 3],
       "strides": [1, 1], "padding": "valid", "activation": "relu",
-      "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"})"));
+      "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+      "kernel_regularizer": null, "bias_regularizer": null})"));
   CHECK(resolved[1] ==
         json::parse(R"({"type": "max_pooling2d", "pool_size": [2, 2], "strides": [2, 2],
                         "padding": "valid"})"));
@@ -193,6 +196,22 @@ TEST_CASE("Layer types resolve with Keras' defaults", "[config]") {
   const json pool = {{"type", "max_pooling2d"}, {"pool_size", 3}};
   CHECK(mb::ResolveConfig({{"model", {pool, model[3], model[5]}}}, kSource)
             .resolved["model"][0]["strides"] == json::array({3, 3}));
+}
+
+TEST_CASE("Regularizers resolve as Keras' L1L2 and are hashed only when set", "[config]") {
+  const json model = {{{"units", 10}, {"activation", "softmax"},
+                       {"kernel_regularizer", {{"l2", 0.001}}}}};
+  const mb::Config config = mb::ResolveConfig({{"model", model}}, kSource);
+  CHECK(config.resolved["model"][0]["kernel_regularizer"] ==
+        json::parse(R"({"l1": 0.0, "l2": 0.001})"));
+  CHECK(config.model[0].kernel_regularizer.l2 == 0.001);
+  CHECK_FALSE(config.model[0].bias_regularizer.active());
+  const json part = mb::HashedPart(config.resolved)["model"][0];
+  CHECK(part.contains("kernel_regularizer"));
+  CHECK_FALSE(part.contains("bias_regularizer"));
+  CHECK(ResolveError({{"model", {{{"units", 10}, {"activation", "softmax"},
+                                  {"bias_regularizer", {{"l3", 1}}}}}}}) ==
+        Prefixed("model.0.bias_regularizer.l3: unknown key (did you mean 'l1'?)"));
 }
 
 TEST_CASE("Dense layers hash as before layer types existed", "[config]") {

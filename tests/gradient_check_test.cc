@@ -14,6 +14,7 @@
 #include "common/rng.h"
 #include "nn/init.h"
 #include "nn/model.h"
+#include "nn/regularization.h"
 #include "nn/softmax_cross_entropy.h"
 #include "layer_configs.h"
 
@@ -29,11 +30,13 @@ constexpr StepContext kTraining{/*training=*/true, /*seed=*/5, /*step=*/3, 0};
 double MeanLoss(const Model& model, ModelWorkspace& ws) {
   ModelForward(model, kBatch, ws, kTraining);
   return SoftmaxCrossEntropy(ws.logits(), kLabels, kBatch, kClasses, 0.0f, nullptr).loss_sum /
-         kBatch;
+             kBatch +
+         RegularizationLoss(model);
 }
 
 // Where the loss is not differentiable: which input each max-pooling output
-// took, and which ReLU outputs are positive, in the last forward pass.
+// took, which ReLU outputs are positive, in the last forward pass, and the
+// signs of the weights an L1 regularizer sees.
 std::vector<uint32_t> Kinks(const Model& model, const ModelWorkspace& ws) {
   std::vector<uint32_t> kinks;
   for (size_t l = 0; l < model.layers.size(); ++l) {
@@ -45,6 +48,10 @@ std::vector<uint32_t> Kinks(const Model& model, const ModelWorkspace& ws) {
       for (float a : buffers.a) kinks.push_back(a > 0.0f);
     }
   }
+  ForEachParameter(model, [&](const Parameter& p) {
+    if (p.regularizer.l1 == 0) return;
+    for (float w : p.value) kinks.push_back(w > 0.0f);
+  });
   return kinks;
 }
 
@@ -79,6 +86,7 @@ size_t CheckGradients(Model& model) {
   SoftmaxCrossEntropy(ws.logits(), kLabels, kBatch, kClasses, 1.0f / kBatch,
                       ws.logits_gradient());
   ModelBackward(model, kBatch, ws);
+  AddRegularizationGradients(model);
 
   size_t tensors = 0, checked = 0, on_kinks = 0;
   ForEachParameter(model, [&](Parameter& p) {
@@ -143,6 +151,25 @@ TEST_CASE("MLP parameter gradients match finite differences for every activation
   Model model = BuildModel(FeatureShape::Vector(kInputs), layers);
   // Every tensor the walk lists, and the walk lists each layer's two.
   CHECK(CheckGradients(model) == 2 * layers.size());
+}
+
+TEST_CASE("L1 and L2 regularizers: their loss terms and gradients", "[nn]") {
+  std::vector<LayerConfig> layers = {
+      test::Dense(6, Activation::kTanh, Initializer::kGlorotUniform),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  layers[0].kernel_regularizer = {0.01, 0.02};
+  layers[1].bias_regularizer = {0.0, 0.5};
+  Model model = BuildModel(FeatureShape::Vector(kInputs), layers);
+  InitializeModel(model, 3);
+  // By hand: 0.01 sum |K0| + 0.02 sum K0^2 + 0.5 sum b1^2.
+  const Parameter& k0 = std::get<DenseLayer>(model.layers[0]).kernel;
+  const Parameter& b1 = std::get<DenseLayer>(model.layers[1]).bias;
+  double expected = 0;
+  for (float w : k0.value) expected += 0.01 * std::fabs(w) + 0.02 * double{w} * w;
+  for (float w : b1.value) expected += 0.5 * double{w} * w;
+  CHECK(RegularizationLoss(model) == Approx(expected).epsilon(1e-12));
+  CHECK(HasRegularization(model));
+  CHECK(CheckGradients(model) == 4);
 }
 
 TEST_CASE("Convnet gradients match finite differences through every layer type", "[nn]") {

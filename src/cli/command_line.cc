@@ -127,6 +127,9 @@ the current directory, not to the config file.
                                                          gelu softmax; softmax last and only there
   model.N.kernel_initializer  string   "glorot_uniform"  glorot_uniform he_normal zeros
   model.N.bias_initializer    string   "zeros"           glorot_uniform he_normal zeros
+  model.N.kernel_regularizer  object   null              dense, conv2d: {"l1": a, "l2": b} added
+                                                         to the loss (Keras' L1L2)
+  model.N.bias_regularizer    object   null              the same for the bias
   model.N.rate                number   0.0               dropout: [0, 1), zeroed in training
   loss                        string   "sparse_categorical_crossentropy" (the only one)
   optimizer                   object   {"name": "rmsprop"}  or just a name: "adam"

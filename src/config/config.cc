@@ -589,10 +589,14 @@ json HashedPart(const json& resolved) {
     }
   }
   // A dense layer was the only kind before layer types: its type is left
-  // out, so those configs keep their hash.
+  // out, so those configs keep their hash; so are unset regularizers.
   if (part.contains("model") && part["model"].is_array()) {
     for (json& layer : part["model"]) {
-      if (layer.is_object() && layer.value("type", "") == "dense") layer.erase("type");
+      if (!layer.is_object()) continue;
+      if (layer.value("type", "") == "dense") layer.erase("type");
+      for (const char* key : {"kernel_regularizer", "bias_regularizer"}) {
+        if (layer.contains(key) && layer[key].is_null()) layer.erase(key);
+      }
     }
   }
   return part;

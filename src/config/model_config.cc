@@ -74,11 +74,30 @@ std::pair<size_t, size_t> ReadSize2(ObjectReader& reader, const std::string& key
   return size;
 }
 
+// null (none) or {"l1": a, "l2": b}, each 0 by default, as Keras' L1L2.
+Regularizer ReadRegularizer(ObjectReader& layer, const std::string& key) {
+  const json* value = layer.Find(key);
+  if (!value || value->is_null()) {
+    layer.Record(key, nullptr);
+    return {};
+  }
+  ObjectReader reader(layer.source(), Expect(layer.source(), layer.PathOf(key), *value,
+                                             JsonKind::kObject),
+                      layer.PathOf(key));
+  Regularizer r;
+  r.l1 = reader.Number("l1", 0.0, kNonNegative);
+  r.l2 = reader.Number("l2", 0.0, kNonNegative);
+  layer.Record(key, reader.Finish());
+  return r;
+}
+
 void ReadActivationAndInitializers(ObjectReader& reader, LayerConfig& layer) {
   layer.activation = reader.Choice("activation", "linear", kActivations).value;
   layer.kernel_initializer =
       reader.Choice("kernel_initializer", "glorot_uniform", kInitializers).value;
   layer.bias_initializer = reader.Choice("bias_initializer", "zeros", kInitializers).value;
+  layer.kernel_regularizer = ReadRegularizer(reader, "kernel_regularizer");
+  layer.bias_regularizer = ReadRegularizer(reader, "bias_regularizer");
 }
 
 // The keys of one layer, after its "type".

@@ -31,6 +31,11 @@ inline FeatureShape MnistInputShape() { return FeatureShape::Image(28, 28, 1); }
 enum class LayerType : uint8_t { kDense, kConv2D, kMaxPooling2D, kFlatten, kDropout };
 enum class Initializer : uint8_t { kGlorotUniform, kHeNormal, kZeros };
 
+struct Regularizer {
+  double l1 = 0, l2 = 0;
+  bool active() const { return l1 != 0 || l2 != 0; }
+};
+
 // Keras' name of a layer type ("dense", "conv2d", ...).
 const char* LayerTypeName(LayerType type);
 
@@ -46,6 +51,9 @@ struct LayerConfig {
   Initializer kernel_initializer = Initializer::kGlorotUniform;  // dense, conv2d
   Initializer bias_initializer = Initializer::kZeros;            // dense, conv2d
   double rate = 0.0;                              // dropout
+  // Keras' kernel_regularizer / bias_regularizer, L1L2: l1 * sum |w| +
+  // l2 * sum w^2 added to the loss (dense, conv2d; 0: none).
+  Regularizer kernel_regularizer, bias_regularizer;
 };
 
 // Reads, validates and records top's "model" (the Keras book's network when

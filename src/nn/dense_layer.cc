@@ -25,6 +25,8 @@ DenseLayer MakeDenseLayer(size_t index, const FeatureShape& input, const LayerCo
   layer.bias = MakeParameter(
       prefix + "bias", {units},
       {config.bias_initializer, layer.units, layer.units, kInitStream + 2 * index + 1}, allocate);
+  layer.kernel.regularizer = config.kernel_regularizer;
+  layer.bias.regularizer = config.bias_regularizer;
   return layer;
 }
 

@@ -32,6 +32,9 @@ struct Parameter {
   AlignedVector<float> value;
   AlignedVector<float> gradient;  // same size; written by the backward pass
   ParameterInit init;
+  // Added to the loss (nn/regularization.h); the optimizer offers no fused
+  // update to a regularized tensor, whose gradient needs the term first.
+  Regularizer regularizer;
   // An update the optimizer offers to apply inside the kernel that computes
   // this tensor's gradient, while the gradient is in registers (set by the
   // optimizer's constructor; null when it offers none). A backward pass

@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include "common/rng.h"
+#include "nn/regularization.h"
 #include "optim/learning_rate_schedule.h"
 #include "train/interrupt.h"
 
@@ -73,6 +74,7 @@ Trainer::Trainer(const Config& config, const Dataset& data, Model& model)
       data_(data),
       model_(model),
       eval_batch_(EvalBatchSize(model)),
+      regularized_(HasRegularization(model)),
       input_density_(NonZeroFraction(data.train.images, data.train.count * data.train.features)),
       sparse_input_(UseSparseInput(model, input_density_)),
       train_ws_(BuildWorkspace(model, static_cast<size_t>(config.batch_size), sparse_input_)),
@@ -230,6 +232,12 @@ BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
     upper_layers();
   }
   ModelBackwardLayers(model_, batch, train_ws_, 0, 1);
+  if (regularized_) {
+    // Keras' loss includes the regularizers' terms, from the weights the
+    // step started with (regularized tensors are never updated in backward).
+    loss.loss_sum += static_cast<double>(batch) * RegularizationLoss(model_);
+    AddRegularizationGradients(model_);
+  }
   optimizer_.Step();
   if (next_first) std::swap(train_ws_.sparse, next_sparse_);
   return loss;
@@ -258,6 +266,7 @@ Evaluation Trainer::Evaluate(const DataView& view) {
   result.samples = view.count;
   if (view.count > 0) {
     result.loss = loss_sum / static_cast<double>(view.count);
+    if (regularized_) result.loss += RegularizationLoss(model_);
     result.accuracy = static_cast<double>(result.correct) / static_cast<double>(view.count);
   }
   return result;

@@ -125,6 +125,7 @@ class Trainer {
   const Dataset& data_;
   Model& model_;
   size_t eval_batch_;
+  bool regularized_;  // any kernel_regularizer or bias_regularizer
   double input_density_;  // fraction of non-zero training pixels
   bool sparse_input_;
   ModelWorkspace train_ws_;
