@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -146,32 +147,40 @@ std::vector<float> WithTies(size_t count, uint32_t seed) {
   return v;
 }
 
-TEST_CASE("Max pooling matches direct loops, ties going to the first maximum", "[kernels]") {
+TEST_CASE("Max pooling matches direct loops on every target, ties going to the first maximum",
+          "[kernels]") {
+  // Channel counts below, at and past a vector (the scalar tail), and
+  // windows that overlap, leave gaps or are clipped by "same" padding.
   const ConvCase kPools[] = {
       {2, 26, 26, 32, 0, 2, 2, 2, 2, Padding::kValid}, {2, 11, 11, 3, 0, 2, 2, 2, 2, Padding::kValid},
       {1, 7, 7, 2, 0, 3, 3, 2, 2, Padding::kSame},     {2, 5, 6, 1, 0, 3, 2, 1, 1, Padding::kValid},
-      {1, 6, 6, 4, 0, 2, 2, 1, 1, Padding::kSame},
+      {1, 6, 6, 4, 0, 2, 2, 1, 1, Padding::kSame},     {2, 13, 13, 37, 0, 2, 2, 2, 2, Padding::kValid},
+      {1, 9, 9, 19, 0, 2, 2, 3, 3, Padding::kValid},   {1, 7, 8, 24, 0, 3, 3, 3, 3, Padding::kSame},
+      {1, 8, 8, 40, 0, 3, 3, 2, 2, Padding::kValid},
   };
-  for (const ConvCase& c : kPools) {
-    INFO(Describe(c));
-    const WindowShape s = ShapeOf(c);
-    const auto x = WithTies(c.batch * c.height * c.width * c.channels, 11);
-    const size_t outputs = s.rows() * c.channels;
-    std::vector<float> y(outputs), yr(outputs);
-    std::vector<uint32_t> argmax(outputs), argmax_r(outputs);
-    MaxPooling2DForward(s, x.data(), y.data(), argmax.data());
-    reference::MaxPooling2DForward(s, x.data(), yr.data(), argmax_r.data());
-    CHECK(y == yr);
-    CHECK(argmax == argmax_r);
-    // Backward: each output's gradient lands on its first maximum, summed
-    // where windows overlap.
-    const auto dy = RandomMatrix(outputs, 12);
-    std::vector<float> dx(x.size()), expected(x.size(), 0.0f);
-    MaxPooling2DBackward(s, dy.data(), argmax.data(), dx.data());
-    const size_t image = c.height * c.width * c.channels, per_sample = outputs / c.batch;
-    for (size_t i = 0; i < outputs; ++i) expected[i / per_sample * image + argmax_r[i]] += dy[i];
-    CHECK(dx == expected);
-  }
+  ForEachTarget([&](const std::string&) {
+    for (const ConvCase& c : kPools) {
+      INFO(Describe(c));
+      const WindowShape s = ShapeOf(c);
+      const auto x = WithTies(c.batch * c.height * c.width * c.channels, 11);
+      const size_t outputs = s.rows() * c.channels;
+      std::vector<float> y(outputs), yr(outputs);
+      std::vector<uint32_t> argmax(outputs), argmax_r(outputs);
+      MaxPooling2DForward(s, x.data(), y.data(), argmax.data());
+      reference::MaxPooling2DForward(s, x.data(), yr.data(), argmax_r.data());
+      CHECK(y == yr);
+      CHECK(argmax == argmax_r);
+      // Backward: each output's gradient lands on its first maximum, summed
+      // where windows overlap; a -0 gradient lands as 0 + -0 = +0.
+      auto dy = RandomMatrix(outputs, 12);
+      dy[0] = -0.0f;
+      std::vector<float> dx(x.size(), 1.0f), expected(x.size());
+      MaxPooling2DBackward(s, dy.data(), argmax.data(), dx.data());
+      reference::MaxPooling2DBackward(s, dy.data(), argmax_r.data(), expected.data());
+      REQUIRE(dx.size() == expected.size());
+      CHECK(std::memcmp(dx.data(), expected.data(), dx.size() * sizeof(float)) == 0);
+    }
+  });
 }
 
 }  // namespace
