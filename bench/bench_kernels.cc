@@ -248,7 +248,7 @@ void SparseShapes(benchmark::internal::Benchmark* b) {
 struct ConvBuffers {
   WindowShape s;
   size_t filters;
-  AlignedVector<float> x, W, b, dY, cols, dcols, out, dW, db, dx;
+  AlignedVector<float> x, W, b, dY, dcols, out, dW, db, dx;
 
   explicit ConvBuffers(const benchmark::State& state)
       : s(MakeWindowShape(state.range(0), state.range(1), state.range(2), state.range(3),
@@ -258,14 +258,11 @@ struct ConvBuffers {
         W(Filled(s.patch() * filters)),
         b(Filled(filters)),
         dY(Filled(s.rows() * filters)),
-        cols(s.rows() * s.patch()),
-        dcols(cols.size()),
+        dcols(s.rows() * s.patch()),
         out(s.rows() * filters),
         dW(W.size()),
         db(filters),
-        dx(x.size()) {
-    Im2Col(s, x.data(), cols.data());
-  }
+        dx(x.size()) {}
   double flops() const { return 2.0 * s.rows() * s.patch() * filters; }
 };
 
@@ -276,13 +273,13 @@ void BM_Conv2D(benchmark::State& state) {
     switch (kPass) {
       case ConvPass::kForward:
         Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), Activation::kRelu,
-                      c.cols.data(), nullptr, c.out.data());
+                      nullptr, c.out.data());
         break;
       case ConvPass::kBackwardInput:
         Conv2DBackwardInput(c.s, c.filters, c.dY.data(), c.W.data(), c.dcols.data(), c.dx.data());
         break;
       case ConvPass::kBackwardWeights:
-        Conv2DBackwardWeights(c.s, c.filters, c.cols.data(), c.dY.data(), c.dW.data(),
+        Conv2DBackwardWeights(c.s, c.filters, c.x.data(), c.dY.data(), c.dW.data(),
                               c.db.data());
         break;
     }

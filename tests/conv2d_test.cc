@@ -70,10 +70,8 @@ TEST_CASE("Conv2D forward matches direct loops on every target", "[kernels]") {
         const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 1, 0.5f);
         const auto W = RandomMatrix(s.patch() * c.filters, 2);
         const auto b = RandomMatrix(c.filters, 3);
-        std::vector<float> cols(s.rows() * s.patch()), Z(s.rows() * c.filters),
-            Y(Z.size()), Yr(Z.size());
-        Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, cols.data(), Z.data(),
-                      Y.data());
+        std::vector<float> Z(s.rows() * c.filters), Y(Z.size()), Yr(Z.size());
+        Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, Z.data(), Y.data());
         reference::Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, Yr.data());
         RequireClose(Y, Yr, 1e-4f, "Y");
       }
@@ -89,10 +87,9 @@ TEST_CASE("Conv2D gradients match direct loops on every target", "[kernels]") {
       const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 4, 0.5f);
       const auto W = RandomMatrix(s.patch() * c.filters, 5);
       const auto dY = RandomMatrix(s.rows() * c.filters, 6);
-      std::vector<float> cols(s.rows() * s.patch()), dcols(cols.size());
-      Im2Col(s, x.data(), cols.data());
+      std::vector<float> dcols(s.rows() * s.patch());
       std::vector<float> dW(W.size()), db(c.filters), dWr(W.size()), dbr(c.filters);
-      Conv2DBackwardWeights(s, c.filters, cols.data(), dY.data(), dW.data(), db.data());
+      Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dW.data(), db.data());
       reference::Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dWr.data(), dbr.data());
       RequireClose(dW, dWr, 1e-4f, "dW");
       RequireClose(db, dbr, 1e-4f, "db");
@@ -104,39 +101,65 @@ TEST_CASE("Conv2D gradients match direct loops on every target", "[kernels]") {
   });
 }
 
+// Every kernel's results on case c, one after another: the convolution's Y,
+// dW, db and dx, and the pooled image and its gradient with the
+// convolution's window.
+std::vector<float> AllResults(const ConvCase& c, Activation act) {
+  const WindowShape s = ShapeOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 7, 0.5f);
+  const auto W = RandomMatrix(s.patch() * c.filters, 8);
+  const auto b = RandomMatrix(c.filters, 9);
+  const auto dY = RandomMatrix(s.rows() * c.filters, 10);
+  std::vector<float> dcols(s.rows() * s.patch()), Y(s.rows() * c.filters), dW(W.size()),
+      db(c.filters), dx(x.size()), pooled(s.rows() * c.channels), pool_dx(x.size());
+  std::vector<uint32_t> argmax(pooled.size());
+  Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, nullptr, Y.data());
+  Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dW.data(), db.data());
+  Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dcols.data(), dx.data());
+  MaxPooling2DForward(s, x.data(), pooled.data(), argmax.data());
+  MaxPooling2DBackward(s, pooled.data(), argmax.data(), pool_dx.data());
+  std::vector<float> all;
+  for (const auto* v : {&Y, &dW, &db, &dx, &pooled, &pool_dx}) {
+    all.insert(all.end(), v->begin(), v->end());
+  }
+  return all;
+}
+
+bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
 // Every result at 1, 2 and 4 threads: bitwise the same.
 TEST_CASE("Conv2D and max pooling are bitwise the same at 1, 2 and 4 threads", "[kernels]") {
   for (const ConvCase& c : kCases) {
     INFO(Describe(c));
-    const WindowShape s = ShapeOf(c);
-    const WindowShape pool = MakeWindowShape(c.batch, c.height, c.width, c.channels, c.kernel_h,
-                                             c.kernel_w, c.stride_h, c.stride_w, c.padding);
-    const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 7, 0.5f);
-    const auto W = RandomMatrix(s.patch() * c.filters, 8);
-    const auto b = RandomMatrix(c.filters, 9);
-    const auto dY = RandomMatrix(s.rows() * c.filters, 10);
     std::vector<std::vector<float>> results;
     for (int threads : {1, 2, 4}) {
       omp_set_num_threads(threads);
-      std::vector<float> cols(s.rows() * s.patch()), dcols(cols.size()),
-          Y(s.rows() * c.filters), dW(W.size()), db(c.filters), dx(x.size()),
-          pooled(pool.rows() * c.channels), pool_dx(x.size());
-      std::vector<uint32_t> argmax(pooled.size());
-      Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu, cols.data(),
-                    nullptr, Y.data());
-      Conv2DBackwardWeights(s, c.filters, cols.data(), dY.data(), dW.data(), db.data());
-      Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dcols.data(), dx.data());
-      MaxPooling2DForward(pool, x.data(), pooled.data(), argmax.data());
-      MaxPooling2DBackward(pool, pooled.data(), argmax.data(), pool_dx.data());
-      std::vector<float> all;
-      for (const auto* v : {&Y, &dW, &db, &dx, &pooled, &pool_dx}) {
-        all.insert(all.end(), v->begin(), v->end());
-      }
-      results.push_back(all);
+      results.push_back(AllResults(c, Activation::kRelu));
     }
     omp_set_num_threads(omp_get_num_procs());
-    CHECK(results[0] == results[1]);
-    CHECK(results[0] == results[2]);
+    CHECK(BitwiseEqual(results[0], results[1]));
+    CHECK(BitwiseEqual(results[0], results[2]));
+  }
+}
+
+// Every result on every FMA target the CPU supports (AVX2, AVX3, ...):
+// bitwise the same, as each sum's order does not depend on the vector width.
+TEST_CASE("Conv2D and max pooling are bitwise the same on every FMA target", "[kernels]") {
+  for (const ConvCase& c : kCases) {
+    INFO(Describe(c));
+    std::vector<std::vector<float>> results;
+    std::vector<std::string> targets;
+    ForEachTarget([&](const std::string& target) {
+      if (NumericsClass() != "fma") return;
+      results.push_back(AllResults(c, Activation::kGelu));
+      targets.push_back(target);
+    });
+    for (size_t i = 1; i < results.size(); ++i) {
+      INFO(targets[0] << " vs " << targets[i]);
+      CHECK(BitwiseEqual(results[0], results[i]));
+    }
   }
 }
 
@@ -177,8 +200,7 @@ TEST_CASE("Max pooling matches direct loops on every target, ties going to the f
       std::vector<float> dx(x.size(), 1.0f), expected(x.size());
       MaxPooling2DBackward(s, dy.data(), argmax.data(), dx.data());
       reference::MaxPooling2DBackward(s, dy.data(), argmax_r.data(), expected.data());
-      REQUIRE(dx.size() == expected.size());
-      CHECK(std::memcmp(dx.data(), expected.data(), dx.size() * sizeof(float)) == 0);
+      CHECK(BitwiseEqual(dx, expected));
     }
   });
 }
