@@ -111,6 +111,41 @@ void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
        /*b_transposed=*/false, StoreEpilogue{dW, filters}, db, &cols);
 }
 
+// Col2Im below this many floats is not worth waking the team for.
+constexpr size_t kCol2ImTeamMinFloats = size_t{1} << 15;
+
+// dx = Col2Im(dcols), a vector of channels at a time: each element's sum
+// keeps its order (output pixels, then taps), so the width cannot change it.
+void Col2Im(const WindowShape& s, const float* dcols, float* dx) {
+  const size_t patch = s.patch(), C = s.channels, image = s.height * s.width * C;
+  const long batch = static_cast<long>(s.batch);
+  // One sample per thread: each input element's sum then runs over the
+  // output pixels and taps in one order, whatever the thread count.
+#pragma omp parallel for schedule(static) if (UseTeam(s.rows() * patch >= kCol2ImTeamMinFloats))
+  for (long n = 0; n < batch; ++n) {
+    float* HWY_RESTRICT d = dx + static_cast<size_t>(n) * image;
+    std::fill(d, d + image, 0.0f);
+    const float* HWY_RESTRICT in = dcols + static_cast<size_t>(n) * s.out_h * s.out_w * patch;
+    for (size_t oy = 0; oy < s.out_h; ++oy) {
+      for (size_t ox = 0; ox < s.out_w; ++ox) {
+        for (size_t ky = 0; ky < s.kernel_h; ++ky) {
+          const long iy = WindowInput(oy, s.stride_h, s.pad_top, ky, s.height);
+          for (size_t kx = 0; kx < s.kernel_w; ++kx, in += C) {
+            const long ix = WindowInput(ox, s.stride_w, s.pad_left, kx, s.width);
+            if (iy < 0 || ix < 0) continue;
+            float* target = d + (static_cast<size_t>(iy) * s.width + ix) * C;
+            ForEachSegment(C, [&](auto dv, size_t c, bool partial, auto mask) {
+              const auto sum = hn::Add(LoadSegment(dv, target + c, partial, mask),
+                                       LoadSegment(dv, in + c, partial, mask));
+              StoreSegment(dv, sum, target + c, partial, mask);
+            });
+          }
+        }
+      }
+    }
+  }
+}
+
 void Conv2DBackwardDcols(const WindowShape& s, size_t filters, const float* dY, const float* W,
                          float* dcols) {
   // dcols = dY W^T: B(p, n) = W[n, p], as DenseBackwardInput's, with a
@@ -131,13 +166,7 @@ namespace mb {
 HWY_EXPORT(Conv2DForward);
 HWY_EXPORT(Conv2DBackwardWeights);
 HWY_EXPORT(Conv2DBackwardDcols);
-
-namespace {
-
-// Col2Im below this many floats is not worth waking the team for.
-constexpr size_t kTeamMinFloats = size_t{1} << 15;
-
-}  // namespace
+HWY_EXPORT(Col2Im);
 
 WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t channels,
                             size_t kernel_h, size_t kernel_w, size_t stride_h, size_t stride_w,
@@ -164,32 +193,6 @@ WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t ch
   return s;
 }
 
-void Col2Im(const WindowShape& s, const float* dcols, float* dx) {
-  const size_t patch = s.patch(), C = s.channels, image = s.height * s.width * C;
-  const long batch = static_cast<long>(s.batch);
-  // One sample per thread: each input element's sum then runs over the
-  // output pixels and taps in one order, whatever the thread count.
-#pragma omp parallel for schedule(static) if (UseTeam(s.rows() * patch >= kTeamMinFloats))
-  for (long n = 0; n < batch; ++n) {
-    float* d = dx + static_cast<size_t>(n) * image;
-    std::fill(d, d + image, 0.0f);
-    const float* in = dcols + static_cast<size_t>(n) * s.out_h * s.out_w * patch;
-    for (size_t oy = 0; oy < s.out_h; ++oy) {
-      for (size_t ox = 0; ox < s.out_w; ++ox) {
-        for (size_t ky = 0; ky < s.kernel_h; ++ky) {
-          const long iy = WindowInput(oy, s.stride_h, s.pad_top, ky, s.height);
-          for (size_t kx = 0; kx < s.kernel_w; ++kx, in += C) {
-            const long ix = WindowInput(ox, s.stride_w, s.pad_left, kx, s.width);
-            if (iy < 0 || ix < 0) continue;
-            float* target = d + (static_cast<size_t>(iy) * s.width + ix) * C;
-            for (size_t c = 0; c < C; ++c) target[c] += in[c];
-          }
-        }
-      }
-    }
-  }
-}
-
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
                    const float* b, Activation act, float* Z, float* Y) {
   HWY_DYNAMIC_DISPATCH(Conv2DForward)(s, filters, x, W, b, act, Z, Y);
@@ -200,10 +203,14 @@ void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
   HWY_DYNAMIC_DISPATCH(Conv2DBackwardWeights)(s, filters, x, dY, dW, db);
 }
 
+void Col2Im(const WindowShape& s, const float* dcols, float* dx) {
+  HWY_DYNAMIC_DISPATCH(Col2Im)(s, dcols, dx);
+}
+
 void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, const float* W,
                          float* dcols, float* dx) {
   HWY_DYNAMIC_DISPATCH(Conv2DBackwardDcols)(s, filters, dY, W, dcols);
-  Col2Im(s, dcols, dx);
+  HWY_DYNAMIC_DISPATCH(Col2Im)(s, dcols, dx);
 }
 
 }  // namespace mb
