@@ -117,6 +117,8 @@ constexpr size_t kCol2ImTeamMinFloats = size_t{1} << 15;
 // dx = Col2Im(dcols), a vector of channels at a time: each element's sum
 // keeps its order (output pixels, then taps), so the width cannot change it.
 void Col2Im(const WindowShape& s, const float* dcols, float* dx) {
+  const DF d32;
+  const size_t L = hn::Lanes(d32);
   const size_t patch = s.patch(), C = s.channels, image = s.height * s.width * C;
   const long batch = static_cast<long>(s.batch);
   // One sample per thread: each input element's sum then runs over the
@@ -134,11 +136,14 @@ void Col2Im(const WindowShape& s, const float* dcols, float* dx) {
             const long ix = WindowInput(ox, s.stride_w, s.pad_left, kx, s.width);
             if (iy < 0 || ix < 0) continue;
             float* target = d + (static_cast<size_t>(iy) * s.width + ix) * C;
-            ForEachSegment(C, [&](auto dv, size_t c, bool partial, auto mask) {
-              const auto sum = hn::Add(LoadSegment(dv, target + c, partial, mask),
-                                       LoadSegment(dv, in + c, partial, mask));
-              StoreSegment(dv, sum, target + c, partial, mask);
-            });
+            // Whole vectors, then the scalar tail (masked vectors cost
+            // more than scalar adds when there are only a few channels).
+            size_t c = 0;
+            for (; c + L <= C; c += L) {
+              hn::StoreU(hn::Add(hn::LoadU(d32, target + c), hn::LoadU(d32, in + c)), d32,
+                         target + c);
+            }
+            for (; c < C; ++c) target[c] += in[c];
           }
         }
       }

@@ -267,24 +267,44 @@ struct IndexedMatrix {
 
 // PackRows for an indexed A^T (A(i, p) = base[rows[p] + taps[i]], the
 // weight gradient's), for `blocks` row blocks from `first_block` on at
-// once, p outermost: each window is then read once for all the blocks
-// (block by block, the thread read the whole image once per block). A
-// group's 8 values are one contiguous run when their taps are (channels in
-// multiples of 8).
+// once, so that the windows are read from the cache for all the blocks
+// (block by block over all rows, the thread read the whole image once per
+// block). A group's 8 values are one contiguous run when all the blocks'
+// taps are (channels in multiples of 8); otherwise they are gathered one by
+// one, row by row.
 inline void PackIndexedRows(const IndexedMatrix& S, size_t M, size_t P, size_t first_block,
                             size_t blocks, float* HWY_RESTRICT packed) {
-  for (size_t p = 0; p < P; ++p) {
+  // Whether every block is 8 contiguous taps, checked once rather than per
+  // row (the checks cost more than the copies).
+  bool runs = true;
+  for (size_t b = 0; b < blocks; ++b) {
+    const size_t i0 = (first_block + b) * kTileRows;
+    runs = runs && M - i0 >= kTileRows && S.taps[i0 + kTileRows - 1] == S.taps[i0] + kTileRows - 1;
+  }
+  // Rows kPackIndexedChunk at a time, block by block within a chunk: each
+  // block's destination is then one sequential run (writing to every block
+  // for each row scattered the stores over dozens of streams), and the
+  // chunk's windows stay in the cache for all the blocks.
+  constexpr size_t kPackIndexedChunk = 64;
+  for (size_t p0 = 0; p0 < P && runs; p0 += kPackIndexedChunk) {
+    const size_t p1 = std::min(P, p0 + kPackIndexedChunk);
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t tap = S.taps[(first_block + b) * kTileRows];
+      float* dst = packed + (b * P + p0) * kTileRows;
+      for (size_t p = p0; p < p1; ++p, dst += kTileRows) {
+        const float* from = S.base + S.rows[p] + tap;
+        for (size_t i = 0; i < kTileRows; ++i) dst[i] = from[i];
+      }
+    }
+  }
+  for (size_t p = 0; p < P && !runs; ++p) {
     const float* src = S.base + S.rows[p];
     for (size_t b = 0; b < blocks; ++b) {
       const size_t i0 = (first_block + b) * kTileRows;
       const size_t rows = std::min(kTileRows, M - i0);
       const size_t* taps = S.taps + i0;
       float* dst = packed + (b * P + p) * kTileRows;
-      if (rows == kTileRows && taps[kTileRows - 1] == taps[0] + kTileRows - 1) {
-        for (size_t i = 0; i < kTileRows; ++i) dst[i] = src[taps[0] + i];
-      } else {
-        for (size_t i = 0; i < kTileRows; ++i) dst[i] = i < rows ? src[taps[i]] : 0.0f;
-      }
+      for (size_t i = 0; i < kTileRows; ++i) dst[i] = i < rows ? src[taps[i]] : 0.0f;
     }
   }
 }
