@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #if MB_HAVE_OPENBLAS
@@ -247,7 +248,7 @@ void SparseShapes(benchmark::internal::Benchmark* b) {
 struct ConvBuffers {
   WindowShape s;
   size_t filters;
-  AlignedVector<float> x, W, b, dY, cols, dcols, out, dW, db, dx;
+  AlignedVector<float> x, W, b, dY, dcols, out, dW, db, dx;
 
   explicit ConvBuffers(const benchmark::State& state)
       : s(MakeWindowShape(state.range(0), state.range(1), state.range(2), state.range(3),
@@ -257,14 +258,11 @@ struct ConvBuffers {
         W(Filled(s.patch() * filters)),
         b(Filled(filters)),
         dY(Filled(s.rows() * filters)),
-        cols(s.rows() * s.patch()),
-        dcols(cols.size()),
+        dcols(s.rows() * s.patch()),
         out(s.rows() * filters),
         dW(W.size()),
         db(filters),
-        dx(x.size()) {
-    Im2Col(s, x.data(), cols.data());
-  }
+        dx(x.size()) {}
   double flops() const { return 2.0 * s.rows() * s.patch() * filters; }
 };
 
@@ -275,13 +273,13 @@ void BM_Conv2D(benchmark::State& state) {
     switch (kPass) {
       case ConvPass::kForward:
         Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), Activation::kRelu,
-                      c.cols.data(), nullptr, c.out.data());
+                      nullptr, c.out.data());
         break;
       case ConvPass::kBackwardInput:
         Conv2DBackwardInput(c.s, c.filters, c.dY.data(), c.W.data(), c.dcols.data(), c.dx.data());
         break;
       case ConvPass::kBackwardWeights:
-        Conv2DBackwardWeights(c.s, c.filters, c.cols.data(), c.dY.data(), c.dW.data(),
+        Conv2DBackwardWeights(c.s, c.filters, c.x.data(), c.dY.data(), c.dW.data(),
                               c.db.data());
         break;
     }
@@ -326,19 +324,36 @@ void RegisterConv(const char* product) {
 }
 
 // Max pooling 2x2, stride 2, args {batch, height, width, channels}: GB/s of
-// the input read.
-void BM_MaxPooling2D(benchmark::State& state) {
-  const WindowShape s = MakeWindowShape(state.range(0), state.range(1), state.range(2),
-                                        state.range(3), 2, 2, 2, 2, Padding::kValid);
-  const auto x = Filled(s.batch * s.height * s.width * s.channels);
-  AlignedVector<float> y(s.rows() * s.channels);
-  std::vector<uint32_t> argmax(y.size());
-  for (auto _ : state) {
+// the input read (forward) or of the input gradient written (backward).
+struct PoolBuffers {
+  WindowShape s;
+  AlignedVector<float> x, y, dx;
+  std::vector<uint32_t> argmax;
+
+  explicit PoolBuffers(const benchmark::State& state)
+      : s(MakeWindowShape(state.range(0), state.range(1), state.range(2), state.range(3), 2, 2,
+                          2, 2, Padding::kValid)),
+        x(Filled(s.batch * s.height * s.width * s.channels)),
+        y(s.rows() * s.channels),
+        dx(x.size()),
+        argmax(y.size()) {
     MaxPooling2DForward(s, x.data(), y.data(), argmax.data());
-    benchmark::DoNotOptimize(y.data());
+  }
+};
+
+template <bool kBackward>
+void BM_MaxPooling2D(benchmark::State& state) {
+  PoolBuffers p(state);
+  for (auto _ : state) {
+    if (kBackward) {
+      MaxPooling2DBackward(p.s, p.y.data(), p.argmax.data(), p.dx.data());
+    } else {
+      MaxPooling2DForward(p.s, p.x.data(), p.y.data(), p.argmax.data());
+    }
+    benchmark::ClobberMemory();
   }
   state.counters["GB/s"] = benchmark::Counter(
-      x.size() * sizeof(float) * static_cast<double>(state.iterations()) * 1e-9,
+      p.x.size() * sizeof(float) * static_cast<double>(state.iterations()) * 1e-9,
       benchmark::Counter::kIsRate);
 }
 
@@ -400,8 +415,12 @@ void RegisterAll() {
   RegisterConv<ConvPass::kForward>("Conv2DForward");
   RegisterConv<ConvPass::kBackwardInput>("Conv2DBackwardInput");
   RegisterConv<ConvPass::kBackwardWeights>("Conv2DBackwardWeights");
-  benchmark::RegisterBenchmark("MaxPooling2D/mnistbench", BM_MaxPooling2D)
-      ->Args({64, 26, 26, 32})->Args({64, 11, 11, 64})->Args({256, 24, 24, 24})->UseRealTime();
+  for (const auto& [name, fn] : {std::pair{"MaxPooling2D/mnistbench", BM_MaxPooling2D<false>},
+                                 std::pair{"MaxPooling2DBackward/mnistbench",
+                                           BM_MaxPooling2D<true>}}) {
+    benchmark::RegisterBenchmark(name, fn)
+        ->Args({64, 26, 26, 32})->Args({64, 11, 11, 64})->Args({256, 24, 24, 24})->UseRealTime();
+  }
 }
 
 }  // namespace

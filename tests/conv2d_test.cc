@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -69,10 +70,8 @@ TEST_CASE("Conv2D forward matches direct loops on every target", "[kernels]") {
         const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 1, 0.5f);
         const auto W = RandomMatrix(s.patch() * c.filters, 2);
         const auto b = RandomMatrix(c.filters, 3);
-        std::vector<float> cols(s.rows() * s.patch()), Z(s.rows() * c.filters),
-            Y(Z.size()), Yr(Z.size());
-        Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, cols.data(), Z.data(),
-                      Y.data());
+        std::vector<float> Z(s.rows() * c.filters), Y(Z.size()), Yr(Z.size());
+        Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, Z.data(), Y.data());
         reference::Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, Yr.data());
         RequireClose(Y, Yr, 1e-4f, "Y");
       }
@@ -88,10 +87,9 @@ TEST_CASE("Conv2D gradients match direct loops on every target", "[kernels]") {
       const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 4, 0.5f);
       const auto W = RandomMatrix(s.patch() * c.filters, 5);
       const auto dY = RandomMatrix(s.rows() * c.filters, 6);
-      std::vector<float> cols(s.rows() * s.patch()), dcols(cols.size());
-      Im2Col(s, x.data(), cols.data());
+      std::vector<float> dcols(s.rows() * s.patch());
       std::vector<float> dW(W.size()), db(c.filters), dWr(W.size()), dbr(c.filters);
-      Conv2DBackwardWeights(s, c.filters, cols.data(), dY.data(), dW.data(), db.data());
+      Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dW.data(), db.data());
       reference::Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dWr.data(), dbr.data());
       RequireClose(dW, dWr, 1e-4f, "dW");
       RequireClose(db, dbr, 1e-4f, "db");
@@ -103,39 +101,65 @@ TEST_CASE("Conv2D gradients match direct loops on every target", "[kernels]") {
   });
 }
 
+// Every kernel's results on case c, one after another: the convolution's Y,
+// dW, db and dx, and the pooled image and its gradient with the
+// convolution's window.
+std::vector<float> AllResults(const ConvCase& c, Activation act) {
+  const WindowShape s = ShapeOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 7, 0.5f);
+  const auto W = RandomMatrix(s.patch() * c.filters, 8);
+  const auto b = RandomMatrix(c.filters, 9);
+  const auto dY = RandomMatrix(s.rows() * c.filters, 10);
+  std::vector<float> dcols(s.rows() * s.patch()), Y(s.rows() * c.filters), dW(W.size()),
+      db(c.filters), dx(x.size()), pooled(s.rows() * c.channels), pool_dx(x.size());
+  std::vector<uint32_t> argmax(pooled.size());
+  Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, nullptr, Y.data());
+  Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dW.data(), db.data());
+  Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dcols.data(), dx.data());
+  MaxPooling2DForward(s, x.data(), pooled.data(), argmax.data());
+  MaxPooling2DBackward(s, pooled.data(), argmax.data(), pool_dx.data());
+  std::vector<float> all;
+  for (const auto* v : {&Y, &dW, &db, &dx, &pooled, &pool_dx}) {
+    all.insert(all.end(), v->begin(), v->end());
+  }
+  return all;
+}
+
+bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
 // Every result at 1, 2 and 4 threads: bitwise the same.
 TEST_CASE("Conv2D and max pooling are bitwise the same at 1, 2 and 4 threads", "[kernels]") {
   for (const ConvCase& c : kCases) {
     INFO(Describe(c));
-    const WindowShape s = ShapeOf(c);
-    const WindowShape pool = MakeWindowShape(c.batch, c.height, c.width, c.channels, c.kernel_h,
-                                             c.kernel_w, c.stride_h, c.stride_w, c.padding);
-    const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 7, 0.5f);
-    const auto W = RandomMatrix(s.patch() * c.filters, 8);
-    const auto b = RandomMatrix(c.filters, 9);
-    const auto dY = RandomMatrix(s.rows() * c.filters, 10);
     std::vector<std::vector<float>> results;
     for (int threads : {1, 2, 4}) {
       omp_set_num_threads(threads);
-      std::vector<float> cols(s.rows() * s.patch()), dcols(cols.size()),
-          Y(s.rows() * c.filters), dW(W.size()), db(c.filters), dx(x.size()),
-          pooled(pool.rows() * c.channels), pool_dx(x.size());
-      std::vector<uint32_t> argmax(pooled.size());
-      Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu, cols.data(),
-                    nullptr, Y.data());
-      Conv2DBackwardWeights(s, c.filters, cols.data(), dY.data(), dW.data(), db.data());
-      Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dcols.data(), dx.data());
-      MaxPooling2DForward(pool, x.data(), pooled.data(), argmax.data());
-      MaxPooling2DBackward(pool, pooled.data(), argmax.data(), pool_dx.data());
-      std::vector<float> all;
-      for (const auto* v : {&Y, &dW, &db, &dx, &pooled, &pool_dx}) {
-        all.insert(all.end(), v->begin(), v->end());
-      }
-      results.push_back(all);
+      results.push_back(AllResults(c, Activation::kRelu));
     }
     omp_set_num_threads(omp_get_num_procs());
-    CHECK(results[0] == results[1]);
-    CHECK(results[0] == results[2]);
+    CHECK(BitwiseEqual(results[0], results[1]));
+    CHECK(BitwiseEqual(results[0], results[2]));
+  }
+}
+
+// Every result on every FMA target the CPU supports (AVX2, AVX3, ...):
+// bitwise the same, as each sum's order does not depend on the vector width.
+TEST_CASE("Conv2D and max pooling are bitwise the same on every FMA target", "[kernels]") {
+  for (const ConvCase& c : kCases) {
+    INFO(Describe(c));
+    std::vector<std::vector<float>> results;
+    std::vector<std::string> targets;
+    ForEachTarget([&](const std::string& target) {
+      if (NumericsClass() != "fma") return;
+      results.push_back(AllResults(c, Activation::kGelu));
+      targets.push_back(target);
+    });
+    for (size_t i = 1; i < results.size(); ++i) {
+      INFO(targets[0] << " vs " << targets[i]);
+      CHECK(BitwiseEqual(results[0], results[i]));
+    }
   }
 }
 
@@ -146,32 +170,39 @@ std::vector<float> WithTies(size_t count, uint32_t seed) {
   return v;
 }
 
-TEST_CASE("Max pooling matches direct loops, ties going to the first maximum", "[kernels]") {
+TEST_CASE("Max pooling matches direct loops on every target, ties going to the first maximum",
+          "[kernels]") {
+  // Channel counts below, at and past a vector (the scalar tail), and
+  // windows that overlap, leave gaps or are clipped by "same" padding.
   const ConvCase kPools[] = {
       {2, 26, 26, 32, 0, 2, 2, 2, 2, Padding::kValid}, {2, 11, 11, 3, 0, 2, 2, 2, 2, Padding::kValid},
       {1, 7, 7, 2, 0, 3, 3, 2, 2, Padding::kSame},     {2, 5, 6, 1, 0, 3, 2, 1, 1, Padding::kValid},
-      {1, 6, 6, 4, 0, 2, 2, 1, 1, Padding::kSame},
+      {1, 6, 6, 4, 0, 2, 2, 1, 1, Padding::kSame},     {2, 13, 13, 37, 0, 2, 2, 2, 2, Padding::kValid},
+      {1, 9, 9, 19, 0, 2, 2, 3, 3, Padding::kValid},   {1, 7, 8, 24, 0, 3, 3, 3, 3, Padding::kSame},
+      {1, 8, 8, 40, 0, 3, 3, 2, 2, Padding::kValid},
   };
-  for (const ConvCase& c : kPools) {
-    INFO(Describe(c));
-    const WindowShape s = ShapeOf(c);
-    const auto x = WithTies(c.batch * c.height * c.width * c.channels, 11);
-    const size_t outputs = s.rows() * c.channels;
-    std::vector<float> y(outputs), yr(outputs);
-    std::vector<uint32_t> argmax(outputs), argmax_r(outputs);
-    MaxPooling2DForward(s, x.data(), y.data(), argmax.data());
-    reference::MaxPooling2DForward(s, x.data(), yr.data(), argmax_r.data());
-    CHECK(y == yr);
-    CHECK(argmax == argmax_r);
-    // Backward: each output's gradient lands on its first maximum, summed
-    // where windows overlap.
-    const auto dy = RandomMatrix(outputs, 12);
-    std::vector<float> dx(x.size()), expected(x.size(), 0.0f);
-    MaxPooling2DBackward(s, dy.data(), argmax.data(), dx.data());
-    const size_t image = c.height * c.width * c.channels, per_sample = outputs / c.batch;
-    for (size_t i = 0; i < outputs; ++i) expected[i / per_sample * image + argmax_r[i]] += dy[i];
-    CHECK(dx == expected);
-  }
+  ForEachTarget([&](const std::string&) {
+    for (const ConvCase& c : kPools) {
+      INFO(Describe(c));
+      const WindowShape s = ShapeOf(c);
+      const auto x = WithTies(c.batch * c.height * c.width * c.channels, 11);
+      const size_t outputs = s.rows() * c.channels;
+      std::vector<float> y(outputs), yr(outputs);
+      std::vector<uint32_t> argmax(outputs), argmax_r(outputs);
+      MaxPooling2DForward(s, x.data(), y.data(), argmax.data());
+      reference::MaxPooling2DForward(s, x.data(), yr.data(), argmax_r.data());
+      CHECK(y == yr);
+      CHECK(argmax == argmax_r);
+      // Backward: each output's gradient lands on its first maximum, summed
+      // where windows overlap; a -0 gradient lands as 0 + -0 = +0.
+      auto dy = RandomMatrix(outputs, 12);
+      dy[0] = -0.0f;
+      std::vector<float> dx(x.size(), 1.0f), expected(x.size());
+      MaxPooling2DBackward(s, dy.data(), argmax.data(), dx.data());
+      reference::MaxPooling2DBackward(s, dy.data(), argmax_r.data(), expected.data());
+      CHECK(BitwiseEqual(dx, expected));
+    }
+  });
 }
 
 }  // namespace

@@ -1,20 +1,177 @@
-// Conv2D through the dense products: Im2Col and Col2Im are copies and sums
-// in a fixed order, the products are kernels/gemm.h's.
-#include "kernels/conv2d.h"
+// Conv2D through the dense products of gemm-inl.h, compiled once per SIMD
+// target as gemm.cc: the forward pass and the weight gradient read the
+// im2col matrix in place in the image (Im2ColIndex), the input gradient
+// stores dcols and adds it back with Col2Im.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/conv2d.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include <algorithm>
-#include <cstring>
 
 #include "common/team.h"
-#include "kernels/gemm.h"
+#include "hwy/highway.h"
+#include "kernels/conv2d.h"
+#include "kernels/gemm-inl.h"
+#include "kernels/im2col_index.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mb {
+namespace HWY_NAMESPACE {
+
+// The im2col matrix of s over x, for this thread's call (the tables are
+// kept from call to call).
+IndexedMatrix Im2ColMatrix(const WindowShape& s, const float* x) {
+  static thread_local Im2ColIndex index;
+  index.Build(s, x);
+  return IndexedMatrix{index.image(), index.rows(), index.taps()};
+}
+
+void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
+                   const float* b, Activation act, float* Z, float* Y) {
+  const IndexedMatrix cols = Im2ColMatrix(s, x);
+  Gemm(s.rows(), filters, s.patch(), nullptr, s.patch(), 1, W, filters,
+       /*b_transposed=*/false, ForwardEpilogue{Y, Z, b, act, filters}, nullptr, &cols);
+}
+
+// The weight gradient's taps per pass of DirectBackwardWeights: their
+// accumulators, dY's vector and a broadcast fit AVX2's 16 registers.
+constexpr size_t kDirectTaps = 10;
+
+// One item of DirectBackwardWeights: taps [k0, k0 + kDirectTaps) (those
+// past P repeat the last, and are not stored) of the filters in the vector
+// at f0, kPartial when that vector reaches past the last filter. Out of
+// line, and without branches in the loop, so that its accumulators stay in
+// registers (with a branch GCC stored them to the stack every row).
+template <bool kPartial>
+HWY_NOINLINE void DirectWeightsItem(size_t M, size_t P, size_t filters,
+                                    const IndexedMatrix& cols, const float* HWY_RESTRICT dY,
+                                    size_t k0, size_t f0, float* HWY_RESTRICT dW,
+                                    float* HWY_RESTRICT db) {
+  const DF d;
+  const size_t taps = std::min(kDirectTaps, P - k0);
+  constexpr bool partial = kPartial;
+  const auto mask = hn::FirstN(d, filters - f0);
+  size_t tap[kDirectTaps];
+  VF acc[kDirectTaps];
+#pragma GCC unroll 16
+  for (size_t j = 0; j < kDirectTaps; ++j) {
+    tap[j] = cols.taps[k0 + std::min(j, taps - 1)];
+    acc[j] = hn::Zero(d);
+  }
+  VF sum = hn::Zero(d);
+  const float* HWY_RESTRICT base = cols.base;
+  const size_t* HWY_RESTRICT rows = cols.rows;
+  for (size_t r = 0; r < M; ++r) {
+    const float* HWY_RESTRICT window = base + rows[r];
+    const VF dy = LoadSegment(d, dY + r * filters + f0, partial, mask);
+    sum = hn::Add(sum, dy);
+#pragma GCC unroll 16
+    for (size_t j = 0; j < kDirectTaps; ++j) {
+      acc[j] = hn::MulAdd(hn::Set(d, window[tap[j]]), dy, acc[j]);
+    }
+  }
+#pragma GCC unroll 16
+  for (size_t j = 0; j < kDirectTaps; ++j) {
+    if (j < taps) StoreSegment(d, acc[j], dW + (k0 + j) * filters + f0, partial, mask);
+  }
+  if (k0 == 0) StoreSegment(d, sum, db + f0, partial, mask);
+}
+
+// dW = cols^T dY for a small patch (a convolution of one to a few
+// channels, the first layer's), with lanes along the filters: each item, a
+// vector of filters and up to kDirectTaps taps, runs once over the rows,
+// with one accumulator per tap, and the threads split the items. (Gemm
+// split the patch, 9 for a 3x3 kernel on one channel, into row blocks of
+// kTileRows: one block and a second of one row, each thread packing all
+// of dY.) The sums are Gemm's: from row 0 up, one fused multiply-add per
+// row, and one add per row for the bias gradient.
+void DirectBackwardWeights(const WindowShape& s, size_t filters, const IndexedMatrix& cols,
+                           const float* dY, float* dW, float* db) {
+  const size_t L = hn::Lanes(DF()), M = s.rows(), P = s.patch();
+  const size_t vecs = (filters + L - 1) / L;
+  const long items = static_cast<long>(vecs * ((P + kDirectTaps - 1) / kDirectTaps));
+#pragma omp parallel for schedule(static) if (UseTeam(M * P * filters >= kMinParallelWork))
+  for (long item = 0; item < items; ++item) {
+    const size_t k0 = static_cast<size_t>(item) / vecs * kDirectTaps;
+    const size_t f0 = static_cast<size_t>(item) % vecs * L;
+    if (filters - f0 < L) {
+      DirectWeightsItem<true>(M, P, filters, cols, dY, k0, f0, dW, db);
+    } else {
+      DirectWeightsItem<false>(M, P, filters, cols, dY, k0, f0, dW, db);
+    }
+  }
+}
+
+void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
+                           const float* dY, float* dW, float* db) {
+  const IndexedMatrix cols = Im2ColMatrix(s, x);
+  if (s.patch() <= 2 * kTileRows) return DirectBackwardWeights(s, filters, cols, dY, dW, db);
+  // dW = cols^T dY: row k of dW reads column k of cols.
+  Gemm(s.patch(), filters, s.rows(), nullptr, 1, s.patch(), dY, filters,
+       /*b_transposed=*/false, StoreEpilogue{dW, filters}, db, &cols);
+}
+
+// Col2Im below this many floats is not worth waking the team for.
+constexpr size_t kCol2ImTeamMinFloats = size_t{1} << 15;
+
+// dx = Col2Im(dcols), a vector of channels at a time: each element's sum
+// keeps its order (output pixels, then taps), so the width cannot change it.
+void Col2Im(const WindowShape& s, const float* dcols, float* dx) {
+  const DF d32;
+  const size_t L = hn::Lanes(d32);
+  const size_t patch = s.patch(), C = s.channels, image = s.height * s.width * C;
+  const long batch = static_cast<long>(s.batch);
+  // One sample per thread: each input element's sum then runs over the
+  // output pixels and taps in one order, whatever the thread count.
+#pragma omp parallel for schedule(static) if (UseTeam(s.rows() * patch >= kCol2ImTeamMinFloats))
+  for (long n = 0; n < batch; ++n) {
+    float* HWY_RESTRICT d = dx + static_cast<size_t>(n) * image;
+    std::fill(d, d + image, 0.0f);
+    const float* HWY_RESTRICT in = dcols + static_cast<size_t>(n) * s.out_h * s.out_w * patch;
+    for (size_t oy = 0; oy < s.out_h; ++oy) {
+      for (size_t ox = 0; ox < s.out_w; ++ox) {
+        for (size_t ky = 0; ky < s.kernel_h; ++ky) {
+          const long iy = WindowInput(oy, s.stride_h, s.pad_top, ky, s.height);
+          for (size_t kx = 0; kx < s.kernel_w; ++kx, in += C) {
+            const long ix = WindowInput(ox, s.stride_w, s.pad_left, kx, s.width);
+            if (iy < 0 || ix < 0) continue;
+            float* target = d + (static_cast<size_t>(iy) * s.width + ix) * C;
+            // Whole vectors, then the scalar tail (masked vectors cost
+            // more than scalar adds when there are only a few channels).
+            size_t c = 0;
+            for (; c + L <= C; c += L) {
+              hn::StoreU(hn::Add(hn::LoadU(d32, target + c), hn::LoadU(d32, in + c)), d32,
+                         target + c);
+            }
+            for (; c < C; ++c) target[c] += in[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+void Conv2DBackwardDcols(const WindowShape& s, size_t filters, const float* dY, const float* W,
+                         float* dcols) {
+  // dcols = dY W^T: B(p, n) = W[n, p], as DenseBackwardInput's, with a
+  // linear "previous activation" that leaves the products as they are.
+  Gemm(s.rows(), s.patch(), filters, dY, filters, 1, W, filters, /*b_transposed=*/true,
+       StoreEpilogue{dcols, s.patch()}, nullptr);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <algorithm>
 
 namespace mb {
-namespace {
 
-// Copies below this many floats are not worth waking the team for.
-constexpr size_t kTeamMinFloats = size_t{1} << 15;
-
-}  // namespace
+HWY_EXPORT(Conv2DForward);
+HWY_EXPORT(Conv2DBackwardWeights);
+HWY_EXPORT(Conv2DBackwardDcols);
+HWY_EXPORT(Col2Im);
 
 WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t channels,
                             size_t kernel_h, size_t kernel_w, size_t stride_h, size_t stride_w,
@@ -41,74 +198,25 @@ WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t ch
   return s;
 }
 
-void Im2Col(const WindowShape& s, const float* x, float* cols) {
-  const size_t patch = s.patch(), C = s.channels;
-  const long rows = static_cast<long>(s.rows());
-#pragma omp parallel for schedule(static) if (UseTeam(s.rows() * patch >= kTeamMinFloats))
-  for (long row = 0; row < rows; ++row) {
-    const size_t n = static_cast<size_t>(row) / (s.out_h * s.out_w);
-    const size_t oy = static_cast<size_t>(row) / s.out_w % s.out_h;
-    const size_t ox = static_cast<size_t>(row) % s.out_w;
-    float* out = cols + static_cast<size_t>(row) * patch;
-    for (size_t ky = 0; ky < s.kernel_h; ++ky) {
-      const long iy = WindowInput(oy, s.stride_h, s.pad_top, ky, s.height);
-      for (size_t kx = 0; kx < s.kernel_w; ++kx, out += C) {
-        const long ix = WindowInput(ox, s.stride_w, s.pad_left, kx, s.width);
-        if (iy < 0 || ix < 0) {
-          std::fill(out, out + C, 0.0f);
-        } else {
-          std::memcpy(out, x + ((n * s.height + iy) * s.width + ix) * C, C * sizeof(float));
-        }
-      }
-    }
-  }
+void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
+                   const float* b, Activation act, float* Z, float* Y) {
+  HWY_DYNAMIC_DISPATCH(Conv2DForward)(s, filters, x, W, b, act, Z, Y);
+}
+
+void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
+                           const float* dY, float* dW, float* db) {
+  HWY_DYNAMIC_DISPATCH(Conv2DBackwardWeights)(s, filters, x, dY, dW, db);
 }
 
 void Col2Im(const WindowShape& s, const float* dcols, float* dx) {
-  const size_t patch = s.patch(), C = s.channels, image = s.height * s.width * C;
-  const long batch = static_cast<long>(s.batch);
-  // One sample per thread: each input element's sum then runs over the
-  // output pixels and taps in one order, whatever the thread count.
-#pragma omp parallel for schedule(static) if (UseTeam(s.rows() * patch >= kTeamMinFloats))
-  for (long n = 0; n < batch; ++n) {
-    float* d = dx + static_cast<size_t>(n) * image;
-    std::fill(d, d + image, 0.0f);
-    const float* in = dcols + static_cast<size_t>(n) * s.out_h * s.out_w * patch;
-    for (size_t oy = 0; oy < s.out_h; ++oy) {
-      for (size_t ox = 0; ox < s.out_w; ++ox) {
-        for (size_t ky = 0; ky < s.kernel_h; ++ky) {
-          const long iy = WindowInput(oy, s.stride_h, s.pad_top, ky, s.height);
-          for (size_t kx = 0; kx < s.kernel_w; ++kx, in += C) {
-            const long ix = WindowInput(ox, s.stride_w, s.pad_left, kx, s.width);
-            if (iy < 0 || ix < 0) continue;
-            float* target = d + (static_cast<size_t>(iy) * s.width + ix) * C;
-            for (size_t c = 0; c < C; ++c) target[c] += in[c];
-          }
-        }
-      }
-    }
-  }
-}
-
-void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
-                   const float* b, Activation act, float* cols, float* Z, float* Y) {
-  Im2Col(s, x, cols);
-  DenseForward(s.rows(), s.patch(), filters, cols, W, b, act, Z, Y);
-}
-
-void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* cols,
-                           const float* dY, float* dW, float* db) {
-  DenseBackwardWeights(s.rows(), s.patch(), filters, cols, dY, dW, db);
+  HWY_DYNAMIC_DISPATCH(Col2Im)(s, dcols, dx);
 }
 
 void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, const float* W,
                          float* dcols, float* dx) {
-  // A linear "previous activation" leaves the products as they are; its
-  // A_prev is never read, but must point into memory (UBSan checks the
-  // offsets the kernels take from it).
-  DenseBackwardInput(s.rows(), s.patch(), filters, dY, W, Activation::kLinear, nullptr, dcols,
-                     dcols);
-  Col2Im(s, dcols, dx);
+  HWY_DYNAMIC_DISPATCH(Conv2DBackwardDcols)(s, filters, dY, W, dcols);
+  HWY_DYNAMIC_DISPATCH(Col2Im)(s, dcols, dx);
 }
 
 }  // namespace mb
+#endif  // HWY_ONCE

@@ -1,15 +1,20 @@
 // 2-D convolution of channels-last images (Keras' Conv2D: cross-correlation,
-// kernel [kh, kw, in, out]) as matrix products. Im2Col lays the receptive
-// field of each output pixel out as one row, so that the layer is the dense
-// products of kernels/gemm.h on [batch * out_h * out_w, kh * kw * in] rows:
-// the Keras kernel, flattened, is exactly the [kh * kw * in, out] matrix.
-//   forward:        cols = Im2Col(x);  y = act(cols W + b)     DenseForward
-//   weight grad:    dW = cols^T dY,  db = column sums of dY    DenseBackwardWeights
-//   input grad:     dcols = dY W^T;  dx = Col2Im(dcols)        DenseBackwardInput
+// kernel [kh, kw, in, out]) as matrix products on the im2col matrix `cols`,
+// whose row (n, oy, ox) is the receptive field of output pixel (n, oy, ox):
+// the layer is then the dense products of kernels/gemm-inl.h on
+// [batch * out_h * out_w, kh * kw * in] rows, and the Keras kernel,
+// flattened, is exactly the [kh * kw * in, out] matrix.
+//   forward:        y = act(cols W + b)
+//   weight grad:    dW = cols^T dY,  db = column sums of dY
+//   input grad:     dcols = dY W^T;  dx = Col2Im(dcols)
+// cols is never stored: the products read it in place in the image through
+// offset tables, which saves writing and reading back kh * kw times the
+// image per pass.
 // Every sum has one order whatever the thread count or vector width, as the
-// dense kernels' (docs/numerics.md): Im2Col only copies, and Col2Im adds each
-// input pixel's contributions in the order of the output pixels and kernel
-// taps, one sample per thread.
+// dense kernels' (docs/numerics.md): each output sums its taps in the order
+// (ky, kx, c), one fused multiply-add each, then adds the bias; Col2Im adds
+// each input pixel's contributions in the order of the output pixels and
+// kernel taps, one sample per thread.
 //
 // conv2d_reference.cc holds direct loops over the convolution, the ground
 // truth for tests.
@@ -48,20 +53,20 @@ WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t ch
                             size_t kernel_h, size_t kernel_w, size_t stride_h, size_t stride_w,
                             Padding padding);
 
-// cols [rows(), patch()]: row (n, oy, ox) holds x[n, oy*sh - pt + ky,
+// Row (n, oy, ox) of cols, the im2col matrix, holds x[n, oy*sh - pt + ky,
 // ox*sw - pl + kx, c] for ky, kx, c in that order, 0 where it falls in the
-// padding.
-void Im2Col(const WindowShape& s, const float* x, float* cols);
+// padding (kernels/im2col_index.h reads it in place).
 // dx [batch, height, width, channels] = the sum, over every row and column
-// of dcols that Im2Col filled from an input element, of dcols there.
+// of dcols [rows(), patch()] that the im2col matrix fills from an input
+// element, of dcols there.
 void Col2Im(const WindowShape& s, const float* dcols, float* dx);
 
-// Conv2D forward: cols (scratch, [rows(), patch()]) = Im2Col(x); Z = cols W
-// + b and Y = act(Z), both [rows(), filters]; Z may be null but for GELU.
+// Conv2D forward: Z = cols W + b and Y = act(Z), both [rows(), filters]; Z
+// may be null but for GELU.
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
-                   const float* b, Activation act, float* cols, float* Z, float* Y);
-// dW [patch(), filters] and db [filters] from the forward pass's cols.
-void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* cols,
+                   const float* b, Activation act, float* Z, float* Y);
+// dW [patch(), filters] and db [filters] from the forward pass's input x.
+void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db);
 // dx [batch, height, width, channels] = Col2Im(dY W^T); dcols is scratch
 // [rows(), patch()]. dx is the gradient with respect to the layer's input:

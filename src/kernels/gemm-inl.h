@@ -144,13 +144,16 @@ inline void FinishTile(const InputGradEpilogue& e, size_t i0, size_t rows, size_
   }
 }
 
-// Where a tile reads its operands: A(i, p) = a[i * a_row + p * a_inner] and
-// row p of B's packed panel at b + p * b_row. A is either its packed row
-// block (a_row = 1, a_inner = kTileRows) or the matrix itself.
+// Where a tile reads its operands: A(i, p) = a[i * a_row + p * a_inner], or
+// a[a_rows[i] + a_taps[p]] for an indexed A (see IndexedMatrix), and row p
+// of B's packed panel at b + p * b_row. A is either its packed row block
+// (a_row = 1, a_inner = kTileRows) or the matrix itself.
 struct TileOperands {
   const float* a;
   size_t a_row;
   size_t a_inner;
+  const size_t* a_rows;  // the tile's first row's offset, for an indexed A
+  const size_t* a_taps;
   const float* b;
   size_t b_row;
   float* pack_to;  // with kPackB: where B's rows are copied, NV * L floats apart
@@ -164,7 +167,7 @@ struct TileOperands {
 // gradient). With kPackB, B is read in place (its rows b_row apart, the last
 // vector masked at the matrix edge) and each row is also stored, zero-padded,
 // to ops.pack_to: the thread's first tile of a panel packs it for the rest.
-template <size_t NV, bool kSumB, bool kPackB, class Epilogue>
+template <size_t NV, bool kSumB, bool kPackB, bool kIndexedA, class Epilogue>
 HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows, size_t n0,
                        size_t cols, const Epilogue& epilogue, float* HWY_RESTRICT b_sums) {
   DF d;
@@ -183,7 +186,11 @@ HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows
 
   const float* HWY_RESTRICT a_row[kTileRows];
 #pragma GCC unroll 16
-  for (size_t i = 0; i < kTileRows; ++i) a_row[i] = ops.a + std::min(i, rows - 1) * ops.a_row;
+  for (size_t i = 0; i < kTileRows; ++i) {
+    const size_t row = std::min(i, rows - 1);
+    a_row[i] = ops.a + (kIndexedA ? ops.a_rows[row] : row * ops.a_row);
+  }
+  const size_t* HWY_RESTRICT a_taps = ops.a_taps;
   const float* HWY_RESTRICT b = ops.b;
   const size_t a_inner = ops.a_inner;
   const size_t b_row = ops.b_row;
@@ -201,7 +208,7 @@ HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows
     if (kSumB) {
       for (size_t j = 0; j < NV; ++j) sums[j] = hn::Add(sums[j], bv[j]);
     }
-    const size_t offset = p * a_inner;
+    const size_t offset = kIndexedA ? a_taps[p] : p * a_inner;
     for (size_t i = 0; i < kTileRows; ++i) {
       const VF av = hn::Set(d, a_row[i][offset]);
       for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(av, bv[j], acc[i][j]);
@@ -224,22 +231,82 @@ HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows
 }
 
 // Calls the Tile for the panel's vector count (1..kTileVecs), whether it
-// sums B's columns (b_sums not null) and whether it packs B.
+// sums B's columns (b_sums not null), whether it packs B and whether A is
+// indexed.
 template <size_t NV = kTileVecs, class Epilogue>
-HWY_INLINE void TileDispatch(size_t nv, bool pack_b, size_t P, const TileOperands& ops,
-                             size_t i0, size_t rows, size_t n0, size_t cols, const Epilogue& e,
-                             float* b_sums) {
+HWY_INLINE void TileDispatch(size_t nv, bool pack_b, bool indexed_a, size_t P,
+                             const TileOperands& ops, size_t i0, size_t rows, size_t n0,
+                             size_t cols, const Epilogue& e, float* b_sums) {
   if constexpr (NV > 1) {
     if (nv < NV) {
-      return TileDispatch<NV - 1>(nv, pack_b, P, ops, i0, rows, n0, cols, e, b_sums);
+      return TileDispatch<NV - 1>(nv, pack_b, indexed_a, P, ops, i0, rows, n0, cols, e, b_sums);
     }
   }
-  if (pack_b) {
-    if (b_sums) return Tile<NV, true, true>(P, ops, i0, rows, n0, cols, e, b_sums);
-    return Tile<NV, false, true>(P, ops, i0, rows, n0, cols, e, nullptr);
+  if (indexed_a) {  // a convolution's forward pass, which sums no B
+    if (pack_b) return Tile<NV, false, true, true>(P, ops, i0, rows, n0, cols, e, nullptr);
+    return Tile<NV, false, false, true>(P, ops, i0, rows, n0, cols, e, nullptr);
   }
-  if (b_sums) return Tile<NV, true, false>(P, ops, i0, rows, n0, cols, e, b_sums);
-  Tile<NV, false, false>(P, ops, i0, rows, n0, cols, e, nullptr);
+  if (pack_b) {
+    if (b_sums) return Tile<NV, true, true, false>(P, ops, i0, rows, n0, cols, e, b_sums);
+    return Tile<NV, false, true, false>(P, ops, i0, rows, n0, cols, e, nullptr);
+  }
+  if (b_sums) return Tile<NV, true, false, false>(P, ops, i0, rows, n0, cols, e, b_sums);
+  Tile<NV, false, false, false>(P, ops, i0, rows, n0, cols, e, nullptr);
+}
+
+// A matrix read through two offset tables: A(i, p) = base[rows[i] +
+// taps[p]]. A convolution's im2col matrix is one over its (padded) image:
+// rows[i] is where output pixel i's window starts, taps[p] where tap p
+// lies within a window. The products then read the image in place, and the
+// im2col matrix is never written out and read back.
+struct IndexedMatrix {
+  const float* base;
+  const size_t* rows;
+  const size_t* taps;
+};
+
+// PackRows for an indexed A^T (A(i, p) = base[rows[p] + taps[i]], the
+// weight gradient's), for `blocks` row blocks from `first_block` on at
+// once, so that the windows are read from the cache for all the blocks
+// (block by block over all rows, the thread read the whole image once per
+// block). A group's 8 values are one contiguous run when all the blocks'
+// taps are (channels in multiples of 8); otherwise they are gathered one by
+// one, row by row.
+inline void PackIndexedRows(const IndexedMatrix& S, size_t M, size_t P, size_t first_block,
+                            size_t blocks, float* HWY_RESTRICT packed) {
+  // Whether every block is 8 contiguous taps, checked once rather than per
+  // row (the checks cost more than the copies).
+  bool runs = true;
+  for (size_t b = 0; b < blocks; ++b) {
+    const size_t i0 = (first_block + b) * kTileRows;
+    runs = runs && M - i0 >= kTileRows && S.taps[i0 + kTileRows - 1] == S.taps[i0] + kTileRows - 1;
+  }
+  // Rows kPackIndexedChunk at a time, block by block within a chunk: each
+  // block's destination is then one sequential run (writing to every block
+  // for each row scattered the stores over dozens of streams), and the
+  // chunk's windows stay in the cache for all the blocks.
+  constexpr size_t kPackIndexedChunk = 64;
+  for (size_t p0 = 0; p0 < P && runs; p0 += kPackIndexedChunk) {
+    const size_t p1 = std::min(P, p0 + kPackIndexedChunk);
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t tap = S.taps[(first_block + b) * kTileRows];
+      float* dst = packed + (b * P + p0) * kTileRows;
+      for (size_t p = p0; p < p1; ++p, dst += kTileRows) {
+        const float* from = S.base + S.rows[p] + tap;
+        for (size_t i = 0; i < kTileRows; ++i) dst[i] = from[i];
+      }
+    }
+  }
+  for (size_t p = 0; p < P && !runs; ++p) {
+    const float* src = S.base + S.rows[p];
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t i0 = (first_block + b) * kTileRows;
+      const size_t rows = std::min(kTileRows, M - i0);
+      const size_t* taps = S.taps + i0;
+      float* dst = packed + (b * P + p) * kTileRows;
+      for (size_t i = 0; i < kTileRows; ++i) dst[i] = i < rows ? src[taps[i]] : 0.0f;
+    }
+  }
 }
 
 // Copies rows [i0, i0 + rows) of A (A(i, p) = A[i * row_stride + p *
@@ -271,7 +338,10 @@ inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, siz
 // p * a_inner_stride] and B(p, n) = B[p * ldb + n], or B[n * ldb + p] when
 // b_transposed, finished by `epilogue`. When b_sums is not null it receives
 // the column sums of B (computed by the tiles of the first row block, so no
-// extra pass over B).
+// extra pass over B). When `indexed` is not null A is that IndexedMatrix,
+// read in place when a_inner_stride is 1 (A(i, p) as IndexedMatrix says)
+// and packed as PackRows packs a stored A^T otherwise (A(i, p) =
+// base[rows[p] + taps[i]]): the strides then only say which.
 //
 // One parallel region without barriers: each thread packs what it reads
 // into its own buffers just before using it, so packed operands stay in its
@@ -294,7 +364,7 @@ inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, siz
 template <class Epilogue>
 void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
           size_t a_inner_stride, const float* B, size_t ldb, bool b_transposed,
-          const Epilogue& epilogue, float* b_sums) {
+          const Epilogue& epilogue, float* b_sums, const IndexedMatrix* indexed = nullptr) {
   const size_t L = hn::Lanes(DF());
   const size_t panel_width = kTileVecs * L;
   const size_t row_tiles = (M + kTileRows - 1) / kTileRows;
@@ -319,7 +389,8 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
       t_begin = 0;
       t_end = row_count * panels;
       a_packed = a_buffer.Get(row_count * P * kTileRows);
-      for (size_t r = 0; r < row_count; ++r) {
+      if (indexed) PackIndexedRows(*indexed, M, P, row_begin, row_count, a_packed);
+      for (size_t r = 0; r < row_count && !indexed; ++r) {
         const size_t i0 = (row_begin + r) * kTileRows;
         PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
                  a_packed + r * P * kTileRows);
@@ -335,8 +406,13 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
       const size_t nv = (cols + L - 1) / L;
       const size_t i0 = row_tile * kTileRows;
       const size_t rows = std::min(kTileRows, M - i0);
-      TileOperands ops;
-      if (direct_a) {
+      TileOperands ops{};
+      const bool indexed_a = direct_a && indexed;
+      if (indexed_a) {
+        ops.a = indexed->base;
+        ops.a_rows = indexed->rows + i0;
+        ops.a_taps = indexed->taps;
+      } else if (direct_a) {
         ops.a = A + i0 * a_row_stride;
         ops.a_row = a_row_stride;
         ops.a_inner = a_inner_stride;
@@ -353,7 +429,7 @@ void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
       ops.b = pack_in_tile ? B + n0 : b_packed;
       ops.b_row = pack_in_tile ? ldb : nv * L;
       ops.pack_to = b_packed;
-      TileDispatch(nv, pack_in_tile, P, ops, i0, rows, n0, cols, epilogue,
+      TileDispatch(nv, pack_in_tile, indexed_a, P, ops, i0, rows, n0, cols, epilogue,
                    row_tile == 0 ? b_sums : nullptr);
     }
   }

@@ -1,13 +1,30 @@
-#include "kernels/max_pooling2d.h"
+// Max pooling along the channels, which are contiguous in channels-last
+// images: each output pixel keeps its best values and their positions in
+// registers, a vector of channels at a time, and stores them once. (Loops
+// that updated y and argmax in memory for every tap ran at ~2 GB/s: the
+// compiler could not keep them in registers, as they might alias x.)
+// Comparisons and selections are exact, so the vector width cannot change a
+// result. Compiled once per SIMD target, as gemm.cc.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/max_pooling2d.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include <algorithm>
-#include <limits>
+#include <cstddef>
+#include <cstdint>
 
 #include "common/team.h"
+#include "hwy/highway.h"
+#include "kernels/conv2d.h"
 
+HWY_BEFORE_NAMESPACE();
 namespace mb {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
 namespace {
 
+// Pools below this many input floats are not worth waking the team for.
 constexpr size_t kTeamMinFloats = size_t{1} << 15;
 
 // The input rows (or columns) a window starting at output `out` covers:
@@ -19,41 +36,106 @@ inline void WindowRange(size_t out, size_t stride, size_t pad, size_t k, size_t 
   *end = static_cast<size_t>(std::min(first + static_cast<long>(k), static_cast<long>(extent)));
 }
 
+// The window of output pixel (oy, ox): input rows [y0, y1), columns [x0, x1).
+struct Window {
+  size_t y0, y1, x0, x1;
+};
+
+inline Window WindowOf(const WindowShape& s, size_t oy, size_t ox) {
+  Window w;
+  WindowRange(oy, s.stride_h, s.pad_top, s.kernel_h, s.height, &w.y0, &w.y1);
+  WindowRange(ox, s.stride_w, s.pad_left, s.kernel_w, s.width, &w.x0, &w.x1);
+  return w;
+}
+
+// One output pixel of one sample: channels [0, C) of y and argmax from the
+// window's taps in order, the first maximum winning (a later tap must be
+// greater to replace it).
+void PoolPixel(const WindowShape& s, const Window& w, const float* HWY_RESTRICT in,
+               float* HWY_RESTRICT y, uint32_t* HWY_RESTRICT argmax) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const size_t L = hn::Lanes(df), C = s.channels;
+  const auto lanes = hn::Iota(du, 0);
+  const size_t first = (w.y0 * s.width + w.x0) * C;
+  size_t c = 0;
+  for (; c + L <= C; c += L) {
+    auto best = hn::LoadU(df, in + first + c);
+    auto where = hn::Add(lanes, hn::Set(du, static_cast<uint32_t>(first + c)));
+    for (size_t iy = w.y0; iy < w.y1; ++iy) {
+      for (size_t ix = (iy == w.y0 ? w.x0 + 1 : w.x0); ix < w.x1; ++ix) {
+        const size_t at = (iy * s.width + ix) * C + c;
+        const auto v = hn::LoadU(df, in + at);
+        const auto better = hn::Gt(v, best);
+        best = hn::IfThenElse(better, v, best);
+        where = hn::IfThenElse(hn::RebindMask(du, better),
+                               hn::Add(lanes, hn::Set(du, static_cast<uint32_t>(at))), where);
+      }
+    }
+    hn::StoreU(best, df, y + c);
+    hn::StoreU(where, du, argmax + c);
+  }
+  for (; c < C; ++c) {  // the channels past the last whole vector
+    float best = in[first + c];
+    uint32_t where = static_cast<uint32_t>(first + c);
+    for (size_t iy = w.y0; iy < w.y1; ++iy) {
+      for (size_t ix = (iy == w.y0 ? w.x0 + 1 : w.x0); ix < w.x1; ++ix) {
+        const size_t at = (iy * s.width + ix) * C + c;
+        if (in[at] > best) {
+          best = in[at];
+          where = static_cast<uint32_t>(at);
+        }
+      }
+    }
+    y[c] = best;
+    argmax[c] = where;
+  }
+}
+
+// The gradient of one output pixel whose window no other window overlaps:
+// each of its input elements gets 0 + (the gradient if it is the argmax,
+// else 0), the sum the scatter would form, written without reading dx.
+void UnpoolPixel(const WindowShape& s, const Window& w, const float* HWY_RESTRICT dy,
+                 const uint32_t* HWY_RESTRICT argmax, float* HWY_RESTRICT dx) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const size_t L = hn::Lanes(df), C = s.channels;
+  const auto lanes = hn::Iota(du, 0);
+  const auto zero = hn::Zero(df);
+  size_t c = 0;
+  for (; c + L <= C; c += L) {
+    const auto g = hn::LoadU(df, dy + c);
+    const auto where = hn::LoadU(du, argmax + c);
+    for (size_t iy = w.y0; iy < w.y1; ++iy) {
+      for (size_t ix = w.x0; ix < w.x1; ++ix) {
+        const size_t at = (iy * s.width + ix) * C + c;
+        const auto chosen = hn::Eq(where, hn::Add(lanes, hn::Set(du, static_cast<uint32_t>(at))));
+        hn::StoreU(hn::Add(zero, hn::IfThenElseZero(hn::RebindMask(df, chosen), g)), df, dx + at);
+      }
+    }
+  }
+  for (; c < C; ++c) {
+    for (size_t iy = w.y0; iy < w.y1; ++iy) {
+      for (size_t ix = w.x0; ix < w.x1; ++ix) {
+        const size_t at = (iy * s.width + ix) * C + c;
+        dx[at] = 0.0f + (argmax[c] == at ? dy[c] : 0.0f);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void MaxPooling2DForward(const WindowShape& s, const float* x, float* y, uint32_t* argmax) {
   const size_t C = s.channels, image = s.height * s.width * C;
   const long batch = static_cast<long>(s.batch);
-#pragma omp parallel for schedule(static) if (UseTeam(s.rows() * C >= kTeamMinFloats))
+#pragma omp parallel for schedule(static) if (UseTeam(s.batch * image >= kTeamMinFloats))
   for (long n = 0; n < batch; ++n) {
     const float* in = x + static_cast<size_t>(n) * image;
     for (size_t oy = 0; oy < s.out_h; ++oy) {
-      size_t y0, y1;
-      WindowRange(oy, s.stride_h, s.pad_top, s.kernel_h, s.height, &y0, &y1);
       for (size_t ox = 0; ox < s.out_w; ++ox) {
-        size_t x0, x1;
-        WindowRange(ox, s.stride_w, s.pad_left, s.kernel_w, s.width, &x0, &x1);
         const size_t out = ((static_cast<size_t>(n) * s.out_h + oy) * s.out_w + ox) * C;
-        float* best = y + out;
-        uint32_t* where = argmax + out;
-        // The window's first tap, then the others in order; channels are
-        // contiguous, so the inner loops run along them.
-        const size_t first = (y0 * s.width + x0) * C;
-        for (size_t c = 0; c < C; ++c) {
-          best[c] = in[first + c];
-          where[c] = static_cast<uint32_t>(first + c);
-        }
-        for (size_t iy = y0; iy < y1; ++iy) {
-          for (size_t ix = (iy == y0 ? x0 + 1 : x0); ix < x1; ++ix) {
-            const size_t at = (iy * s.width + ix) * C;
-            for (size_t c = 0; c < C; ++c) {
-              if (in[at + c] > best[c]) {
-                best[c] = in[at + c];
-                where[c] = static_cast<uint32_t>(at + c);
-              }
-            }
-          }
-        }
+        PoolPixel(s, WindowOf(s, oy, ox), in, y + out, argmax + out);
       }
     }
   }
@@ -63,48 +145,50 @@ void MaxPooling2DBackward(const WindowShape& s, const float* dy, const uint32_t*
                           float* dx) {
   const size_t image = s.height * s.width * s.channels;
   const size_t outputs = s.out_h * s.out_w * s.channels;
+  // Windows that do not overlap (stride >= pool size, Keras' default) touch
+  // each input element at most once, so each output's window can be written
+  // whole, a vector of channels at a time; overlapping ones add in output
+  // order.
+  const bool disjoint = s.stride_h >= s.kernel_h && s.stride_w >= s.kernel_w;
   const long batch = static_cast<long>(s.batch);
 #pragma omp parallel for schedule(static) if (UseTeam(s.batch * image >= kTeamMinFloats))
   for (long n = 0; n < batch; ++n) {
     float* d = dx + static_cast<size_t>(n) * image;
-    std::fill(d, d + image, 0.0f);
     const size_t base = static_cast<size_t>(n) * outputs;
-    for (size_t i = 0; i < outputs; ++i) d[argmax[base + i]] += dy[base + i];
-  }
-}
-
-namespace reference {
-
-void MaxPooling2DForward(const WindowShape& s, const float* x, float* y, uint32_t* argmax) {
-  const size_t C = s.channels;
-  for (size_t n = 0; n < s.batch; ++n) {
+    std::fill(d, d + image, 0.0f);
+    if (!disjoint) {
+      for (size_t i = 0; i < outputs; ++i) d[argmax[base + i]] += dy[base + i];
+      continue;
+    }
     for (size_t oy = 0; oy < s.out_h; ++oy) {
       for (size_t ox = 0; ox < s.out_w; ++ox) {
-        for (size_t c = 0; c < C; ++c) {
-          float best = -std::numeric_limits<float>::infinity();
-          long where = -1;
-          for (size_t ky = 0; ky < s.kernel_h; ++ky) {
-            for (size_t kx = 0; kx < s.kernel_w; ++kx) {
-              const long iy = WindowInput(oy, s.stride_h, s.pad_top, ky, s.height);
-              const long ix = WindowInput(ox, s.stride_w, s.pad_left, kx, s.width);
-              if (iy < 0 || ix < 0) continue;
-              const long at = (iy * static_cast<long>(s.width) + ix) * static_cast<long>(C) +
-                              static_cast<long>(c);
-              const float v = x[n * s.height * s.width * C + static_cast<size_t>(at)];
-              if (where < 0 || v > best) {
-                best = v;
-                where = at;
-              }
-            }
-          }
-          const size_t out = ((n * s.out_h + oy) * s.out_w + ox) * C + c;
-          y[out] = best;
-          argmax[out] = static_cast<uint32_t>(where);
-        }
+        const size_t out = base + (oy * s.out_w + ox) * s.channels;
+        UnpoolPixel(s, WindowOf(s, oy, ox), dy + out, argmax + out, d);
       }
     }
   }
 }
 
-}  // namespace reference
+}  // namespace HWY_NAMESPACE
 }  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "kernels/max_pooling2d.h"
+
+namespace mb {
+
+HWY_EXPORT(MaxPooling2DForward);
+HWY_EXPORT(MaxPooling2DBackward);
+
+void MaxPooling2DForward(const WindowShape& s, const float* x, float* y, uint32_t* argmax) {
+  HWY_DYNAMIC_DISPATCH(MaxPooling2DForward)(s, x, y, argmax);
+}
+
+void MaxPooling2DBackward(const WindowShape& s, const float* dy, const uint32_t* argmax,
+                          float* dx) {
+  HWY_DYNAMIC_DISPATCH(MaxPooling2DBackward)(s, dy, argmax, dx);
+}
+
+}  // namespace mb
+#endif  // HWY_ONCE

@@ -7,7 +7,10 @@
 // routes the output's gradient there, as TensorFlow's and PyTorch's CPU
 // kernels do. Overlapping windows add their gradients into one input
 // element, in the order of the outputs, one sample per thread, so the sums
-// do not depend on the thread count.
+// do not depend on the thread count. Comparisons, selections and these sums
+// are exact or in one order, so the SIMD target cannot change a result.
+//
+// max_pooling2d_reference.cc holds the one-element-at-a-time ground truth.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +30,9 @@ void MaxPooling2DBackward(const WindowShape& s, const float* dy, const uint32_t*
 namespace reference {
 // One output element at a time: the maximum and its first position.
 void MaxPooling2DForward(const WindowShape& s, const float* x, float* y, uint32_t* argmax);
+// dx = 0, then each dy added at its argmax, in output order.
+void MaxPooling2DBackward(const WindowShape& s, const float* dy, const uint32_t* argmax,
+                          float* dx);
 }  // namespace reference
 
 }  // namespace mb

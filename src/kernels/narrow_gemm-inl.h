@@ -97,10 +97,10 @@ HWY_INLINE float SumPartials(D d, hn::Vec<D> (&parts)[G]) {
 // Y[m, n] = act(b[n] + sum_k X[m, k] W[k, n]) for rows [i0, i0 + rows) and
 // units [n0, n0 + cols), with Wt holding those units' weights as rows of K
 // (W^T's rows n0 ..), the sums taken as described at kNarrowPartials.
-HWY_NOINLINE void NarrowForwardTile(size_t K, size_t N, const float* HWY_RESTRICT X,
-                                    const float* HWY_RESTRICT Wt, const float* b,
-                                    Activation act, size_t i0, size_t rows, size_t n0,
-                                    size_t cols, float* Z, float* Y) {
+inline HWY_NOINLINE void NarrowForwardTile(size_t K, size_t N, const float* HWY_RESTRICT X,
+                                           const float* HWY_RESTRICT Wt, const float* b,
+                                           Activation act, size_t i0, size_t rows, size_t n0,
+                                           size_t cols, float* Z, float* Y) {
   const DPartials d;
   constexpr size_t L = hn::MaxLanes(DPartials());
   const float* x[kNarrowRows];
@@ -186,9 +186,10 @@ inline void NarrowForward(size_t M, size_t K, size_t N, const float* X, const fl
 // dW[k, n] = sum_m X[m, k] dY[m, n] (m ascending) for inputs
 // [k0, k0 + kNarrowVecs * L) and units [n0, n0 + cols), vectorised along k:
 // every lane is one output's own sum, so the width cannot change it.
-HWY_NOINLINE void NarrowWeightsTile(size_t M, size_t K, size_t N, const float* HWY_RESTRICT X,
-                                    const float* HWY_RESTRICT dY, size_t k0, size_t n0,
-                                    size_t cols, float* HWY_RESTRICT dW) {
+inline HWY_NOINLINE void NarrowWeightsTile(size_t M, size_t K, size_t N,
+                                           const float* HWY_RESTRICT X,
+                                           const float* HWY_RESTRICT dY, size_t k0, size_t n0,
+                                           size_t cols, float* HWY_RESTRICT dW) {
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
   hn::Vec<decltype(d)> acc[kNarrowWeightCols][kNarrowVecs];

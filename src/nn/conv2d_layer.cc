@@ -43,11 +43,12 @@ Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const Layer
   return layer;
 }
 
-LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool /*backward*/) {
+LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool backward) {
   LayerBufferSizes sizes;
   sizes.outputs = layer.window.rows() * layer.filters;
   sizes.keeps_z = layer.activation == Activation::kGelu;
-  sizes.scratch = layer.window.rows() * layer.window.patch();
+  // The input gradient's im2col rows (the other passes gather them).
+  sizes.scratch = backward ? layer.window.rows() * layer.window.patch() : 0;
   return sizes;
 }
 
@@ -58,17 +59,16 @@ size_t MultiplyAdds(const Conv2DLayer& layer) {
 void Forward(const Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& out,
              const StepContext& /*context*/) {
   Conv2DForward(OnBatch(layer.window, batch), layer.filters, in.x, layer.kernel.value.data(),
-                layer.bias.value.data(), layer.activation, out.scratch.data(),
-                out.z.empty() ? nullptr : out.z.data(), out.a.data());
+                layer.bias.value.data(), layer.activation, out.z.empty() ? nullptr : out.z.data(),
+                out.a.data());
 }
 
-void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& /*in*/, LayerBuffers& own,
+void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& own,
               const LayerBelow& below) {
   const WindowShape s = OnBatch(layer.window, batch);
-  Conv2DBackwardWeights(s, layer.filters, own.scratch.data(), own.delta.data(),
-                        layer.kernel.gradient.data(), layer.bias.gradient.data());
+  Conv2DBackwardWeights(s, layer.filters, in.x, own.delta.data(), layer.kernel.gradient.data(),
+                        layer.bias.gradient.data());
   if (!below.delta) return;
-  // The im2col rows are spent: they hold the input gradient's rows now.
   Conv2DBackwardInput(s, layer.filters, own.delta.data(), layer.kernel.value.data(),
                       own.scratch.data(), below.delta);
   ActivationGradientInPlace(below.activation, below.z, below.a, below.delta,
