@@ -108,7 +108,7 @@ fi
 # summarize on demand prints the table and rewrites the files.
 rm "$out/sweep4/summary.csv"
 if "$runner" summarize "$out/sweep4" >"$work/stdout" 2>"$work/stderr" &&
-   grep -Eq '^\| (16|32) \| 2 \| 0\.[0-9]{4} ± 0\.[0-9]{4} \|' "$work/stdout" &&
+   grep -Eq '^\| (16|32) \| 2 \| 0\.[0-9]{4} ± 0\.[0-9]{4} \(0\.[0-9]{4}-0\.[0-9]{4}\) \|' "$work/stdout" &&
    [[ $(wc -l <"$out/sweep4/summary.csv") -eq 3 ]]; then
   pass summarize
 else
