@@ -9,8 +9,10 @@
 #if HWY_ONCE
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <utility>
 
+#include "common/error.h"
 #include "optim/optimizer.h"
 
 namespace mb {
@@ -105,6 +107,72 @@ void Optimizer::Step() {
     }
     Update(slot, p.value.data(), p.gradient.data(), p.size());
   }
+}
+
+std::vector<std::pair<std::string, AlignedVector<float>*>> Optimizer::SlotState(size_t slot) {
+  // Keras' variable names for what first_, second_ and third_ hold.
+  const char* names[3] = {"momentum", "velocity", "velocity_hat"};
+  if (config_.kind == OptimizerKind::kRmsprop) {
+    names[0] = "velocity", names[1] = "momentum", names[2] = "average_gradient";
+  }
+  std::vector<std::pair<std::string, AlignedVector<float>*>> state;
+  AlignedVector<float>* vectors[3] = {&first_[slot], &second_[slot], &third_[slot]};
+  for (int i = 0; i < 3; ++i) {
+    if (!vectors[i]->empty()) state.emplace_back(names[i], vectors[i]);
+  }
+  return state;
+}
+
+OptimizerState Optimizer::State() const {
+  OptimizerState state;
+  for (size_t slot = 0; slot < parameters_.size(); ++slot) {
+    const Parameter& p = *parameters_[slot];
+    for (const auto& [name, values] : const_cast<Optimizer*>(this)->SlotState(slot)) {
+      state.tensors[p.name + "." + name] = {p.shape, {values->begin(), values->end()}};
+    }
+  }
+  state.scalars["steps"] = step_;
+  state.scalars["learning_rate"] = double{config_.learning_rate};
+  return state;
+}
+
+void Optimizer::Restore(const OptimizerState& state, const std::string& source) {
+  std::set<std::string> expected;
+  for (size_t slot = 0; slot < parameters_.size(); ++slot) {
+    const Parameter& p = *parameters_[slot];
+    for (const auto& [slot_name, values] : SlotState(slot)) {
+      const std::string name = p.name + "." + slot_name;
+      expected.insert(name);
+      const auto found = state.tensors.find(name);
+      if (found == state.tensors.end()) {
+        throw InputError(source + ": optimizer state " + name + " is missing");
+      }
+      if (found->second.shape != p.shape || found->second.data.size() != values->size()) {
+        throw InputError(source + ": optimizer state " + name +
+                         " does not have the shape of parameter " + p.name);
+      }
+      std::copy(found->second.data.begin(), found->second.data.end(), values->begin());
+    }
+  }
+  for (const auto& [name, tensor] : state.tensors) {
+    if (!expected.count(name)) {
+      throw InputError(source + ": optimizer state " + name + " does not belong to this " +
+                       "optimizer and model");
+    }
+  }
+  const auto scalar = [&](const char* name) -> const nlohmann::json& {
+    const auto found = state.scalars.find(name);
+    if (found == state.scalars.end() || !found->is_number()) {
+      throw InputError(source + ": optimizer scalar " + name + " is missing or not a number");
+    }
+    return *found;
+  };
+  const nlohmann::json& steps = scalar("steps");
+  if (!steps.is_number_integer() || steps.get<int64_t>() < 0) {
+    throw InputError(source + ": optimizer scalar steps is not a count of steps");
+  }
+  step_ = steps.get<int64_t>();
+  set_learning_rate(static_cast<float>(scalar("learning_rate").get<double>()));
 }
 
 // Keras 3's _clip_gradients, in float32 as Keras computes it, with the

@@ -23,14 +23,30 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/aligned_vector.h"
 #include "config/config.h"
 #include "kernels/sparse_gemm.h"
 #include "nn/parameter.h"
+#include "report/safetensors.h"
 
 namespace mb {
+
+// Everything an optimizer carries from one step to the next, for a
+// checkpoint: a resumed run restores it and continues bit for bit.
+struct OptimizerState {
+  // Each state tensor, named "{parameter}.{slot}" with Keras' variable
+  // names ("layers.0.kernel.velocity"), in the parameter's shape.
+  TensorMap tensors;
+  // The step count, the current learning rate and any scalar an optimizer
+  // keeps; numbers that JSON round-trips exactly (integers, and floats
+  // widened to double).
+  nlohmann::json scalars = nlohmann::json::object();
+};
 
 class Optimizer {
  public:
@@ -54,6 +70,13 @@ class Optimizer {
   void set_learning_rate(float learning_rate);
   float learning_rate() const { return config_.learning_rate; }
 
+  // A copy of the state, and its restoration into an optimizer built from
+  // the same config over parameters of the same names and shapes. Restore
+  // throws InputError naming `source` and the tensor or scalar when one is
+  // missing, extra or of another shape.
+  OptimizerState State() const;
+  void Restore(const OptimizerState& state, const std::string& source);
+
   // The state slots the optimizer keeps per parameter, each the parameter's
   // size: 0 for plain SGD, 1 for SGD with momentum and RMSprop (one more
   // each for its momentum and centered), 2 for Adam and AdamW (3 with
@@ -63,6 +86,8 @@ class Optimizer {
  private:
   void Update(size_t slot, float* weights, const float* gradients, size_t n);
   void ClipGradients();
+  // The state vectors of `slot` with their Keras names; empty ones left out.
+  std::vector<std::pair<std::string, AlignedVector<float>*>> SlotState(size_t slot);
 
   OptimizerConfig config_;
   std::vector<Parameter*> parameters_;
