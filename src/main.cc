@@ -20,6 +20,7 @@
 #include "sweep/sweep_spec.h"
 #include "train/experiment.h"
 #include "train/interrupt.h"
+#include "train/resume.h"
 
 namespace {
 
@@ -100,6 +101,12 @@ int Evaluate(const mb::CommandLine& args) {
   return mb::RunExperiment(config, options).exit_code;
 }
 
+// `runner resume RUN_DIR`: a cut-off run continued from its checkpoint.
+int Resume(const mb::CommandLine& args) {
+  mb::InstallInterruptHandlers("interrupted while reading the run; nothing written");
+  return mb::ResumeRun(args.paths.front(), args.threads);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,6 +121,7 @@ int main(int argc, char** argv) {
     switch (args.command) {
       case mb::Command::kRun: return Run(args);
       case mb::Command::kEvaluate: return Evaluate(args);
+      case mb::Command::kResume: return Resume(args);
       case mb::Command::kSummarize:
         return mb::RunSummarizeCommand(
             args.paths.front(), stdout,

@@ -3,8 +3,10 @@
 // hand-made sequences of epoch logs.
 #include <catch2/catch.hpp>
 
+#include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "train/epoch_callbacks.h"
 
 namespace mb {
@@ -123,6 +125,61 @@ TEST_CASE("ReduceLROnPlateau counts an improvement only beyond min_delta", "[cal
   const auto reduced = reduce.OnEpochEnd(Logs(0.80), 0.01f);  // by 0.05 only
   REQUIRE(reduced);
   CHECK(*reduced == static_cast<float>(double{0.01f} * 0.1));
+}
+
+TEST_CASE("A restored EarlyStopping decides as the one it was saved from", "[callbacks][resume]") {
+  const std::vector<double> losses = {1.0, 0.9, 0.95, 0.97, 0.96, 0.99};
+  EarlyStoppingConfig c = OnLoss(3);
+  c.restore_best_weights = true;
+  for (size_t cut = 0; cut <= losses.size(); ++cut) {
+    INFO("saved after " << cut << " epochs");
+    EarlyStopping uninterrupted(c), first(c);
+    for (size_t e = 0; e < cut; ++e) first.OnEpochEnd(static_cast<int64_t>(e), Logs(losses[e]));
+    // Through text, as a checkpoint keeps it: the infinity before the
+    // first epoch included.
+    EarlyStopping resumed(c);
+    resumed.Restore(nlohmann::json::parse(first.State().dump()), "checkpoint");
+    for (size_t e = 0; e < losses.size(); ++e) {
+      const auto expected = uninterrupted.OnEpochEnd(static_cast<int64_t>(e), Logs(losses[e]));
+      if (e < cut) continue;
+      const auto got = resumed.OnEpochEnd(static_cast<int64_t>(e), Logs(losses[e]));
+      CHECK(got.stop == expected.stop);
+      CHECK(got.keep_weights == expected.keep_weights);
+    }
+    CHECK(resumed.State() == uninterrupted.State());
+  }
+}
+
+TEST_CASE("A restored ReduceLROnPlateau reduces as the one it was saved from",
+          "[callbacks][resume]") {
+  ReduceLrOnPlateauConfig c;
+  c.monitor = Monitor::kLoss;
+  c.patience = 2;
+  c.cooldown = 1;
+  ReduceLrOnPlateau first(c);
+  for (int e = 0; e < 3; ++e) first.OnEpochEnd(Logs(1.0), 0.001f);  // reduces at the third
+  ReduceLrOnPlateau resumed(c);
+  resumed.Restore(nlohmann::json::parse(first.State().dump()), "checkpoint");
+  CHECK(resumed.State() == first.State());
+  CHECK(resumed.State()["cooldown_counter"] == 1);
+}
+
+TEST_CASE("A callback state with a missing or wrong field is refused by name",
+          "[callbacks][resume]") {
+  EarlyStopping stopping(OnLoss(1));
+  nlohmann::json state = stopping.State();
+  state.erase("wait");
+  CHECK_THROWS_WITH(stopping.Restore(state, "run/checkpoint.safetensors"),
+                    "run/checkpoint.safetensors: early_stopping.wait is missing");
+  state = stopping.State();
+  state["best"] = "lots";
+  CHECK_THROWS_WITH(stopping.Restore(state, "run/checkpoint.safetensors"),
+                    "run/checkpoint.safetensors: early_stopping.best is not a number");
+  ReduceLrOnPlateau reduce(ReduceLrOnPlateauConfig{});
+  state = reduce.State();
+  state["cooldown_counter"] = 1.5;
+  CHECK_THROWS_WITH(reduce.Restore(state, "ckpt"),
+                    "ckpt: reduce_lr_on_plateau.cooldown_counter is not an integer");
 }
 
 }  // namespace

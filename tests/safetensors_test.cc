@@ -400,3 +400,19 @@ TEST_CASE("SafetensorsFile reads a tensor larger than its read chunk exactly", "
   CHECK(SameBits(read.at("a").data, tensors["a"].data));
   CHECK(SameBits(read.at("b").data, tensors["b"].data));
 }
+
+TEST_CASE("Metadata pairs are written beside format and read back", "[report]") {
+  TempDir dir;
+  const std::string path = (dir.path() / "meta.safetensors").string();
+  mb::WriteSafetensors(path, {{"w", {{1}, {1.0f}}}},
+                       {{"epoch", "2"}, {"report", "{\"a\": [1, 2]}"}});
+  const mb::SafetensorsFile file(path);
+  CHECK(file.metadata() == mb::SafetensorsMetadata{
+                               {"epoch", "2"}, {"format", "pt"}, {"report", "{\"a\": [1, 2]}"}});
+  // Values that are not strings, which the format does not allow, are left out.
+  const std::string header =
+      R"({"__metadata__":{"format":"pt","n":3},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  const fs::path odd = dir.path() / "odd.safetensors";
+  WriteBytes(odd, RawFile(header, std::string(4, '\0')));
+  CHECK(mb::SafetensorsFile(odd.string()).metadata() == mb::SafetensorsMetadata{{"format", "pt"}});
+}

@@ -369,7 +369,7 @@ cut_off_left() {
 last_point() { sed -n 's/.*Sweep sweep4: \(point [0-9]\/4 ([^)]*)\)$/\1/p' "$1" | tail -n 1; }
 # Whether LOG took POINT over: its claimant is gone, or its run was cut off.
 took_over() {
-  grep -q "Sweep sweep4: $2 \(was claimed by .*, which is gone: taking it over\|was cut off: removing\)" "$1"
+  grep -q "Sweep sweep4: $2 \(was claimed by .*, which is gone: taking it over\|was cut off: \(removing\|resuming\)\)" "$1"
 }
 # Whether LOG's lines came out in the order they were printed: a run that
 # was interrupted printed its "Run" line (stdout) before "interrupted in

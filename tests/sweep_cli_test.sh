@@ -68,7 +68,7 @@ for when in 0.2 mid-point 0.9 mid-point; do sweep_then_kill "$when"; done
 "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$out" >"$work/stdout" 2>"$work/stderr"
 code=$?
 cat "$work/stdout" >>"$work/killed.log"
-cut_off=$(grep -c "was cut off: removing" "$work/killed.log")
+cut_off=$(grep -c "was cut off" "$work/killed.log")
 reports=$(find "$out/sweep4" -name report.json | wc -l)
 run_dirs=$(find "$out/sweep4" -mindepth 1 -maxdepth 1 -type d | wc -l)
 complete=$(grep -l '"status": "completed"' "$out"/sweep4/*/report.json 2>/dev/null | wc -l)
@@ -103,6 +103,21 @@ if grep -q "was cut off: removing" "$work/stdout" &&
   pass sweep-reruns-cut-off-point
 else
   fail "cut-off point: $(cat "$work/stdout")"
+fi
+
+# A point killed after an epoch continues from its checkpoint when the sweep
+# runs again, and its results are those of the sweep never interrupted
+# ($out's, run with the same settings).
+resumed="$work/resumed"
+(MNISTBENCH_TEST_SIGKILL_AFTER_EPOCH=1 "$runner" "$work/sweep4.json" --set epochs=2 --threads 1 \
+   --out "$resumed" >/dev/null; exit $?) 2>/dev/null
+"$runner" "$work/sweep4.json" --set epochs=2 --threads 1 --out "$resumed" >"$work/stdout" 2>&1
+if grep -q "was cut off: resuming it from its checkpoint" "$work/stdout" &&
+   [[ "$(points "$resumed")" == "$(points "$out")" ]] &&
+   [[ $(grep -l '"after_epoch": 1' "$resumed"/sweep4/*/report.json | wc -l) -eq 1 ]]; then
+  pass sweep-resumes-point-from-checkpoint
+else
+  fail "sweep resume from a checkpoint: $(cat "$work/stdout")"
 fi
 
 # summarize on demand prints the table and rewrites the files.
@@ -363,7 +378,7 @@ code2=$?
 complete=$(grep -l '"status": "completed"' "$work"/sigint/sweep4/*/report.json 2>/dev/null | wc -l)
 if [[ $code -eq 130 && $dirs -eq 1 && $code2 -eq 0 && $complete -eq 4 ]] &&
    ! grep -q "point 2/4" "$work/stdout" && stderr_lines | tail -n 1 | grep -Eq "$left_line" &&
-   grep -q "was cut off: removing" "$work/stdout2"; then
+   grep -q "was cut off: \(removing\|resuming\)" "$work/stdout2"; then
   pass sweep-sigint-then-resume
 else
   fail "SIGINT in a sweep: exit $code then $code2, $dirs run dirs, then $complete complete; $(cat "$work/stderr")"

@@ -84,6 +84,11 @@ commands on saved weights and finished runs:
                               per-class accuracy and confusion matrix of saved weights
                               (a model.safetensors), without training; written as a
                               run directory whose report has status "evaluated"
+  runner resume RUN_DIR [--threads N]
+                              continues a run that was killed or interrupted from the
+                              checkpoint its directory holds after every epoch, in the
+                              same directory: its losses, test results and weights are
+                              bitwise those of the run never interrupted
   runner summarize [--all] DIR
                               the summary table of every run under DIR, and
                               DIR/summary.csv, DIR/summary.json; copies of one
@@ -153,8 +158,11 @@ the current directory, not to the config file.
   shuffle                     boolean  true              shuffle the training samples every epoch
   validation_split            number   0.0               [0, 1): the last fraction of the training
                                                          samples validates instead of training
-  init_from                   string   null              a model.safetensors to start from
-                                                         (null: initialise from the seed)
+  init_from                   string   null              a model.safetensors to start from:
+                                                         weights only, a fresh start (epoch 1,
+                                                         new optimizer state; to continue a
+                                                         run use runner resume); null:
+                                                         initialise from the seed
   save_model                  boolean  false             write model.safetensors
   predict                     integer  10                0 to 10000: first test images to predict
   target_accuracy             number   null              (0, 1]: stop once the validation accuracy
@@ -192,6 +200,8 @@ output: a run directory <out>/<name>-<timestamp>-<hash8>/ with
   epochs.csv         one row per epoch: loss, accuracy, validation loss and
                      accuracy, seconds, samples per second
   model.safetensors  the trained weights (when save_model is true)
+  checkpoint.safetensors  weights, optimizer state and counters after the last
+                     epoch, for runner resume; removed when the run completes
 hash8 starts the sha256 of the resolved config without the keys that cannot
 change the numbers (name, threads, predict, save_model, data.verify_checksums,
 kernels):
@@ -234,13 +244,14 @@ struct NamedCommand {
 };
 
 constexpr NamedCommand kCommands[] = {
+    {"resume", Command::kResume, "runner resume RUN_DIR [--threads N]"},
     {"summarize", Command::kSummarize, "runner summarize [--all] DIR"},
     {"compare", Command::kCompare, "runner compare A B [C ...]"},
     {"plot", Command::kPlot, "runner plot DIR"},
 };
 
-// The arguments of summarize, compare and plot: paths, --help, and
-// summarize's --all.
+// The arguments of resume, summarize, compare and plot: paths, --help,
+// summarize's --all and resume's --threads.
 void ParseCommandArguments(int argc, const char* const* argv, const NamedCommand& command,
                            CommandLine& command_line) {
   command_line.command = command.command;
@@ -250,6 +261,12 @@ void ParseCommandArguments(int argc, const char* const* argv, const NamedCommand
       command_line.help = true;
     } else if (arg == "--all" && command.command == Command::kSummarize) {
       command_line.all = true;
+    } else if (command.command == Command::kResume && arg.rfind("--threads", 0) == 0 &&
+               (arg.size() == 9 || arg[9] == '=')) {
+      std::string value = arg.size() > 9 ? arg.substr(10) : "";
+      if (arg.size() == 9 && i + 1 < argc) value = argv[++i];
+      if (value.empty()) throw InputError("--threads: missing value, expected --threads N");
+      command_line.threads = ParseThreads(value);
     } else if (arg.size() >= 2 && arg[0] == '-') {
       throw InputError(std::string(command.name) + ": unknown option '" + arg + "' (usage: " +
                        command.usage + ")");

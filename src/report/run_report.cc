@@ -158,12 +158,65 @@ nlohmann::json RunReport::ToJson() const {
   if (early_stopping) json["early_stopping"] = *early_stopping;
   if (target) json["target"] = TargetToJson(*target);
   if (!sweep.is_null()) json["sweep"] = sweep;
+  if (!resumed.empty()) json["resumed"] = resumed;
   json["total_seconds"] = total_seconds;
   json["started_at"] = started_at;
   json["finished_at"] = finished_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(finished_at);
   json["peak_rss_bytes"] = OrNull(peak_rss_bytes);
   json["memory"] = memory;
   return json;
+}
+
+RunReport RunReportFromJson(const nlohmann::json& json, const std::string& source) {
+  // The report is this program's own output: a field of the wrong type
+  // means the file was damaged or edited, which one message says.
+  try {
+    RunReport report;
+    report.status = json.at("status").get<std::string>();
+    report.config = json.at("config");
+    report.config_hash = json.at("config_hash").get<std::string>();
+    report.machine = json.at("machine");
+    report.dataset = json.at("dataset");
+    report.training = json.at("training");
+    for (const nlohmann::json& e : json.at("epochs")) {
+      EpochRecord epoch;
+      epoch.epoch = e.at("epoch").get<int>();
+      epoch.steps = e.at("steps").get<size_t>();
+      epoch.loss = e.at("loss").get<double>();
+      epoch.accuracy = e.at("accuracy").get<double>();
+      epoch.seconds = e.at("seconds").get<double>();
+      epoch.samples_per_second = e.at("samples_per_second").get<double>();
+      epoch.learning_rate = e.at("learning_rate").get<double>();
+      if (e.contains("val_loss")) epoch.val_loss = e["val_loss"].get<double>();
+      if (e.contains("val_accuracy")) epoch.val_accuracy = e["val_accuracy"].get<double>();
+      report.epochs.push_back(epoch);
+    }
+    if (json.contains("diverged_epoch")) report.diverged_epoch = json["diverged_epoch"].get<int>();
+    if (json.contains("early_stopping")) report.early_stopping = json["early_stopping"];
+    if (json.contains("target")) {
+      const nlohmann::json& t = json["target"];
+      TargetRecord target;
+      target.accuracy = t.at("accuracy").get<double>();
+      target.set = t.at("set").get<std::string>();
+      target.every_steps = t.at("every_steps").get<uint64_t>();
+      target.reached = t.at("reached").get<bool>();
+      if (!t.at("seconds").is_null()) target.seconds = t["seconds"].get<double>();
+      if (!t.at("epoch").is_null()) target.epoch = t["epoch"].get<int>();
+      if (!t.at("step").is_null()) target.step = t["step"].get<size_t>();
+      if (!t.at("reached_accuracy").is_null()) {
+        target.reached_accuracy = t["reached_accuracy"].get<double>();
+      }
+      report.target = target;
+    }
+    if (json.contains("sweep")) report.sweep = json["sweep"];
+    if (json.contains("resumed")) report.resumed = json["resumed"];
+    report.total_seconds = json.at("total_seconds").get<double>();
+    report.started_at = json.at("started_at").get<std::string>();
+    report.memory = json.at("memory");
+    return report;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(source + ": the report it holds is damaged (" + e.what() + ")");
+  }
 }
 
 std::string UtcTimestamp() {

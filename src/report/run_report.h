@@ -83,12 +83,21 @@ struct RunReport {
   // The memory the run was estimated to need and what was available
   // (train/memory_budget.h); null until the estimate is made.
   nlohmann::json memory;
+  // Each time `runner resume` continued the run: {"at" (UTC), "after_epoch",
+  // "host"}; absent from report.json when it never was.
+  nlohmann::json resumed = nlohmann::json::array();
 
   // report.json's contents (schema_version kReportSchemaVersion). Optional
   // values that are not set are null or, for val_*, diverged_epoch, target
   // and sweep, absent. NaN and infinity, which JSON cannot hold, become null.
   nlohmann::json ToJson() const;
 };
+
+// The report a run had written as of a checkpoint (run_checkpoint.h), for
+// `runner resume`: every field ToJson writes before the test evaluation,
+// read back exactly (its numbers round-trip). Throws InputError naming
+// `source` and the field when one is missing or malformed.
+RunReport RunReportFromJson(const nlohmann::json& json, const std::string& source);
 
 // "2026-11-28T15:16:06Z"
 std::string UtcTimestamp();

@@ -243,11 +243,13 @@ void CheckContiguous(const std::string& path, uint64_t data_start, uint64_t data
 
 }  // namespace
 
-void WriteSafetensors(const std::string& path, const TensorMap& tensors) {
+void WriteSafetensors(const std::string& path, const TensorMap& tensors,
+                      const SafetensorsMetadata& metadata) {
   // ordered_json: "__metadata__" first and the entry keys in the reference
   // implementation's order, so files are byte-identical to what it writes.
   nlohmann::ordered_json header;
   header[kMetadataKey] = {{"format", "pt"}};
+  for (const auto& [key, value] : metadata) header[kMetadataKey][key] = value;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
     if (name == kMetadataKey) {
@@ -342,9 +344,15 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
 
   data_start_ = kHeaderLengthBytes + header_length;
   const uint64_t data_size = file_size - data_start_;
-  // "__metadata__" is free-form string pairs we neither need nor check.
+  // "__metadata__" is free-form string pairs, checked by whoever reads them.
   for (const auto& [name, entry] : header.items()) {
-    if (name == kMetadataKey) continue;
+    if (name == kMetadataKey) {
+      if (!entry.is_object()) continue;
+      for (const auto& [key, value] : entry.items()) {
+        if (value.is_string()) metadata_[key] = value.get<std::string>();
+      }
+      continue;
+    }
     tensors_[name] = EntryParser(path, name, data_start_, data_size).Parse(entry);
   }
   CheckContiguous(path, data_start_, data_size, tensors_);

@@ -20,8 +20,14 @@ struct Tensor {
 
 using TensorMap = std::map<std::string, Tensor>;
 
-// Writes atomically (see atomic_file.h). Throws OutputError.
-void WriteSafetensors(const std::string& path, const TensorMap& tensors);
+// The header's "__metadata__": free-form string pairs. Every file written
+// has "format": "pt", as PyTorch's writer puts it.
+using SafetensorsMetadata = std::map<std::string, std::string>;
+
+// Writes atomically (see atomic_file.h), with `metadata` beside "format".
+// Throws OutputError.
+void WriteSafetensors(const std::string& path, const TensorMap& tensors,
+                      const SafetensorsMetadata& metadata = {});
 
 // A tensor as a safetensors header describes it.
 struct TensorEntry {
@@ -47,6 +53,9 @@ class SafetensorsFile {
   const std::string& path() const { return path_; }
   // Every tensor by name ("__metadata__" is not one).
   const std::map<std::string, TensorEntry>& tensors() const { return tensors_; }
+  // The header's "__metadata__" pairs whose values are strings (the format
+  // allows nothing else; other values are left out).
+  const SafetensorsMetadata& metadata() const { return metadata_; }
   // Reads tensor `name`'s elements (product(shape) floats) into `out`,
   // a bounded chunk at a time. Throws InputError if the file cannot be read.
   void ReadTensor(const std::string& name, float* out) const;
@@ -57,6 +66,7 @@ class SafetensorsFile {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
   uint64_t data_start_ = 0;  // file offset of the data section
   std::map<std::string, TensorEntry> tensors_;
+  SafetensorsMetadata metadata_;
 };
 
 // Every tensor of the file: SafetensorsFile's checks, then all its data.

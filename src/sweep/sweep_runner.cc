@@ -12,12 +12,14 @@
 #include "report/atomic_file.h"
 #include "report/atomic_temporaries.h"
 #include "report/report_reader.h"
+#include "report/safetensors.h"
 #include "sweep/point_claim.h"
 #include "sweep/points_left.h"
 #include "sweep/summary.h"
 #include "train/experiment.h"
 #include "train/interrupt.h"
 #include "train/lost_stdout.h"
+#include "train/run_checkpoint.h"
 
 namespace mb {
 namespace {
@@ -150,6 +152,22 @@ std::map<std::string, PointState> ScanSweepDir(const fs::path& sweep_dir,
   return states;
 }
 
+// Whether the cut-off run in `run_dir` can continue from its checkpoint
+// (train/run_checkpoint.h) rather than start again: it has one, of point
+// `id`'s config. A checkpoint that cannot be read is a reason to start
+// again, not to stop the sweep.
+bool HasCheckpointOf(const fs::path& run_dir, const std::string& id) {
+  const fs::path checkpoint = run_dir / kCheckpointFile;
+  if (!fs::exists(checkpoint) || !fs::exists(run_dir / "report.json")) return false;
+  try {
+    const SafetensorsFile file(checkpoint.string());
+    const auto hash = file.metadata().find("config_hash");
+    return hash != file.metadata().end() && hash->second == id;
+  } catch (const InputError&) {
+    return false;
+  }
+}
+
 // Whether `report_path` is a finished report of point `id`.
 bool IsCompletePoint(const fs::path& report_path, const std::string& id) {
   if (!fs::exists(report_path)) return false;
@@ -275,8 +293,9 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
         std::find(cut_off.begin(), cut_off.end(), run_dir) == cut_off.end()) {
       cut_off.push_back(run_dir);
     }
+    const bool resume = HasCheckpointOf(run_dir, p.id);
     for (const fs::path& stale : cut_off) {
-      if (!fs::exists(stale)) continue;
+      if (!fs::exists(stale) || (resume && stale == run_dir)) continue;
       out.Printf("Sweep %s: %s was cut off: removing %s and running it again\n",
                  spec.name.c_str(), label.c_str(), stale.string().c_str());
       fs::remove_all(stale, error);
@@ -285,7 +304,12 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
                           error.message() + ")");
       }
     }
-    out.Printf("Sweep %s: %s\n", spec.name.c_str(), label.c_str());
+    if (resume) {
+      out.Printf("Sweep %s: %s was cut off: resuming it from its checkpoint\n",
+                 spec.name.c_str(), label.c_str());
+    } else {
+      out.Printf("Sweep %s: %s\n", spec.name.c_str(), label.c_str());
+    }
     StdoutLost(prefix);  // says so on stderr as soon as it happens
     RunOptions run;
     run.out_dir = sweep_dir.string();
@@ -296,6 +320,7 @@ int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
                  {"point_id", p.id},
                  {"varied", VariedJson(p.point)}};
     run.line_prefix = prefix;
+    if (resume) run.resume_dir = run_dir.string();
     run.interrupted_while_loading =
         interrupted_line(" while loading point " + number + "'s data, nothing written for it");
     const RunResult result = RunExperiment(p.config, run);

@@ -8,8 +8,11 @@
 // <index:03>-<point_id[0:12]>. When the sweep
 // runs again, a point whose report is complete (completed or diverged) is
 // skipped; a point cut off half-way (killed, power loss, interrupted: its
-// directory has no report or a report still "running"/"interrupted") is
-// removed and run again from scratch. Reports are written atomically, so a
+// directory has no report or a report still "running"/"interrupted")
+// continues from its last epoch's checkpoint (train/run_checkpoint.h), with
+// the same results as if it had never stopped; one cut off before its
+// first checkpoint is removed and run again from scratch. Reports and
+// checkpoints are written atomically, so a
 // SIGKILL at any moment never leaves a half-written one, and the temporary
 // files such a kill leaves are removed when the sweep runs again.
 //

@@ -3,11 +3,59 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/error.h"
+
 namespace mb {
 
 namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+// A best value as JSON: a number (which JSON round-trips exactly), or the
+// infinity it starts at as a string.
+nlohmann::json BestToJson(double value) {
+  if (value == kInfinity) return "inf";
+  if (value == -kInfinity) return "-inf";
+  return value;
+}
+
+// Reads a checkpoint's callback state field by field.
+class StateReader {
+ public:
+  StateReader(const nlohmann::json& state, std::string source, const char* callback)
+      : state_(state), source_(std::move(source)), callback_(callback) {}
+
+  int64_t Count(const char* field) const {
+    const nlohmann::json& value = Field(field);
+    if (!value.is_number_integer()) Fail(field, "is not an integer");
+    return value.get<int64_t>();
+  }
+  bool Flag(const char* field) const {
+    const nlohmann::json& value = Field(field);
+    if (!value.is_boolean()) Fail(field, "is not true or false");
+    return value.get<bool>();
+  }
+  double Best(const char* field) const {
+    const nlohmann::json& value = Field(field);
+    if (value == "inf") return kInfinity;
+    if (value == "-inf") return -kInfinity;
+    if (!value.is_number()) Fail(field, "is not a number");
+    return value.get<double>();
+  }
+
+ private:
+  const nlohmann::json& Field(const char* field) const {
+    if (!state_.is_object() || !state_.contains(field)) Fail(field, "is missing");
+    return state_[field];
+  }
+  [[noreturn]] void Fail(const char* field, const char* problem) const {
+    throw InputError(source_ + ": " + callback_ + "." + field + " " + problem);
+  }
+
+  const nlohmann::json& state_;
+  std::string source_;
+  const char* callback_;
+};
 
 }  // namespace
 
@@ -58,6 +106,22 @@ EarlyStopping::Decision EarlyStopping::OnEpochEnd(int64_t epoch, const EpochReco
   return decision;
 }
 
+nlohmann::json EarlyStopping::State() const {
+  return {{"best", BestToJson(best_)},           {"wait", wait_},
+          {"stopped_epoch", stopped_epoch_},     {"best_epoch", best_epoch_},
+          {"has_best_weights", has_best_weights_}, {"has_best", has_best_}};
+}
+
+void EarlyStopping::Restore(const nlohmann::json& state, const std::string& source) {
+  const StateReader reader(state, source, "early_stopping");
+  best_ = reader.Best("best");
+  wait_ = reader.Count("wait");
+  stopped_epoch_ = reader.Count("stopped_epoch");
+  best_epoch_ = reader.Count("best_epoch");
+  has_best_weights_ = reader.Flag("has_best_weights");
+  has_best_ = reader.Flag("has_best");
+}
+
 ReduceLrOnPlateau::ReduceLrOnPlateau(const ReduceLrOnPlateauConfig& config)
     : config_(config), best_(config.maximize ? -kInfinity : kInfinity) {}
 
@@ -84,6 +148,17 @@ std::optional<float> ReduceLrOnPlateau::OnEpochEnd(const EpochRecord& logs, floa
   cooldown_counter_ = config_.cooldown;
   wait_ = 0;
   return static_cast<float>(reduced);
+}
+
+nlohmann::json ReduceLrOnPlateau::State() const {
+  return {{"best", BestToJson(best_)}, {"wait", wait_}, {"cooldown_counter", cooldown_counter_}};
+}
+
+void ReduceLrOnPlateau::Restore(const nlohmann::json& state, const std::string& source) {
+  const StateReader reader(state, source, "reduce_lr_on_plateau");
+  best_ = reader.Best("best");
+  wait_ = reader.Count("wait");
+  cooldown_counter_ = reader.Count("cooldown_counter");
 }
 
 }  // namespace mb

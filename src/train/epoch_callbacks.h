@@ -6,6 +6,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "config/callback_config.h"
 #include "report/run_report.h"
@@ -33,6 +36,11 @@ class EarlyStopping {
   // Whether an epoch has counted yet (the first one always improves).
   bool has_best() const { return has_best_; }
 
+  // Its counters, for a checkpoint; Restore throws InputError naming
+  // `source` and the field when one is missing or of the wrong type.
+  nlohmann::json State() const;
+  void Restore(const nlohmann::json& state, const std::string& source);
+
  private:
   bool IsImprovement(double value, double reference) const;
 
@@ -50,6 +58,10 @@ class ReduceLrOnPlateau {
   // After an epoch whose logs are `logs`, trained at `learning_rate` (the
   // optimizer's float32 rate): the rate to continue with, when it changes.
   std::optional<float> OnEpochEnd(const EpochRecord& logs, float learning_rate);
+
+  // As EarlyStopping's.
+  nlohmann::json State() const;
+  void Restore(const nlohmann::json& state, const std::string& source);
 
  private:
   ReduceLrOnPlateauConfig config_;

@@ -1,14 +1,19 @@
 #include "train/experiment.h"
 
+#include <signal.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <variant>
 #include <vector>
 
 #include "common/error.h"
+#include "common/hostname.h"
 #include "common/statistics.h"
 #include "common/line_printer.h"
 #include "data/dataset.h"
@@ -23,6 +28,7 @@
 #include "train/interrupt.h"
 #include "train/lost_stdout.h"
 #include "train/memory_budget.h"
+#include "train/run_checkpoint.h"
 #include "train/threads.h"
 #include "train/trainer.h"
 
@@ -100,6 +106,15 @@ void PrintPerClassAccuracy(const Evaluation& test, LinePrinter& out) {
   out.Printf("%s\n", line.c_str());
 }
 
+// For the resume tests (tests/runner_cli_test.sh): with
+// MNISTBENCH_TEST_SIGKILL_AFTER_EPOCH=N in the environment, the run kills
+// itself with SIGKILL as soon as epoch N's checkpoint is written, before its
+// report is: the harshest moment a power cut could choose.
+void KillIfTestAsks(int epoch) {
+  const char* value = std::getenv("MNISTBENCH_TEST_SIGKILL_AFTER_EPOCH");
+  if (value != nullptr && std::atoi(value) == epoch) raise(SIGKILL);
+}
+
 void PrintPredictions(const std::vector<Prediction>& predictions, LinePrinter& out) {
   if (predictions.empty()) return;
   out.Printf("Predictions for the first %zu test images:\n", predictions.size());
@@ -131,11 +146,30 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     err.Printf("%s\n", interrupted_while_loading.c_str());
     return {kExitInterrupted, false};
   }
+  const bool resuming = !options.resume_dir.empty();
+  const std::string checkpoint_path =
+      (resuming ? options.resume_dir : std::string()) + "/" + kCheckpointFile;
+  std::optional<RunCheckpoint> checkpoint;
   RunReport report;
-  report.started_at = UtcTimestamp();
+  if (resuming) {
+    checkpoint = ReadRunCheckpoint(checkpoint_path);
+    if (checkpoint->config_hash != config.hash) {
+      throw InputError(checkpoint_path + ": config_hash: the checkpoint is of config " +
+                       checkpoint->config_hash + ", the run's config is " + config.hash);
+    }
+    report = RunReportFromJson(checkpoint->report, checkpoint_path);
+    report.status = "running";
+    report.resumed.push_back({{"at", UtcTimestamp()},
+                              {"after_epoch", checkpoint->epochs_done},
+                              {"host", Hostname()}});
+  } else {
+    report.started_at = UtcTimestamp();
+  }
+  // The time spent before a resume counts in the run's total.
+  const double seconds_before = report.total_seconds;
   report.config = config.resolved;
   report.config_hash = config.hash;
-  report.sweep = options.sweep;
+  if (!resuming || !options.sweep.is_null()) report.sweep = options.sweep;
 
   if (const std::string problem = KernelTargetProblem(config.kernel_target); !problem.empty()) {
     throw InputError(config.source + ": kernels.target: " + problem);
@@ -145,7 +179,9 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   // and the headers, before anything large is allocated.
   const DatasetShape data_shape = ReadDatasetShape(config.data);
   std::unique_ptr<const SafetensorsFile> init_file;
-  if (!config.init_from.empty()) init_file = std::make_unique<SafetensorsFile>(config.init_from);
+  if (!config.init_from.empty() && !resuming) {
+    init_file = std::make_unique<SafetensorsFile>(config.init_from);
+  }
   const MemoryEstimate memory =
       EstimateMemory(config, data_shape, static_cast<uint64_t>(ResidentBytes().value_or(0)));
   const AvailableMemory available = FindAvailableMemory();
@@ -160,7 +196,9 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   }
   Model model =
       BuildModel(data.image_shape(), config.model, config.source);
-  if (init_file) {
+  if (checkpoint) {
+    LoadModelFromTensors(checkpoint->model, checkpoint_path, model);
+  } else if (init_file) {
     LoadModelFromSafetensors(*init_file, model);
   } else {
     InitializeModel(model, config.seed);
@@ -173,27 +211,37 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
                      {"parameters", model.ParameterCount()},
                      {"layers", LayerSummary(config, model)},
                      {"flush_denormals", FlushDenormalsEnabled()},
-                     {"init", config.init_from.empty() ? "seed" : "init_from"},
+                     {"init", resuming ? "checkpoint"
+                              : config.init_from.empty() ? "seed" : "init_from"},
                      {"openmp_wait", OpenMpWaitSettings()}};
 
   Trainer trainer(config, data, model);
+  if (checkpoint) trainer.Restore(checkpoint->optimizer, checkpoint->steps_taken, checkpoint_path);
   report.training.update(trainer.Description());
   // Before the run directory exists, so that no signal can end the process
   // between its creation and its first report.
   StopCleanlyOnInterrupt("stopping after this step");
-  if (config.target_accuracy) {
+  if (config.target_accuracy && !report.target) {
     TargetRecord target;
     target.accuracy = *config.target_accuracy;
     target.set = trainer.target_set_name();
     target.every_steps = config.target_every_steps;
     report.target = target;
   }
-  const std::string run_dir = StartRunDirectory(
-      options.out_dir,
-      options.run_dir_name.empty()
-          ? RunDirectoryName(config.name, config.hash, report.started_at)
-          : options.run_dir_name,
-      report);
+  std::string run_dir;
+  if (resuming) {
+    run_dir = options.resume_dir;
+    WriteRunFiles(run_dir, report);
+    out.Printf("Resuming %s after epoch %d of %d\n", run_dir.c_str(), checkpoint->epochs_done,
+               config.epochs);
+  } else {
+    run_dir = StartRunDirectory(
+        options.out_dir,
+        options.run_dir_name.empty()
+            ? RunDirectoryName(config.name, config.hash, report.started_at)
+            : options.run_dir_name,
+        report);
+  }
   out.Printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
              "%d threads, %s kernels\n",
              run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
@@ -206,8 +254,17 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   TensorMap best_weights;  // early_stopping.restore_best_weights
   if (config.early_stopping) early_stopping.emplace(*config.early_stopping);
   if (config.reduce_lr_on_plateau) reduce_lr.emplace(*config.reduce_lr_on_plateau);
+  if (checkpoint) {
+    if (early_stopping) early_stopping->Restore(checkpoint->early_stopping, checkpoint_path);
+    if (reduce_lr) reduce_lr->Restore(checkpoint->reduce_lr_on_plateau, checkpoint_path);
+    best_weights = checkpoint->best_weights;
+  }
+  // A checkpoint of the last epoch leaves only the test evaluation.
+  const int first_epoch = checkpoint ? checkpoint->epochs_done + 1 : 1;
+  const int last_epoch =
+      options.evaluate_only || (checkpoint && checkpoint->training_done) ? 0 : config.epochs;
   bool stopped_early = false;
-  for (int epoch = 1; epoch <= (options.evaluate_only ? 0 : config.epochs); ++epoch) {
+  for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
     if (!finished) {
@@ -231,11 +288,11 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
       break;
     }
     report.epochs.push_back(record);
-    report.total_seconds = SecondsSince(start);
+    report.total_seconds = seconds_before + SecondsSince(start);
     if (const std::optional<TargetHit>& hit = trainer.target_hit()) {
       TargetRecord& target = *report.target;
       target.reached = true;
-      target.seconds = std::chrono::duration<double>(hit->at - start).count();
+      target.seconds = seconds_before + std::chrono::duration<double>(hit->at - start).count();
       target.epoch = hit->epoch;
       target.step = hit->step;
       target.reached_accuracy = hit->accuracy;
@@ -256,6 +313,21 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
         trainer.set_learning_rate(*rate);
       }
     }
+    const bool training_done =
+        trainer.target_hit() || stopped_early || epoch == config.epochs;
+    RunCheckpoint state;
+    state.config_hash = config.hash;
+    state.epochs_done = epoch;
+    state.training_done = training_done;
+    state.steps_taken = trainer.steps_taken();
+    state.model = ModelToTensors(model);
+    state.optimizer = trainer.optimizer_state();
+    state.best_weights = best_weights;
+    if (early_stopping) state.early_stopping = early_stopping->State();
+    if (reduce_lr) state.reduce_lr_on_plateau = reduce_lr->State();
+    state.report = report.ToJson();
+    WriteRunCheckpoint(run_dir + "/" + kCheckpointFile, state);
+    KillIfTestAsks(epoch);
     WriteRunFiles(run_dir, report);
     if (trainer.target_hit()) break;
     if (stopped_early) {
@@ -298,10 +370,16 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     }
     report.status = options.evaluate_only ? "evaluated" : "completed";
   }
-  report.total_seconds = SecondsSince(start);
+  report.total_seconds = seconds_before + SecondsSince(start);
   report.finished_at = UtcTimestamp();
   report.peak_rss_bytes = PeakRssBytes();
   WriteRunFiles(run_dir, report);
+  if (report.status == "completed" || report.status == "diverged") {
+    // Final: nothing is left to resume. A checkpoint that cannot be removed
+    // costs disk, not results.
+    std::error_code ignored;
+    std::filesystem::remove(run_dir + "/" + kCheckpointFile, ignored);
+  }
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.2f", report.total_seconds);
   PrintClosingLine("Report: " + run_dir + "/report.json (" + seconds + "s total)",

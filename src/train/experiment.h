@@ -29,6 +29,10 @@ struct RunOptions {
   // `runner evaluate`: no training; the test set is evaluated with the
   // config's init_from weights, and the report's status is "evaluated".
   bool evaluate_only = false;
+  // `runner resume` (train/resume.h): the run directory to continue from
+  // its checkpoint (train/run_checkpoint.h), which must be of `config`'s
+  // config_hash; "" to start a new run.
+  std::string resume_dir;
 };
 
 struct RunResult {
@@ -37,6 +41,9 @@ struct RunResult {
   bool finished = false;
 };
 
+// After every epoch the run directory holds a checkpoint
+// (train/run_checkpoint.h) to resume from; a run that ends completed or
+// diverged removes it, since nothing is left to resume.
 // Interrupts (train/interrupt.h): while the data loads, one ends the
 // process at once; during training the run stops after the current step
 // with status "interrupted"; after the last training step the run still

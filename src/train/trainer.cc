@@ -110,6 +110,12 @@ size_t Trainer::steps_per_epoch() const {
 
 // Epoch e's order depends only on (seed, e): a Fisher-Yates shuffle of the
 // identity with the generator of stream kShuffleStream + e.
+void Trainer::Restore(const OptimizerState& state, size_t steps_taken,
+                      const std::string& source) {
+  optimizer_.Restore(state, source);
+  steps_taken_ = steps_taken;
+}
+
 void Trainer::ShuffleOrder(int epoch) {
   std::iota(order_.begin(), order_.end(), 0u);
   if (!config_.shuffle) return;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -89,6 +90,14 @@ class Trainer {
 
   // Steps per epoch (the last batch may be smaller).
   size_t steps_per_epoch() const;
+
+  // What a checkpoint keeps of the training loop (train/run_checkpoint.h):
+  // the optimizer's state and the steps taken over all epochs, which key
+  // the schedule and the dropout masks. Restore throws InputError naming
+  // `source` when the state does not fit this model and optimizer.
+  OptimizerState optimizer_state() const { return optimizer_.State(); }
+  size_t steps_taken() const { return steps_taken_; }
+  void Restore(const OptimizerState& state, size_t steps_taken, const std::string& source);
 
   // The optimizer's constant learning rate, changed between epochs
   // (reduce_lr_on_plateau); a schedule sets its own at every step.
