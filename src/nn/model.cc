@@ -54,11 +54,12 @@ std::vector<Parameter*> ParameterList(Model& model) {
 
 Model BuildModel(const FeatureShape& input, const std::vector<LayerConfig>& layers,
                  const std::string& source, bool allocate) {
-  const std::vector<FeatureShape> shapes = LayerOutputShapes(layers, input, source);
   Model model;
   model.input = input;
+  model.output_shapes = LayerOutputShapes(layers, input, source);
   for (size_t l = 0; l < layers.size(); ++l) {
-    model.layers.push_back(MakeLayer(l, l == 0 ? input : shapes[l - 1], layers[l], allocate));
+    model.layers.push_back(
+        MakeLayer(l, l == 0 ? input : model.output_shapes[l - 1], layers[l], allocate));
   }
   return model;
 }
