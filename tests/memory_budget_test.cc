@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/aligned_vector.h"
@@ -24,13 +25,18 @@ uint64_t Bytes(const Vector& v) {
   return v.capacity() * sizeof(typename Vector::value_type);
 }
 
-uint64_t WorkspaceAllocated(const ModelWorkspace& ws) {
-  uint64_t bytes = Bytes(ws.input);
+// The bytes of ws's buffers; `rounded`: each as the allocator takes it
+// (AlignedAllocationBytes), which is how WorkspaceBytes counts them.
+uint64_t WorkspaceAllocated(const ModelWorkspace& ws, bool rounded = false) {
+  const auto bytes = [rounded](const auto& v) -> uint64_t {
+    return rounded ? AlignedAllocationBytes(Bytes(v)) : Bytes(v);
+  };
+  uint64_t total = bytes(ws.input);
   for (const LayerBuffers& layer : ws.layers) {
-    bytes += Bytes(layer.z) + Bytes(layer.a) + Bytes(layer.delta) + Bytes(layer.scratch) +
-             Bytes(layer.index);
+    total += bytes(layer.z) + bytes(layer.a) + bytes(layer.delta) + bytes(layer.scratch) +
+             bytes(layer.index);
   }
-  return bytes;
+  return total;
 }
 
 // At most this much more than `bytes` spread over `buffers` buffers: each
@@ -107,6 +113,26 @@ TEST_CASE("The convnet's memory estimate covers what it allocates", "[memory]") 
                              shape.train_images.count * sizeof(uint32_t);
   CHECK(estimate.activations >= allocated);
   CHECK(estimate.activations <= 2 * allocated);
+}
+
+// A first layer computes no input gradient: its workspace leaves out the
+// convnet's first conv's im2col rows for it (1.5 MB at batch 64), and
+// WorkspaceBytes, hence the estimate, counts exactly what is allocated.
+TEST_CASE("The first conv layer gets no input-gradient scratch", "[memory]") {
+  const Config config = LoadConfig("configs/convnet.json", {});
+  const Model model = BuildModel(FeatureShape::Image(28, 28, 1), config.model);
+  const auto batch = static_cast<size_t>(config.batch_size);
+  const ModelWorkspace ws = BuildWorkspace(model, batch);
+  const auto& first = std::get<Conv2DLayer>(model.layers[0]);
+  const auto& second = std::get<Conv2DLayer>(model.layers[2]);
+  CHECK(BufferSizes(first, /*backward=*/true).input_gradient_scratch == 26 * 26 * 9);
+  CHECK(ws.layers[0].scratch.empty());
+  CHECK(ws.layers[2].scratch.size() == batch * BufferSizes(second, true).input_gradient_scratch);
+  CHECK(WorkspaceBytes(model, batch, false, true) == WorkspaceAllocated(ws, /*rounded=*/true));
+  const size_t eval_batch = EvalBatchSize(model);
+  const ModelWorkspace eval_ws = BuildWorkspace(model, eval_batch, false, /*backward=*/false);
+  CHECK(eval_ws.layers[2].scratch.empty());
+  CHECK(WorkspaceBytes(model, eval_batch, false, false) == WorkspaceAllocated(eval_ws, true));
 }
 
 TEST_CASE("The estimate counts each optimizer's state slots", "[memory]") {

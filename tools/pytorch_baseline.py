@@ -133,17 +133,20 @@ def logits(params, x):
     return h @ params["layers.1.kernel"] + params["layers.1.bias"]
 
 
-def train_epoch(params, velocity, x, y, batch_size, order, lr=1e-3, rho=0.9, epsilon=1e-7):
-    """One epoch of Keras RMSprop. Returns Keras' epoch loss and accuracy
-    (means over the samples, each measured before its step's update) and the
-    list of the steps' losses (means over their batches)."""
+def train_epoch(params, velocity, x, y, batch_size, order, forward=logits, lr=1e-3, rho=0.9,
+                epsilon=1e-7):
+    """One epoch of Keras RMSprop on the model whose logits forward(params,
+    x) computes (this file's by default; tools/pytorch_convnet.py passes the
+    convnet's). Returns Keras' epoch loss and accuracy (means over the
+    samples, each measured before its step's update) and the list of the
+    steps' losses (means over their batches)."""
     for p in params.values():
         p.requires_grad_(True)
     step_losses, correct = [], 0
     for first in range(0, len(order), batch_size):
         index = order[first:first + batch_size]
         xb, yb = x[index], y[index]
-        z = logits(params, xb)
+        z = forward(params, xb)
         loss = torch.nn.functional.cross_entropy(z, yb)
         loss.backward()
         with torch.no_grad():

@@ -3,9 +3,10 @@
 
 A faithful port of the convnet of Deep Learning with Python, section 5.1,
 with Keras' semantics and the conventions of tools/pytorch_baseline.py
-(whose helpers it imports): MNIST pixels / 255 as float32, channels-last
-images [N, 28, 28, 1], all in memory; the layers, numbered as the C++
-checkpoint names their parameters ("layers.{i}.kernel", "layers.{i}.bias"):
+(whose helpers and training loop it imports): MNIST pixels / 255 as
+float32, channels-last images [N, 28, 28, 1], all in memory; the layers,
+numbered as the C++ checkpoint names their parameters ("layers.{i}.kernel",
+"layers.{i}.bias"):
     0 Conv2D(32, 3x3, relu, valid)   1 MaxPooling2D(2)
     2 Conv2D(64, 3x3, relu, valid)   3 MaxPooling2D(2)
     4 Conv2D(64, 3x3, relu, valid)   5 Flatten, in (h, w, c) order: 3x3x64 = 576
@@ -39,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pytorch_baseline import load_mnist, read_safetensors, write_safetensors
+from pytorch_baseline import load_mnist, read_safetensors, train_epoch, write_safetensors
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,33 +123,6 @@ def logits(params, x, flatten_order=(0, 2, 3, 1)):
             if index != LAYERS[-1][0]:
                 h = torch.relu(h)
     return h
-
-
-def train_epoch(params, velocity, x, y, batch_size, order, lr=1e-3, rho=0.9, epsilon=1e-7):
-    """One epoch of Keras RMSprop, as pytorch_baseline.train_epoch with the
-    convnet's forward. Returns Keras' epoch loss and accuracy (means over the
-    samples, each measured before its step's update) and the list of the
-    steps' losses (means over their batches)."""
-    for p in params.values():
-        p.requires_grad_(True)
-    step_losses, correct = [], 0
-    for first in range(0, len(order), batch_size):
-        index = order[first:first + batch_size]
-        xb, yb = x[index], y[index]
-        z = logits(params, xb)
-        loss = F.cross_entropy(z, yb)
-        loss.backward()
-        with torch.no_grad():
-            for name, p in params.items():
-                g = p.grad
-                velocity[name].mul_(rho).addcmul_(g, g, value=1 - rho)
-                p.sub_(lr * g / torch.sqrt(velocity[name] + epsilon))
-                p.grad = None
-        step_losses.append(loss.item())
-        correct += (z.argmax(dim=1) == yb).sum().item()
-    step_sizes = [min(batch_size, len(order) - first) for first in range(0, len(order), batch_size)]
-    epoch_loss = sum(l * n for l, n in zip(step_losses, step_sizes)) / len(order)
-    return epoch_loss, correct / len(order), step_losses
 
 
 def evaluate(params, x, y, batch_size=1000):
@@ -291,7 +265,8 @@ def save_fixture(path, x, y):
         params = {k: v.to(dtype).clone() for k, v in init.items()}
         velocity = {k: torch.zeros_like(v) for k, v in params.items()}
         loss, accuracy, step_losses = train_epoch(params, velocity, x[:count].to(dtype),
-                                                  y[:count], batch_size, torch.arange(count))
+                                                  y[:count], batch_size, torch.arange(count),
+                                                  logits)
         trained[dtype] = params
     worst = max(((trained[torch.float32][k].detach().double() - params[k].detach()).abs().max() /
                  params[k].abs().max()).item() for k in params)
@@ -351,7 +326,7 @@ def main():
                  else torch.randperm(len(x_train), generator=generator))
         start = time.perf_counter()
         loss, accuracy, _ = train_epoch(params, velocity, x_train, y_train, args.batch_size,
-                                        order)
+                                        order, logits)
         seconds = time.perf_counter() - start
         epoch_seconds.append(seconds)
         print(f"Epoch {epoch}/{args.epochs} - {steps}/{steps} - {seconds:.1f}s - "

@@ -48,7 +48,7 @@ LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool backward) {
   sizes.outputs = layer.window.rows() * layer.filters;
   sizes.keeps_z = layer.activation == Activation::kGelu;
   // The input gradient's im2col rows (the other passes gather them).
-  sizes.scratch = backward ? layer.window.rows() * layer.window.patch() : 0;
+  sizes.input_gradient_scratch = backward ? layer.window.rows() * layer.window.patch() : 0;
   return sizes;
 }
 

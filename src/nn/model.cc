@@ -24,8 +24,15 @@ Layer MakeLayer(size_t index, const FeatureShape& input, const LayerConfig& conf
   return MakeFlattenLayer(input);
 }
 
-LayerBufferSizes SizesOf(const Layer& layer, bool backward) {
-  return std::visit([&](const auto& typed) { return BufferSizes(typed, backward); }, layer);
+// Layer l's buffers per sample, as BuildWorkspace allocates them and
+// WorkspaceBytes counts them: its input gradient's scratch joins its scratch
+// unless it is the first layer, which computes no input gradient.
+LayerBufferSizes SizesOf(const Model& model, size_t l, bool backward) {
+  LayerBufferSizes sizes = std::visit(
+      [&](const auto& typed) { return BufferSizes(typed, backward); }, model.layers[l]);
+  if (l > 0) sizes.scratch += sizes.input_gradient_scratch;
+  sizes.input_gradient_scratch = 0;
+  return sizes;
 }
 
 Activation OutputActivationOf(const Layer& layer) {
@@ -54,11 +61,12 @@ std::vector<Parameter*> ParameterList(Model& model) {
 
 Model BuildModel(const FeatureShape& input, const std::vector<LayerConfig>& layers,
                  const std::string& source, bool allocate) {
-  const std::vector<FeatureShape> shapes = LayerOutputShapes(layers, input, source);
   Model model;
   model.input = input;
+  model.output_shapes = LayerOutputShapes(layers, input, source);
   for (size_t l = 0; l < layers.size(); ++l) {
-    model.layers.push_back(MakeLayer(l, l == 0 ? input : shapes[l - 1], layers[l], allocate));
+    model.layers.push_back(
+        MakeLayer(l, l == 0 ? input : model.output_shapes[l - 1], layers[l], allocate));
   }
   return model;
 }
@@ -69,8 +77,8 @@ ModelWorkspace BuildWorkspace(const Model& model, size_t capacity, bool sparse_i
   ws.capacity = capacity;
   ws.sparse_input = sparse_input;
   if (!sparse_input) ws.input.assign(capacity * model.inputs(), 0.0f);
-  for (const Layer& layer : model.layers) {
-    const LayerBufferSizes sizes = SizesOf(layer, backward);
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    const LayerBufferSizes sizes = SizesOf(model, l, backward);
     LayerBuffers& buffers = ws.layers.emplace_back();
     buffers.z.assign(sizes.keeps_z ? capacity * sizes.outputs : 0, 0.0f);
     buffers.a.assign(capacity * sizes.outputs, 0.0f);
@@ -94,8 +102,8 @@ size_t WorkspaceBytes(const Model& model, size_t capacity, bool sparse_input, bo
     return AlignedAllocationBytes(capacity * per_sample * sizeof(float));
   };
   size_t bytes = sparse_input ? 0 : floats(model.inputs());
-  for (const Layer& layer : model.layers) {
-    const LayerBufferSizes sizes = SizesOf(layer, backward);
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    const LayerBufferSizes sizes = SizesOf(model, l, backward);
     bytes += (sizes.keeps_z ? floats(sizes.outputs) : 0) + floats(sizes.outputs) +
              (backward ? floats(sizes.outputs) : 0) + floats(sizes.scratch) +
              AlignedAllocationBytes(capacity * sizes.index * sizeof(uint32_t));

@@ -30,6 +30,9 @@ using Layer =
 struct Model {
   FeatureShape input;  // one sample of the data
   std::vector<Layer> layers;
+  // Each layer's output, per sample, as BuildModel checked it (the report's
+  // layer summary shows them).
+  std::vector<FeatureShape> output_shapes;
 
   size_t inputs() const { return input.size(); }
   // The last layer's units: one per class (the schema makes it dense).

@@ -61,15 +61,13 @@ bool AllFinite(const Model& model) {
 // Keras' model.summary() as JSON: each layer's type, output shape (per
 // sample) and parameter count.
 nlohmann::json LayerSummary(const Config& config, const Model& model) {
-  const std::vector<FeatureShape> shapes =
-      LayerOutputShapes(config.model, model.input, config.source);
   nlohmann::json layers = nlohmann::json::array();
   for (size_t l = 0; l < model.layers.size(); ++l) {
     size_t parameters = 0;
     std::visit([&](const auto& layer) {
       layer.ForEachParameter([&](const Parameter& p) { parameters += p.size(); });
     }, model.layers[l]);
-    const FeatureShape& shape = shapes[l];
+    const FeatureShape& shape = model.output_shapes[l];
     layers.push_back(
         {{"type", LayerTypeName(config.model[l].type)},
          {"output_shape", shape.flat ? nlohmann::json::array({shape.channels})
