@@ -108,9 +108,11 @@ void PrintPerClassAccuracy(const Evaluation& test, LinePrinter& out) {
 // MNISTBENCH_TEST_SIGKILL_AFTER_EPOCH=N in the environment, the run kills
 // itself with SIGKILL as soon as epoch N's checkpoint is written, before its
 // report is: the harshest moment a power cut could choose.
-void KillIfTestAsks(int epoch) {
+void KillIfTestAsks(int epoch, CheckpointWriter& writer) {
   const char* value = std::getenv("MNISTBENCH_TEST_SIGKILL_AFTER_EPOCH");
-  if (value != nullptr && std::atoi(value) == epoch) raise(SIGKILL);
+  if (value == nullptr || std::atoi(value) != epoch) return;
+  writer.Wait();
+  raise(SIGKILL);
 }
 
 void PrintPredictions(const std::vector<Prediction>& predictions, LinePrinter& out) {
@@ -262,6 +264,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   const int last_epoch =
       options.evaluate_only || (checkpoint && checkpoint->training_done) ? 0 : config.epochs;
   bool stopped_early = false;
+  CheckpointWriter checkpoint_writer;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
@@ -324,8 +327,8 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     if (early_stopping) state.early_stopping = early_stopping->State();
     if (reduce_lr) state.reduce_lr_on_plateau = reduce_lr->State();
     state.report = report.ToJson();
-    WriteRunCheckpoint(run_dir + "/" + kCheckpointFile, state);
-    KillIfTestAsks(epoch);
+    checkpoint_writer.Write(run_dir + "/" + kCheckpointFile, std::move(state));
+    KillIfTestAsks(epoch, checkpoint_writer);
     WriteRunFiles(run_dir, report);
     if (trainer.target_hit()) break;
     if (stopped_early) {
@@ -346,6 +349,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
                report.target->accuracy, report.target->set.c_str(), config.epochs);
   }
 
+  checkpoint_writer.Wait();
   // Training has finished: what is left takes a moment, and without it the
   // run would have to be done again, so an interrupt now waits for it.
   StopCleanlyOnInterrupt("training has finished: stopping once its results are written");

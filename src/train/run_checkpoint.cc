@@ -80,6 +80,26 @@ void WriteRunCheckpoint(const std::string& path, const RunCheckpoint& checkpoint
                     {"report", checkpoint.report.dump()}});
 }
 
+CheckpointWriter::~CheckpointWriter() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void CheckpointWriter::Write(std::string path, RunCheckpoint checkpoint) {
+  Wait();
+  thread_ = std::thread([this, path = std::move(path), checkpoint = std::move(checkpoint)] {
+    try {
+      WriteRunCheckpoint(path, checkpoint);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  });
+}
+
+void CheckpointWriter::Wait() {
+  if (thread_.joinable()) thread_.join();
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
 RunCheckpoint ReadRunCheckpoint(const std::string& path) {
   const SafetensorsFile file(path);
   const MetadataReader metadata(file.metadata(), path);

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,30 @@ struct RunCheckpoint {
 
 // Writes atomically. Throws OutputError.
 void WriteRunCheckpoint(const std::string& path, const RunCheckpoint& checkpoint);
+
+// Writes checkpoints on a thread of their own, so that training goes on
+// while one reaches the disk (most of the 10 ms the baseline's 3 MB take
+// is the wait for fsync). One write at a time: Write waits for the last.
+// A kill while a write is under way leaves the checkpoint before it, and a
+// resume from there is as exact, just further back.
+class CheckpointWriter {
+ public:
+  CheckpointWriter() = default;
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+  // Waits for the write under way, dropping its error: the destructor only
+  // runs unwinding from another error, or after Wait().
+  ~CheckpointWriter();
+
+  // Waits for the last write (throwing its error), then starts this one.
+  void Write(std::string path, RunCheckpoint checkpoint);
+  // Waits for the last write; throws its OutputError.
+  void Wait();
+
+ private:
+  std::thread thread_;
+  std::exception_ptr error_;
+};
 
 // Reads and checks a checkpoint's structure. Throws InputError with a
 // one-line message naming the file and the field when it cannot be read,
