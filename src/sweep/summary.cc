@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <numeric>
 #include <optional>
 #include <set>
 
@@ -21,18 +20,10 @@ namespace {
 
 using json = nlohmann::json;
 
-double Mean(const std::vector<double>& values) {
-  return values.empty() ? NAN
-                        : std::accumulate(values.begin(), values.end(), 0.0) / values.size();
-}
-
 // The sample standard deviation (n - 1); 0 for a single value.
 double StdDev(const std::vector<double>& values) {
   if (values.size() < 2) return values.empty() ? NAN : 0.0;
-  const double mean = Mean(values);
-  double sum = 0;
-  for (double v : values) sum += (v - mean) * (v - mean);
-  return std::sqrt(sum / static_cast<double>(values.size() - 1));
+  return std::sqrt(SampleVariance(values));
 }
 
 json NumberOrNull(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
