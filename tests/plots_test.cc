@@ -306,5 +306,17 @@ TEST_CASE("runner plot on a directory without complete reports is an input error
   CHECK_FALSE(std::filesystem::exists(dir.File("plots")));
 }
 
+TEST_CASE("runner plot names the file and field of a wrong-typed value", "[plot]") {
+  TempDir dir;
+  LoadedReport bad = WidthSweep().front();
+  bad.json["sweep"]["varied"] = "model.0.units=32";
+  std::filesystem::create_directories(dir.File("run"));
+  WriteFileAtomic(dir.File("run/report.json"), bad.json.dump());
+  CHECK_THROWS_MATCHES(
+      RunPlotCommand(dir.path().string(), stdout), InputError,
+      Catch::Message(dir.File("run/report.json") +
+                     ": sweep.varied: expected an object, got \"model.0.units=32\""));
+}
+
 }  // namespace
 }  // namespace mb

@@ -136,22 +136,36 @@ TEST_CASE("Of a run's reports the newest complete one counts", "[sweep]") {
   }
 }
 
-TEST_CASE("Runs outside a sweep are the same run only with the same whole config",
+// What "the same config" means is RunResults::config_id, as compare has it:
+// keys that cannot change a number (threads, name) do not tell runs apart,
+// so reports that differ only in those are one run, counted once.
+TEST_CASE("Runs outside a sweep are one run when they differ only in keys that change no number",
           "[sweep]") {
-  const auto plain = [](const std::string& path, int threads) {
-    LoadedReport report = Point(100, 1, 0.9, 1.0);
+  const auto plain = [](const std::string& path, int seed, int threads, const std::string& name) {
+    LoadedReport report = Point(100, seed, 0.9 + seed / 100.0, 1.0);
     report.path = path;
     report.json.erase("sweep");
     report.json["config"]["threads"] = threads;
+    report.json["config"]["name"] = name;
     return report;
   };
   const json summary =
-      Summarize({plain("a/report.json", 1), plain("b/report.json", 1), plain("c/report.json", 2)},
+      Summarize({plain("a/report.json", 1, 1, "w"), plain("b/report.json", 1, 1, "w"),
+                 plain("c/report.json", 1, 2, "renamed"), plain("d/report.json", 2, 2, "w")},
                 SweepMetric::kTestAccuracy);
-  // Threads tell rows apart, so they tell runs apart too.
-  CHECK(summary["rows"].size() == 2);
+  REQUIRE(summary["rows"].size() == 1);
   CHECK(summary["runs"] == 2);
-  CHECK(summary["duplicate_reports"] == 1);
+  CHECK(summary["duplicate_reports"] == 2);
+  const json& row = summary["rows"][0];
+  CHECK(row["seeds"] == json({1, 2}));
+  CHECK(row["test_accuracy"]["values"] == json({0.91, 0.92}));
+  CHECK(row["config_id"] == ConfigId(plain("x", 3, 8, "x").json["config"]));
+
+  // Another model is another config.
+  LoadedReport wider = plain("e/report.json", 1, 1, "w");
+  wider.json["config"]["model"][0]["units"] = 200;
+  CHECK(Summarize({plain("a/report.json", 1, 1, "w"), wider}, SweepMetric::kTestAccuracy)["rows"]
+            .size() == 2);
 }
 
 TEST_CASE("Runs not in the current spec are left out, with a note", "[sweep]") {
@@ -299,6 +313,20 @@ TEST_CASE("WriteSummary keeps the points of sweep.json unless told to keep all",
                        Catch::Message(dir.File("sweep.json") +
                                       ": points.0.point_id: missing or not a string"));
   std::fclose(sink);
+}
+
+TEST_CASE("runner summarize names the file and field of a wrong-typed value", "[sweep]") {
+  TempDir dir;
+  LoadedReport bad = Point(100, 1, 0.9, 1.0);
+  bad.json["epochs"][1]["seconds"] = "1.0";
+  std::filesystem::create_directories(dir.File("run"));
+  WriteFileAtomic(dir.File("run/report.json"), bad.json.dump());
+  std::FILE* sink = std::tmpfile();
+  CHECK_THROWS_MATCHES(WriteSummary(dir.path().string(), sink), InputError,
+                       Catch::Message(dir.File("run/report.json") +
+                                      ": epochs.1.seconds: expected a number, got \"1.0\""));
+  std::fclose(sink);
+  CHECK_FALSE(std::filesystem::exists(dir.File("summary.json")));
 }
 
 TEST_CASE("Summarizing a directory without reports is an error naming it", "[sweep]") {

@@ -2,6 +2,8 @@
 
 #include <limits>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 namespace mb {
 
@@ -64,15 +66,56 @@ double StudentT95(double df) {
   return 0.5 * (low + high);
 }
 
+double Mean(const std::vector<double>& values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
+
+double SampleVariance(const std::vector<double>& values) {
+  if (values.size() < 2) return std::numeric_limits<double>::quiet_NaN();
+  const double mean = Mean(values);
+  double squares = 0;
+  for (double v : values) squares += (v - mean) * (v - mean);
+  return squares / static_cast<double>(values.size() - 1);
+}
+
 std::pair<double, double> MeanInterval95(const std::vector<double>& values) {
   constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
   if (values.size() < 2) return {kNan, kNan};
   const double n = static_cast<double>(values.size());
-  const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
-  double squares = 0;
-  for (double v : values) squares += (v - mean) * (v - mean);
-  const double half = StudentT95(n - 1.0) * std::sqrt(squares / (n - 1.0) / n);
+  const double mean = Mean(values);
+  const double half = StudentT95(n - 1.0) * std::sqrt(SampleVariance(values) / n);
   return {mean - half, mean + half};
+}
+
+WelchTTestResult WelchTTest(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() < 2 || b.size() < 2) {
+    throw std::invalid_argument("WelchTTest: needs at least 2 values in each sample, got " +
+                                std::to_string(a.size()) + " and " + std::to_string(b.size()));
+  }
+  WelchTTestResult result;
+  result.mean_a = Mean(a);
+  result.mean_b = Mean(b);
+  result.difference = result.mean_a - result.mean_b;
+  const double n_a = static_cast<double>(a.size()), n_b = static_cast<double>(b.size());
+  // Each mean's estimated variance.
+  const double v_a = SampleVariance(a) / n_a, v_b = SampleVariance(b) / n_b;
+  const double v = v_a + v_b;
+  if (v == 0) {
+    result.no_variance = true;
+    result.df = std::numeric_limits<double>::quiet_NaN();
+    const bool equal = result.difference == 0;
+    result.t = equal ? 0.0 : std::copysign(std::numeric_limits<double>::infinity(),
+                                            result.difference);
+    result.p = equal ? 1.0 : 0.0;
+    return result;
+  }
+  result.t = result.difference / std::sqrt(v);
+  result.df = v * v / (v_a * v_a / (n_a - 1.0) + v_b * v_b / (n_b - 1.0));
+  // From the lower tail, which is computed directly: 1 - CDF(|t|) would lose
+  // small p-values to cancellation.
+  result.p = std::min(1.0, 2.0 * StudentTCdf(-std::fabs(result.t), result.df));
+  return result;
 }
 
 }  // namespace mb

@@ -81,9 +81,12 @@ std::vector<LoadedReport> FindReports(const std::vector<std::string>& paths) {
   return reports;
 }
 
-bool IsFinishedReport(const nlohmann::json& report) {
-  const std::string status = report.value("status", "");
+bool IsFinishedStatus(const std::string& status) {
   return status == "completed" || status == "diverged";
+}
+
+bool IsFinishedReport(const nlohmann::json& report) {
+  return IsFinishedStatus(report.value("status", ""));
 }
 
 const nlohmann::json& SweepOf(const nlohmann::json& report) {

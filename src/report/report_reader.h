@@ -1,5 +1,7 @@
-// Reading back the report.json files that runs wrote, for the commands that
-// work on finished results (summarize, compare, plot).
+// Finding and reading back the report.json files that runs wrote, for the
+// commands that work on finished results (summarize, compare, plot) and for
+// a sweep resuming. Those commands then read each report's fields through
+// ParseRunResults (report/run_results.h), never from the JSON directly.
 #pragma once
 
 #include <string>
@@ -23,8 +25,10 @@ struct LoadedReport {
 // schema_version is not kReportSchemaVersion (report/run_report.h).
 std::vector<LoadedReport> FindReports(const std::vector<std::string>& paths);
 
-// Whether a report is finished for good: "completed" or "diverged" (a
-// diverged run is a result); "running" and "interrupted" runs were cut off.
+// Whether a report's status means finished for good: "completed" or
+// "diverged" (a diverged run is a result); "running" and "interrupted" runs
+// were cut off.
+bool IsFinishedStatus(const std::string& status);
 bool IsFinishedReport(const nlohmann::json& report);
 
 // The report's "sweep" object (see RunReport::sweep), or null for a run

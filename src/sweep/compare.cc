@@ -2,48 +2,27 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <tuple>
 
 #include "common/error.h"
+#include "common/statistics.h"
 
 namespace mb {
 namespace {
 
 using json = nlohmann::json;
+using Seed = std::optional<uint64_t>;
 
-// The value at a dotted path of object keys ("machine.threads"), or nullptr
-// when a step is missing: reports from other builds may lack any field but
-// the few that ReadReport checks.
-const json* Find(const json& root, const std::string& dotted) {
-  const json* node = &root;
-  size_t start = 0;
-  while (start <= dotted.size()) {
-    const size_t dot = std::min(dotted.find('.', start), dotted.size());
-    if (!node->is_object()) return nullptr;
-    const auto it = node->find(dotted.substr(start, dot - start));
-    if (it == node->end()) return nullptr;
-    node = &*it;
-    start = dot + 1;
-  }
-  return node;
-}
+// Welch's test calls a difference significant below this p: the 5% level.
+constexpr double kSignificanceLevel = 0.05;
 
-double NumberAt(const json& root, const std::string& dotted) {
-  const json* value = Find(root, dotted);
-  return value && value->is_number() ? value->get<double>() : NAN;
-}
-
-std::string Text(const json* value) {
-  if (!value) return "(missing)";
-  return value->is_string() ? value->get<std::string>() : value->dump();
-}
-
-// The side's label in the table: A, B, ..., Z, then S27, S28, ...
+// The side's label: A, B, ..., Z, then S27, S28, ...
 std::string SideLetter(size_t side) {
   return side < 26 ? std::string(1, static_cast<char>('A' + side)) : "S" + std::to_string(side + 1);
 }
@@ -52,30 +31,9 @@ std::string Plural(size_t count, const char* noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
 }
 
-std::string Format(const char* format, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, format, value);
-  return text;
-}
+json NumberOrNull(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
 
-std::string Fixed(double value, int digits) {
-  return std::isfinite(value) ? Format(digits == 2 ? "%.2f" : "%.4f", value) : "-";
-}
-
-std::string SignedDiff(double value) {
-  if (!std::isfinite(value)) return "-";
-  const std::string text = Format("%+.4f", value);
-  return text == "-0.0000" ? "+0.0000" : text;  // a rounding artefact, not a loss
-}
-
-// Three significant digits without switching to exponents below 1000 s.
-std::string ThreeDigits(double value) {
-  if (!std::isfinite(value)) return "-";
-  if (std::fabs(value) >= 999.5) return Format("%.0f", value);
-  std::string text = Format("%#.3g", value);
-  if (text.back() == '.') text.pop_back();
-  return text;
-}
+std::string SeedText(const Seed& seed) { return seed ? std::to_string(*seed) : "none"; }
 
 double Median(std::vector<double> values) {
   if (values.empty()) return NAN;
@@ -84,114 +42,102 @@ double Median(std::vector<double> values) {
   return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
-// Mean training seconds per epoch, or NaN without timed epochs.
-double SecondsPerEpoch(const json& report) {
-  const json* epochs = Find(report, "epochs");
-  if (!epochs || !epochs->is_array() || epochs->empty()) return NAN;
-  double seconds = 0;
-  for (const json& epoch : *epochs) seconds += NumberAt(epoch, "seconds");
-  return seconds / static_cast<double>(epochs->size());
-}
-
-// The config's name, plus a sweep point's varied values, which tell apart
-// the runs of one sweep that all share its name.
-std::string RunLabel(const json& report) {
-  std::string label = Text(Find(report, "config.name"));
-  const json* varied = Find(report, "sweep.varied");
-  if (varied && varied->is_object()) {
-    for (const auto& item : varied->items()) label += " " + item.key() + "=" + Text(&item.value());
+// p with as few digits as show on which side of the significance level it
+// is: 0.003, 0.41, 0.0499 (not 0.05).
+std::string PValueText(double p) {
+  char text[32];
+  for (int digits = 2; digits <= 6; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, p);
+    if ((std::strtod(text, nullptr) < kSignificanceLevel) == (p < kSignificanceLevel)) break;
   }
-  return label;
-}
-
-bool SameBits(const json* a, const json* b) {
-  if (!a || !b) return !a && !b;
-  if (!a->is_number() || !b->is_number()) return *a == *b;
-  const double x = a->get<double>(), y = b->get<double>();
-  uint64_t x_bits, y_bits;
-  std::memcpy(&x_bits, &x, sizeof x);
-  std::memcpy(&y_bits, &y, sizeof y);
-  return x_bits == y_bits;
-}
-
-// A fingerprint field: where it is in a report, and where to look when an
-// older report lacks it.
-struct Field {
-  const char* label;
-  const char* path;
-  const char* fallback;
-};
-
-// In the order a reader checks them: hardware, build, run settings, data.
-constexpr Field kFingerprint[] = {
-    {"cpu_model", "machine.cpu_model", nullptr},
-    {"logical_cores", "machine.logical_cores", nullptr},
-    {"simd_target", "machine.simd_target", "training.kernel_target"},
-    {"numerics_class", "machine.numerics_class", nullptr},
-    {"simd_targets_supported", "machine.simd_targets_supported", nullptr},
-    {"simd_targets_compiled", "machine.simd_targets_compiled", nullptr},
-    {"threads", "machine.threads", "config.threads"},
-    {"compiler", "machine.compiler", nullptr},
-    {"compiler_flags", "machine.compiler_flags", nullptr},
-    {"highway_version", "machine.highway_version", nullptr},
-    {"openmp_runtime", "machine.openmp_runtime", nullptr},
-    {"openmp_version", "machine.openmp_version", nullptr},
-    {"mnistbench_version", "machine.mnistbench_version", nullptr},
-    {"git_commit", "machine.git_commit", nullptr},
-    {"git_dirty", "machine.git_dirty", nullptr},
-    {"hostname", "machine.hostname", nullptr},
-    {"os", "machine.os", nullptr},
-    {"ftz_daz", "machine.ftz_daz", nullptr},
-    {"first_layer_kernel", "training.first_layer_kernel", nullptr},
-    {"openmp_wait", "training.openmp_wait", nullptr},
-    // config_hash covers the data paths but not the files' contents.
-    {"train_images.sha256", "dataset.train_images.sha256", nullptr},
-    {"train_labels.sha256", "dataset.train_labels.sha256", nullptr},
-    {"test_images.sha256", "dataset.test_images.sha256", nullptr},
-    {"test_labels.sha256", "dataset.test_labels.sha256", nullptr},
-    {"name", "config.name", nullptr},
-};
-
-const json* FieldValue(const json& report, const Field& field) {
-  const json* value = Find(report, field.path);
-  return value || !field.fallback ? value : Find(report, field.fallback);
+  return text;
 }
 
 // One side's runs of one config.
 struct Group {
-  std::vector<const LoadedReport*> runs;  // sorted by path
-  const LoadedReport* representative = nullptr;
+  std::vector<const RunResults*> runs;  // sorted by path
+  // Per seed, the run that stands for it in the loss and fingerprint
+  // comparisons: its first completed run by path, else its first by path.
+  std::map<Seed, const RunResults*> seeds;
+  // Per seed with a test accuracy, the median over its runs: the sample
+  // Welch's test compares (repeats of one seed are one observation).
+  std::vector<double> seed_accuracies;
   double accuracy = NAN;           // median over runs with a test accuracy
   double seconds_per_epoch = NAN;  // median over runs with epochs
+
+  const RunResults& First() const { return *seeds.begin()->second; }
 };
 
-Group MakeGroup(std::vector<const LoadedReport*> runs) {
+Group MakeGroup(std::vector<const RunResults*> runs) {
   Group group;
   std::sort(runs.begin(), runs.end(),
-            [](const LoadedReport* a, const LoadedReport* b) { return a->path < b->path; });
-  const auto completed = std::find_if(runs.begin(), runs.end(), [](const LoadedReport* r) {
-    return Text(Find(r->json, "status")) == "completed";
-  });
-  group.representative = completed != runs.end() ? *completed : runs.front();
+            [](const RunResults* a, const RunResults* b) { return a->path < b->path; });
   std::vector<double> accuracy, per_epoch;
-  for (const LoadedReport* run : runs) {
-    const double acc = NumberAt(run->json, "test.accuracy");
-    if (std::isfinite(acc)) accuracy.push_back(acc);
-    const double seconds = SecondsPerEpoch(run->json);
-    if (std::isfinite(seconds)) per_epoch.push_back(seconds);
+  std::map<Seed, std::vector<double>> by_seed;
+  for (const RunResults* run : runs) {
+    const auto [it, added] = group.seeds.emplace(run->seed, run);
+    if (!added && it->second->status != "completed" && run->status == "completed") {
+      it->second = run;
+    }
+    if (std::isfinite(run->TestAccuracy())) {
+      accuracy.push_back(run->TestAccuracy());
+      by_seed[run->seed].push_back(run->TestAccuracy());
+    }
+    if (std::isfinite(run->SecondsPerEpoch())) per_epoch.push_back(run->SecondsPerEpoch());
   }
+  for (const auto& [seed, values] : by_seed) group.seed_accuracies.push_back(Median(values));
   group.accuracy = Median(accuracy);
   group.seconds_per_epoch = Median(per_epoch);
   group.runs = std::move(runs);
   return group;
 }
 
+std::string Text(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+// The config's name (of the first seed's run of `runs.front()`'s group),
+// plus the sweep's varied values that every sweep point among `runs`
+// shares, which tell apart the configs of one sweep that all share its
+// name: the seed only when all the runs have the same.
+std::string Label(const Group& first, const std::vector<const Group*>& groups) {
+  std::string label = first.First().config_name.value_or("(missing)");
+  std::optional<json> shared;
+  for (const Group* group : groups) {
+    for (const RunResults* run : group->runs) {
+      if (!run->sweep || !run->sweep->varied) continue;
+      const json& varied = *run->sweep->varied;
+      if (!shared) {
+        shared = varied;
+        continue;
+      }
+      for (auto it = shared->begin(); it != shared->end();) {
+        const auto found = varied.find(it.key());
+        it = found != varied.end() && *found == it.value() ? std::next(it) : shared->erase(it);
+      }
+    }
+  }
+  if (shared) {
+    for (const auto& item : shared->items()) label += " " + item.key() + "=" + Text(item.value());
+  }
+  return label;
+}
+
+// The config_hash that all the groups' runs share, or null when they span
+// several (several seeds).
+json SharedConfigHash(const std::vector<const Group*>& groups) {
+  std::set<std::string> hashes;
+  for (const Group* group : groups) {
+    for (const RunResults* run : group->runs) hashes.insert(run->config_hash);
+  }
+  return hashes.size() == 1 ? json(*hashes.begin()) : json(nullptr);
+}
+
 // "B diverged" for a single run, "B 2/3 running" for repeats; "" if all completed.
 std::string StatusNote(const Group& group, const std::string& letter) {
   std::map<std::string, size_t> counts;
-  for (const LoadedReport* run : group.runs) {
-    const std::string status = Text(Find(run->json, "status"));
-    if (status != "completed") ++counts[status];
+  for (const RunResults* run : group.runs) {
+    if (run->status != "completed") ++counts[run->status];
   }
   std::string note;
   for (const auto& [status, count] : counts) {
@@ -205,134 +151,141 @@ std::string StatusNote(const Group& group, const std::string& letter) {
   return note;
 }
 
+std::vector<Seed> SeedsInCommon(const Group& a, const Group& b) {
+  std::vector<Seed> common;
+  for (const auto& [seed, run] : a.seeds) {
+    if (b.seeds.count(seed)) common.push_back(seed);
+  }
+  return common;
+}
+
+// Whether the losses of each seed both groups ran are bitwise identical:
+// as CompareLosses for one seed, "yes (N seeds)" for several, else the
+// first seed that differs.
+std::string SeedLosses(const Group& a, const Group& b) {
+  const std::vector<Seed> common = SeedsInCommon(a, b);
+  if (common.empty()) return "n/a (no seed in common)";
+  if (common.size() == 1) return CompareLosses(*a.seeds.at(common[0]), *b.seeds.at(common[0]));
+  for (const Seed& seed : common) {
+    const LossComparison losses = CompareEpochLosses(*a.seeds.at(seed), *b.seeds.at(seed));
+    if (losses.verdict != LossComparison::Verdict::kIdentical) {
+      return LossText(losses, "seed " + SeedText(seed) + ", ");
+    }
+  }
+  return "yes (" + std::to_string(common.size()) + " seeds)";
+}
+
+// Welch's t-test of the seeds' test accuracies, other against base.
+json SeedTest(const Group& base, const Group& other, const std::string& a, const std::string& b) {
+  const size_t n_base = base.seed_accuracies.size(), n_other = other.seed_accuracies.size();
+  json test = {{"seeds", {{"base", n_base}, {"other", n_other}}},
+               {"possible", false},
+               {"mean", {{"base", nullptr}, {"other", nullptr}}},
+               {"difference", nullptr},
+               {"t", nullptr},
+               {"df", nullptr},
+               {"p", nullptr},
+               {"no_variance", false},
+               {"significant", false}};
+  if (n_base < 2 || n_other < 2) {
+    test["verdict"] = "no test possible: " + a + " has " + Plural(n_base, "seed") +
+                      " with a test accuracy, " + b + " " + std::to_string(n_other) +
+                      "; Welch's t-test needs 2 or more on each side";
+    return test;
+  }
+  const WelchTTestResult welch = WelchTTest(other.seed_accuracies, base.seed_accuracies);
+  const bool significant = welch.p < kSignificanceLevel;
+  test["possible"] = true;
+  test["mean"] = {{"base", welch.mean_b}, {"other", welch.mean_a}};
+  test["difference"] = welch.difference;
+  test["t"] = NumberOrNull(welch.t);
+  test["df"] = NumberOrNull(welch.df);
+  test["p"] = welch.p;
+  test["no_variance"] = welch.no_variance;
+  test["significant"] = significant;
+  const std::string p = "(p = " + PValueText(welch.p) + ")";
+  const bool other_higher = welch.difference > 0;
+  test["verdict"] = significant ? (other_higher ? b : a) + "'s test accuracy is higher than " +
+                                      (other_higher ? a : b) + "'s " + p
+                                : "no significant difference at the 5% level " + p;
+  return test;
+}
+
 struct Row {
   std::string label;
-  std::string hash;
+  json config;  // {"config_id", "config_hash"}
   size_t base = 0, other = 0;  // side indices
   const Group* a = nullptr;
   const Group* b = nullptr;
 };
 
-std::string ShortHash(const std::string& hash) { return hash.substr(0, 8); }
-
-// A sweep's varied values may be any JSON, so a '|' must not end the cell.
-std::string Cell(const std::string& text) {
-  std::string cell;
-  for (const char c : text) cell += c == '|' ? std::string("\\|") : std::string(1, c);
-  return cell;
-}
-
-// "name (hash8), name (hash8), ..." with at most `limit` entries named.
-std::string NameList(const std::vector<std::string>& names, size_t limit) {
-  std::string text;
-  for (size_t i = 0; i < names.size() && i < limit; ++i) text += (i ? ", " : "") + names[i];
-  if (names.size() > limit) text += " and " + std::to_string(names.size() - limit) + " more";
-  return text;
-}
-
 }  // namespace
 
-std::string NumericsExplanation(const json& base, const json& other) {
-  const json* a = Find(base, "machine.numerics_class");
-  const json* b = Find(other, "machine.numerics_class");
-  if (!a || !b || !a->is_string() || !b->is_string()) return "";
-  if (*a != *b) return "numerics " + a->get<std::string>() + " vs " + b->get<std::string>();
-  const json* commit_a = Find(base, "machine.git_commit");
-  const json* commit_b = Find(other, "machine.git_commit");
-  const bool same_build = commit_a && commit_b && *commit_a == *commit_b &&
-                          commit_a->is_string() && *commit_a != "unknown" &&
-                          Text(Find(base, "machine.git_dirty")) == "false" &&
-                          Text(Find(other, "machine.git_dirty")) == "false";
-  return same_build ? "same numerics and commit: unexpected" : "same numerics, other build";
+std::string ShownConfigHash(const json& config) {
+  return (config["config_hash"].is_string() ? config["config_hash"] : config["config_id"])
+      .get<std::string>();
 }
 
-std::string CompareLosses(const json& base, const json& other) {
-  const json* a = Find(base, "epochs");
-  const json* b = Find(other, "epochs");
-  if (!a || !b || !a->is_array() || !b->is_array()) return "n/a (no epochs)";
-  if (a->size() != b->size()) {
-    return "n/a (" + std::to_string(a->size()) + " vs " + std::to_string(b->size()) + " epochs)";
-  }
-  if (a->empty()) return "n/a (no epochs)";
-  for (size_t i = 0; i < a->size(); ++i) {
-    const json& x = (*a)[i];
-    const json& y = (*b)[i];
-    for (const char* key : {"loss", "val_loss"}) {
-      if (SameBits(Find(x, key), Find(y, key))) continue;
-      const json* number = Find(x, "epoch");
-      const std::string epoch = number && number->is_number_integer() ? number->dump()
-                                                                      : std::to_string(i + 1);
-      const double p = NumberAt(x, key), q = NumberAt(y, key);
-      const double rel = std::fabs(q - p) / std::max(std::fabs(p), std::fabs(q));
-      const std::string why = NumericsExplanation(base, other);
-      return "no (epoch " + epoch + (std::string(key) == "loss" ? "" : " val_loss") +
-             (std::isfinite(rel) ? ", rel " + Format("%.1e", rel) : "") +
-             (why.empty() ? "" : "; " + why) + ")";
-    }
-  }
-  return "yes";
-}
-
-std::vector<std::string> FingerprintDifferences(const json& base, const json& other) {
-  std::vector<std::string> differences;
-  for (const Field& field : kFingerprint) {
-    const json* a = FieldValue(base, field);
-    const json* b = FieldValue(other, field);
-    if ((!a && !b) || (a && b && *a == *b)) continue;
-    differences.push_back(std::string(field.label) + ": " + Text(a) + " -> " + Text(b));
-  }
-  return differences;
-}
-
-std::string CompareReportSets(const std::vector<std::vector<LoadedReport>>& sides,
-                              const std::vector<std::string>& side_names) {
+json CompareRuns(const std::vector<std::vector<RunResults>>& sides,
+                 const std::vector<std::string>& side_names) {
   if (sides.size() != side_names.size()) {
-    throw std::invalid_argument("CompareReportSets: one name per side needed");
+    throw std::invalid_argument("CompareRuns: one name per side needed");
   }
   if (sides.size() < 2) {
     throw InputError("compare: needs at least 2 sets of reports to compare, got " +
                      std::to_string(sides.size()));
   }
-  // groups[side][config_hash]
+  // groups[side][config_id]
   std::vector<std::map<std::string, Group>> groups(sides.size());
   for (size_t side = 0; side < sides.size(); ++side) {
     if (sides[side].empty()) throw InputError(side_names[side] + ": no report.json files");
-    std::map<std::string, std::vector<const LoadedReport*>> by_hash;
-    for (const LoadedReport& report : sides[side]) {
-      by_hash[Text(Find(report.json, "config_hash"))].push_back(&report);
-    }
-    for (auto& [hash, runs] : by_hash) groups[side].emplace(hash, MakeGroup(std::move(runs)));
+    std::map<std::string, std::vector<const RunResults*>> by_config;
+    for (const RunResults& run : sides[side]) by_config[run.config_id].push_back(&run);
+    for (auto& [id, runs] : by_config) groups[side].emplace(id, MakeGroup(std::move(runs)));
   }
 
   // Each config against the first side that has it; unpaired runs counted.
   std::vector<Row> rows;
-  std::vector<std::vector<std::string>> unpaired(sides.size());
-  std::vector<size_t> unpaired_runs(sides.size(), 0);
+  json unpaired = json::array();
   for (size_t side = 0; side < sides.size(); ++side) {
-    for (const auto& [hash, group] : groups[side]) {
+    json configs = json::array();
+    size_t runs = 0;
+    for (const auto& [id, group] : groups[side]) {
       bool seen_before = false, partnered = false;
       for (size_t other = 0; other < sides.size(); ++other) {
-        if (other != side && groups[other].count(hash)) {
+        if (other != side && groups[other].count(id)) {
           partnered = true;
           seen_before |= other < side;
         }
       }
-      const std::string label = RunLabel(group.representative->json);
       if (!partnered) {
-        unpaired[side].push_back(label + " (" + ShortHash(hash) + ")");
-        unpaired_runs[side] += group.runs.size();
+        configs.push_back({{"label", Label(group, {&group})},
+                           {"config_id", id},
+                           {"config_hash", SharedConfigHash({&group})}});
+        runs += group.runs.size();
       }
       if (seen_before) continue;
       for (size_t other = side + 1; other < sides.size(); ++other) {
-        const auto found = groups[other].find(hash);
-        if (found != groups[other].end()) {
-          rows.push_back({label, hash, side, other, &group, &found->second});
-        }
+        const auto found = groups[other].find(id);
+        if (found == groups[other].end()) continue;
+        const std::vector<const Group*> pair = {&group, &found->second};
+        rows.push_back({Label(group, pair),
+                        {{"config_id", id}, {"config_hash", SharedConfigHash(pair)}},
+                        side,
+                        other,
+                        &group,
+                        &found->second});
       }
     }
+    if (configs.empty()) continue;
+    std::stable_sort(configs.begin(), configs.end(), [](const json& x, const json& y) {
+      return ShownConfigHash(x) < ShownConfigHash(y);
+    });
+    unpaired.push_back({{"side", SideLetter(side)}, {"runs", runs}, {"configs", configs}});
   }
   std::sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
-    return std::tie(x.label, x.hash, x.base, x.other) < std::tie(y.label, y.hash, y.base, y.other);
+    return std::make_tuple(x.label, ShownConfigHash(x.config), x.base, x.other) <
+           std::make_tuple(y.label, ShownConfigHash(y.config), y.base, y.other);
   });
   // Repeats in the table; a group on several rows counts once.
   std::set<const Group*> in_rows;
@@ -344,96 +297,56 @@ std::string CompareReportSets(const std::vector<std::vector<LoadedReport>>& side
     merged_runs += group->runs.size();
   }
 
-  std::string text;
+  json side_list = json::array();
   for (size_t side = 0; side < sides.size(); ++side) {
-    text += SideLetter(side) + ": " + side_names[side] + " (" +
-            Plural(sides[side].size(), "run") + ")\n";
+    side_list.push_back(
+        {{"label", SideLetter(side)}, {"source", side_names[side]}, {"runs", sides[side].size()}});
   }
-  text += "\n";
+  json pairs = json::array();
+  for (const Row& row : rows) {
+    const std::string a = SideLetter(row.base), b = SideLetter(row.other);
+    std::string status = StatusNote(*row.a, a);
+    const std::string other_status = StatusNote(*row.b, b);
+    status += (!status.empty() && !other_status.empty() ? ", " : "") + other_status;
+    const double ratio = row.a->seconds_per_epoch > 0
+                             ? row.b->seconds_per_epoch / row.a->seconds_per_epoch
+                             : NAN;
+    // The fingerprint of the first seed both ran, else of each one's first.
+    const std::vector<Seed> common = SeedsInCommon(*row.a, *row.b);
+    const RunResults& base_run = common.empty() ? row.a->First() : *row.a->seeds.at(common[0]);
+    const RunResults& other_run = common.empty() ? row.b->First() : *row.b->seeds.at(common[0]);
+    pairs.push_back(
+        {{"label", row.label},
+         {"config_id", row.config["config_id"]},
+         {"config_hash", row.config["config_hash"]},
+         {"base", a},
+         {"other", b},
+         {"runs", {{"base", row.a->runs.size()}, {"other", row.b->runs.size()}}},
+         {"test_accuracy",
+          {{"base", NumberOrNull(row.a->accuracy)},
+           {"other", NumberOrNull(row.b->accuracy)},
+           {"difference", NumberOrNull(row.b->accuracy - row.a->accuracy)}}},
+         {"seconds_per_epoch",
+          {{"base", NumberOrNull(row.a->seconds_per_epoch)},
+           {"other", NumberOrNull(row.b->seconds_per_epoch)},
+           {"ratio", NumberOrNull(ratio)}}},
+         {"losses_bitwise_identical", SeedLosses(*row.a, *row.b)},
+         {"status", status.empty() ? "completed" : status},
+         {"fingerprint_differences", FingerprintDifferences(base_run, other_run)},
+         {"welch", SeedTest(*row.a, *row.b, a, b)}});
+  }
+  return {{"sides", side_list},
+          {"pairs", pairs},
+          {"unpaired", unpaired},
+          {"merged_repeats", {{"groups", repeated_groups}, {"runs", merged_runs}}}};
+}
 
-  // With two sides the columns name them; with more, each row names its pair.
-  const bool two = sides.size() == 2;
-  const std::string base = two ? "A" : "base", other = two ? "B" : "other";
-  if (rows.empty()) {
-    text += "No config_hash appears on more than one side: nothing to compare.\n";
-  } else {
-    text += std::string("| run | config |") + (two ? "" : " pair |") + " runs " + base + "/" +
-            other + " | test acc " + base + " | test acc " + other + " | diff | s/epoch " + base +
-            " | s/epoch " + other + " | ratio " + other + "/" + base +
-            " | losses bitwise identical | status |\n";
-    text += std::string("|---|---|") + (two ? "" : "---|") +
-            "---:|---:|---:|---:|---:|---:|---:|---|---|\n";
-    for (const Row& row : rows) {
-      const std::string a = SideLetter(row.base), b = SideLetter(row.other);
-      std::string status = StatusNote(*row.a, a);
-      const std::string other_status = StatusNote(*row.b, b);
-      status += (!status.empty() && !other_status.empty() ? ", " : "") + other_status;
-      const double ratio = row.a->seconds_per_epoch > 0
-                               ? row.b->seconds_per_epoch / row.a->seconds_per_epoch
-                               : NAN;
-      text += "| " + Cell(row.label) + " | " + ShortHash(row.hash) + " | " +
-              (two ? "" : b + " vs " + a + " | ") + std::to_string(row.a->runs.size()) + "/" +
-              std::to_string(row.b->runs.size()) + " | " + Fixed(row.a->accuracy, 4) + " | " +
-              Fixed(row.b->accuracy, 4) + " | " + SignedDiff(row.b->accuracy - row.a->accuracy) +
-              " | " + ThreeDigits(row.a->seconds_per_epoch) + " | " +
-              ThreeDigits(row.b->seconds_per_epoch) + " | " + Fixed(ratio, 2) + " | " +
-              CompareLosses(row.a->representative->json, row.b->representative->json) + " | " +
-              (status.empty() ? "completed" : status) + " |\n";
-    }
-
-    // Configs whose pair differs in the same fields share one line, so that a
-    // sweep run on two machines gives one line, not one per point.
-    struct Explanation {
-      std::string pair, differences;
-      std::vector<std::string> names;
-    };
-    std::vector<Explanation> explanations;
-    for (const Row& row : rows) {
-      const std::vector<std::string> fields =
-          FingerprintDifferences(row.a->representative->json, row.b->representative->json);
-      std::string differences = fields.empty() ? "no fingerprint field differs" : "";
-      for (size_t i = 0; i < fields.size(); ++i) differences += (i ? "; " : "") + fields[i];
-      const std::string pair = SideLetter(row.other) + " vs " + SideLetter(row.base);
-      const std::string name = row.label + " (" + ShortHash(row.hash) + ")";
-      const auto same = std::find_if(explanations.begin(), explanations.end(),
-                                     [&](const Explanation& e) {
-                                       return e.pair == pair && e.differences == differences;
-                                     });
-      if (same == explanations.end()) {
-        explanations.push_back({pair, differences, {name}});
-      } else {
-        same->names.push_back(name);
-      }
-    }
-    text += "\nFingerprint differences (machine, build, threads, data files, name):\n";
-    for (const Explanation& e : explanations) {
-      text += "- " + e.pair + ", " + NameList(e.names, 5) + ": " + e.differences + "\n";
-    }
-  }
-
-  text += "\n" + Plural(rows.size(), "pair") + " compared. diff and ratio are " + other +
-          " against " + base + "; rel is the relative difference of the first loss that differs. "
-          "Losses are bitwise identical within a numerics class (machine.numerics_class: fma "
-          "for AVX2 and AVX-512, no-fma for older targets) for one commit, at any thread "
-          "count; \"numerics fma vs no-fma\" explains a difference, \"other build\" may "
-          "(the code changed), \"unexpected\" is a bug to report. "
-          "Runs with no partner on another side:";
-  bool any_unpaired = false;
-  for (size_t side = 0; side < sides.size(); ++side) {
-    if (unpaired[side].empty()) continue;
-    text += std::string(any_unpaired ? ";" : "") + " " + SideLetter(side) + " " +
-            Plural(unpaired_runs[side], "run") + " (" + NameList(unpaired[side], 3) + ")";
-    any_unpaired = true;
-  }
-  text += any_unpaired ? ".\n" : " none.\n";
-  if (repeated_groups > 0) {
-    text += "Merged repeats: " + Plural(merged_runs, "run") + " in " +
-            Plural(repeated_groups, "group") +
-            " (several runs of one config on one side; see the runs column). A group's test "
-            "accuracy and s/epoch are the medians over its runs, its losses and fingerprint "
-            "those of its first completed run by path.\n";
-  }
-  return text;
+std::string CompareReportSets(const std::vector<std::vector<LoadedReport>>& sides,
+                              const std::vector<std::string>& side_names) {
+  std::vector<std::vector<RunResults>> runs;
+  runs.reserve(sides.size());
+  for (const std::vector<LoadedReport>& side : sides) runs.push_back(ParseRunResults(side));
+  return ComparisonText(CompareRuns(runs, side_names));
 }
 
 int RunCompareCommand(const std::vector<std::string>& sources, std::FILE* out) {

@@ -1,10 +1,13 @@
 // `runner compare A B [C ...]`: the same configs run on different machines or
-// builds, side by side. Runs pair when they have the same config_hash (which
-// leaves out the name and the thread count). Side A is the baseline: each row
-// sets one config on a later side against the first side that has it, with
-// test accuracy, seconds per epoch, whether the per-epoch losses are bitwise
-// identical, and a list of the machine and build fields that differ, to
-// explain the differences.
+// builds, side by side. Runs pair when they are runs of one config: the same
+// RunResults::config_id (report/run_results.h), which leaves out the seed and
+// the keys config_hash leaves out (the name, the thread count, ...), as the
+// summary's rows do. Side A is the baseline: each row sets one config on a
+// later side against the first side that has it, with test accuracy, seconds
+// per epoch, whether the per-epoch losses of each seed are bitwise identical,
+// a list of the machine and build fields that differ, to explain the
+// differences, and, when both have at least 2 seeds, Welch's t-test of
+// whether their mean test accuracies differ.
 #pragma once
 
 #include <cstdio>
@@ -14,17 +17,48 @@
 #include <nlohmann/json.hpp>
 
 #include "report/report_reader.h"
+#include "report/run_results.h"
+#include "sweep/run_differences.h"
 
 namespace mb {
 
-// The comparison as a Markdown table plus notes; a pure function, for tests.
-// `sides[i]` holds the reports of the i-th source, named `side_names[i]` in
-// the output (the sides are labelled A, B, C, ...). When a side has several
-// runs of one config, its test accuracy and seconds per epoch are the medians
-// over them, and the losses and fingerprint compared are those of its first
-// completed run by path (its first run by path if none completed); the output
-// says how many runs were merged. Throws InputError with fewer than 2 sides or
-// a side without reports.
+// The comparison as JSON; a pure function, for tests. `sides[i]` holds the
+// runs of the i-th source, named `side_names[i]` (the sides are labelled A,
+// B, C, ...). Within a side the runs of one config form a group: its test
+// accuracy and seconds per epoch are the medians over its runs; per seed,
+// the run that stands for it in the loss and fingerprint comparisons is its
+// first completed run by path (its first run by path if none completed), and
+// its test accuracy, for Welch's test, the median over its runs.
+//
+// {"sides": [{"label", "source", "runs"}],
+//  "pairs": [{"label", "config_id", "config_hash" (null when the pair's runs
+//             span several seeds), "base", "other" (side labels),
+//             "runs": {"base", "other"},
+//             "test_accuracy": {"base", "other", "difference"},
+//             "seconds_per_epoch": {"base", "other", "ratio"},
+//             "losses_bitwise_identical", "status",
+//             "fingerprint_differences": [...],
+//             "welch": {"seeds": {"base", "other"}, "possible",
+//                       "mean": {"base", "other"}, "difference", "t", "df", "p",
+//                       "no_variance", "significant", "verdict"}}],
+//  "unpaired": [{"side", "runs", "configs": [{"label", "config_id", "config_hash"}]}],
+//  "merged_repeats": {"groups", "runs"}}
+//
+// Differences are other - base; numbers that do not exist (no accuracy, a
+// test not possible, t and df without variance) are null. Throws InputError
+// with fewer than 2 sides or a side without reports.
+nlohmann::json CompareRuns(const std::vector<std::vector<RunResults>>& sides,
+                           const std::vector<std::string>& side_names);
+
+// The comparison as a Markdown table plus notes (compare_text.cc).
+std::string ComparisonText(const nlohmann::json& comparison);
+
+// The hash a config of the comparison (a pair or an unpaired config) is
+// shown by: its config_hash when its runs share one, else its config_id.
+std::string ShownConfigHash(const nlohmann::json& config);
+
+// ComparisonText(CompareRuns(...)) of reports as read (ParseRunResults on
+// each first).
 std::string CompareReportSets(const std::vector<std::vector<LoadedReport>>& sides,
                               const std::vector<std::string>& side_names);
 
@@ -33,28 +67,5 @@ std::string CompareReportSets(const std::vector<std::vector<LoadedReport>>& side
 // `out` and returns kExitOk. Throws InputError with fewer than 2 sources, a
 // source without reports, or a bad report.
 int RunCompareCommand(const std::vector<std::string>& sources, std::FILE* out);
-
-// Whether two reports' per-epoch losses (`loss`, and `val_loss` where
-// present) are bitwise identical: "yes", "no (epoch N, rel X[; why])" naming
-// the first epoch that differs, the relative difference of its loss there
-// and NumericsExplanation's reason, or "n/a (..)" when the epoch counts
-// differ or there are no epochs.
-std::string CompareLosses(const nlohmann::json& base, const nlohmann::json& other);
-
-// Why two runs of one config may differ, from their numerics classes
-// (kernels/target.h): "numerics fma vs no-fma" when the classes differ (the
-// promise holds within a class only), "same numerics, other build" when the
-// commits differ or either is dirty or unknown (the code may have changed),
-// "same numerics and commit: unexpected" otherwise; "" when either report
-// lacks the class (reports from builds before it was recorded).
-std::string NumericsExplanation(const nlohmann::json& base, const nlohmann::json& other);
-
-// The fingerprint fields whose values differ between two reports, in a fixed
-// order, each as "field: base value -> other value": the machine and build
-// (CPU, SIMD targets, compiler and flags, threads, versions, git commit, host,
-// OS, FTZ/DAZ), how training ran (first-layer kernel, OpenMP wait policy), the
-// data files' sha256 and the config name. Empty when none differ.
-std::vector<std::string> FingerprintDifferences(const nlohmann::json& base,
-                                                const nlohmann::json& other);
 
 }  // namespace mb

@@ -25,13 +25,14 @@ constexpr size_t kMaxMarkedEpochs = 25;
 constexpr const char* kKeyColor = "#555555";  // the legend's training/validation samples
 constexpr const char* kFrontColor = "#333333";
 
-// A config: the runs that differ only in the seed, as the summary groups them.
+// A config: the runs of one config_id (that differ only in the seed and keys
+// that cannot change a number), as the summary groups them.
 struct Group {
   json varied;  // the sweep's varied values without the seed, or {"name": ...}
   std::string config_name;
   std::string hash;
-  std::vector<const json*> runs;  // complete: completed or diverged
-  double accuracy_mean = NAN;     // test accuracy over the runs that have one
+  std::vector<const RunResults*> runs;  // complete: completed or diverged
+  double accuracy_mean = NAN;           // test accuracy over the runs that have one
   double accuracy_std = NAN;
   size_t accuracy_count = 0;
   std::string label;  // its legend entry
@@ -42,29 +43,12 @@ struct Groups {
   size_t incomplete = 0;       // interrupted or cut-off runs, left out
 };
 
-// `object[key]`, or null when `object` is not an object or lacks it (const
-// json's operator[] must not be used on a missing key).
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
+bool Completed(const RunResults& run) { return run.status == "completed"; }
 
-double Number(const json& object, const char* key) {
-  const json& value = Field(object, key);
+// A summary statistic, NaN when the summary has null (too few values).
+double Number(const json& stats, const char* key) {
+  const json& value = stats.at(key);
   return value.is_number() ? value.get<double>() : NAN;
-}
-
-bool Completed(const json& report) { return Field(report, "status") == "completed"; }
-
-double TrainingSeconds(const json& report) {
-  double seconds = 0;
-  for (const json& epoch : Field(report, "epochs")) {
-    const double s = Number(epoch, "seconds");
-    if (std::isfinite(s)) seconds += s;
-  }
-  return seconds;
 }
 
 std::string Join(const std::vector<std::string>& parts, const char* separator) {
@@ -142,10 +126,10 @@ std::string SeedsNote(const std::vector<const Group*>& groups, const char* what)
   return std::string(what) + " over the seeds of each config";
 }
 
-Groups MakeGroups(const std::vector<LoadedReport>& reports) {
+Groups MakeGroups(const std::vector<RunResults>& reports) {
   const json summary = Summarize(reports, SweepMetric::kTestAccuracy);
-  std::map<std::string, const json*> by_path;
-  for (const LoadedReport& report : reports) by_path[report.path] = &report.json;
+  std::map<std::string, const RunResults*> by_path;
+  for (const RunResults& report : reports) by_path[report.path] = &report;
   Groups groups;
   groups.incomplete = summary["incomplete"].get<size_t>();
   std::vector<std::pair<std::pair<double, std::string>, Group>> keyed;
@@ -156,16 +140,16 @@ Groups MakeGroups(const std::vector<LoadedReport>& reports) {
     for (const json& path : row["reports"]) {
       group.runs.push_back(by_path.at(path.get<std::string>()));
     }
-    const json& name = Field(Field(*group.runs.front(), "config"), "name");
-    group.config_name = name.is_string() ? name.get<std::string>() : "run";
+    group.config_name = group.runs.front()->config_name.value_or("run");
     group.accuracy_mean = Number(row["test_accuracy"], "mean");
     group.accuracy_std = Number(row["test_accuracy"], "std");
     group.accuracy_count = row["test_accuracy"]["values"].size();
     // Sweep order is the order of the first point's index.
     double index = INFINITY;
-    for (const json* run : group.runs) {
-      const double i = Number(Field(*run, "sweep"), "index");
-      if (std::isfinite(i)) index = std::min(index, i);
+    for (const RunResults* run : group.runs) {
+      if (run->sweep && run->sweep->index) {
+        index = std::min(index, static_cast<double>(*run->sweep->index));
+      }
     }
     keyed.push_back({{index, row["reports"][0].get<std::string>()}, std::move(group)});
   }
@@ -206,14 +190,22 @@ std::string AssignLabels(std::vector<Group>& groups) {
   return keys == std::vector<std::string>{"name"} ? "run" : Join(keys, ", ");
 }
 
-// The mean of `key` per epoch over the group's completed runs.
-std::vector<ChartPoint> MeanPerEpoch(const Group& group, const char* key, double scale) {
+// One per-epoch number of a learning curve; NaN where there is none.
+using EpochMetric = double (*)(const EpochResults&);
+double TrainingLoss(const EpochResults& epoch) { return epoch.loss; }
+double TrainingAccuracy(const EpochResults& epoch) { return epoch.accuracy; }
+double ValidationLoss(const EpochResults& epoch) { return epoch.val_loss.value_or(NAN); }
+double ValidationAccuracy(const EpochResults& epoch) { return epoch.val_accuracy.value_or(NAN); }
+
+// The mean of `metric` per epoch over the group's completed runs.
+std::vector<ChartPoint> MeanPerEpoch(const Group& group, EpochMetric metric, double scale) {
   std::map<double, std::pair<double, size_t>> sums;  // epoch -> (sum, count)
-  for (const json* run : group.runs) {
+  for (const RunResults* run : group.runs) {
     if (!Completed(*run)) continue;
-    for (const json& epoch : Field(*run, "epochs")) {
-      const double e = Number(epoch, "epoch"), value = Number(epoch, key);
-      if (!std::isfinite(e) || !std::isfinite(value)) continue;
+    for (const EpochResults& epoch : run->epochs) {
+      const double value = metric(epoch);
+      if (!std::isfinite(value)) continue;
+      const double e = static_cast<double>(epoch.epoch);
       sums[e].first += value;
       ++sums[e].second;
     }
@@ -237,9 +229,9 @@ Chart LearningCurves(const Groups& groups, const std::string& legend_title, Curv
   std::vector<size_t> shown;
   size_t diverged = 0;
   for (size_t i = 0; i < groups.configs.size(); ++i) {
-    const std::vector<const json*>& runs = groups.configs[i].runs;
-    const auto completed = static_cast<size_t>(
-        std::count_if(runs.begin(), runs.end(), [](const json* run) { return Completed(*run); }));
+    const std::vector<const RunResults*>& runs = groups.configs[i].runs;
+    const auto completed = static_cast<size_t>(std::count_if(
+        runs.begin(), runs.end(), [](const RunResults* run) { return Completed(*run); }));
     diverged += runs.size() - completed;
     if (completed > 0) shown.push_back(i);
   }
@@ -271,10 +263,10 @@ Chart LearningCurves(const Groups& groups, const std::string& legend_title, Curv
     ChartSeries train;
     train.name = group.label;
     train.palette_index = static_cast<int>(n);
-    train.points = MeanPerEpoch(group, loss ? "loss" : "accuracy", scale);
+    train.points = MeanPerEpoch(group, loss ? TrainingLoss : TrainingAccuracy, scale);
     ChartSeries val = train;
     val.name = group.label + " (validation)";
-    val.points = MeanPerEpoch(group, loss ? "val_loss" : "val_accuracy", scale);
+    val.points = MeanPerEpoch(group, loss ? ValidationLoss : ValidationAccuracy, scale);
     val.dashed = true;
     val.in_legend = false;
     most_epochs = std::max({most_epochs, train.points.size(), val.points.size()});
@@ -326,7 +318,7 @@ Chart AccuracyVsKey(const Groups& groups, const std::string& key,
   std::vector<std::string> categories;
   size_t diverged = 0;
   for (const Group& group : groups.configs) {
-    for (const json* run : group.runs) diverged += Field(*run, "status") == "diverged";
+    for (const RunResults* run : group.runs) diverged += run->status == "diverged";
     if (!group.varied.contains(key)) continue;
     plotted.push_back(&group);
     const json& value = group.varied[key];
@@ -437,14 +429,14 @@ Chart AccuracyVsTime(const Groups& groups, const std::string& legend_title,
       series.style = SeriesStyle::kPoints;
       chart.series.push_back(series);
     }
-    for (const json* run : group.runs) {
-      const double a = Number(Field(*run, "test"), "accuracy");
+    for (const RunResults* run : group.runs) {
+      const double a = run->TestAccuracy();
       if (!Completed(*run) || !std::isfinite(a)) {
         diverged += !Completed(*run);
         continue;
       }
       ChartPoint point;
-      point.x = TrainingSeconds(*run);
+      point.x = run->training_seconds;
       point.y = a * 100;
       chart.series.back().points.push_back(point);
       seconds.push_back(point.x);
@@ -506,20 +498,22 @@ std::vector<size_t> ParetoFront(const std::vector<double>& seconds,
 }
 
 std::vector<PlotFile> BuildPlots(const std::vector<LoadedReport>& reports) {
+  return BuildPlots(ParseRunResults(reports));
+}
+
+std::vector<PlotFile> BuildPlots(const std::vector<RunResults>& reports) {
   std::vector<PlotFile> plots;
   Groups all = MakeGroups(reports);
   if (all.configs.empty()) return plots;
 
-  std::map<std::string, std::vector<LoadedReport>> sweeps;
+  std::map<std::string, std::vector<RunResults>> sweeps;
   bool all_in_sweeps = true;
-  for (const LoadedReport& report : reports) {
-    const json& sweep = Field(report.json, "sweep");
-    if (!sweep.is_object()) {
+  for (const RunResults& report : reports) {
+    if (!report.sweep) {
       all_in_sweeps = false;
       continue;
     }
-    const json& name = Field(sweep, "name");
-    sweeps[name.is_string() ? name.get<std::string>() : "sweep"].push_back(report);
+    sweeps[report.sweep->name.empty() ? "sweep" : report.sweep->name].push_back(report);
   }
   const std::string prefix =
       all_in_sweeps && sweeps.size() == 1 ? sweeps.begin()->first + ": " : "";
@@ -554,7 +548,7 @@ std::vector<PlotFile> BuildPlots(const std::vector<LoadedReport>& reports) {
 }
 
 int RunPlotCommand(const std::string& dir, std::FILE* out) {
-  const std::vector<LoadedReport> reports = FindReportsInDirectory(dir);
+  const std::vector<RunResults> reports = ParseRunResults(FindReportsInDirectory(dir));
   const std::vector<PlotFile> plots = BuildPlots(reports);
   if (plots.empty()) {
     throw InputError(dir + ": no complete runs to plot (" + std::to_string(reports.size()) +

@@ -1,6 +1,7 @@
 // `runner plot DIR`: SVG charts of the runs under DIR, in DIR/plots/.
 //
-// Runs that differ only in the seed form one config (as in the summary), and
+// Runs of one RunResults::config_id (that differ only in the seed and keys
+// that cannot change a number) form one config, as in the summary, and
 // only complete runs count (completed or diverged; a sweep point that ran
 // twice counts once). The charts:
 //
@@ -27,10 +28,11 @@
 //   series per combination of their values (at most 7; beyond that, one set
 //   of points without lines).
 // accuracy_vs_time.svg
-//   Test accuracy against training time (the sum of the epochs' seconds,
-//   evaluations excluded) for every run, coloured by config (when at most 7),
-//   with the Pareto front: the runs no other run beats on both accuracy and
-//   time, joined by a step line showing the best accuracy reached by each
+//   Test accuracy against training time (RunResults::training_seconds: the
+//   sum of the epochs' seconds, evaluations excluded) for every run,
+//   coloured by config (when at most 7), with the Pareto front: the runs no
+//   other run beats on both accuracy and time, joined by a step line
+//   showing the best accuracy reached by each
 //   time budget.
 #pragma once
 
@@ -39,6 +41,7 @@
 #include <vector>
 
 #include "report/report_reader.h"
+#include "report/run_results.h"
 #include "sweep/svg_chart.h"
 
 namespace mb {
@@ -50,6 +53,8 @@ struct PlotFile {
 
 // The charts for these reports, in the order above; empty when none of them
 // is complete. A pure function, for tests.
+std::vector<PlotFile> BuildPlots(const std::vector<RunResults>& reports);
+// As above, for reports as read (ParseRunResults on each first).
 std::vector<PlotFile> BuildPlots(const std::vector<LoadedReport>& reports);
 
 // The indices of the points on the Pareto front of (seconds, accuracy), less

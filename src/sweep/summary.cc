@@ -5,12 +5,10 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <numeric>
 #include <optional>
 #include <set>
 
 #include "common/error.h"
-#include "common/sha256.h"
 #include "config/config.h"
 #include "common/statistics.h"
 #include "report/atomic_file.h"
@@ -21,18 +19,10 @@ namespace {
 
 using json = nlohmann::json;
 
-double Mean(const std::vector<double>& values) {
-  return values.empty() ? NAN
-                        : std::accumulate(values.begin(), values.end(), 0.0) / values.size();
-}
-
 // The sample standard deviation (n - 1); 0 for a single value.
 double StdDev(const std::vector<double>& values) {
   if (values.size() < 2) return values.empty() ? NAN : 0.0;
-  const double mean = Mean(values);
-  double sum = 0;
-  for (double v : values) sum += (v - mean) * (v - mean);
-  return std::sqrt(sum / static_cast<double>(values.size() - 1));
+  return std::sqrt(SampleVariance(values));
 }
 
 json NumberOrNull(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
@@ -47,31 +37,17 @@ json Stats(const std::vector<double>& values) {
           {"values", values}};
 }
 
-double TrainSeconds(const json& report) {
-  double seconds = 0;
-  for (const json& epoch : report["epochs"]) seconds += epoch.value("seconds", 0.0);
-  return seconds;
-}
-
 // The values that tell this run's group apart: the sweep's varied values
 // without the seed, or for a plain run its name.
-json VariedWithoutSeed(const json& report) {
+json VariedWithoutSeed(const RunResults& run) {
   json varied = json::object();
-  const json& sweep = SweepOf(report);
-  if (sweep.contains("varied") && sweep["varied"].is_object()) {
-    varied = sweep["varied"];
+  if (run.sweep && run.sweep->varied) {
+    varied = *run.sweep->varied;
     varied.erase("seed");
   } else {
-    varied["name"] = report["config"].value("name", "run");
+    varied["name"] = run.config_name.value_or("run");
   }
   return varied;
-}
-
-// Runs with the same config apart from the seed form one row.
-std::string GroupKey(const json& report) {
-  json config = report["config"];
-  config.erase("seed");
-  return Sha256Hex(config.dump());
 }
 
 std::string Text(const json& value) {
@@ -192,6 +168,12 @@ double OlympicMean(std::vector<double> values) {
 json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
                const std::optional<std::set<std::string>>& spec_points,
                const std::vector<LiveClaim>& running) {
+  return Summarize(ParseRunResults(reports), metric, spec_points, running);
+}
+
+json Summarize(const std::vector<RunResults>& reports, SweepMetric metric,
+               const std::optional<std::set<std::string>>& spec_points,
+               const std::vector<LiveClaim>& running) {
   std::set<std::string> running_dirs;
   json running_list = json::array();
   for (const LiveClaim& claim : running) {
@@ -200,24 +182,22 @@ json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
         {{"run_dir", claim.run_dir}, {"host", claim.holder.host}, {"pid", claim.holder.pid}});
   }
   const ReportSelection selection = SelectReports(reports, spec_points, running_dirs);
-  std::vector<const LoadedReport*> complete = selection.complete;
+  std::vector<const RunResults*> complete = selection.complete;
 
   // Groups in order of their first run's sweep index (or path).
-  std::sort(complete.begin(), complete.end(), [](const LoadedReport* a, const LoadedReport* b) {
-    const auto index = [](const LoadedReport* r) {
-      const json& sweep = SweepOf(r->json);
-      return sweep.is_object() ? sweep.value("index", size_t{0}) : size_t{0};
+  std::sort(complete.begin(), complete.end(), [](const RunResults* a, const RunResults* b) {
+    const auto index = [](const RunResults* r) {
+      return r->sweep ? r->sweep->index.value_or(0) : uint64_t{0};
     };
     return std::make_pair(index(a), a->path) < std::make_pair(index(b), b->path);
   });
   std::vector<std::string> order;
-  std::map<std::string, std::vector<const LoadedReport*>> groups;
+  std::map<std::string, std::vector<const RunResults*>> groups;
   json varied_keys = json::array();
-  for (const LoadedReport* report : complete) {
-    const std::string key = GroupKey(report->json);
-    if (!groups.count(key)) order.push_back(key);
-    groups[key].push_back(report);
-    const json varied = VariedWithoutSeed(report->json);
+  for (const RunResults* report : complete) {
+    if (!groups.count(report->config_id)) order.push_back(report->config_id);
+    groups[report->config_id].push_back(report);
+    const json varied = VariedWithoutSeed(*report);
     for (const auto& item : varied.items()) {
       if (std::find(varied_keys.begin(), varied_keys.end(), item.key()) == varied_keys.end()) {
         varied_keys.push_back(item.key());
@@ -227,41 +207,37 @@ json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
 
   json rows = json::array();
   for (const std::string& key : order) {
-    const std::vector<const LoadedReport*>& runs = groups[key];
+    const std::vector<const RunResults*>& runs = groups[key];
     std::vector<double> accuracy, loss, per_epoch, to_target, train_seconds;
     // As the reports hold them: a uint64 seed does not fit a double.
     json seeds = json::array();
     size_t diverged = 0, targets = 0;
     json paths = json::array();
-    for (const LoadedReport* run : runs) {
-      const json& r = run->json;
+    for (const RunResults* run : runs) {
       paths.push_back(run->path);
-      seeds.push_back(r["config"].contains("seed") ? r["config"]["seed"] : json(nullptr));
-      if (r["status"] == "diverged") {
+      seeds.push_back(run->seed ? json(*run->seed) : json(nullptr));
+      if (run->status == "diverged") {
         ++diverged;
         continue;
       }
-      const json& test = r.contains("test") ? r["test"] : json();
-      if (test.is_object() && test["accuracy"].is_number()) {
-        accuracy.push_back(test["accuracy"].get<double>());
+      if (std::isfinite(run->TestAccuracy())) accuracy.push_back(run->TestAccuracy());
+      if (!run->epochs.empty() && std::isfinite(run->epochs.back().loss)) {
+        loss.push_back(run->epochs.back().loss);
       }
-      const json& epochs = r["epochs"];
-      if (!epochs.empty() && epochs.back()["loss"].is_number()) {
-        loss.push_back(epochs.back()["loss"].get<double>());
-      }
-      if (!epochs.empty()) per_epoch.push_back(TrainSeconds(r) / static_cast<double>(epochs.size()));
-      train_seconds.push_back(TrainSeconds(r));
-      if (r.contains("target") && r["target"].is_object()) {
+      if (!run->epochs.empty()) per_epoch.push_back(run->SecondsPerEpoch());
+      train_seconds.push_back(run->training_seconds);
+      if (run->target) {
         ++targets;
-        if (r["target"].value("reached", false) && r["target"]["seconds"].is_number()) {
-          to_target.push_back(r["target"]["seconds"].get<double>());
+        if (run->target->reached && std::isfinite(run->target->seconds)) {
+          to_target.push_back(run->target->seconds);
         }
       }
     }
     // MLPerf scores the time to the target; without one, the training time.
     const std::vector<double>& timed = targets > 0 ? to_target : train_seconds;
-    json row = {{"varied", VariedWithoutSeed(runs.front()->json)},
-                {"config_hash", runs.front()->json["config_hash"]},
+    json row = {{"varied", VariedWithoutSeed(*runs.front())},
+                {"config_hash", runs.front()->config_hash},
+                {"config_id", key},
                 {"runs", runs.size()},
                 {"diverged", diverged},
                 {"seeds", seeds},

@@ -15,6 +15,7 @@
 
 #include "common/line_printer.h"
 #include "report/report_reader.h"
+#include "report/run_results.h"
 #include "sweep/point_claim.h"
 #include "sweep/sweep_spec.h"
 
@@ -22,14 +23,21 @@ namespace mb {
 
 // The summary as JSON (summary.json's contents): {"metric", "varied_keys",
 // "rows": [...], "runs", "incomplete", "duplicate_reports",
-// "duplicated_runs", "not_in_spec", "running", "notes"}. The reports
-// counted are those SelectReports (sweep/report_selection.h) keeps: one per
-// run, the newest complete one, and with `spec_points` only those points.
-// Runs that are neither completed nor diverged are left out: those in the
-// run directory of one of the `running` claims (a point still running in
-// another process) are listed in "running" with their holders, the others
-// (interrupted, cut off) counted in "incomplete". "notes" says in sentences what was merged or
-// left out. Integers (seeds, counts) are JSON integers.
+// "duplicated_runs", "not_in_spec", "running", "notes"}. A row is a config:
+// the runs with one RunResults::config_id (report/run_results.h), which
+// differ at most in the seed and in keys that cannot change a number. The
+// reports counted are those SelectReports (sweep/report_selection.h) keeps:
+// one per run, the newest complete one, and with `spec_points` only those
+// points. Runs that are neither completed nor diverged are left out: those
+// in the run directory of one of the `running` claims (a point still
+// running in another process) are listed in "running" with their holders,
+// the others (interrupted, cut off) counted in "incomplete". "notes" says in
+// sentences what was merged or left out. Integers (seeds, counts) are JSON
+// integers.
+nlohmann::json Summarize(const std::vector<RunResults>& reports, SweepMetric metric,
+                         const std::optional<std::set<std::string>>& spec_points = std::nullopt,
+                         const std::vector<LiveClaim>& running = {});
+// As above, for reports as read (ParseRunResults on each first).
 nlohmann::json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
                          const std::optional<std::set<std::string>>& spec_points = std::nullopt,
                          const std::vector<LiveClaim>& running = {});
