@@ -127,6 +127,19 @@ TEST_CASE("RMSprop offers its update fused; a tensor updated in backward is skip
   CHECK(u.fused_update == nullptr);
 }
 
+TEST_CASE("RMSprop offers no fused update to a regularized tensor", "[optim]") {
+  OptimizerConfig c;
+  c.kind = OptimizerKind::kRmsprop;
+  Parameter regularized = Scalar(1.0f), plain = Scalar(1.0f);
+  regularized.regularizer.l2 = 0.01;
+  Optimizer optimizer(c, {&regularized, &plain});
+  CHECK(regularized.fused_update == nullptr);
+  REQUIRE(plain.fused_update != nullptr);
+  CHECK(plain.fused_update->W == plain.value.data());
+  optimizer.set_learning_rate(0.01f);
+  CHECK(plain.fused_update->learning_rate == 0.01f);
+}
+
 TEST_CASE("RMSprop's momentum and centered options, as Keras 3", "[optim]") {
   OptimizerConfig c;
   c.kind = OptimizerKind::kRmsprop;

@@ -71,10 +71,7 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter*> para
     fused_.reserve(parameters_.size());  // the parameters point into it
     for (size_t slot = 0; slot < parameters_.size(); ++slot) {
       Parameter& p = *parameters_[slot];
-      if (p.regularizer.active()) {
-        fused_.emplace_back();  // keeps the slots aligned; never offered
-        continue;
-      }
+      if (p.regularizer.active()) continue;  // its gradient is not final in the kernel
       fused_.push_back({p.value.data(), first_[slot].data(), config.learning_rate, config.rho,
                         config.epsilon});
       p.fused_update = &fused_.back();

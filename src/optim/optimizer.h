@@ -94,7 +94,8 @@ class Optimizer {
   // Per slot: momentum (sgd); velocity, momentum, average gradient
   // (rmsprop); m, v, v_hat (adam/adamw). Unused ones are empty.
   std::vector<AlignedVector<float>> first_, second_, third_;
-  // Per slot, the update offered fused (RMSprop only).
+  // The updates offered fused (RMSprop only), one per tensor offered one;
+  // reserved up front, as the parameters point into it.
   std::vector<SparseRmspropUpdate> fused_;
   int64_t step_ = 0;
   float adam_step_size_ = 0;  // lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
