@@ -81,43 +81,74 @@ HWY_INLINE void Elementwise(size_t begin, size_t end, float* HWY_RESTRICT w,
   }
 }
 
+// One update pass over a tensor: op on every vector of it (Elementwise),
+// in blocks on the team (ForEachBlock).
+template <class Op>
+void UpdatePass(size_t n, float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
+                float* HWY_RESTRICT m, float* HWY_RESTRICT v, float* HWY_RESTRICT u,
+                const Op& op) {
+  ForEachBlock(n, [&](size_t begin, size_t end) { Elementwise(begin, end, w, g, m, v, u, op); });
+}
+
+// a * x + b * y: RMSprop's moving averages.
+template <class D>
+HWY_INLINE hn::Vec<D> Blend(D d, float a, hn::Vec<D> x, float b, hn::Vec<D> y) {
+  return hn::Add(hn::Mul(hn::Set(d, a), x), hn::Mul(hn::Set(d, b), y));
+}
+
+// x + (target - x) * rate: Adam's moving averages.
+template <class D>
+HWY_INLINE hn::Vec<D> Towards(D d, hn::Vec<D> x, hn::Vec<D> target, float rate) {
+  return hn::Add(x, hn::Mul(hn::Sub(target, x), hn::Set(d, rate)));
+}
+
+// Adam's moments, stored:
+// m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
+template <class D>
+HWY_INLINE void AdamMoments(D d, hn::Vec<D> g, float beta_1, float beta_2, float* HWY_RESTRICT mp,
+                            float* HWY_RESTRICT vp, hn::Vec<D>* m, hn::Vec<D>* v) {
+  *m = Towards(d, hn::LoadU(d, mp), g, 1.0f - beta_1);
+  *v = Towards(d, hn::LoadU(d, vp), hn::Mul(g, g), 1.0f - beta_2);
+  hn::StoreU(*m, d, mp);
+  hn::StoreU(*v, d, vp);
+}
+
+// w -= step
+template <class D>
+HWY_INLINE void SubtractFrom(D d, float* HWY_RESTRICT wp, hn::Vec<D> step) {
+  hn::StoreU(hn::Sub(hn::LoadU(d, wp), step), d, wp);
+}
+
 // w -= lr * g
 inline void SgdStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, size_t n, float lr) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, nullptr, nullptr, nullptr,
-                [&](auto d, float* wp, const float* gp, float*, float*, float*) {
-                  const auto update = hn::Mul(hn::Set(d, lr), hn::LoadU(d, gp));
-                  hn::StoreU(hn::Sub(hn::LoadU(d, wp), update), d, wp);
-                });
-  });
+  UpdatePass(n, w, g, nullptr, nullptr, nullptr,
+             [&](auto d, float* wp, const float* gp, float*, float*, float*) {
+               SubtractFrom(d, wp, hn::Mul(hn::Set(d, lr), hn::LoadU(d, gp)));
+             });
 }
 
 // m = momentum * m - lr * g;  w += m  or (nesterov)  w += momentum * m - lr * g
 inline void SgdMomentumStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
                             float* HWY_RESTRICT m, size_t n, float lr, float momentum,
                             bool nesterov) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, m, nullptr, nullptr,
-                [&](auto d, float* wp, const float* gp, float* mp, float*, float*) {
-                  const auto mu = hn::Set(d, momentum);
-                  const auto step = hn::Mul(hn::Set(d, lr), hn::LoadU(d, gp));
-                  const auto mv = hn::Sub(hn::Mul(mu, hn::LoadU(d, mp)), step);
-                  hn::StoreU(mv, d, mp);
-                  const auto delta = nesterov ? hn::Sub(hn::Mul(mu, mv), step) : mv;
-                  hn::StoreU(hn::Add(hn::LoadU(d, wp), delta), d, wp);
-                });
-  });
+  UpdatePass(n, w, g, m, nullptr, nullptr,
+             [&](auto d, float* wp, const float* gp, float* mp, float*, float*) {
+               const auto mu = hn::Set(d, momentum);
+               const auto step = hn::Mul(hn::Set(d, lr), hn::LoadU(d, gp));
+               const auto mv = hn::Sub(hn::Mul(mu, hn::LoadU(d, mp)), step);
+               hn::StoreU(mv, d, mp);
+               const auto delta = nesterov ? hn::Sub(hn::Mul(mu, mv), step) : mv;
+               hn::StoreU(hn::Add(hn::LoadU(d, wp), delta), d, wp);
+             });
 }
 
 // v = rho * v + (1 - rho) * g^2;  w -= lr * g / sqrt(v + epsilon)
 inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
                         float* HWY_RESTRICT v, size_t n, float lr, float rho, float epsilon) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, nullptr, v, nullptr,
-                [&](auto d, float* wp, const float* gp, float*, float* vp, float*) {
-                  RmspropVector(d, RmspropParams{lr, rho, epsilon}, hn::LoadU(d, gp), wp, vp);
-                });
-  });
+  UpdatePass(n, w, g, nullptr, v, nullptr,
+             [&](auto d, float* wp, const float* gp, float*, float* vp, float*) {
+               RmspropVector(d, RmspropParams{lr, rho, epsilon}, hn::LoadU(d, gp), wp, vp);
+             });
 }
 
 // m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
@@ -126,27 +157,18 @@ inline void RmspropStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
 inline void AdamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
                      float* HWY_RESTRICT v, float* HWY_RESTRICT v_hat, size_t n, float step_size,
                      float beta_1, float beta_2, float epsilon) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, m, v, v_hat,
-                [&](auto d, float* wp, const float* gp, float* mp, float* vp, float* hp) {
-                  const auto wv = hn::LoadU(d, wp);
-                  const auto gv = hn::LoadU(d, gp);
-                  auto mv = hn::LoadU(d, mp);
-                  mv = hn::Add(mv, hn::Mul(hn::Sub(gv, mv), hn::Set(d, 1.0f - beta_1)));
-                  auto vv = hn::LoadU(d, vp);
-                  vv = hn::Add(vv,
-                               hn::Mul(hn::Sub(hn::Mul(gv, gv), vv), hn::Set(d, 1.0f - beta_2)));
-                  hn::StoreU(mv, d, mp);
-                  hn::StoreU(vv, d, vp);
-                  if (hp) {
-                    vv = hn::Max(hn::LoadU(d, hp), vv);
-                    hn::StoreU(vv, d, hp);
-                  }
-                  const auto step = hn::Div(hn::Mul(hn::Set(d, step_size), mv),
-                                            hn::Add(hn::Sqrt(vv), hn::Set(d, epsilon)));
-                  hn::StoreU(hn::Sub(wv, step), d, wp);
-                });
-  });
+  UpdatePass(n, w, g, m, v, v_hat,
+             [&](auto d, float* wp, const float* gp, float* mp, float* vp, float* hp) {
+               hn::Vec<decltype(d)> mv, vv;
+               AdamMoments(d, hn::LoadU(d, gp), beta_1, beta_2, mp, vp, &mv, &vv);
+               if (hp) {
+                 vv = hn::Max(hn::LoadU(d, hp), vv);
+                 hn::StoreU(vv, d, hp);
+               }
+               SubtractFrom(d, wp,
+                            hn::Div(hn::Mul(hn::Set(d, step_size), mv),
+                                    hn::Add(hn::Sqrt(vv), hn::Set(d, epsilon))));
+             });
 }
 
 // RMSprop with Keras' momentum and/or centered options (Keras 3's
@@ -161,45 +183,35 @@ inline void RmspropOptionsStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT 
                                float* HWY_RESTRICT v, float* HWY_RESTRICT m,
                                float* HWY_RESTRICT a, size_t n, float lr, float rho,
                                float epsilon, float momentum) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, g, m, v, a,
-                [&](auto d, float* wp, const float* gp, float* mp, float* vp, float* ap) {
-                  const auto gv = hn::LoadU(d, gp);
-                  const auto rv = hn::Set(d, rho), one_minus = hn::Set(d, 1.0f - rho);
-                  const auto vv =
-                      hn::Add(hn::Mul(rv, hn::LoadU(d, vp)), hn::Mul(one_minus, hn::Mul(gv, gv)));
-                  hn::StoreU(vv, d, vp);
-                  auto denominator = hn::Add(vv, hn::Set(d, epsilon));
-                  if (ap) {
-                    const auto av =
-                        hn::Add(hn::Mul(rv, hn::LoadU(d, ap)), hn::Mul(one_minus, gv));
-                    hn::StoreU(av, d, ap);
-                    denominator = hn::Add(hn::Sub(vv, hn::Mul(av, av)), hn::Set(d, epsilon));
-                  }
-                  const auto increment =
-                      hn::Div(hn::Mul(hn::Set(d, lr), gv), hn::Sqrt(denominator));
-                  auto step = increment;
-                  if (mp) {
-                    step = hn::Add(hn::Mul(hn::Set(d, momentum), hn::LoadU(d, mp)), increment);
-                    hn::StoreU(step, d, mp);
-                  }
-                  hn::StoreU(hn::Sub(hn::LoadU(d, wp), step), d, wp);
-                });
-  });
+  UpdatePass(n, w, g, m, v, a,
+             [&](auto d, float* wp, const float* gp, float* mp, float* vp, float* ap) {
+               const auto gv = hn::LoadU(d, gp);
+               const auto vv = Blend(d, rho, hn::LoadU(d, vp), 1.0f - rho, hn::Mul(gv, gv));
+               hn::StoreU(vv, d, vp);
+               auto denominator = hn::Add(vv, hn::Set(d, epsilon));
+               if (ap) {
+                 const auto av = Blend(d, rho, hn::LoadU(d, ap), 1.0f - rho, gv);
+                 hn::StoreU(av, d, ap);
+                 denominator = hn::Add(hn::Sub(vv, hn::Mul(av, av)), hn::Set(d, epsilon));
+               }
+               const auto increment = hn::Div(hn::Mul(hn::Set(d, lr), gv), hn::Sqrt(denominator));
+               auto step = increment;
+               if (mp) {
+                 step = hn::Add(hn::Mul(hn::Set(d, momentum), hn::LoadU(d, mp)), increment);
+                 hn::StoreU(step, d, mp);
+               }
+               SubtractFrom(d, wp, step);
+             });
 }
 
 // Keras 3's weight decay, before any optimizer's update:
 // w -= w * weight_decay * lr, evaluated left to right.
 inline void WeightDecayStep(float* HWY_RESTRICT w, size_t n, float weight_decay, float lr) {
-  ForEachBlock(n, [&](size_t begin, size_t end) {
-    Elementwise(begin, end, w, nullptr, nullptr, nullptr, nullptr,
-                [&](auto d, float* wp, const float*, float*, float*, float*) {
-                  const auto wv = hn::LoadU(d, wp);
-                  const auto decay =
-                      hn::Mul(hn::Mul(wv, hn::Set(d, weight_decay)), hn::Set(d, lr));
-                  hn::StoreU(hn::Sub(wv, decay), d, wp);
-                });
-  });
+  UpdatePass(n, w, nullptr, nullptr, nullptr, nullptr,
+             [&](auto d, float* wp, const float*, float*, float*, float*) {
+               const auto wv = hn::LoadU(d, wp);
+               SubtractFrom(d, wp, hn::Mul(hn::Mul(wv, hn::Set(d, weight_decay)), hn::Set(d, lr)));
+             });
 }
 
 }  // namespace HWY_NAMESPACE
