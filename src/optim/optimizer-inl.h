@@ -19,6 +19,7 @@
 #include "common/team.h"
 #include "hwy/highway.h"
 #include "kernels/rmsprop-inl.h"
+#include "optim/optimizer.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
@@ -90,19 +91,19 @@ void UpdatePass(size_t n, float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
   ForEachBlock(n, [&](size_t begin, size_t end) { Elementwise(begin, end, w, g, m, v, u, op); });
 }
 
-// a * x + b * y: RMSprop's moving averages.
+// a * x + b * y: the moving averages of rmsprop, adadelta and lion.
 template <class D>
 HWY_INLINE hn::Vec<D> Blend(D d, float a, hn::Vec<D> x, float b, hn::Vec<D> y) {
   return hn::Add(hn::Mul(hn::Set(d, a), x), hn::Mul(hn::Set(d, b), y));
 }
 
-// x + (target - x) * rate: Adam's moving averages.
+// x + (target - x) * rate: the moving averages of adam, adamax and nadam.
 template <class D>
 HWY_INLINE hn::Vec<D> Towards(D d, hn::Vec<D> x, hn::Vec<D> target, float rate) {
   return hn::Add(x, hn::Mul(hn::Sub(target, x), hn::Set(d, rate)));
 }
 
-// Adam's moments, stored:
+// Adam's and Nadam's moments, stored:
 // m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
 template <class D>
 HWY_INLINE void AdamMoments(D d, hn::Vec<D> g, float beta_1, float beta_2, float* HWY_RESTRICT mp,
@@ -201,6 +202,106 @@ inline void RmspropOptionsStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT 
                  hn::StoreU(step, d, mp);
                }
                SubtractFrom(d, wp, step);
+             });
+}
+
+// Keras 3's adagrad.py:
+//   accumulator += g^2  (from initial_accumulator_value)
+//   w -= lr * g / sqrt(accumulator + epsilon)
+inline void AdagradStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g,
+                        float* HWY_RESTRICT accumulator, size_t n, float lr, float epsilon) {
+  UpdatePass(n, w, g, accumulator, nullptr, nullptr,
+             [&](auto d, float* wp, const float* gp, float* ap, float*, float*) {
+               const auto gv = hn::LoadU(d, gp);
+               const auto av = hn::Add(hn::LoadU(d, ap), hn::Mul(gv, gv));
+               hn::StoreU(av, d, ap);
+               SubtractFrom(d, wp,
+                            hn::Div(hn::Mul(hn::Set(d, lr), gv),
+                                    hn::Sqrt(hn::Add(av, hn::Set(d, epsilon)))));
+             });
+}
+
+// Keras 3's adadelta.py (a = accumulated_grad, s = accumulated_delta_var):
+//   a = rho * a + (1 - rho) * g^2
+//   delta = -(sqrt(s + epsilon) * g / sqrt(a + epsilon))
+//   s = rho * s + (1 - rho) * delta^2
+//   w += lr * delta
+inline void AdadeltaStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT a,
+                         float* HWY_RESTRICT s, size_t n, float lr, float rho, float epsilon) {
+  UpdatePass(n, w, g, a, s, nullptr,
+             [&](auto d, float* wp, const float* gp, float* ap, float* sp, float*) {
+               const auto gv = hn::LoadU(d, gp);
+               const auto eps = hn::Set(d, epsilon);
+               const auto av = Blend(d, rho, hn::LoadU(d, ap), 1.0f - rho, hn::Mul(gv, gv));
+               hn::StoreU(av, d, ap);
+               const auto sv = hn::LoadU(d, sp);
+               const auto delta = hn::Neg(hn::Div(hn::Mul(hn::Sqrt(hn::Add(sv, eps)), gv),
+                                                  hn::Sqrt(hn::Add(av, eps))));
+               hn::StoreU(Blend(d, rho, sv, 1.0f - rho, hn::Mul(delta, delta)), d, sp);
+               hn::StoreU(hn::Add(hn::LoadU(d, wp), hn::Mul(hn::Set(d, lr), delta)), d, wp);
+             });
+}
+
+// Keras 3's adamax.py (u: the norm), with correction = 1 - beta_1^t:
+//   m += (g - m) * (1 - beta_1);  u = max(beta_2 * u, |g|)
+//   w -= lr * m / (correction * (u + epsilon))
+inline void AdamaxStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
+                       float* HWY_RESTRICT u, size_t n, float lr, float beta_1, float beta_2,
+                       float epsilon, float correction) {
+  UpdatePass(n, w, g, m, u, nullptr,
+             [&](auto d, float* wp, const float* gp, float* mp, float* up, float*) {
+               const auto gv = hn::LoadU(d, gp);
+               const auto mv = Towards(d, hn::LoadU(d, mp), gv, 1.0f - beta_1);
+               const auto uv = hn::Max(hn::Mul(hn::Set(d, beta_2), hn::LoadU(d, up)), hn::Abs(gv));
+               hn::StoreU(mv, d, mp);
+               hn::StoreU(uv, d, up);
+               SubtractFrom(d, wp,
+                            hn::Div(hn::Mul(hn::Set(d, lr), mv),
+                                    hn::Mul(hn::Set(d, correction),
+                                            hn::Add(uv, hn::Set(d, epsilon)))));
+             });
+}
+
+// Keras 3's nadam.py, with step t's factors (NadamFactors, optimizer.h):
+//   m += (g - m) * (1 - beta_1);  v += (g^2 - v) * (1 - beta_2)
+//   m_hat = u_{t+1} * m / (1 - u_1...u_{t+1}) + (1 - u_t) * g / (1 - u_1...u_t)
+//   v_hat = v / (1 - beta_2^t)
+//   w -= m_hat * lr / (sqrt(v_hat) + epsilon)
+inline void NadamStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
+                      float* HWY_RESTRICT v, size_t n, float lr, float beta_1, float beta_2,
+                      float epsilon, const NadamFactors& f) {
+  UpdatePass(n, w, g, m, v, nullptr,
+             [&](auto d, float* wp, const float* gp, float* mp, float* vp, float*) {
+               const auto gv = hn::LoadU(d, gp);
+               hn::Vec<decltype(d)> mv, vv;
+               AdamMoments(d, gv, beta_1, beta_2, mp, vp, &mv, &vv);
+               const auto momentum_term =
+                   hn::Div(hn::Mul(hn::Set(d, f.u_next), mv), hn::Set(d, f.one_minus_product_next));
+               const auto gradient_term =
+                   hn::Div(hn::Mul(hn::Set(d, f.one_minus_u), gv), hn::Set(d, f.one_minus_product));
+               const auto m_hat = hn::Add(momentum_term, gradient_term);
+               const auto v_hat = hn::Div(vv, hn::Set(d, f.one_minus_beta_2_power));
+               SubtractFrom(d, wp,
+                            hn::Div(hn::Mul(m_hat, hn::Set(d, lr)),
+                                    hn::Add(hn::Sqrt(v_hat), hn::Set(d, epsilon))));
+             });
+}
+
+// Keras 3's lion.py:
+//   w -= lr * sign(beta_1 * m + (1 - beta_1) * g)
+//   m = beta_2 * m + (1 - beta_2) * g
+// sign as Keras' ops.sign: exactly -1 or +1, and x itself for 0, -0 and NaN.
+inline void LionStep(float* HWY_RESTRICT w, const float* HWY_RESTRICT g, float* HWY_RESTRICT m,
+                     size_t n, float lr, float beta_1, float beta_2) {
+  UpdatePass(n, w, g, m, nullptr, nullptr,
+             [&](auto d, float* wp, const float* gp, float* mp, float*, float*) {
+               const auto gv = hn::LoadU(d, gp);
+               const auto mv = hn::LoadU(d, mp);
+               const auto c = Blend(d, beta_1, mv, 1.0f - beta_1, gv);
+               const auto sign = hn::IfThenElse(hn::Gt(hn::Abs(c), hn::Zero(d)),
+                                                hn::CopySign(hn::Set(d, 1.0f), c), c);
+               SubtractFrom(d, wp, hn::Mul(hn::Set(d, lr), sign));
+               hn::StoreU(Blend(d, beta_2, mv, 1.0f - beta_2, gv), d, mp);
              });
 }
 
