@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "layer_configs.h"
+#include "common/error.h"
 #include "config/config.h"
 
 namespace mb {
@@ -219,6 +220,28 @@ TEST_CASE("docs/config.md lists every schedule's parameters, with their defaults
   }
 }
 
+// Every optimizer name the schema knows, from its message for an unknown
+// one ("optimizer.name: '?' is not one of sgd, rmsprop, ...").
+std::vector<std::string> OptimizerNames() {
+  std::string message;
+  try {
+    ResolveConfig({{"optimizer", "?"}}, "x.json");
+  } catch (const InputError& e) {
+    message = e.what();
+  }
+  const std::string marker = "is not one of ";
+  REQUIRE(message.find(marker) != std::string::npos);
+  std::string rest = message.substr(message.find(marker) + marker.size());
+  rest = rest.substr(0, rest.find(" ("));  // a "(did you mean ...)" suggestion
+  std::istringstream list(rest);
+  std::vector<std::string> names;
+  for (std::string name; std::getline(list, name, ',');) {
+    name.erase(0, name.find_first_not_of(' '));
+    names.push_back(name);
+  }
+  return names;
+}
+
 TEST_CASE("docs/config.md lists every optimizer's parameters, with their defaults", "[config]") {
   std::map<std::string, std::map<std::string, std::string>> documented;
   std::string optimizer;
@@ -230,8 +253,15 @@ TEST_CASE("docs/config.md lists every optimizer's parameters, with their default
   // The rows under "every optimizer" apply to each, unless it lists its own.
   const std::map<std::string, std::string> shared = documented["every optimizer"];
   REQUIRE_FALSE(shared.empty());
-  for (const char* name : {"sgd", "rmsprop", "adam", "adamw"}) {
+  std::string names_cell;  // optimizer.name's allowed values, in the key table
+  for (const auto& row : TableRows(ConfigDoc())) {
+    if (row.size() == 5 && Code(row[0]) == "optimizer.name") names_cell = row[3];
+  }
+  const std::vector<std::string> names = OptimizerNames();
+  CHECK(names.size() == 9);
+  for (const std::string& name : names) {
     CAPTURE(name);
+    CHECK(names_cell.find("`" + name + "`") != std::string::npos);
     std::map<std::string, std::string> own = documented[name];
     for (const auto& [key, cell] : shared) own.emplace(key, cell);
     json parameters = ResolveConfig({{"optimizer", name}}, "x.json").resolved["optimizer"];

@@ -440,10 +440,11 @@ TEST_CASE("unknown enum values are rejected with a suggestion", "[config]") {
         Prefixed("model.0.kernel_initializer: 'he_norml' is not one of glorot_uniform, he_normal, "
                  "zeros (did you mean 'he_normal'?)"));
   CHECK(ResolveError({{"optimizer", {{"name", "adma"}}}}) ==
-        Prefixed("optimizer.name: 'adma' is not one of sgd, rmsprop, adam, adamw "
-                 "(did you mean 'adam'?)"));
+        Prefixed("optimizer.name: 'adma' is not one of sgd, rmsprop, adam, adamw, adagrad, "
+                 "adadelta, adamax, nadam, lion (did you mean 'adam'?)"));
   CHECK(ResolveError({{"optimizer", "lbfgs"}}) ==
-        Prefixed("optimizer.name: 'lbfgs' is not one of sgd, rmsprop, adam, adamw"));
+        Prefixed("optimizer.name: 'lbfgs' is not one of sgd, rmsprop, adam, adamw, adagrad, "
+                 "adadelta, adamax, nadam, lion"));
   CHECK(ResolveError({{"loss", "mse"}}) ==
         Prefixed("loss: 'mse' is not one of sparse_categorical_crossentropy"));
 }
@@ -487,11 +488,89 @@ TEST_CASE("the optimizer may be given by name alone", "[config]") {
                         "global_clipnorm": null})"));
 }
 
+TEST_CASE("adagrad, adadelta, adamax, nadam and lion take Keras 3's parameters and defaults",
+          "[config]") {
+  const auto resolved = [](const char* name) {
+    return mb::ResolveConfig({{"optimizer", name}}, kSource);
+  };
+  const json shared = {{"weight_decay", 0.0}, {"clipnorm", nullptr}, {"clipvalue", nullptr},
+                       {"global_clipnorm", nullptr}};
+  const auto with_shared = [&](json own) {
+    own.update(shared);
+    return own;
+  };
+  const mb::Config adagrad = resolved("adagrad");
+  CHECK(adagrad.optimizer.kind == mb::OptimizerKind::kAdagrad);
+  CHECK(adagrad.optimizer.initial_accumulator_value == 0.1f);
+  CHECK(adagrad.resolved["optimizer"] ==
+        with_shared({{"name", "adagrad"}, {"learning_rate", 0.001},
+                     {"initial_accumulator_value", 0.1}, {"epsilon", 1e-7}}));
+  const mb::Config adadelta = resolved("adadelta");
+  CHECK(adadelta.optimizer.kind == mb::OptimizerKind::kAdadelta);
+  CHECK(adadelta.optimizer.rho == 0.95f);
+  CHECK(adadelta.resolved["optimizer"] ==
+        with_shared({{"name", "adadelta"}, {"learning_rate", 0.001}, {"rho", 0.95},
+                     {"epsilon", 1e-7}}));
+  for (const char* name : {"adamax", "nadam"}) {
+    CAPTURE(name);
+    const mb::Config config = resolved(name);
+    CHECK(config.resolved["optimizer"] ==
+          with_shared({{"name", name}, {"learning_rate", 0.001}, {"beta_1", 0.9},
+                       {"beta_2", 0.999}, {"epsilon", 1e-7}}));
+  }
+  CHECK(resolved("adamax").optimizer.kind == mb::OptimizerKind::kAdamax);
+  CHECK(resolved("nadam").optimizer.kind == mb::OptimizerKind::kNadam);
+  const mb::Config lion = resolved("lion");
+  CHECK(lion.optimizer.kind == mb::OptimizerKind::kLion);
+  CHECK(lion.optimizer.learning_rate == 0.001f);
+  CHECK(lion.optimizer.beta_2 == 0.99f);
+  CHECK(lion.resolved["optimizer"] == with_shared({{"name", "lion"}, {"learning_rate", 0.001},
+                                                   {"beta_1", 0.9}, {"beta_2", 0.99}}));
+  // Every optimizer takes weight decay, clipping and a schedule.
+  const mb::Config decayed = mb::ResolveConfig(
+      {{"optimizer", {{"name", "lion"}, {"weight_decay", 0.01}, {"clipnorm", 1.0},
+                      {"learning_rate", {{"name", "cosine_decay"},
+                                         {"initial_learning_rate", 0.0003},
+                                         {"decay_steps", 100}}}}}},
+      kSource);
+  CHECK(decayed.optimizer.weight_decay == 0.01f);
+  CHECK(decayed.optimizer.clipnorm == 1.0f);
+  CHECK(decayed.optimizer.schedule.kind == mb::ScheduleKind::kCosineDecay);
+  // Keras refuses Lion's beta_1 outside (0, 1]: 0 would make it sign SGD.
+  CHECK(ResolveError({{"optimizer", {{"name", "lion"}, {"beta_1", 0}}}}) ==
+        Prefixed("optimizer.beta_1: must be in (0, 1], got 0"));
+  CHECK(mb::ResolveConfig({{"optimizer", {{"name", "lion"}, {"beta_1", 1}}}}, kSource)
+            .optimizer.beta_1 == 1.0f);
+  CHECK(ResolveError({{"optimizer", {{"name", "adamax"}, {"beta_1", 1}}}}) ==
+        Prefixed("optimizer.beta_1: must be in [0, 1), got 1"));
+  CHECK(ResolveError({{"optimizer", {{"name", "adagrad"}, {"initial_accumulator_value", -1}}}}) ==
+        Prefixed("optimizer.initial_accumulator_value: must be >= 0, got -1"));
+  CHECK(mb::ResolveConfig({{"optimizer", {{"name", "adagrad"}, {"initial_accumulator_value", 0}}}},
+                          kSource)
+            .optimizer.initial_accumulator_value == 0.0f);
+  // Each is its own config: another name, another hash.
+  CHECK(resolved("adamax").hash != resolved("nadam").hash);
+}
+
 TEST_CASE("another optimizer's parameters are rejected", "[config]") {
   CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"rho", 0.9}}}}) ==
-        Prefixed("optimizer.rho: not a parameter of sgd (it belongs to rmsprop)"));
+        Prefixed("optimizer.rho: not a parameter of sgd (it belongs to rmsprop, adadelta)"));
   CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"epsilon", 1e-7}}}}) ==
-        Prefixed("optimizer.epsilon: not a parameter of sgd (it belongs to rmsprop, adam, adamw)"));
+        Prefixed("optimizer.epsilon: not a parameter of sgd (it belongs to rmsprop, adam, adamw, "
+                 "adagrad, adadelta, adamax, nadam)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "lion"}, {"epsilon", 1e-7}}}}) ==
+        Prefixed("optimizer.epsilon: not a parameter of lion (it belongs to rmsprop, adam, "
+                 "adamw, adagrad, adadelta, adamax, nadam)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "nadam"}, {"amsgrad", true}}}}) ==
+        Prefixed("optimizer.amsgrad: not a parameter of nadam (it belongs to adam, adamw)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "adam"}, {"initial_accumulator_value", 0.1}}}}) ==
+        Prefixed("optimizer.initial_accumulator_value: not a parameter of adam (it belongs to "
+                 "adagrad)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "adagrad"}, {"rho", 0.9}}}}) ==
+        Prefixed("optimizer.rho: not a parameter of adagrad (it belongs to rmsprop, adadelta)"));
+  CHECK(ResolveError({{"optimizer", {{"name", "adadelta"}, {"beta_1", 0.9}}}}) ==
+        Prefixed("optimizer.beta_1: not a parameter of adadelta (it belongs to adam, adamw, "
+                 "adamax, nadam, lion)"));
   CHECK(ResolveError({{"optimizer", {{"name", "adam"}, {"momentum", 0.9}}}}) ==
         Prefixed("optimizer.momentum: not a parameter of adam (it belongs to sgd, rmsprop)"));
   CHECK(ResolveError({{"optimizer", {{"name", "sgd"}, {"amsgrad", true}}}}) ==

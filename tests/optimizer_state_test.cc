@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -22,7 +23,10 @@ OptimizerConfig Make(OptimizerKind kind, float momentum = 0, bool nesterov = fal
   c.nesterov = nesterov;
   c.centered = centered;
   c.amsgrad = amsgrad;
+  // Keras' defaults where they differ from OptimizerConfig's.
   if (kind == OptimizerKind::kAdamW) c.weight_decay = 0.004f;
+  if (kind == OptimizerKind::kAdadelta) c.rho = 0.95f;
+  if (kind == OptimizerKind::kLion) c.beta_2 = 0.99f;
   return c;
 }
 
@@ -35,7 +39,12 @@ std::vector<std::pair<std::string, OptimizerConfig>> EveryOptimizer() {
           {"rmsprop momentum centered", Make(OptimizerKind::kRmsprop, 0.5f, false, true)},
           {"adam", Make(OptimizerKind::kAdam)},
           {"adam amsgrad", Make(OptimizerKind::kAdam, 0, false, false, true)},
-          {"adamw", Make(OptimizerKind::kAdamW)}};
+          {"adamw", Make(OptimizerKind::kAdamW)},
+          {"adagrad", Make(OptimizerKind::kAdagrad)},
+          {"adadelta", Make(OptimizerKind::kAdadelta)},
+          {"adamax", Make(OptimizerKind::kAdamax)},
+          {"nadam", Make(OptimizerKind::kNadam)},
+          {"lion", Make(OptimizerKind::kLion)}};
 }
 
 struct Tensors {
@@ -102,6 +111,32 @@ TEST_CASE("The state names each slot as Keras does", "[optim][resume]") {
   CHECK(rmsprop.tensors.size() == 2);
   CHECK(rmsprop.tensors.count("layers.0.kernel.velocity") == 1);
   CHECK(Optimizer(Make(OptimizerKind::kSgd), t.list()).State().tensors.empty());
+  // Keras 3's names for the other optimizers' slots (keras/src/optimizers/*.py).
+  const std::pair<OptimizerKind, std::vector<std::string>> names[] = {
+      {OptimizerKind::kAdagrad, {"accumulator"}},
+      {OptimizerKind::kAdadelta, {"accumulated_delta_var", "accumulated_grad"}},
+      {OptimizerKind::kAdamax, {"momentum", "norm"}},
+      {OptimizerKind::kNadam, {"momentum", "velocity"}},
+      {OptimizerKind::kLion, {"momentum"}},
+  };
+  for (const auto& [kind, slots] : names) {
+    const OptimizerState state = Optimizer(Make(kind), t.list()).State();
+    std::vector<std::string> bias_slots;
+    for (const auto& [name, tensor] : state.tensors) {
+      if (name.rfind("layers.0.bias.", 0) == 0) bias_slots.push_back(name.substr(14));
+    }
+    CHECK(bias_slots == slots);  // TensorMap is sorted by name
+    CHECK(state.tensors.size() == 2 * slots.size());
+  }
+  // Adagrad's accumulators start at initial_accumulator_value; Nadam keeps
+  // the product of its momentum schedule as a scalar, from 1.
+  CHECK(Optimizer(Make(OptimizerKind::kAdagrad), t.list())
+            .State()
+            .tensors.at("layers.0.kernel.accumulator")
+            .data[0] == 0.1f);
+  const OptimizerState nadam = Optimizer(Make(OptimizerKind::kNadam), t.list()).State();
+  CHECK(nadam.scalars.at("u_product") == 1.0);
+  CHECK(Optimizer(Make(OptimizerKind::kAdam), t.list()).State().scalars.count("u_product") == 0);
 }
 
 TEST_CASE("A state that does not fit is refused by name", "[optim][resume]") {
@@ -136,6 +171,19 @@ TEST_CASE("A state that does not fit is refused by name", "[optim][resume]") {
   OptimizerState fractional = good;
   fractional.scalars["steps"] = 2.5;
   refused(fractional, "run/checkpoint.safetensors: optimizer scalar steps is not a count of steps");
+  // Nadam's and Adam's slots have the same names: the scalar tells them apart.
+  OptimizerState nadam_scalar = good;
+  nadam_scalar.scalars["u_product"] = 0.5;
+  refused(nadam_scalar, "run/checkpoint.safetensors: optimizer scalar u_product does not belong "
+                        "to this optimizer");
+  Optimizer nadam(Make(OptimizerKind::kNadam), t.list());
+  try {
+    nadam.Restore(good, "run/checkpoint.safetensors");
+    FAIL("accepted adam's state");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) ==
+          "run/checkpoint.safetensors: optimizer scalar u_product is missing or not a number");
+  }
 }
 
 }  // namespace

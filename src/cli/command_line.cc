@@ -138,7 +138,8 @@ the current directory, not to the config file.
   model.N.rate                number   0.0               dropout: [0, 1), zeroed in training
   loss                        string   "sparse_categorical_crossentropy" (the only one)
   optimizer                   object   {"name": "rmsprop"}  or just a name: "adam"
-  optimizer.name              string   "rmsprop"         sgd rmsprop adam adamw
+  optimizer.name              string   "rmsprop"         sgd rmsprop adam adamw adagrad adadelta
+                                                         adamax nadam lion
   optimizer.<parameter>       number   that optimizer's own parameters only:
       sgd      learning_rate 0.01 (> 0), momentum 0.0 [0, 1), nesterov false (boolean)
       rmsprop  learning_rate 0.001 (> 0), rho 0.9 [0, 1), momentum 0.0 [0, 1),
@@ -146,6 +147,12 @@ the current directory, not to the config file.
       adam     learning_rate 0.001 (> 0), beta_1 0.9 [0, 1), beta_2 0.999 [0, 1),
                epsilon 1e-7 (> 0), amsgrad false (boolean)
       adamw    as adam, with weight_decay 0.004
+      adagrad  learning_rate 0.001 (> 0), initial_accumulator_value 0.1 (>= 0),
+               epsilon 1e-7 (> 0)
+      adadelta learning_rate 0.001 (> 0), rho 0.95 [0, 1), epsilon 1e-7 (> 0)
+      adamax, nadam  learning_rate 0.001 (> 0), beta_1 0.9 [0, 1), beta_2 0.999 [0, 1),
+               epsilon 1e-7 (> 0)
+      lion     learning_rate 0.001 (> 0), beta_1 0.9 (0, 1], beta_2 0.99 [0, 1)
       every optimizer: weight_decay 0.0 (>= 0; w -= w * weight_decay * lr before the
                update), and at most one of clipnorm, global_clipnorm, clipvalue (> 0)
       learning_rate may be a schedule object instead of a number:

@@ -36,6 +36,11 @@ constexpr Named<OptimizerKind> kOptimizers[] = {
     {"rmsprop", OptimizerKind::kRmsprop},
     {"adam", OptimizerKind::kAdam},
     {"adamw", OptimizerKind::kAdamW},
+    {"adagrad", OptimizerKind::kAdagrad},
+    {"adadelta", OptimizerKind::kAdadelta},
+    {"adamax", OptimizerKind::kAdamax},
+    {"nadam", OptimizerKind::kNadam},
+    {"lion", OptimizerKind::kLion},
 };
 enum class Loss { kSparseCategoricalCrossentropy };
 constexpr Named<Loss> kLosses[] = {
@@ -106,6 +111,8 @@ float Float32Parameter(const ObjectReader& reader, const std::string& key, doubl
   return rounded;
 }
 
+constexpr Interval kLionBeta1{0, false, 1, true};  // (0, 1]
+
 // Reads the parameters of `config.kind` with Keras' defaults. This is the one
 // list of each optimizer's parameters.
 void ReadOptimizerParameters(ObjectReader& reader, OptimizerConfig& config) {
@@ -139,11 +146,31 @@ void ReadOptimizerParameters(ObjectReader& reader, OptimizerConfig& config) {
       break;
     case OptimizerKind::kAdam:
     case OptimizerKind::kAdamW:
+    case OptimizerKind::kAdamax:
+    case OptimizerKind::kNadam:
       config.learning_rate = learning_rate(0.001);
       config.beta_1 = number("beta_1", 0.9, kFraction);
       config.beta_2 = number("beta_2", 0.999, kFraction);
       config.epsilon = number("epsilon", 1e-7, kPositive);
-      config.amsgrad = reader.Boolean("amsgrad", false);
+      if (config.kind == OptimizerKind::kAdam || config.kind == OptimizerKind::kAdamW) {
+        config.amsgrad = reader.Boolean("amsgrad", false);
+      }
+      break;
+    case OptimizerKind::kAdagrad:
+      config.learning_rate = learning_rate(0.001);
+      config.initial_accumulator_value = number("initial_accumulator_value", 0.1, kNonNegative);
+      config.epsilon = number("epsilon", 1e-7, kPositive);
+      break;
+    case OptimizerKind::kAdadelta:
+      config.learning_rate = learning_rate(0.001);
+      config.rho = number("rho", 0.95, kFraction);
+      config.epsilon = number("epsilon", 1e-7, kPositive);
+      break;
+    case OptimizerKind::kLion:
+      config.learning_rate = learning_rate(0.001);
+      // Keras refuses beta_1 outside (0, 1]: at 0 Lion is sign SGD.
+      config.beta_1 = number("beta_1", 0.9, kLionBeta1);
+      config.beta_2 = number("beta_2", 0.99, kFraction);
       break;
   }
   // Keras 3 gives every optimizer these (keras/src/optimizers/base_optimizer.py).

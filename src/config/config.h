@@ -18,21 +18,25 @@
 
 namespace mb {
 
-enum class OptimizerKind : uint8_t { kSgd, kRmsprop, kAdam, kAdamW };
+enum class OptimizerKind : uint8_t {
+  kSgd, kRmsprop, kAdam, kAdamW, kAdagrad, kAdadelta, kAdamax, kNadam, kLion
+};
 
-// Defaults are Keras' for each optimizer (see config.cc).
+// Defaults are Keras' for each optimizer (see config.cc); the ones here are
+// RMSprop's, or the most common.
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::kRmsprop;
   float learning_rate = 0.001f;  // the constant rate, or the schedule's initial one
   LearningRateSchedule schedule;  // kConstant unless learning_rate is an object
   float momentum = 0.0f;      // sgd, rmsprop
   bool nesterov = false;      // sgd
-  float rho = 0.9f;           // rmsprop
+  float rho = 0.9f;           // rmsprop; adadelta (0.95)
   bool centered = false;      // rmsprop
   bool amsgrad = false;       // adam, adamw
-  float epsilon = 1e-7f;      // rmsprop, adam, adamw
-  float beta_1 = 0.9f;        // adam, adamw
-  float beta_2 = 0.999f;      // adam, adamw
+  float initial_accumulator_value = 0.1f;  // adagrad
+  float epsilon = 1e-7f;      // all but sgd and lion
+  float beta_1 = 0.9f;        // adam, adamw, adamax, nadam, lion
+  float beta_2 = 0.999f;      // adam, adamw, adamax, nadam; lion (0.99)
   float weight_decay = 0.0f;  // every optimizer (Keras 3); adamw's default 0.004
   // Gradient clipping, Keras' optimizer options; at most one is set.
   std::optional<float> clipnorm, clipvalue, global_clipnorm;

@@ -8,6 +8,7 @@
 
 #if HWY_ONCE
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 #include <utility>
@@ -31,6 +32,33 @@ double PowerBySquaring(double base, int64_t exponent) {
   return result;
 }
 
+// Which of the three state vectors (first_, second_, third_) `config` uses.
+std::array<bool, 3> UsedSlots(const OptimizerConfig& config) {
+  switch (config.kind) {
+    case OptimizerKind::kSgd: return {config.momentum != 0.0f, false, false};
+    case OptimizerKind::kRmsprop: return {true, config.momentum != 0.0f, config.centered};
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAdamW: return {true, true, config.amsgrad};
+    case OptimizerKind::kAdagrad:
+    case OptimizerKind::kLion: return {true, false, false};
+    case OptimizerKind::kAdadelta:
+    case OptimizerKind::kAdamax:
+    case OptimizerKind::kNadam: return {true, true, false};
+  }
+  return {true, true, true};
+}
+
+// Keras 3's variable names for what the three state vectors hold.
+std::array<const char*, 3> SlotNames(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::kRmsprop: return {"velocity", "momentum", "average_gradient"};
+    case OptimizerKind::kAdagrad: return {"accumulator", "", ""};
+    case OptimizerKind::kAdadelta: return {"accumulated_grad", "accumulated_delta_var", ""};
+    case OptimizerKind::kAdamax: return {"momentum", "norm", ""};
+    default: return {"momentum", "velocity", "velocity_hat"};  // sgd, adam(w), nadam, lion
+  }
+}
+
 }  // namespace
 
 HWY_EXPORT(SgdStep);
@@ -39,28 +67,27 @@ HWY_EXPORT(RmspropStep);
 HWY_EXPORT(AdamStep);
 HWY_EXPORT(RmspropOptionsStep);
 HWY_EXPORT(WeightDecayStep);
+HWY_EXPORT(AdagradStep);
+HWY_EXPORT(AdadeltaStep);
+HWY_EXPORT(AdamaxStep);
+HWY_EXPORT(NadamStep);
+HWY_EXPORT(LionStep);
 
 int Optimizer::StateSlots(const OptimizerConfig& config) {
-  switch (config.kind) {
-    case OptimizerKind::kSgd: return config.momentum != 0.0f ? 1 : 0;
-    case OptimizerKind::kRmsprop:
-      return 1 + (config.momentum != 0.0f ? 1 : 0) + (config.centered ? 1 : 0);
-    case OptimizerKind::kAdam:
-    case OptimizerKind::kAdamW: return config.amsgrad ? 3 : 2;
-  }
-  return 2;
+  const std::array<bool, 3> used = UsedSlots(config);
+  return used[0] + used[1] + used[2];
 }
 
 Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter*> parameters)
     : config_(config), parameters_(std::move(parameters)) {
-  const bool rmsprop = config.kind == OptimizerKind::kRmsprop;
-  const bool needs_first = StateSlots(config) >= 1;
-  const bool needs_second = rmsprop ? config.momentum != 0.0f : StateSlots(config) >= 2;
-  const bool needs_third = rmsprop ? config.centered : config.amsgrad;
+  const std::array<bool, 3> used = UsedSlots(config);
+  // Adagrad's accumulators start at initial_accumulator_value, all else at 0.
+  const float first_value =
+      config.kind == OptimizerKind::kAdagrad ? config.initial_accumulator_value : 0.0f;
   for (const Parameter* p : parameters_) {
-    first_.emplace_back(needs_first ? p->size() : 0, 0.0f);
-    second_.emplace_back(needs_second ? p->size() : 0, 0.0f);
-    third_.emplace_back(needs_third ? p->size() : 0, 0.0f);
+    first_.emplace_back(used[0] ? p->size() : 0, first_value);
+    second_.emplace_back(used[1] ? p->size() : 0, 0.0f);
+    third_.emplace_back(used[2] ? p->size() : 0, 0.0f);
   }
   // The fused kernel applies RMSprop alone: weight decay and clipping need
   // the whole gradient, or the weights, before the update.
@@ -71,10 +98,7 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter*> para
     fused_.reserve(parameters_.size());  // the parameters point into it
     for (size_t slot = 0; slot < parameters_.size(); ++slot) {
       Parameter& p = *parameters_[slot];
-      if (p.regularizer.active()) {
-        fused_.emplace_back();  // keeps the slots aligned; never offered
-        continue;
-      }
+      if (p.regularizer.active()) continue;  // its gradient is not final in the kernel
       fused_.push_back({p.value.data(), first_[slot].data(), config.learning_rate, config.rho,
                         config.epsilon});
       p.fused_update = &fused_.back();
@@ -89,11 +113,7 @@ void Optimizer::set_learning_rate(float learning_rate) {
 
 void Optimizer::Step() {
   ++step_;
-  if (config_.kind == OptimizerKind::kAdam || config_.kind == OptimizerKind::kAdamW) {
-    adam_step_size_ = static_cast<float>(
-        config_.learning_rate * std::sqrt(1.0 - PowerBySquaring(config_.beta_2, step_)) /
-        (1.0 - PowerBySquaring(config_.beta_1, step_)));
-  }
+  AdvanceStepFactors();
   ClipGradients();
   for (size_t slot = 0; slot < parameters_.size(); ++slot) {
     Parameter& p = *parameters_[slot];
@@ -109,12 +129,48 @@ void Optimizer::Step() {
   }
 }
 
-std::vector<std::pair<std::string, AlignedVector<float>*>> Optimizer::SlotState(size_t slot) {
-  // Keras' variable names for what first_, second_ and third_ hold.
-  const char* names[3] = {"momentum", "velocity", "velocity_hat"};
-  if (config_.kind == OptimizerKind::kRmsprop) {
-    names[0] = "velocity", names[1] = "momentum", names[2] = "average_gradient";
+// The factors of step t = step_ that do not depend on the element, in
+// double from the float32 parameters and rounded to float32 once, as
+// adam's step size: 1 - beta^t in float32 would lose up to 1e-5 of itself
+// to cancellation (1 - 0.999^2). Powers by repeated squaring, and a fixed
+// order of IEEE operations in double (the build sets -ffp-contract=off):
+// the same bits on every machine.
+void Optimizer::AdvanceStepFactors() {
+  const OptimizerConfig& c = config_;
+  const auto one_minus_power = [&](double base) {
+    return static_cast<float>(1.0 - PowerBySquaring(base, step_));
+  };
+  switch (c.kind) {
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAdamW:
+      adam_step_size_ = static_cast<float>(c.learning_rate *
+                                           std::sqrt(1.0 - PowerBySquaring(c.beta_2, step_)) /
+                                           (1.0 - PowerBySquaring(c.beta_1, step_)));
+      return;
+    case OptimizerKind::kAdamax: adamax_correction_ = one_minus_power(c.beta_1); return;
+    case OptimizerKind::kNadam: {
+      // u_t = beta_1 * (1 - 0.5 * 0.96^t), Keras 3's integral power of its
+      // float32 0.96 (Keras 2's 0.96^(0.004 t) is gone).
+      const auto u = [&](int64_t t) {
+        return double{c.beta_1} * (1.0 - 0.5 * PowerBySquaring(double{0.96f}, t));
+      };
+      // Keras multiplies its u_product variable by u_t once per step,
+      // before updating the variables.
+      u_product_ *= u(step_);
+      const double u_next = u(step_ + 1);
+      nadam_.u_next = static_cast<float>(u_next);
+      nadam_.one_minus_product_next = static_cast<float>(1.0 - u_product_ * u_next);
+      nadam_.one_minus_u = static_cast<float>(1.0 - u(step_));
+      nadam_.one_minus_product = static_cast<float>(1.0 - u_product_);
+      nadam_.one_minus_beta_2_power = one_minus_power(c.beta_2);
+      return;
+    }
+    default: return;
   }
+}
+
+std::vector<std::pair<std::string, AlignedVector<float>*>> Optimizer::SlotState(size_t slot) {
+  const std::array<const char*, 3> names = SlotNames(config_.kind);
   std::vector<std::pair<std::string, AlignedVector<float>*>> state;
   AlignedVector<float>* vectors[3] = {&first_[slot], &second_[slot], &third_[slot]};
   for (int i = 0; i < 3; ++i) {
@@ -133,6 +189,7 @@ OptimizerState Optimizer::State() const {
   }
   state.scalars["steps"] = step_;
   state.scalars["learning_rate"] = double{config_.learning_rate};
+  if (config_.kind == OptimizerKind::kNadam) state.scalars["u_product"] = u_product_;
   return state;
 }
 
@@ -173,6 +230,17 @@ void Optimizer::Restore(const OptimizerState& state, const std::string& source) 
   }
   step_ = steps.get<int64_t>();
   set_learning_rate(static_cast<float>(scalar("learning_rate").get<double>()));
+  std::set<std::string> known = {"steps", "learning_rate"};
+  if (config_.kind == OptimizerKind::kNadam) {
+    u_product_ = scalar("u_product").get<double>();
+    known.insert("u_product");
+  }
+  for (const auto& item : state.scalars.items()) {
+    if (!known.count(item.key())) {
+      throw InputError(source + ": optimizer scalar " + item.key() + " does not belong to this " +
+                       "optimizer");
+    }
+  }
 }
 
 // Keras 3's _clip_gradients, in float32 as Keras computes it, with the
@@ -241,6 +309,27 @@ void Optimizer::Update(size_t slot, float* w, const float* g, size_t n) {
                                      adam_step_size_, c.beta_1, c.beta_2, c.epsilon);
       return;
     }
+    case OptimizerKind::kAdagrad:
+      HWY_DYNAMIC_DISPATCH(AdagradStep)(w, g, first_[slot].data(), n, c.learning_rate,
+                                        c.epsilon);
+      return;
+    case OptimizerKind::kAdadelta:
+      HWY_DYNAMIC_DISPATCH(AdadeltaStep)(w, g, first_[slot].data(), second_[slot].data(), n,
+                                         c.learning_rate, c.rho, c.epsilon);
+      return;
+    case OptimizerKind::kAdamax:
+      HWY_DYNAMIC_DISPATCH(AdamaxStep)(w, g, first_[slot].data(), second_[slot].data(), n,
+                                       c.learning_rate, c.beta_1, c.beta_2, c.epsilon,
+                                       adamax_correction_);
+      return;
+    case OptimizerKind::kNadam:
+      HWY_DYNAMIC_DISPATCH(NadamStep)(w, g, first_[slot].data(), second_[slot].data(), n,
+                                      c.learning_rate, c.beta_1, c.beta_2, c.epsilon, nadam_);
+      return;
+    case OptimizerKind::kLion:
+      HWY_DYNAMIC_DISPATCH(LionStep)(w, g, first_[slot].data(), n, c.learning_rate, c.beta_1,
+                                     c.beta_2);
+      return;
   }
 }
 
