@@ -153,7 +153,8 @@ TEST_CASE("--help documents every config key, the outputs and the exit codes", "
     }
     CHECK(mentions(layer["type"].get<std::string>()));
   }
-  for (const char* optimizer : {"sgd", "rmsprop", "adam", "adamw"}) {
+  for (const char* optimizer :
+       {"sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "lion"}) {
     const nlohmann::json parameters =
         mb::ResolveConfig({{"optimizer", optimizer}}, "x.json").resolved["optimizer"];
     for (const auto& item : parameters.items()) {

@@ -83,6 +83,13 @@ check_resume rmsprop-momentum-centered 2 "${base[@]}" \
   --set 'optimizer={"name": "rmsprop", "momentum": 0.5, "centered": true}'
 check_resume adam-amsgrad 2 "${base[@]}" --set 'optimizer={"name": "adam", "amsgrad": true}'
 check_resume adamw-clipnorm 2 "${base[@]}" --set 'optimizer={"name": "adamw", "clipnorm": 1.0}'
+check_resume adagrad-weight-decay 2 "${base[@]}" \
+  --set 'optimizer={"name": "adagrad", "learning_rate": 0.01, "weight_decay": 0.01}'
+check_resume adadelta 2 "${base[@]}" --set 'optimizer={"name": "adadelta", "learning_rate": 1.0}'
+check_resume adamax-clipvalue 2 "${base[@]}" --set 'optimizer={"name": "adamax", "clipvalue": 0.5}'
+check_resume nadam 2 "${base[@]}" --set 'optimizer={"name": "nadam"}'
+check_resume lion-global-clipnorm 2 "${base[@]}" \
+  --set 'optimizer={"name": "lion", "learning_rate": 0.0001, "global_clipnorm": 1.0}'
 check_resume cosine-schedule 2 "${base[@]}" \
   --set 'optimizer={"name": "rmsprop", "learning_rate": {"name": "cosine_decay", "initial_learning_rate": 0.002, "decay_steps": 1500}}'
 check_resume one-cycle-adam 3 "${base[@]}" \
