@@ -349,7 +349,6 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
                report.target->accuracy, report.target->set.c_str(), config.epochs);
   }
 
-  checkpoint_writer.Wait();
   // Training has finished: what is left takes a moment, and without it the
   // run would have to be done again, so an interrupt now waits for it.
   StopCleanlyOnInterrupt("training has finished: stopping once its results are written");
@@ -372,6 +371,9 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     }
     report.status = options.evaluate_only ? "evaluated" : "completed";
   }
+  // The last checkpoint reached the disk during the test evaluation; it
+  // must have before the report is final.
+  checkpoint_writer.Wait();
   report.total_seconds = seconds_before + SecondsSince(start);
   report.finished_at = UtcTimestamp();
   report.peak_rss_bytes = PeakRssBytes();
