@@ -135,6 +135,26 @@ other=$(ls -d "$work"/other/*/ | head -n 1)
 cp "${other%/}/checkpoint.safetensors" "$first/"
 expect_resume_error other-config "checkpoint.safetensors: config_hash: the checkpoint is of config" "$first"
 
+# A run still running in another process is not resumed: it holds a lock
+# on its directory, which its end (here SIGKILL) releases.
+"$runner" "${base[@]}" --set epochs=1000 --out "$work/live" >/dev/null 2>&1 &
+live_pid=$!
+for _ in $(seq 600); do  # until its first checkpoint is written (at most 60 s)
+  compgen -G "$work/live/*/checkpoint.safetensors" >/dev/null && break
+  sleep 0.1
+done
+live=$(ls -d "$work"/live/*/ 2>/dev/null | head -n 1)
+"$runner" resume "${live%/}" >/dev/null 2>"$work/stderr"
+code=$?
+kill -KILL "$live_pid" 2>/dev/null
+wait "$live_pid" 2>/dev/null
+if [[ $code -eq 2 && $(wc -l <"$work/stderr") -eq 1 ]] &&
+   grep -q "the run is still running in another process" "$work/stderr"; then
+  pass live-run-refused
+else
+  fail "resume of a live run: exit $code: $(cat "$work/stderr")"
+fi
+
 # An interrupted run (SIGINT: status "interrupted") resumes as a killed one.
 sed -i 's/"status": "running"/"status": "interrupted"/' "${other%/}/report.json"
 if "$runner" resume "${other%/}" >/dev/null 2>"$work/stderr" &&

@@ -21,6 +21,7 @@
 #include "nn/checkpoint.h"
 #include "nn/init.h"
 #include "report/machine_info.h"
+#include "report/run_lock.h"
 #include "report/run_report.h"
 #include "report/safetensors.h"
 #include "train/available_memory.h"
@@ -151,7 +152,11 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
       (resuming ? options.resume_dir : std::string()) + "/" + kCheckpointFile;
   std::optional<RunCheckpoint> checkpoint;
   RunReport report;
+  // Held while the run writes into its directory: a resume of a run still
+  // running elsewhere is refused (set for a new run once its directory exists).
+  std::optional<RunLock> lock;
   if (resuming) {
+    lock.emplace(options.resume_dir);
     checkpoint = ReadRunCheckpoint(checkpoint_path);
     if (checkpoint->config_hash != config.hash) {
       throw InputError(checkpoint_path + ": config_hash: the checkpoint is of config " +
@@ -241,6 +246,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
             ? RunDirectoryName(config.name, config.hash, report.started_at)
             : options.run_dir_name,
         report);
+    lock.emplace(run_dir);
   }
   out.Printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
              "%d threads, %s kernels\n",
