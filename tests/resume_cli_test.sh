@@ -3,9 +3,10 @@
 # after its second epoch (MNISTBENCH_TEST_SIGKILL_AFTER_EPOCH kills it right
 # after the checkpoint is written, before the report is) and resumed ends
 # bitwise identical to the same run never interrupted: every epoch's
-# metrics, the test results, the predictions and the saved weights. For
-# every optimizer, a schedule, the callbacks, dropout and a kill after the
-# last epoch. And what cannot be resumed is refused with one line.
+# metrics, the test results, the predictions and the saved weights. The
+# same with a schedule, and on a smaller model for every optimizer and
+# option with state, schedules, the callbacks, dropout, another thread
+# count and kills after the last epoch and after an early stop. And what cannot be resumed is refused with one line.
 # Usage: resume_cli_test.sh PATH/TO/runner   (run from the repository root)
 set -u
 runner=$1
@@ -74,35 +75,40 @@ check_resume() {
   fi
 }
 
+# The baseline itself, 4 epochs killed after the second, and with a schedule.
 base=(configs/baseline.json --set epochs=4)
 check_resume rmsprop 2 "${base[@]}"
-check_resume rmsprop-other-threads 2 "${base[@]}" --threads 1
-check_resume sgd-nesterov 2 "${base[@]}" \
-  --set 'optimizer={"name": "sgd", "momentum": 0.9, "nesterov": true}'
-check_resume rmsprop-momentum-centered 2 "${base[@]}" \
-  --set 'optimizer={"name": "rmsprop", "momentum": 0.5, "centered": true}'
-check_resume adam-amsgrad 2 "${base[@]}" --set 'optimizer={"name": "adam", "amsgrad": true}'
-check_resume adamw-clipnorm 2 "${base[@]}" --set 'optimizer={"name": "adamw", "clipnorm": 1.0}'
-check_resume adagrad-weight-decay 2 "${base[@]}" \
-  --set 'optimizer={"name": "adagrad", "learning_rate": 0.01, "weight_decay": 0.01}'
-check_resume adadelta 2 "${base[@]}" --set 'optimizer={"name": "adadelta", "learning_rate": 1.0}'
-check_resume adamax-clipvalue 2 "${base[@]}" --set 'optimizer={"name": "adamax", "clipvalue": 0.5}'
-check_resume nadam 2 "${base[@]}" --set 'optimizer={"name": "nadam"}'
-check_resume lion-global-clipnorm 2 "${base[@]}" \
-  --set 'optimizer={"name": "lion", "learning_rate": 0.0001, "global_clipnorm": 1.0}'
 check_resume cosine-schedule 2 "${base[@]}" \
   --set 'optimizer={"name": "rmsprop", "learning_rate": {"name": "cosine_decay", "initial_learning_rate": 0.002, "decay_steps": 1500}}'
-check_resume one-cycle-adam 3 "${base[@]}" \
-  --set 'optimizer={"name": "adam", "learning_rate": {"name": "one_cycle", "max_lr": 0.003, "total_steps": 1876}}'
+# Every optimizer and option with state, on a 64-unit model (the same code
+# paths at an eighth of the cost: this suite also runs under the
+# sanitizers), 3 epochs killed after the second.
+small=(configs/tiny.json --set epochs=3)
+check_resume other-threads 2 "${small[@]}" --threads 1
+check_resume sgd-nesterov 2 "${small[@]}" \
+  --set 'optimizer={"name": "sgd", "momentum": 0.9, "nesterov": true}'
+check_resume rmsprop-momentum-centered 2 "${small[@]}" \
+  --set 'optimizer={"name": "rmsprop", "momentum": 0.5, "centered": true}'
+check_resume adam-amsgrad 2 "${small[@]}" --set 'optimizer={"name": "adam", "amsgrad": true}'
+check_resume adamw-clipnorm 2 "${small[@]}" --set 'optimizer={"name": "adamw", "clipnorm": 1.0}'
+check_resume adagrad-weight-decay 2 "${small[@]}" \
+  --set 'optimizer={"name": "adagrad", "learning_rate": 0.01, "weight_decay": 0.01}'
+check_resume adadelta 2 "${small[@]}" --set 'optimizer={"name": "adadelta", "learning_rate": 1.0}'
+check_resume adamax-clipvalue 2 "${small[@]}" --set 'optimizer={"name": "adamax", "clipvalue": 0.5}'
+check_resume nadam 2 "${small[@]}" --set 'optimizer={"name": "nadam"}'
+check_resume lion-global-clipnorm 2 "${small[@]}" \
+  --set 'optimizer={"name": "lion", "learning_rate": 0.0001, "global_clipnorm": 1.0}'
+check_resume one-cycle-adam 2 "${small[@]}" \
+  --set 'optimizer={"name": "adam", "learning_rate": {"name": "one_cycle", "max_lr": 0.003}}'
 # The callbacks' counters and the best weights survive the kill.
-check_resume callbacks-dropout-validation 2 "${base[@]}" --set validation_split=0.1 \
-  --set 'model=[{"units": 256, "activation": "relu"}, {"type": "dropout", "rate": 0.3}, {"units": 10, "activation": "softmax"}]' \
+check_resume callbacks-dropout-validation 2 "${small[@]}" --set validation_split=0.1 \
+  --set 'model=[{"units": 64, "activation": "relu"}, {"type": "dropout", "rate": 0.3}, {"units": 10, "activation": "softmax"}]' \
   --set 'early_stopping={"monitor": "val_loss", "patience": 3, "restore_best_weights": true}' \
   --set 'reduce_lr_on_plateau={"monitor": "val_loss", "patience": 1, "factor": 0.5, "min_delta": 0.01}'
 # Killed after the last epoch, or after the one early stopping ended the run
 # on: the resumed run only evaluates.
-check_resume after-last-epoch 4 "${base[@]}"
-check_resume after-early-stop 2 "${base[@]}" \
+check_resume after-last-epoch 3 "${small[@]}"
+check_resume after-early-stop 2 "${small[@]}" \
   --set 'early_stopping={"monitor": "loss", "patience": 1, "min_delta": 1.0, "restore_best_weights": true}'
 
 # What cannot be resumed: one line on stderr, exit 2, the directory untouched.
@@ -123,21 +129,21 @@ expect_resume_error completed-run "status: the run is completed: nothing to resu
 expect_resume_error not-a-run "not a run directory" "$work/no-such-run"
 
 # Killed in its first epoch: no checkpoint yet.
-killed_run 1 "${base[@]}" --out "$work/early-kill"
+killed_run 1 "${small[@]}" --out "$work/early-kill"
 first=$(ls -d "$work"/early-kill/*/ | head -n 1)
 first=${first%/}
 rm "$first/checkpoint.safetensors"
 expect_resume_error no-checkpoint "checkpoint.safetensors: missing: the run was cut off before its first epoch" "$first"
 
 # A checkpoint of another config is refused by its hash.
-killed_run 1 "${base[@]}" --set seed=2 --out "$work/other"
+killed_run 1 "${small[@]}" --set seed=2 --out "$work/other"
 other=$(ls -d "$work"/other/*/ | head -n 1)
 cp "${other%/}/checkpoint.safetensors" "$first/"
 expect_resume_error other-config "checkpoint.safetensors: config_hash: the checkpoint is of config" "$first"
 
 # A run still running in another process is not resumed: it holds a lock
 # on its directory, which its end (here SIGKILL) releases.
-"$runner" "${base[@]}" --set epochs=1000 --out "$work/live" >/dev/null 2>&1 &
+"$runner" "${small[@]}" --set epochs=100000 --out "$work/live" >/dev/null 2>&1 &
 live_pid=$!
 for _ in $(seq 600); do  # until its first checkpoint is written (at most 60 s)
   compgen -G "$work/live/*/checkpoint.safetensors" >/dev/null && break
