@@ -105,7 +105,7 @@ void PrintPerClassAccuracy(const Evaluation& test, LinePrinter& out) {
   out.Printf("%s\n", line.c_str());
 }
 
-// For the resume tests (tests/runner_cli_test.sh): with
+// For the resume tests (tests/resume_cli_test.sh): with
 // MNISTBENCH_TEST_SIGKILL_AFTER_EPOCH=N in the environment, the run kills
 // itself with SIGKILL as soon as epoch N's checkpoint is written, before its
 // report is: the harshest moment a power cut could choose.
