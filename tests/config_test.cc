@@ -171,6 +171,7 @@ TEST_CASE("Layer types resolve with Keras' defaults", "[config]") {
     {"type": "conv2d", "filters": 4, "kernel_size": [3, 2], "strides": 2, "padding": "same"},
     {"type": "flatten"},
     {"type": "dropout", "rate": 0.5},
+    {"type": "activation", "activation": "gelu"},
     {"units": 10, "activation": "softmax"}])");
   const mb::Config config = mb::ResolveConfig({{"model", model}}, kSource);
   const json& resolved = config.resolved["model"];
@@ -185,16 +186,22 @@ TEST_CASE("Layer types resolve with Keras' defaults", "[config]") {
   CHECK(resolved[2]["strides"] == json::array({2, 2}));
   CHECK(resolved[3] == json::parse(R"({"type": "flatten"})"));
   CHECK(resolved[4] == json::parse(R"({"type": "dropout", "rate": 0.5})"));
-  CHECK(resolved[5]["type"] == "dense");
-  REQUIRE(config.model.size() == 6);
+  CHECK(resolved[5] == json::parse(R"({"type": "activation", "activation": "gelu"})"));
+  CHECK(resolved[6]["type"] == "dense");
+  REQUIRE(config.model.size() == 7);
   CHECK(config.model[0].type == mb::LayerType::kConv2D);
   CHECK(config.model[1].window_h == 2);
   CHECK(config.model[1].stride_w == 2);
   CHECK(config.model[2].padding == mb::Padding::kSame);
   CHECK(config.model[4].rate == 0.5);
+  CHECK(config.model[5].type == mb::LayerType::kActivation);
+  CHECK(config.model[5].activation == mb::Activation::kGelu);
+  // An activation keeps its input's shape.
+  CHECK(mb::LayerOutputShapes(config.model, mb::MnistInputShape(), kSource)[5] ==
+        mb::FeatureShape::Vector(4 * 7 * 7));
   // Pooling's strides default to its pool size.
   const json pool = {{"type", "max_pooling2d"}, {"pool_size", 3}};
-  CHECK(mb::ResolveConfig({{"model", {pool, model[3], model[5]}}}, kSource)
+  CHECK(mb::ResolveConfig({{"model", {pool, model[3], model[6]}}}, kSource)
             .resolved["model"][0]["strides"] == json::array({3, 3}));
 }
 
@@ -335,11 +342,25 @@ TEST_CASE("Layers that cannot take their input are named", "[config]") {
         Prefixed("model.0.units: unknown key"));
   CHECK(ResolveError({{"model", {{{"type", "conv"}}, softmax}}}) ==
         Prefixed("model.0.type: 'conv' is not one of dense, conv2d, max_pooling2d, flatten, "
-                 "dropout (did you mean 'conv2d'?)"));
+                 "dropout, activation (did you mean 'conv2d'?)"));
+  CHECK(ResolveError({{"model", {{{"type", "activation"}}, softmax}}}) ==
+        Prefixed("model.0.activation: missing (this key is required)"));
+  CHECK(ResolveError({{"model", {{{"type", "activation"}, {"activation", "softmax"}}, softmax}}}) ==
+        Prefixed("model.0.activation: softmax is only allowed on the last layer"));
+  CHECK(ResolveError({{"model", {{{"type", "activation"}, {"activation", "relu"},
+                                  {"kernel_initializer", "zeros"}},
+                                 softmax}}}) ==
+        Prefixed("model.0.kernel_initializer: unknown key"));
+  CHECK(ResolveError({{"model", {conv(4, 3), {{"type", "activation"}, {"activation", "relu"}},
+                                 softmax}}}) ==
+        Prefixed("model.2: dense needs a vector input, but model.1 outputs 26x26x4; add "
+                 "{\"type\": \"flatten\"} before it"));
   // A dense first layer reads the image flattened, as the baseline does,
-  // also behind a dropout.
+  // also behind a dropout or an activation.
   CHECK_NOTHROW(mb::ResolveConfig({{"model", {{{"type", "dropout"}, {"rate", 0.2}}, softmax}}},
                                   kSource));
+  CHECK_NOTHROW(mb::ResolveConfig(
+      {{"model", {{{"type", "activation"}, {"activation", "tanh"}}, softmax}}}, kSource));
 }
 
 TEST_CASE("unknown keys are rejected with a suggestion", "[config]") {

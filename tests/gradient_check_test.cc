@@ -73,19 +73,25 @@ std::optional<double> NumericGradient(const Model& model, ModelWorkspace& ws,
   return (up - down) / (2.0 * h);
 }
 
+// A forward and backward pass of `model` on random inputs, the same each
+// time; the gradients are in the model, the intermediates in the workspace.
+ModelWorkspace ForwardBackward(Model& model) {
+  ModelWorkspace ws = BuildWorkspace(model, kBatch);
+  Rng rng(11);
+  for (float& x : ws.input) x = static_cast<float>(2.0 * rng.UniformDouble() - 1.0);
+  ModelForward(model, kBatch, ws, kTraining);
+  SoftmaxCrossEntropy(ws.logits(), kLabels, kBatch, kClasses, 1.0f / kBatch,
+                      ws.logits_gradient());
+  ModelBackward(model, kBatch, ws);
+  return ws;
+}
+
 // Checks every gradient of `model` (on random inputs) against finite
 // differences; returns how many tensors the walk listed. At most 10% of the
 // elements may sit on a kink (NumericGradient).
 size_t CheckGradients(Model& model) {
   InitializeModel(model, 3);
-  ModelWorkspace ws = BuildWorkspace(model, kBatch);
-  Rng rng(11);
-  for (float& x : ws.input) x = static_cast<float>(2.0 * rng.UniformDouble() - 1.0);
-
-  ModelForward(model, kBatch, ws, kTraining);
-  SoftmaxCrossEntropy(ws.logits(), kLabels, kBatch, kClasses, 1.0f / kBatch,
-                      ws.logits_gradient());
-  ModelBackward(model, kBatch, ws);
+  ModelWorkspace ws = ForwardBackward(model);
   AddRegularizationGradients(model);
 
   size_t tensors = 0, checked = 0, on_kinks = 0;
@@ -192,6 +198,57 @@ TEST_CASE("Convnet gradients match finite differences through every layer type",
       test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
   Model model = BuildModel(FeatureShape::Image(7, 6, 2), layers);
   CHECK(CheckGradients(model) == 8);
+}
+
+TEST_CASE("Activation layers: gradients, and the fused activation's bits", "[nn]") {
+  const Activation activation = GENERATE(Activation::kLinear, Activation::kRelu,
+                                         Activation::kTanh, Activation::kSigmoid,
+                                         Activation::kGelu);
+  INFO("activation " << ActivationName(activation));
+  const Activation linear = Activation::kLinear;
+  // The speedrun's order, pooling before the activation, and one on the data.
+  const std::vector<LayerConfig> pooled_first = {
+      test::ActivationOf(activation),
+      test::Conv2D(3, 3, 2, linear, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::MaxPooling2D(2, 1),
+      test::ActivationOf(activation),
+      test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  Model model = BuildModel(FeatureShape::Image(7, 6, 2), pooled_first);
+  CHECK(CheckGradients(model) == 4);
+
+  // A layer's own activation and an activation layer after it compute the
+  // same bits, forward and backward.
+  const std::vector<LayerConfig> fused = {
+      test::Conv2D(3, 3, 2, activation, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::Flatten(),
+      test::Dense(5, activation, Initializer::kGlorotUniform),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  const std::vector<LayerConfig> split = {
+      test::Conv2D(3, 3, 2, linear, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::ActivationOf(activation),
+      test::Flatten(),
+      test::Dense(5, linear, Initializer::kGlorotUniform),
+      test::ActivationOf(activation),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  std::vector<Model> models = {BuildModel(FeatureShape::Image(7, 6, 2), fused),
+                               BuildModel(FeatureShape::Image(7, 6, 2), split)};
+  InitializeModel(models[0], 3);
+  std::vector<const Parameter*> initial;
+  ForEachParameter(models[0], [&](const Parameter& p) { initial.push_back(&p); });
+  size_t tensor = 0;
+  ForEachParameter(models[1], [&](Parameter& p) { p.value = initial[tensor++]->value; });
+  std::vector<ModelWorkspace> workspaces;
+  for (Model& m : models) workspaces.push_back(ForwardBackward(m));
+  CHECK(workspaces[0].layers[0].a == workspaces[1].layers[1].a);
+  CHECK(workspaces[0].layers.back().a == workspaces[1].layers.back().a);
+  std::vector<const Parameter*> gradients;
+  ForEachParameter(models[0], [&](const Parameter& p) { gradients.push_back(&p); });
+  tensor = 0;
+  ForEachParameter(models[1], [&](const Parameter& p) {
+    INFO(p.name);
+    CHECK(p.gradient == gradients[tensor++]->gradient);
+  });
 }
 
 TEST_CASE("glorot_uniform stays within Keras' limit with the right spread", "[nn]") {

@@ -58,6 +58,21 @@ Config SmallConvnetConfig(double dropout = 0.25) {
                         {{"units", 10}, {"activation", "softmax"}}}}});
 }
 
+// The speedrun's shape (configs/speedrun_reference.json), small: pooling
+// before activation layers.
+Config SmallSpeedrunConfig() {
+  return SmallConfig({{"model",
+                       {{{"type", "conv2d"}, {"filters", 6}, {"kernel_size", 5}},
+                        {{"type", "max_pooling2d"}},
+                        {{"type", "activation"}, {"activation", "relu"}},
+                        {{"type", "conv2d"}, {"filters", 8}, {"kernel_size", 3}},
+                        {{"type", "max_pooling2d"}},
+                        {{"type", "activation"}, {"activation", "relu"}},
+                        {{"type", "flatten"}},
+                        {{"units", 32}, {"activation", "relu"}},
+                        {{"units", 10}, {"activation", "softmax"}}}}});
+}
+
 struct Outcome {
   std::vector<double> losses;
   double test_accuracy = 0;
@@ -144,9 +159,10 @@ TEST_CASE("The next batch is built during the step when the upper layers are sma
 }
 
 TEST_CASE("Results do not depend on the thread count", "[train]") {
-  const bool convnet = GENERATE(false, true);
-  INFO((convnet ? "convnet" : "dense"));
-  Config config = convnet ? SmallConvnetConfig() : SmallConfig();
+  const int model = GENERATE(0, 1, 2);
+  INFO((model == 0 ? "dense" : model == 1 ? "convnet" : "speedrun"));
+  Config config = model == 0 ? SmallConfig() : model == 1 ? SmallConvnetConfig()
+                                                          : SmallSpeedrunConfig();
   config.epochs = 1;
   const Outcome one = Train(config, 1);
   const Outcome two = Train(config, 2);

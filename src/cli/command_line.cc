@@ -122,14 +122,16 @@ the current directory, not to the config file.
                                                          default [512 relu, 10 softmax]; the last
                                                          is dense, 10 units, softmax
   model.N.type                string   "dense"           dense conv2d max_pooling2d flatten dropout
+                                                         activation
   model.N.units               integer  (required)        dense: 1 to 65536; 10 on the last layer
   model.N.filters             integer  (required)        conv2d: 1 to 65536 output channels
   model.N.kernel_size         int|[h,w] (required)       conv2d: the window, 1 to 1024
   model.N.pool_size           int|[h,w] 2                max_pooling2d: the window
   model.N.strides             int|[h,w] 1 / pool_size    conv2d / max_pooling2d: the step
   model.N.padding             string   "valid"           conv2d, max_pooling2d: valid same
-  model.N.activation          string   "linear"          dense, conv2d: linear relu tanh sigmoid
-                                                         gelu softmax; softmax last and only there
+  model.N.activation          string   "linear"          dense, conv2d, activation (required there):
+                                                         linear relu tanh sigmoid gelu softmax;
+                                                         softmax last and only there
   model.N.kernel_initializer  string   "glorot_uniform"  glorot_uniform he_normal zeros
   model.N.bias_initializer    string   "zeros"           glorot_uniform he_normal zeros
   model.N.kernel_regularizer  object   null              dense, conv2d: {"l1": a, "l2": b} added

@@ -20,6 +20,7 @@ Layer MakeLayer(size_t index, const FeatureShape& input, const LayerConfig& conf
     case LayerType::kMaxPooling2D: return MakeMaxPooling2DLayer(input, config);
     case LayerType::kFlatten: return MakeFlattenLayer(input);
     case LayerType::kDropout: return MakeDropoutLayer(input, config);
+    case LayerType::kActivation: return MakeActivationLayer(input, config);
   }
   return MakeFlattenLayer(input);
 }

@@ -14,6 +14,7 @@
 #include "common/feature_shape.h"
 #include "config/model_config.h"
 #include "kernels/sparse_gemm.h"
+#include "nn/activation_layer.h"
 #include "nn/conv2d_layer.h"
 #include "nn/dense_layer.h"
 #include "nn/dropout_layer.h"
@@ -24,8 +25,8 @@
 
 namespace mb {
 
-using Layer =
-    std::variant<DenseLayer, Conv2DLayer, MaxPooling2DLayer, FlattenLayer, DropoutLayer>;
+using Layer = std::variant<DenseLayer, Conv2DLayer, MaxPooling2DLayer, FlattenLayer, DropoutLayer,
+                           ActivationLayer>;
 
 struct Model {
   FeatureShape input;  // one sample of the data

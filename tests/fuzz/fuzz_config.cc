@@ -59,7 +59,8 @@ void CheckRanges(const mb::Config& config) {
       case mb::LayerType::kDropout:
         Require(layer.rate >= 0.0 && layer.rate < 1.0, "rate out of range");
         break;
-      case mb::LayerType::kFlatten: break;
+      case mb::LayerType::kFlatten:
+      case mb::LayerType::kActivation: break;
     }
     Require(i + 1 == config.model.size() || layer.activation != mb::Activation::kSoftmax,
             "softmax before the last layer");
