@@ -459,7 +459,7 @@ TEST_CASE("unknown enum values are rejected with a suggestion", "[config]") {
                  "softmax (did you mean 'relu'?)"));
   CHECK(ResolveError(TwoLayers({{"units", 5}, {"kernel_initializer", "he_norml"}}, output)) ==
         Prefixed("model.0.kernel_initializer: 'he_norml' is not one of glorot_uniform, he_normal, "
-                 "zeros (did you mean 'he_normal'?)"));
+                 "zeros, pytorch_default (did you mean 'he_normal'?)"));
   CHECK(ResolveError({{"optimizer", {{"name", "adma"}}}}) ==
         Prefixed("optimizer.name: 'adma' is not one of sgd, rmsprop, adam, adamw "
                  "(did you mean 'adam'?)"));

@@ -251,11 +251,9 @@ TEST_CASE("Activation layers: gradients, and the fused activation's bits", "[nn]
   });
 }
 
-TEST_CASE("glorot_uniform stays within Keras' limit with the right spread", "[nn]") {
-  std::vector<float> w(784 * 512);
-  Rng rng(1, kInitStream);
-  FillInitializer(Initializer::kGlorotUniform, 784, 512, rng, w.data(), w.size());
-  const double limit = std::sqrt(6.0 / (784 + 512));
+// w (200,000 draws or more) looks like U(-limit, limit): within it,
+// reaching it, with the mean and variance of the uniform distribution.
+void CheckUniform(const std::vector<float>& w, double limit) {
   double sum = 0, sum_sq = 0, largest = 0;
   for (float x : w) {
     largest = std::max(largest, double{std::fabs(x)});
@@ -266,10 +264,17 @@ TEST_CASE("glorot_uniform stays within Keras' limit with the right spread", "[nn
   CHECK(largest > 0.999 * limit);
   const double mean = sum / w.size();
   const double variance = sum_sq / w.size() - mean * mean;
-  // The mean of 401,408 draws has a standard error of limit / sqrt(3 * 401408) ~ 1e-3 limit.
+  // The mean of n draws has a standard error of limit / sqrt(3 n): about 1e-3 limit here.
   CHECK(std::fabs(mean) < 5e-3 * limit);
   // U(-a, a) has variance a^2 / 3.
   CHECK(variance == Approx(limit * limit / 3).epsilon(0.01));
+}
+
+TEST_CASE("glorot_uniform stays within Keras' limit with the right spread", "[nn]") {
+  std::vector<float> w(784 * 512);
+  Rng rng(1, kInitStream);
+  FillInitializer(Initializer::kGlorotUniform, 784, 512, rng, w.data(), w.size());
+  CheckUniform(w, std::sqrt(6.0 / (784 + 512)));
 }
 
 TEST_CASE("he_normal is a normal truncated at two standard deviations", "[nn]") {
@@ -285,6 +290,42 @@ TEST_CASE("he_normal is a normal truncated at two standard deviations", "[nn]") 
   CHECK(largest <= 2 * stddev * 1.000001);
   // After Keras' rescaling the variance is 2 / fan_in.
   CHECK(sum_sq / w.size() == Approx(2.0 / 200).epsilon(0.02));
+}
+
+TEST_CASE("pytorch_default is U(+-1/sqrt(fan_in)), the bias bounded as its kernel", "[nn]") {
+  std::vector<float> w(800 * 256);
+  Rng rng(3, kInitStream);
+  FillInitializer(Initializer::kPytorchDefault, 800, 256, rng, w.data(), w.size());
+  CheckUniform(w, 1.0 / std::sqrt(800.0));
+
+  // In a model: torch.nn.Conv2d and Linear bound the bias by the kernel's
+  // fan_in (kh * kw * in, inputs), not by the bias's length as Keras' fans
+  // would; each tensor draws from its own stream, as every initialiser does.
+  std::vector<LayerConfig> layers = {
+      test::Conv2D(24, 5, 5, Activation::kRelu), test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax)};
+  for (LayerConfig& layer : layers) {
+    layer.kernel_initializer = layer.bias_initializer = Initializer::kPytorchDefault;
+  }
+  Model model = BuildModel(FeatureShape::Image(9, 9, 2), layers);
+  InitializeModel(model, 7);
+  // The dense layer reads the 5x5x24 = 600 outputs of the convolution.
+  const std::vector<double> limits = {1 / std::sqrt(5.0 * 5 * 2), 1 / std::sqrt(5.0 * 5 * 2),
+                                      1 / std::sqrt(600.0), 1 / std::sqrt(600.0)};
+  size_t tensor = 0;
+  ForEachParameter(model, [&](const Parameter& p) {
+    INFO(p.name);
+    const double bound = limits[tensor++];
+    double most = 0;
+    for (float x : p.value) most = std::max(most, double{std::fabs(x)});
+    CHECK(most <= bound);
+    CHECK(most > 0.7 * bound);
+    std::vector<float> again(p.size());
+    Rng stream(7, p.init.rng_stream);
+    FillInitializer(Initializer::kPytorchDefault, p.init.fan_in, p.init.fan_out, stream,
+                    again.data(), again.size());
+    CHECK(std::equal(again.begin(), again.end(), p.value.begin()));
+  });
 }
 
 }  // namespace

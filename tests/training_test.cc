@@ -59,18 +59,21 @@ Config SmallConvnetConfig(double dropout = 0.25) {
 }
 
 // The speedrun's shape (configs/speedrun_reference.json), small: pooling
-// before activation layers.
+// before activation layers, PyTorch's initialisation.
 Config SmallSpeedrunConfig() {
-  return SmallConfig({{"model",
-                       {{{"type", "conv2d"}, {"filters", 6}, {"kernel_size", 5}},
-                        {{"type", "max_pooling2d"}},
-                        {{"type", "activation"}, {"activation", "relu"}},
-                        {{"type", "conv2d"}, {"filters", 8}, {"kernel_size", 3}},
-                        {{"type", "max_pooling2d"}},
-                        {{"type", "activation"}, {"activation", "relu"}},
-                        {{"type", "flatten"}},
-                        {{"units", 32}, {"activation", "relu"}},
-                        {{"units", 10}, {"activation", "softmax"}}}}});
+  const nlohmann::json init = {{"kernel_initializer", "pytorch_default"},
+                               {"bias_initializer", "pytorch_default"}};
+  nlohmann::json model = {{{"type", "conv2d"}, {"filters", 6}, {"kernel_size", 5}},
+                          {{"type", "max_pooling2d"}},
+                          {{"type", "activation"}, {"activation", "relu"}},
+                          {{"type", "conv2d"}, {"filters", 8}, {"kernel_size", 3}},
+                          {{"type", "max_pooling2d"}},
+                          {{"type", "activation"}, {"activation", "relu"}},
+                          {{"type", "flatten"}},
+                          {{"units", 32}, {"activation", "relu"}},
+                          {{"units", 10}, {"activation", "softmax"}}};
+  for (size_t layer : {0, 3, 7, 8}) model[layer].update(init);
+  return SmallConfig({{"model", model}});
 }
 
 struct Outcome {

@@ -133,7 +133,9 @@ the current directory, not to the config file.
                                                          linear relu tanh sigmoid gelu softmax;
                                                          softmax last and only there
   model.N.kernel_initializer  string   "glorot_uniform"  glorot_uniform he_normal zeros
-  model.N.bias_initializer    string   "zeros"           glorot_uniform he_normal zeros
+                                                         pytorch_default (U(+-1/sqrt(fan_in)))
+  model.N.bias_initializer    string   "zeros"           the same; pytorch_default: the kernel's
+                                                         fan_in, as PyTorch
   model.N.kernel_regularizer  object   null              dense, conv2d: {"l1": a, "l2": b} added
                                                          to the loss (Keras' L1L2)
   model.N.bias_regularizer    object   null              the same for the bias

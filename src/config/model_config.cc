@@ -34,6 +34,7 @@ constexpr Named<Initializer> kInitializers[] = {
     {"glorot_uniform", Initializer::kGlorotUniform},
     {"he_normal", Initializer::kHeNormal},
     {"zeros", Initializer::kZeros},
+    {"pytorch_default", Initializer::kPytorchDefault},
 };
 constexpr Named<Padding> kPaddings[] = {
     {kPaddingNames[0], Padding::kValid},

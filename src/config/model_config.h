@@ -29,7 +29,7 @@ inline constexpr int kNumClasses = 10;
 inline FeatureShape MnistInputShape() { return FeatureShape::Image(28, 28, 1); }
 
 enum class LayerType : uint8_t { kDense, kConv2D, kMaxPooling2D, kFlatten, kDropout, kActivation };
-enum class Initializer : uint8_t { kGlorotUniform, kHeNormal, kZeros };
+enum class Initializer : uint8_t { kGlorotUniform, kHeNormal, kZeros, kPytorchDefault };
 
 struct Regularizer {
   double l1 = 0, l2 = 0;
