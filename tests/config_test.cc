@@ -110,7 +110,7 @@ TEST_CASE("baseline.json resolves to the Keras book's experiment", "[config]") {
   CHECK(config.optimizer.epsilon == 1e-7f);
   CHECK(config.epochs == 5);
   CHECK(config.batch_size == 128);
-  CHECK(config.shuffle);
+  CHECK(config.shuffle == mb::Shuffle::kEveryEpoch);
   CHECK(config.validation_split == 0.0);
   CHECK(config.init_from.empty());
   CHECK_FALSE(config.save_model);
@@ -219,6 +219,16 @@ TEST_CASE("Regularizers resolve as Keras' L1L2 and are hashed only when set", "[
   CHECK(ResolveError({{"model", {{{"units", 10}, {"activation", "softmax"},
                                   {"bias_regularizer", {{"l3", 1}}}}}}}) ==
         Prefixed("model.0.bias_regularizer.l3: unknown key (did you mean 'l1'?)"));
+}
+
+TEST_CASE("shuffle is true, false or \"once\", resolved as written", "[config]") {
+  const mb::Config once = mb::LoadConfig("configs/baseline.json", {"shuffle=once"});
+  CHECK(once.shuffle == mb::Shuffle::kOnce);
+  CHECK(once.resolved["shuffle"] == "once");
+  const mb::Config never = mb::LoadConfig("configs/baseline.json", {"shuffle=false"});
+  CHECK(never.shuffle == mb::Shuffle::kNever);
+  CHECK(never.resolved["shuffle"] == false);
+  CHECK(mb::ResolveConfig(json::object(), kSource).resolved["shuffle"] == true);
 }
 
 TEST_CASE("Dense layers hash as before layer types existed", "[config]") {
@@ -381,7 +391,10 @@ TEST_CASE("values of the wrong type are rejected", "[config]") {
   CHECK(ResolveError({{"epochs", 5.0}}) == Prefixed("epochs: expected an integer, got number 5.0"));
   CHECK(ResolveError(TwoLayers({{"units", true}}, {{"units", 10}, {"activation", "softmax"}})) ==
         Prefixed("model.0.units: expected an integer, got boolean true"));
-  CHECK(ResolveError({{"shuffle", 1}}) == Prefixed("shuffle: expected a boolean, got number 1"));
+  CHECK(ResolveError({{"shuffle", 1}}) ==
+        Prefixed("shuffle: expected a boolean or \"once\", got number 1"));
+  CHECK(ResolveError({{"shuffle", "always"}}) ==
+        Prefixed("shuffle: expected a boolean or \"once\", got string \"always\""));
   CHECK(ResolveError({{"name", nullptr}}) == Prefixed("name: expected a string, got null"));
   CHECK(ResolveError({{"validation_split", "0.1"}}) ==
         Prefixed("validation_split: expected a number, got string \"0.1\""));
@@ -662,7 +675,8 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
                                             kSource).resolved;
   CHECK(mb::HashedPart(resolved).dump() == mb::HashedPart(relabelled).dump());
   for (const json& changed : {json{{"seed", 2}}, json{{"epochs", 3}}, json{{"batch_size", 64}},
-                              json{{"optimizer", "adam"}}, json{{"shuffle", false}}}) {
+                              json{{"optimizer", "adam"}}, json{{"shuffle", false}},
+                              json{{"shuffle", "once"}}}) {
     INFO(changed.dump());
     CHECK(mb::HashedPart(resolved).dump() !=
           mb::HashedPart(mb::ResolveConfig(changed, kSource).resolved).dump());

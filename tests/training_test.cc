@@ -177,6 +177,41 @@ TEST_CASE("Results do not depend on the thread count", "[train]") {
   ConfigureThreads(0);
 }
 
+TEST_CASE("shuffle \"once\" trains every epoch in epoch 1's order", "[train]") {
+  // Each step's batch loss, epoch by epoch, at a rate too small to move a
+  // weight: the loss then names the batch's samples.
+  const auto batch_losses = [](const char* shuffle) {
+    ConfigureThreads(2);
+    const Config config = SmallConfig(
+        {{"epochs", 3}, {"shuffle", nlohmann::json::parse(shuffle)},
+         {"optimizer", {{"name", "sgd"}, {"learning_rate", 1e-30}}}});
+    const Dataset& data = SmallMnist();
+    Model model = BuildModel(data.image_shape(), config.model);
+    InitializeModel(model, config.seed);
+    Trainer trainer(config, data, model);
+    std::vector<std::vector<double>> epochs(config.epochs);
+    for (int epoch = 1; epoch <= config.epochs; ++epoch) {
+      trainer.set_step_observer([&](size_t, const BatchLoss& loss, size_t) {
+        epochs[epoch - 1].push_back(loss.loss_sum);
+        return true;
+      });
+      EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), false);
+      REQUIRE(trainer.RunEpoch(epoch, progress));
+    }
+    ConfigureThreads(0);
+    return epochs;
+  };
+  const auto once = batch_losses(R"("once")");
+  const auto every = batch_losses("true");
+  const auto never = batch_losses("false");
+  CHECK(once[0] == every[0]);  // epoch 1's shuffle
+  CHECK(once[1] == once[0]);
+  CHECK(once[2] == once[0]);
+  CHECK(every[1] != every[0]);  // the rate really does not move the weights:
+  CHECK(never[1] == never[0]);  // the same batches give the same losses
+  CHECK(never[0] != once[0]);
+}
+
 TEST_CASE("A model saved to safetensors continues training identically", "[train]") {
   const bool convnet = GENERATE(false, true);
   INFO((convnet ? "convnet" : "dense"));

@@ -159,7 +159,8 @@ the current directory, not to the config file.
         parameters and defaults in docs/config.md
   epochs                      integer  5                 1 to 100000
   batch_size                  integer  128               1 to 1048576
-  shuffle                     boolean  true              shuffle the training samples every epoch
+  shuffle                     boolean  true              shuffle the training samples every epoch;
+                                                         "once": epoch 1's order for every epoch
   validation_split            number   0.0               [0, 1): the last fraction of the training
                                                          samples validates instead of training
   init_from                   string   null              a model.safetensors to start from:

@@ -219,6 +219,19 @@ std::optional<double> ReadTargetAccuracy(ObjectReader& top) {
   return top.Number("target_accuracy", 0, kAccuracy);
 }
 
+// true, false or "once", resolved as written (a boolean keeps its hash).
+Shuffle ReadShuffle(ObjectReader& top) {
+  const json* found = top.Find("shuffle");
+  if (found && *found == "once") {
+    top.Record("shuffle", "once");
+    return Shuffle::kOnce;
+  }
+  if (found && !found->is_boolean()) {
+    top.Fail("shuffle", "expected a boolean or \"once\", got " + DescribeValue(*found));
+  }
+  return top.Boolean("shuffle", true) ? Shuffle::kEveryEpoch : Shuffle::kNever;
+}
+
 // null (the default) means "initialise from the seed", stored as "".
 std::string ReadKernelTarget(ObjectReader& top) {
   ObjectReader reader(top.source(), top.SubObject("kernels"), top.PathOf("kernels"));
@@ -510,7 +523,7 @@ Config ResolveConfig(const json& document, const std::string& source) {
   config.optimizer = ReadOptimizer(top);
   config.epochs = static_cast<int>(top.Integer("epochs", 5, 1, 100000));
   config.batch_size = static_cast<int>(top.Integer("batch_size", 128, 1, 1 << 20));
-  config.shuffle = top.Boolean("shuffle", true);
+  config.shuffle = ReadShuffle(top);
   config.validation_split = top.Number("validation_split", 0.0, kFraction);
   config.init_from = ReadInitFrom(top);
   config.save_model = top.Boolean("save_model", false);

@@ -118,8 +118,10 @@ void Trainer::Restore(const OptimizerState& state, size_t steps_taken,
 
 void Trainer::ShuffleOrder(int epoch) {
   std::iota(order_.begin(), order_.end(), 0u);
-  if (!config_.shuffle) return;
-  Rng rng(config_.seed, kShuffleStream + static_cast<uint64_t>(epoch));
+  if (config_.shuffle == Shuffle::kNever) return;
+  // "once": every epoch takes epoch 1's order.
+  const int shuffled = config_.shuffle == Shuffle::kOnce ? 1 : epoch;
+  Rng rng(config_.seed, kShuffleStream + static_cast<uint64_t>(shuffled));
   for (size_t i = order_.size() - 1; i > 0; --i) {
     std::swap(order_[i], order_[rng.UniformInt(i + 1)]);
   }
