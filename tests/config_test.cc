@@ -140,7 +140,7 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
              "train_labels": "data/mnist/train-labels-idx1-ubyte.gz",
              "test_images": "data/mnist/t10k-images-idx3-ubyte.gz",
              "test_labels": "data/mnist/t10k-labels-idx1-ubyte.gz",
-             "verify_checksums": true},
+             "verify_checksums": true, "normalize": null},
     "model": [{"type": "dense", "units": 512, "activation": "relu",
                "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
                "kernel_regularizer": null, "bias_regularizer": null},
@@ -229,6 +229,41 @@ TEST_CASE("shuffle is true, false or \"once\", resolved as written", "[config]")
   CHECK(never.shuffle == mb::Shuffle::kNever);
   CHECK(never.resolved["shuffle"] == false);
   CHECK(mb::ResolveConfig(json::object(), kSource).resolved["shuffle"] == true);
+}
+
+TEST_CASE("data.normalize is null or a mean and a std, hashed only when set", "[config]") {
+  const mb::Config none = mb::LoadConfig("configs/baseline.json", {});
+  CHECK_FALSE(none.data.normalize);
+  CHECK(none.resolved["data"]["normalize"].is_null());
+  CHECK_FALSE(mb::HashedPart(none.resolved)["data"].contains("normalize"));
+  const mb::Config set = mb::LoadConfig(
+      "configs/baseline.json", {R"(data.normalize={"mean": 0.1307, "std": 0.3081})"});
+  REQUIRE(set.data.normalize);
+  CHECK(set.data.normalize->mean == 0.1307);
+  CHECK(set.data.normalize->std == 0.3081);
+  CHECK(set.resolved["data"]["normalize"] == json::parse(R"({"mean": 0.1307, "std": 0.3081})"));
+  CHECK(set.hash != none.hash);
+  CHECK(mb::LoadConfig("configs/baseline.json", {"data.normalize={\"mean\": 0, \"std\": 1}"})
+            .resolved["data"]["normalize"]
+            .dump() == R"({"mean":0.0,"std":1.0})");
+
+  const auto normalize = [](const json& value) { return json{{"data", {{"normalize", value}}}}; };
+  CHECK(ResolveError(normalize({{"mean", 0.1}})) ==
+        Prefixed("data.normalize.std: missing (this key is required)"));
+  CHECK(ResolveError(normalize({{"std", 0.3}})) ==
+        Prefixed("data.normalize.mean: missing (this key is required)"));
+  CHECK(ResolveError(normalize({{"mean", 0.1}, {"std", 0}})) ==
+        Prefixed("data.normalize.std: must be > 0, got 0"));
+  CHECK(ResolveError(normalize({{"mean", 0.1}, {"std", 0.3}, {"sdt", 1}})) ==
+        Prefixed("data.normalize.sdt: unknown key (did you mean 'std'?)"));
+  CHECK(ResolveError(normalize(0.5)) ==
+        Prefixed("data.normalize: expected an object, got number 0.5"));
+  CHECK(ResolveError(normalize({{"mean", 0.1}, {"std", 1e-50}})) ==
+        Prefixed("data.normalize: mean and std must keep every pixel finite in float32 (std at "
+                 "least 1.17549e-38), got {\"mean\":0.1,\"std\":1e-50}"));
+  CHECK(ResolveError(normalize({{"mean", 1e300}, {"std", 1}})) ==
+        Prefixed("data.normalize: mean and std must keep every pixel finite in float32 (std at "
+                 "least 1.17549e-38), got {\"mean\":1e+300,\"std\":1}"));
 }
 
 TEST_CASE("Dense layers hash as before layer types existed", "[config]") {
@@ -684,6 +719,7 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
   // name, threads, predict, save_model, kernels; and the unset callbacks.
   CHECK(mb::HashedPart(resolved).size() == resolved.size() - 7);
   CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("verify_checksums"));
+  CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("normalize"));
 }
 
 // ---------------------------------------------------------------------------

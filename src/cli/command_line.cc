@@ -118,6 +118,8 @@ the current directory, not to the config file.
   data.test_images            string   from data.dir     data.dir/t10k-images-idx3-ubyte[.gz]
   data.test_labels            string   from data.dir     data.dir/t10k-labels-idx1-ubyte[.gz]
   data.verify_checksums       boolean  true              against data.dir/SHA256SUMS if present
+  data.normalize              object   null              {"mean": m, "std": s}: every pixel becomes
+                                                         (x / 255 - mean) / std (null: x / 255)
   model                       array    see below         the layers, input to output (Keras names);
                                                          default [512 relu, 10 softmax]; the last
                                                          is dense, 10 units, softmax

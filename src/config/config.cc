@@ -3,6 +3,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "common/sha256.h"
 #include "config/object_reader.h"
 #include "config/suggest.h"
+#include "data/pixel_scale.h"
 
 namespace mb {
 namespace {
@@ -74,6 +76,33 @@ std::string DefaultDataPath(const std::string& dir, const char* standard_name) {
   return fs::exists(raw + ".gz", ignored) ? raw + ".gz" : raw;
 }
 
+// null (none) or {"mean": m, "std": s}, both required, as torchvision's
+// Normalize. The pixels are normalised in float32, where both must stay
+// finite (std a normal float32), and so must every pixel's value.
+std::optional<Normalization> ReadNormalize(ObjectReader& data) {
+  const json* value = data.Find("normalize");
+  if (!value || value->is_null()) {
+    data.Record("normalize", nullptr);
+    return std::nullopt;
+  }
+  ObjectReader reader(data.source(), Expect(data.source(), data.PathOf("normalize"), *value,
+                                            JsonKind::kObject),
+                      data.PathOf("normalize"));
+  const Interval finite{-kInfinity, false, kInfinity, false};
+  Normalization normalize;
+  normalize.mean = reader.Number("mean", std::nullopt, finite);
+  normalize.std = reader.Number("std", std::nullopt, kPositive);
+  const std::array<float, 256> values = PixelValues(normalize);
+  if (!std::isnormal(static_cast<float>(normalize.std)) ||
+      !std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
+    data.Fail("normalize", "mean and std must keep every pixel finite in float32 (std at least " +
+                               FormatNumber(std::numeric_limits<float>::min()) + "), got " +
+                               value->dump());
+  }
+  data.Record("normalize", reader.Finish());
+  return normalize;
+}
+
 DataConfig ReadData(ObjectReader& top) {
   ObjectReader reader(top.source(), top.SubObject("data"), top.PathOf("data"));
   DataConfig data;
@@ -82,6 +111,7 @@ DataConfig ReadData(ObjectReader& top) {
     data.*file.path = reader.String(file.key, DefaultDataPath(data.dir, file.standard_name));
   }
   data.verify_checksums = reader.Boolean("verify_checksums", true);
+  data.normalize = ReadNormalize(reader);
   top.Record("data", reader.Finish());
   return data;
 }
@@ -582,6 +612,10 @@ json HashedPart(const json& resolved) {
   // configs without them keep their hashes.
   for (const char* key : {"early_stopping", "reduce_lr_on_plateau"}) {
     if (part.contains(key) && part[key].is_null()) part.erase(key);
+  }
+  if (part.contains("data") && part["data"].contains("normalize") &&
+      part["data"]["normalize"].is_null()) {
+    part["data"].erase("normalize");
   }
   if (part.contains("optimizer") && part["optimizer"].is_object()) {
     json& optimizer = part["optimizer"];

@@ -75,13 +75,16 @@ Trainer::Trainer(const Config& config, const Dataset& data, Model& model)
       model_(model),
       eval_batch_(EvalBatchSize(model)),
       regularized_(HasRegularization(model)),
-      input_density_(NonZeroFraction(data.train.images, data.train.count * data.train.features)),
-      sparse_input_(UseSparseInput(model, input_density_)),
+      input_density_(NonZeroFraction(data.train.images, data.train.count * data.train.features,
+                                     data.pixel_values)),
+      // The sparse kernels scale the pixels as x / 255 themselves.
+      sparse_input_(UseSparseInput(model, input_density_) && data.pixel_values == PixelScale()),
       train_ws_(BuildWorkspace(model, static_cast<size_t>(config.batch_size), sparse_input_)),
       eval_ws_(BuildWorkspace(model, eval_batch_, sparse_input_, /*backward=*/false)),
       optimizer_(config.optimizer, ParameterList(model)),
       order_(data.train.count),
       batch_labels_(static_cast<size_t>(config.batch_size)) {
+  train_ws_.pixel_values = eval_ws_.pixel_values = data.pixel_values;
   const size_t upper_work = ForwardMultiplyAdds(model_, 1, model_.layers.size()) *
                             static_cast<size_t>(config.batch_size);
   overlap_next_batch_ =
