@@ -123,6 +123,58 @@ TEST_CASE("baseline.json resolves to the Keras book's experiment", "[config]") {
   CHECK(mb::HashedPart(config.resolved) == mb::HashedPart(defaults.resolved));
 }
 
+TEST_CASE("speedrun_reference.json resolves to the train_mnist_fast recipe", "[config]") {
+  const mb::Config config = mb::LoadConfig("configs/speedrun_reference.json", {});
+  REQUIRE(config.data.normalize);
+  CHECK(config.data.normalize->mean == 0.1307);
+  CHECK(config.data.normalize->std == 0.3081);
+  using mb::LayerType;
+  const std::vector<LayerType> types = {
+      LayerType::kConv2D,  LayerType::kMaxPooling2D, LayerType::kActivation,
+      LayerType::kConv2D,  LayerType::kMaxPooling2D, LayerType::kActivation,
+      LayerType::kFlatten, LayerType::kDense,        LayerType::kDense};
+  REQUIRE(config.model.size() == types.size());
+  for (size_t i = 0; i < types.size(); ++i) {
+    CAPTURE(i);
+    const mb::LayerConfig& layer = config.model[i];
+    CHECK(layer.type == types[i]);
+    if (layer.type == LayerType::kConv2D || layer.type == LayerType::kDense) {
+      CHECK(layer.kernel_initializer == mb::Initializer::kPytorchDefault);
+      CHECK(layer.bias_initializer == mb::Initializer::kPytorchDefault);
+    }
+    if (layer.type == LayerType::kConv2D) CHECK(layer.activation == mb::Activation::kLinear);
+    if (layer.type == LayerType::kActivation) CHECK(layer.activation == mb::Activation::kRelu);
+  }
+  CHECK(config.model[0].filters == 24);
+  CHECK(config.model[0].window_h == 5);
+  CHECK(config.model[3].filters == 32);
+  CHECK(config.model[3].window_h == 3);
+  CHECK(mb::LayerOutputShapes(config.model, mb::MnistInputShape(), kSource)[6] ==
+        mb::FeatureShape::Vector(800));
+  CHECK(config.model[7].units == 256);
+  CHECK(config.model[7].activation == mb::Activation::kRelu);
+  const mb::OptimizerConfig& adam = config.optimizer;
+  CHECK(adam.kind == mb::OptimizerKind::kAdam);
+  CHECK(adam.beta_1 == 0.7f);
+  CHECK(adam.beta_2 == 0.9f);
+  CHECK(adam.epsilon == 1e-8f);
+  CHECK_FALSE(adam.amsgrad);
+  CHECK(adam.weight_decay == 0.0f);
+  const mb::LearningRateSchedule& one_cycle = adam.schedule;
+  CHECK(one_cycle.kind == mb::ScheduleKind::kOneCycle);
+  CHECK(one_cycle.max_lr == 0.01);
+  CHECK_FALSE(one_cycle.total_steps);  // the run's 235
+  CHECK(one_cycle.pct_start == 0.3);
+  CHECK_FALSE(one_cycle.anneal_linear);
+  CHECK(one_cycle.div_factor == 25.0);
+  CHECK(one_cycle.final_div_factor == 1e4);
+  CHECK_FALSE(one_cycle.three_phase);
+  CHECK(config.epochs == 1);
+  CHECK(config.batch_size == 256);
+  CHECK(config.shuffle == mb::Shuffle::kOnce);
+  CHECK(config.validation_split == 0.0);
+}
+
 TEST_CASE("tiny.json resolves", "[config]") {
   const mb::Config config = mb::LoadConfig("configs/tiny.json", {});
   CHECK(config.name == "tiny");
