@@ -110,7 +110,7 @@ TEST_CASE("baseline.json resolves to the Keras book's experiment", "[config]") {
   CHECK(config.optimizer.epsilon == 1e-7f);
   CHECK(config.epochs == 5);
   CHECK(config.batch_size == 128);
-  CHECK(config.shuffle);
+  CHECK(config.shuffle == mb::Shuffle::kEveryEpoch);
   CHECK(config.validation_split == 0.0);
   CHECK(config.init_from.empty());
   CHECK_FALSE(config.save_model);
@@ -121,6 +121,58 @@ TEST_CASE("baseline.json resolves to the Keras book's experiment", "[config]") {
   // baseline.json spells out the defaults.
   const mb::Config defaults = mb::ResolveConfig(json::object(), kSource);
   CHECK(mb::HashedPart(config.resolved) == mb::HashedPart(defaults.resolved));
+}
+
+TEST_CASE("speedrun_reference.json resolves to the train_mnist_fast recipe", "[config]") {
+  const mb::Config config = mb::LoadConfig("configs/speedrun_reference.json", {});
+  REQUIRE(config.data.normalize);
+  CHECK(config.data.normalize->mean == 0.1307);
+  CHECK(config.data.normalize->std == 0.3081);
+  using mb::LayerType;
+  const std::vector<LayerType> types = {
+      LayerType::kConv2D,  LayerType::kMaxPooling2D, LayerType::kActivation,
+      LayerType::kConv2D,  LayerType::kMaxPooling2D, LayerType::kActivation,
+      LayerType::kFlatten, LayerType::kDense,        LayerType::kDense};
+  REQUIRE(config.model.size() == types.size());
+  for (size_t i = 0; i < types.size(); ++i) {
+    CAPTURE(i);
+    const mb::LayerConfig& layer = config.model[i];
+    CHECK(layer.type == types[i]);
+    if (layer.type == LayerType::kConv2D || layer.type == LayerType::kDense) {
+      CHECK(layer.kernel_initializer == mb::Initializer::kPytorchDefault);
+      CHECK(layer.bias_initializer == mb::Initializer::kPytorchDefault);
+    }
+    if (layer.type == LayerType::kConv2D) CHECK(layer.activation == mb::Activation::kLinear);
+    if (layer.type == LayerType::kActivation) CHECK(layer.activation == mb::Activation::kRelu);
+  }
+  CHECK(config.model[0].filters == 24);
+  CHECK(config.model[0].window_h == 5);
+  CHECK(config.model[3].filters == 32);
+  CHECK(config.model[3].window_h == 3);
+  CHECK(mb::LayerOutputShapes(config.model, mb::MnistInputShape(), kSource)[6] ==
+        mb::FeatureShape::Vector(800));
+  CHECK(config.model[7].units == 256);
+  CHECK(config.model[7].activation == mb::Activation::kRelu);
+  const mb::OptimizerConfig& adam = config.optimizer;
+  CHECK(adam.kind == mb::OptimizerKind::kAdam);
+  CHECK(adam.beta_1 == 0.7f);
+  CHECK(adam.beta_2 == 0.9f);
+  CHECK(adam.epsilon == 1e-8f);
+  CHECK_FALSE(adam.amsgrad);
+  CHECK(adam.weight_decay == 0.0f);
+  const mb::LearningRateSchedule& one_cycle = adam.schedule;
+  CHECK(one_cycle.kind == mb::ScheduleKind::kOneCycle);
+  CHECK(one_cycle.max_lr == 0.01);
+  CHECK_FALSE(one_cycle.total_steps);  // the run's 235
+  CHECK(one_cycle.pct_start == 0.3);
+  CHECK_FALSE(one_cycle.anneal_linear);
+  CHECK(one_cycle.div_factor == 25.0);
+  CHECK(one_cycle.final_div_factor == 1e4);
+  CHECK_FALSE(one_cycle.three_phase);
+  CHECK(config.epochs == 1);
+  CHECK(config.batch_size == 256);
+  CHECK(config.shuffle == mb::Shuffle::kOnce);
+  CHECK(config.validation_split == 0.0);
 }
 
 TEST_CASE("tiny.json resolves", "[config]") {
@@ -140,7 +192,7 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
              "train_labels": "data/mnist/train-labels-idx1-ubyte.gz",
              "test_images": "data/mnist/t10k-images-idx3-ubyte.gz",
              "test_labels": "data/mnist/t10k-labels-idx1-ubyte.gz",
-             "verify_checksums": true},
+             "verify_checksums": true, "normalize": null},
     "model": [{"type": "dense", "units": 512, "activation": "relu",
                "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
                "kernel_regularizer": null, "bias_regularizer": null},
@@ -171,6 +223,7 @@ TEST_CASE("Layer types resolve with Keras' defaults", "[config]") {
     {"type": "conv2d", "filters": 4, "kernel_size": [3, 2], "strides": 2, "padding": "same"},
     {"type": "flatten"},
     {"type": "dropout", "rate": 0.5},
+    {"type": "activation", "activation": "gelu"},
     {"units": 10, "activation": "softmax"}])");
   const mb::Config config = mb::ResolveConfig({{"model", model}}, kSource);
   const json& resolved = config.resolved["model"];
@@ -185,16 +238,22 @@ TEST_CASE("Layer types resolve with Keras' defaults", "[config]") {
   CHECK(resolved[2]["strides"] == json::array({2, 2}));
   CHECK(resolved[3] == json::parse(R"({"type": "flatten"})"));
   CHECK(resolved[4] == json::parse(R"({"type": "dropout", "rate": 0.5})"));
-  CHECK(resolved[5]["type"] == "dense");
-  REQUIRE(config.model.size() == 6);
+  CHECK(resolved[5] == json::parse(R"({"type": "activation", "activation": "gelu"})"));
+  CHECK(resolved[6]["type"] == "dense");
+  REQUIRE(config.model.size() == 7);
   CHECK(config.model[0].type == mb::LayerType::kConv2D);
   CHECK(config.model[1].window_h == 2);
   CHECK(config.model[1].stride_w == 2);
   CHECK(config.model[2].padding == mb::Padding::kSame);
   CHECK(config.model[4].rate == 0.5);
+  CHECK(config.model[5].type == mb::LayerType::kActivation);
+  CHECK(config.model[5].activation == mb::Activation::kGelu);
+  // An activation keeps its input's shape.
+  CHECK(mb::LayerOutputShapes(config.model, mb::MnistInputShape(), kSource)[5] ==
+        mb::FeatureShape::Vector(4 * 7 * 7));
   // Pooling's strides default to its pool size.
   const json pool = {{"type", "max_pooling2d"}, {"pool_size", 3}};
-  CHECK(mb::ResolveConfig({{"model", {pool, model[3], model[5]}}}, kSource)
+  CHECK(mb::ResolveConfig({{"model", {pool, model[3], model[6]}}}, kSource)
             .resolved["model"][0]["strides"] == json::array({3, 3}));
 }
 
@@ -212,6 +271,51 @@ TEST_CASE("Regularizers resolve as Keras' L1L2 and are hashed only when set", "[
   CHECK(ResolveError({{"model", {{{"units", 10}, {"activation", "softmax"},
                                   {"bias_regularizer", {{"l3", 1}}}}}}}) ==
         Prefixed("model.0.bias_regularizer.l3: unknown key (did you mean 'l1'?)"));
+}
+
+TEST_CASE("shuffle is true, false or \"once\", resolved as written", "[config]") {
+  const mb::Config once = mb::LoadConfig("configs/baseline.json", {"shuffle=once"});
+  CHECK(once.shuffle == mb::Shuffle::kOnce);
+  CHECK(once.resolved["shuffle"] == "once");
+  const mb::Config never = mb::LoadConfig("configs/baseline.json", {"shuffle=false"});
+  CHECK(never.shuffle == mb::Shuffle::kNever);
+  CHECK(never.resolved["shuffle"] == false);
+  CHECK(mb::ResolveConfig(json::object(), kSource).resolved["shuffle"] == true);
+}
+
+TEST_CASE("data.normalize is null or a mean and a std, hashed only when set", "[config]") {
+  const mb::Config none = mb::LoadConfig("configs/baseline.json", {});
+  CHECK_FALSE(none.data.normalize);
+  CHECK(none.resolved["data"]["normalize"].is_null());
+  CHECK_FALSE(mb::HashedPart(none.resolved)["data"].contains("normalize"));
+  const mb::Config set = mb::LoadConfig(
+      "configs/baseline.json", {R"(data.normalize={"mean": 0.1307, "std": 0.3081})"});
+  REQUIRE(set.data.normalize);
+  CHECK(set.data.normalize->mean == 0.1307);
+  CHECK(set.data.normalize->std == 0.3081);
+  CHECK(set.resolved["data"]["normalize"] == json::parse(R"({"mean": 0.1307, "std": 0.3081})"));
+  CHECK(set.hash != none.hash);
+  CHECK(mb::LoadConfig("configs/baseline.json", {"data.normalize={\"mean\": 0, \"std\": 1}"})
+            .resolved["data"]["normalize"]
+            .dump() == R"({"mean":0.0,"std":1.0})");
+
+  const auto normalize = [](const json& value) { return json{{"data", {{"normalize", value}}}}; };
+  CHECK(ResolveError(normalize({{"mean", 0.1}})) ==
+        Prefixed("data.normalize.std: missing (this key is required)"));
+  CHECK(ResolveError(normalize({{"std", 0.3}})) ==
+        Prefixed("data.normalize.mean: missing (this key is required)"));
+  CHECK(ResolveError(normalize({{"mean", 0.1}, {"std", 0}})) ==
+        Prefixed("data.normalize.std: must be > 0, got 0"));
+  CHECK(ResolveError(normalize({{"mean", 0.1}, {"std", 0.3}, {"sdt", 1}})) ==
+        Prefixed("data.normalize.sdt: unknown key (did you mean 'std'?)"));
+  CHECK(ResolveError(normalize(0.5)) ==
+        Prefixed("data.normalize: expected an object, got number 0.5"));
+  CHECK(ResolveError(normalize({{"mean", 0.1}, {"std", 1e-50}})) ==
+        Prefixed("data.normalize: mean and std must keep every pixel finite in float32 (std at "
+                 "least 1.17549e-38), got {\"mean\":0.1,\"std\":1e-50}"));
+  CHECK(ResolveError(normalize({{"mean", 1e300}, {"std", 1}})) ==
+        Prefixed("data.normalize: mean and std must keep every pixel finite in float32 (std at "
+                 "least 1.17549e-38), got {\"mean\":1e+300,\"std\":1}"));
 }
 
 TEST_CASE("Dense layers hash as before layer types existed", "[config]") {
@@ -335,11 +439,25 @@ TEST_CASE("Layers that cannot take their input are named", "[config]") {
         Prefixed("model.0.units: unknown key"));
   CHECK(ResolveError({{"model", {{{"type", "conv"}}, softmax}}}) ==
         Prefixed("model.0.type: 'conv' is not one of dense, conv2d, max_pooling2d, flatten, "
-                 "dropout (did you mean 'conv2d'?)"));
+                 "dropout, activation (did you mean 'conv2d'?)"));
+  CHECK(ResolveError({{"model", {{{"type", "activation"}}, softmax}}}) ==
+        Prefixed("model.0.activation: missing (this key is required)"));
+  CHECK(ResolveError({{"model", {{{"type", "activation"}, {"activation", "softmax"}}, softmax}}}) ==
+        Prefixed("model.0.activation: softmax is only allowed on the last layer"));
+  CHECK(ResolveError({{"model", {{{"type", "activation"}, {"activation", "relu"},
+                                  {"kernel_initializer", "zeros"}},
+                                 softmax}}}) ==
+        Prefixed("model.0.kernel_initializer: unknown key"));
+  CHECK(ResolveError({{"model", {conv(4, 3), {{"type", "activation"}, {"activation", "relu"}},
+                                 softmax}}}) ==
+        Prefixed("model.2: dense needs a vector input, but model.1 outputs 26x26x4; add "
+                 "{\"type\": \"flatten\"} before it"));
   // A dense first layer reads the image flattened, as the baseline does,
-  // also behind a dropout.
+  // also behind a dropout or an activation.
   CHECK_NOTHROW(mb::ResolveConfig({{"model", {{{"type", "dropout"}, {"rate", 0.2}}, softmax}}},
                                   kSource));
+  CHECK_NOTHROW(mb::ResolveConfig(
+      {{"model", {{{"type", "activation"}, {"activation", "tanh"}}, softmax}}}, kSource));
 }
 
 TEST_CASE("unknown keys are rejected with a suggestion", "[config]") {
@@ -360,7 +478,10 @@ TEST_CASE("values of the wrong type are rejected", "[config]") {
   CHECK(ResolveError({{"epochs", 5.0}}) == Prefixed("epochs: expected an integer, got number 5.0"));
   CHECK(ResolveError(TwoLayers({{"units", true}}, {{"units", 10}, {"activation", "softmax"}})) ==
         Prefixed("model.0.units: expected an integer, got boolean true"));
-  CHECK(ResolveError({{"shuffle", 1}}) == Prefixed("shuffle: expected a boolean, got number 1"));
+  CHECK(ResolveError({{"shuffle", 1}}) ==
+        Prefixed("shuffle: expected a boolean or \"once\", got number 1"));
+  CHECK(ResolveError({{"shuffle", "always"}}) ==
+        Prefixed("shuffle: expected a boolean or \"once\", got string \"always\""));
   CHECK(ResolveError({{"name", nullptr}}) == Prefixed("name: expected a string, got null"));
   CHECK(ResolveError({{"validation_split", "0.1"}}) ==
         Prefixed("validation_split: expected a number, got string \"0.1\""));
@@ -438,7 +559,7 @@ TEST_CASE("unknown enum values are rejected with a suggestion", "[config]") {
                  "softmax (did you mean 'relu'?)"));
   CHECK(ResolveError(TwoLayers({{"units", 5}, {"kernel_initializer", "he_norml"}}, output)) ==
         Prefixed("model.0.kernel_initializer: 'he_norml' is not one of glorot_uniform, he_normal, "
-                 "zeros (did you mean 'he_normal'?)"));
+                 "zeros, pytorch_default (did you mean 'he_normal'?)"));
   CHECK(ResolveError({{"optimizer", {{"name", "adma"}}}}) ==
         Prefixed("optimizer.name: 'adma' is not one of sgd, rmsprop, adam, adamw, adagrad, "
                  "adadelta, adamax, nadam, lion (did you mean 'adam'?)"));
@@ -720,7 +841,8 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
                                             kSource).resolved;
   CHECK(mb::HashedPart(resolved).dump() == mb::HashedPart(relabelled).dump());
   for (const json& changed : {json{{"seed", 2}}, json{{"epochs", 3}}, json{{"batch_size", 64}},
-                              json{{"optimizer", "adam"}}, json{{"shuffle", false}}}) {
+                              json{{"optimizer", "adam"}}, json{{"shuffle", false}},
+                              json{{"shuffle", "once"}}}) {
     INFO(changed.dump());
     CHECK(mb::HashedPart(resolved).dump() !=
           mb::HashedPart(mb::ResolveConfig(changed, kSource).resolved).dump());
@@ -728,6 +850,7 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
   // name, threads, predict, save_model, kernels; and the unset callbacks.
   CHECK(mb::HashedPart(resolved).size() == resolved.size() - 7);
   CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("verify_checksums"));
+  CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("normalize"));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "data/dataset.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -123,6 +124,30 @@ TEST_CASE("LoadDataset loads the vendored MNIST", "[data]") {
   CHECK(description["train_count"] == 60000);
   CHECK(description["validation_count"] == 0);
   CHECK(description["test_count"] == 10000);
+}
+
+TEST_CASE("LoadDataset records what data.normalize makes of each pixel", "[data]") {
+  DataConfig data = ConfigFor(MnistDir());
+  CHECK(LoadDataset(data, 0.0).pixel_values == PixelScale());
+  data.normalize = Normalization{0.1307, 0.3081};
+  const Dataset dataset = LoadDataset(data, 0.1);
+  // torchvision's ToTensor then Normalize, in float32.
+  for (int pixel : {0, 1, 33, 34, 128, 255}) {
+    CAPTURE(pixel);
+    CHECK(dataset.pixel_values[pixel] ==
+          (static_cast<float>(pixel) / 255.0f - 0.1307f) / 0.3081f);
+  }
+  CHECK(dataset.pixel_values[0] == Approx(-0.4242).margin(1e-4));
+  CHECK(dataset.pixel_values[255] == Approx(2.8215).margin(1e-4));
+  // Standard normalisation of the train set leaves it near mean 0, std 1.
+  double sum = 0, sum_sq = 0;
+  for (uint8_t pixel : dataset.train_images) {
+    sum += dataset.pixel_values[pixel];
+    sum_sq += double{dataset.pixel_values[pixel]} * dataset.pixel_values[pixel];
+  }
+  const double n = static_cast<double>(dataset.train_images.size());
+  CHECK(sum / n == Approx(0.0).margin(1e-3));
+  CHECK(std::sqrt(sum_sq / n - (sum / n) * (sum / n)) == Approx(1.0).epsilon(1e-3));
 }
 
 TEST_CASE("ReadDatasetShape declares what LoadDataset loads", "[data]") {

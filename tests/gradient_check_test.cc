@@ -73,19 +73,25 @@ std::optional<double> NumericGradient(const Model& model, ModelWorkspace& ws,
   return (up - down) / (2.0 * h);
 }
 
+// A forward and backward pass of `model` on random inputs, the same each
+// time; the gradients are in the model, the intermediates in the workspace.
+ModelWorkspace ForwardBackward(Model& model) {
+  ModelWorkspace ws = BuildWorkspace(model, kBatch);
+  Rng rng(11);
+  for (float& x : ws.input) x = static_cast<float>(2.0 * rng.UniformDouble() - 1.0);
+  ModelForward(model, kBatch, ws, kTraining);
+  SoftmaxCrossEntropy(ws.logits(), kLabels, kBatch, kClasses, 1.0f / kBatch,
+                      ws.logits_gradient());
+  ModelBackward(model, kBatch, ws);
+  return ws;
+}
+
 // Checks every gradient of `model` (on random inputs) against finite
 // differences; returns how many tensors the walk listed. At most 10% of the
 // elements may sit on a kink (NumericGradient).
 size_t CheckGradients(Model& model) {
   InitializeModel(model, 3);
-  ModelWorkspace ws = BuildWorkspace(model, kBatch);
-  Rng rng(11);
-  for (float& x : ws.input) x = static_cast<float>(2.0 * rng.UniformDouble() - 1.0);
-
-  ModelForward(model, kBatch, ws, kTraining);
-  SoftmaxCrossEntropy(ws.logits(), kLabels, kBatch, kClasses, 1.0f / kBatch,
-                      ws.logits_gradient());
-  ModelBackward(model, kBatch, ws);
+  ModelWorkspace ws = ForwardBackward(model);
   AddRegularizationGradients(model);
 
   size_t tensors = 0, checked = 0, on_kinks = 0;
@@ -194,11 +200,60 @@ TEST_CASE("Convnet gradients match finite differences through every layer type",
   CHECK(CheckGradients(model) == 8);
 }
 
-TEST_CASE("glorot_uniform stays within Keras' limit with the right spread", "[nn]") {
-  std::vector<float> w(784 * 512);
-  Rng rng(1, kInitStream);
-  FillInitializer(Initializer::kGlorotUniform, 784, 512, rng, w.data(), w.size());
-  const double limit = std::sqrt(6.0 / (784 + 512));
+TEST_CASE("Activation layers: gradients, and the fused activation's bits", "[nn]") {
+  const Activation activation = GENERATE(Activation::kLinear, Activation::kRelu,
+                                         Activation::kTanh, Activation::kSigmoid,
+                                         Activation::kGelu);
+  INFO("activation " << ActivationName(activation));
+  const Activation linear = Activation::kLinear;
+  // The speedrun's order, pooling before the activation, and one on the data.
+  const std::vector<LayerConfig> pooled_first = {
+      test::ActivationOf(activation),
+      test::Conv2D(3, 3, 2, linear, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::MaxPooling2D(2, 1),
+      test::ActivationOf(activation),
+      test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  Model model = BuildModel(FeatureShape::Image(7, 6, 2), pooled_first);
+  CHECK(CheckGradients(model) == 4);
+
+  // A layer's own activation and an activation layer after it compute the
+  // same bits, forward and backward.
+  const std::vector<LayerConfig> fused = {
+      test::Conv2D(3, 3, 2, activation, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::Flatten(),
+      test::Dense(5, activation, Initializer::kGlorotUniform),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  const std::vector<LayerConfig> split = {
+      test::Conv2D(3, 3, 2, linear, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::ActivationOf(activation),
+      test::Flatten(),
+      test::Dense(5, linear, Initializer::kGlorotUniform),
+      test::ActivationOf(activation),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  std::vector<Model> models = {BuildModel(FeatureShape::Image(7, 6, 2), fused),
+                               BuildModel(FeatureShape::Image(7, 6, 2), split)};
+  InitializeModel(models[0], 3);
+  std::vector<const Parameter*> initial;
+  ForEachParameter(models[0], [&](const Parameter& p) { initial.push_back(&p); });
+  size_t tensor = 0;
+  ForEachParameter(models[1], [&](Parameter& p) { p.value = initial[tensor++]->value; });
+  std::vector<ModelWorkspace> workspaces;
+  for (Model& m : models) workspaces.push_back(ForwardBackward(m));
+  CHECK(workspaces[0].layers[0].a == workspaces[1].layers[1].a);
+  CHECK(workspaces[0].layers.back().a == workspaces[1].layers.back().a);
+  std::vector<const Parameter*> gradients;
+  ForEachParameter(models[0], [&](const Parameter& p) { gradients.push_back(&p); });
+  tensor = 0;
+  ForEachParameter(models[1], [&](const Parameter& p) {
+    INFO(p.name);
+    CHECK(p.gradient == gradients[tensor++]->gradient);
+  });
+}
+
+// w (200,000 draws or more) looks like U(-limit, limit): within it,
+// reaching it, with the mean and variance of the uniform distribution.
+void CheckUniform(const std::vector<float>& w, double limit) {
   double sum = 0, sum_sq = 0, largest = 0;
   for (float x : w) {
     largest = std::max(largest, double{std::fabs(x)});
@@ -209,10 +264,17 @@ TEST_CASE("glorot_uniform stays within Keras' limit with the right spread", "[nn
   CHECK(largest > 0.999 * limit);
   const double mean = sum / w.size();
   const double variance = sum_sq / w.size() - mean * mean;
-  // The mean of 401,408 draws has a standard error of limit / sqrt(3 * 401408) ~ 1e-3 limit.
+  // The mean of n draws has a standard error of limit / sqrt(3 n): about 1e-3 limit here.
   CHECK(std::fabs(mean) < 5e-3 * limit);
   // U(-a, a) has variance a^2 / 3.
   CHECK(variance == Approx(limit * limit / 3).epsilon(0.01));
+}
+
+TEST_CASE("glorot_uniform stays within Keras' limit with the right spread", "[nn]") {
+  std::vector<float> w(784 * 512);
+  Rng rng(1, kInitStream);
+  FillInitializer(Initializer::kGlorotUniform, 784, 512, rng, w.data(), w.size());
+  CheckUniform(w, std::sqrt(6.0 / (784 + 512)));
 }
 
 TEST_CASE("he_normal is a normal truncated at two standard deviations", "[nn]") {
@@ -228,6 +290,42 @@ TEST_CASE("he_normal is a normal truncated at two standard deviations", "[nn]") 
   CHECK(largest <= 2 * stddev * 1.000001);
   // After Keras' rescaling the variance is 2 / fan_in.
   CHECK(sum_sq / w.size() == Approx(2.0 / 200).epsilon(0.02));
+}
+
+TEST_CASE("pytorch_default is U(+-1/sqrt(fan_in)), the bias bounded as its kernel", "[nn]") {
+  std::vector<float> w(800 * 256);
+  Rng rng(3, kInitStream);
+  FillInitializer(Initializer::kPytorchDefault, 800, 256, rng, w.data(), w.size());
+  CheckUniform(w, 1.0 / std::sqrt(800.0));
+
+  // In a model: torch.nn.Conv2d and Linear bound the bias by the kernel's
+  // fan_in (kh * kw * in, inputs), not by the bias's length as Keras' fans
+  // would; each tensor draws from its own stream, as every initialiser does.
+  std::vector<LayerConfig> layers = {
+      test::Conv2D(24, 5, 5, Activation::kRelu), test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax)};
+  for (LayerConfig& layer : layers) {
+    layer.kernel_initializer = layer.bias_initializer = Initializer::kPytorchDefault;
+  }
+  Model model = BuildModel(FeatureShape::Image(9, 9, 2), layers);
+  InitializeModel(model, 7);
+  // The dense layer reads the 5x5x24 = 600 outputs of the convolution.
+  const std::vector<double> limits = {1 / std::sqrt(5.0 * 5 * 2), 1 / std::sqrt(5.0 * 5 * 2),
+                                      1 / std::sqrt(600.0), 1 / std::sqrt(600.0)};
+  size_t tensor = 0;
+  ForEachParameter(model, [&](const Parameter& p) {
+    INFO(p.name);
+    const double bound = limits[tensor++];
+    double most = 0;
+    for (float x : p.value) most = std::max(most, double{std::fabs(x)});
+    CHECK(most <= bound);
+    CHECK(most > 0.7 * bound);
+    std::vector<float> again(p.size());
+    Rng stream(7, p.init.rng_stream);
+    FillInitializer(Initializer::kPytorchDefault, p.init.fan_in, p.init.fan_out, stream,
+                    again.data(), again.size());
+    CHECK(std::equal(again.begin(), again.end(), p.value.begin()));
+  });
 }
 
 }  // namespace

@@ -56,12 +56,21 @@ inline LayerConfig Dropout(double rate) {
   return layer;
 }
 
+// The "activation" type (Activation itself names the enum).
+inline LayerConfig ActivationOf(Activation activation) {
+  LayerConfig layer;
+  layer.type = LayerType::kActivation;
+  layer.activation = activation;
+  return layer;
+}
+
 // A valid config "model" with one layer of every type, each with only its
 // required keys, so that the others take their defaults.
 inline nlohmann::json EveryLayerTypeJson() {
   return nlohmann::json::parse(R"([
     {"type": "conv2d", "filters": 2, "kernel_size": 3},
     {"type": "max_pooling2d"},
+    {"type": "activation", "activation": "relu"},
     {"type": "flatten"},
     {"type": "dropout"},
     {"type": "dense", "units": 10, "activation": "softmax"}])");

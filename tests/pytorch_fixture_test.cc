@@ -102,7 +102,7 @@ TEST_CASE("Ten convnet steps from the PyTorch fixture's init reproduce its loss 
   REQUIRE(count == step_losses.size() * batch_size);
 
   Config config = LoadConfig("configs/convnet.json", {});
-  config.shuffle = false;
+  config.shuffle = Shuffle::kNever;
   config.epochs = 1;
   Dataset data = LoadDataset(config.data, 0.0);
   data.train.count = count;

@@ -118,20 +118,26 @@ the current directory, not to the config file.
   data.test_images            string   from data.dir     data.dir/t10k-images-idx3-ubyte[.gz]
   data.test_labels            string   from data.dir     data.dir/t10k-labels-idx1-ubyte[.gz]
   data.verify_checksums       boolean  true              against data.dir/SHA256SUMS if present
+  data.normalize              object   null              {"mean": m, "std": s}: every pixel becomes
+                                                         (x / 255 - mean) / std (null: x / 255)
   model                       array    see below         the layers, input to output (Keras names);
                                                          default [512 relu, 10 softmax]; the last
                                                          is dense, 10 units, softmax
   model.N.type                string   "dense"           dense conv2d max_pooling2d flatten dropout
+                                                         activation
   model.N.units               integer  (required)        dense: 1 to 65536; 10 on the last layer
   model.N.filters             integer  (required)        conv2d: 1 to 65536 output channels
   model.N.kernel_size         int|[h,w] (required)       conv2d: the window, 1 to 1024
   model.N.pool_size           int|[h,w] 2                max_pooling2d: the window
   model.N.strides             int|[h,w] 1 / pool_size    conv2d / max_pooling2d: the step
   model.N.padding             string   "valid"           conv2d, max_pooling2d: valid same
-  model.N.activation          string   "linear"          dense, conv2d: linear relu tanh sigmoid
-                                                         gelu softmax; softmax last and only there
+  model.N.activation          string   "linear"          dense, conv2d, activation (required there):
+                                                         linear relu tanh sigmoid gelu softmax;
+                                                         softmax last and only there
   model.N.kernel_initializer  string   "glorot_uniform"  glorot_uniform he_normal zeros
-  model.N.bias_initializer    string   "zeros"           glorot_uniform he_normal zeros
+                                                         pytorch_default (U(+-1/sqrt(fan_in)))
+  model.N.bias_initializer    string   "zeros"           the same; pytorch_default: the kernel's
+                                                         fan_in, as PyTorch
   model.N.kernel_regularizer  object   null              dense, conv2d: {"l1": a, "l2": b} added
                                                          to the loss (Keras' L1L2)
   model.N.bias_regularizer    object   null              the same for the bias
@@ -162,7 +168,8 @@ the current directory, not to the config file.
         parameters and defaults in docs/config.md
   epochs                      integer  5                 1 to 100000
   batch_size                  integer  128               1 to 1048576
-  shuffle                     boolean  true              shuffle the training samples every epoch
+  shuffle                     boolean  true              shuffle the training samples every epoch;
+                                                         "once": epoch 1's order for every epoch
   validation_split            number   0.0               [0, 1): the last fraction of the training
                                                          samples validates instead of training
   init_from                   string   null              a model.safetensors to start from:

@@ -3,6 +3,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "common/sha256.h"
 #include "config/object_reader.h"
 #include "config/suggest.h"
+#include "data/pixel_scale.h"
 
 namespace mb {
 namespace {
@@ -79,6 +81,33 @@ std::string DefaultDataPath(const std::string& dir, const char* standard_name) {
   return fs::exists(raw + ".gz", ignored) ? raw + ".gz" : raw;
 }
 
+// null (none) or {"mean": m, "std": s}, both required, as torchvision's
+// Normalize. The pixels are normalised in float32, where both must stay
+// finite (std a normal float32), and so must every pixel's value.
+std::optional<Normalization> ReadNormalize(ObjectReader& data) {
+  const json* value = data.Find("normalize");
+  if (!value || value->is_null()) {
+    data.Record("normalize", nullptr);
+    return std::nullopt;
+  }
+  ObjectReader reader(data.source(), Expect(data.source(), data.PathOf("normalize"), *value,
+                                            JsonKind::kObject),
+                      data.PathOf("normalize"));
+  const Interval finite{-kInfinity, false, kInfinity, false};
+  Normalization normalize;
+  normalize.mean = reader.Number("mean", std::nullopt, finite);
+  normalize.std = reader.Number("std", std::nullopt, kPositive);
+  const std::array<float, 256> values = PixelValues(normalize);
+  if (!std::isnormal(static_cast<float>(normalize.std)) ||
+      !std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
+    data.Fail("normalize", "mean and std must keep every pixel finite in float32 (std at least " +
+                               FormatNumber(std::numeric_limits<float>::min()) + "), got " +
+                               value->dump());
+  }
+  data.Record("normalize", reader.Finish());
+  return normalize;
+}
+
 DataConfig ReadData(ObjectReader& top) {
   ObjectReader reader(top.source(), top.SubObject("data"), top.PathOf("data"));
   DataConfig data;
@@ -87,6 +116,7 @@ DataConfig ReadData(ObjectReader& top) {
     data.*file.path = reader.String(file.key, DefaultDataPath(data.dir, file.standard_name));
   }
   data.verify_checksums = reader.Boolean("verify_checksums", true);
+  data.normalize = ReadNormalize(reader);
   top.Record("data", reader.Finish());
   return data;
 }
@@ -246,7 +276,19 @@ std::optional<double> ReadTargetAccuracy(ObjectReader& top) {
   return top.Number("target_accuracy", 0, kAccuracy);
 }
 
-// null (the default) means "initialise from the seed", stored as "".
+// true, false or "once", resolved as written (a boolean keeps its hash).
+Shuffle ReadShuffle(ObjectReader& top) {
+  const json* found = top.Find("shuffle");
+  if (found && *found == "once") {
+    top.Record("shuffle", "once");
+    return Shuffle::kOnce;
+  }
+  if (found && !found->is_boolean()) {
+    top.Fail("shuffle", "expected a boolean or \"once\", got " + DescribeValue(*found));
+  }
+  return top.Boolean("shuffle", true) ? Shuffle::kEveryEpoch : Shuffle::kNever;
+}
+
 std::string ReadKernelTarget(ObjectReader& top) {
   ObjectReader reader(top.source(), top.SubObject("kernels"), top.PathOf("kernels"));
   const std::string target = reader.String("target", "auto");
@@ -255,6 +297,7 @@ std::string ReadKernelTarget(ObjectReader& top) {
   return target;
 }
 
+// null (the default) means "initialise from the seed", stored as "".
 std::string ReadInitFrom(ObjectReader& top) {
   const json* found = top.Find("init_from");
   if (!found || found->is_null()) {
@@ -537,7 +580,7 @@ Config ResolveConfig(const json& document, const std::string& source) {
   config.optimizer = ReadOptimizer(top);
   config.epochs = static_cast<int>(top.Integer("epochs", 5, 1, 100000));
   config.batch_size = static_cast<int>(top.Integer("batch_size", 128, 1, 1 << 20));
-  config.shuffle = top.Boolean("shuffle", true);
+  config.shuffle = ReadShuffle(top);
   config.validation_split = top.Number("validation_split", 0.0, kFraction);
   config.init_from = ReadInitFrom(top);
   config.save_model = top.Boolean("save_model", false);
@@ -596,6 +639,10 @@ json HashedPart(const json& resolved) {
   // configs without them keep their hashes.
   for (const char* key : {"early_stopping", "reduce_lr_on_plateau"}) {
     if (part.contains(key) && part[key].is_null()) part.erase(key);
+  }
+  if (part.contains("data") && part["data"].contains("normalize") &&
+      part["data"]["normalize"].is_null()) {
+    part["data"].erase("normalize");
   }
   if (part.contains("optimizer") && part["optimizer"].is_object()) {
     json& optimizer = part["optimizer"];

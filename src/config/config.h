@@ -42,6 +42,10 @@ struct OptimizerConfig {
   std::optional<float> clipnorm, clipvalue, global_clipnorm;
 };
 
+// The training order: shuffled every epoch (true, Keras' fit), never
+// (false), or once, epoch 1's order kept for every epoch ("once").
+enum class Shuffle : uint8_t { kNever, kEveryEpoch, kOnce };
+
 struct Config {
   std::string name;  // default "run"
   uint64_t seed = 1;
@@ -52,7 +56,7 @@ struct Config {
   OptimizerConfig optimizer;
   int epochs = 5;
   int batch_size = 128;
-  bool shuffle = true;
+  Shuffle shuffle = Shuffle::kEveryEpoch;
   double validation_split = 0.0;
   std::string init_from;  // "" = initialise from the seed
   bool save_model = false;

@@ -20,6 +20,7 @@ constexpr Named<LayerType> kLayerTypes[] = {
     {"max_pooling2d", LayerType::kMaxPooling2D},
     {"flatten", LayerType::kFlatten},
     {"dropout", LayerType::kDropout},
+    {"activation", LayerType::kActivation},
 };
 constexpr Named<Activation> kActivations[] = {
     {ActivationName(Activation::kLinear), Activation::kLinear},
@@ -33,6 +34,7 @@ constexpr Named<Initializer> kInitializers[] = {
     {"glorot_uniform", Initializer::kGlorotUniform},
     {"he_normal", Initializer::kHeNormal},
     {"zeros", Initializer::kZeros},
+    {"pytorch_default", Initializer::kPytorchDefault},
 };
 constexpr Named<Padding> kPaddings[] = {
     {kPaddingNames[0], Padding::kValid},
@@ -128,6 +130,11 @@ void ReadLayerKeys(ObjectReader& reader, LayerConfig& layer) {
     case LayerType::kDropout:
       layer.rate = reader.Number("rate", 0.0, kFraction);
       return;
+    case LayerType::kActivation:
+      // Required, as Keras' Activation(activation) has no default.
+      if (!reader.Find("activation")) reader.Fail("activation", "missing (this key is required)");
+      layer.activation = reader.Choice("activation", "linear", kActivations).value;
+      return;
   }
 }
 
@@ -201,9 +208,10 @@ std::vector<FeatureShape> LayerOutputShapes(const std::vector<LayerConfig>& laye
                                             const FeatureShape& input, const std::string& source) {
   std::vector<FeatureShape> shapes;
   FeatureShape in = input;
-  // Whether `in` is the data itself, as far as the layers go (dropout keeps
-  // it so): a dense layer reads the image flattened, as the Keras book's
-  // reshape to 784 does, but needs a flatten after a convolution or pooling.
+  // Whether `in` is the data itself, as far as the layers go (dropout and
+  // activation keep it so): a dense layer reads the image flattened, as the
+  // Keras book's reshape to 784 does, but needs a flatten after a
+  // convolution or pooling.
   bool from_data = true;
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerConfig& layer = layers[i];
@@ -243,9 +251,12 @@ std::vector<FeatureShape> LayerOutputShapes(const std::vector<LayerConfig>& laye
         break;
       }
       case LayerType::kFlatten: out = FeatureShape::Vector(in.size()); break;
-      case LayerType::kDropout: break;
+      case LayerType::kDropout:
+      case LayerType::kActivation: break;
     }
-    if (layer.type != LayerType::kDropout) from_data = false;
+    if (layer.type != LayerType::kDropout && layer.type != LayerType::kActivation) {
+      from_data = false;
+    }
     shapes.push_back(out);
     in = out;
   }

@@ -28,8 +28,8 @@ inline constexpr int kNumClasses = 10;
 // messages, when the model is built for it (nn/model.h).
 inline FeatureShape MnistInputShape() { return FeatureShape::Image(28, 28, 1); }
 
-enum class LayerType : uint8_t { kDense, kConv2D, kMaxPooling2D, kFlatten, kDropout };
-enum class Initializer : uint8_t { kGlorotUniform, kHeNormal, kZeros };
+enum class LayerType : uint8_t { kDense, kConv2D, kMaxPooling2D, kFlatten, kDropout, kActivation };
+enum class Initializer : uint8_t { kGlorotUniform, kHeNormal, kZeros, kPytorchDefault };
 
 struct Regularizer {
   double l1 = 0, l2 = 0;
@@ -47,7 +47,7 @@ struct LayerConfig {
   size_t window_h = 0, window_w = 0;
   size_t stride_h = 1, stride_w = 1;
   Padding padding = Padding::kValid;              // conv2d, max_pooling2d
-  Activation activation = Activation::kLinear;    // dense, conv2d
+  Activation activation = Activation::kLinear;    // dense, conv2d, activation
   Initializer kernel_initializer = Initializer::kGlorotUniform;  // dense, conv2d
   Initializer bias_initializer = Initializer::kZeros;            // dense, conv2d
   double rate = 0.0;                              // dropout

@@ -169,6 +169,7 @@ Dataset LoadDataset(const DataConfig& data, double validation_split) {
   const size_t features = train_images.rows * train_images.cols;
 
   dataset.features = features;
+  dataset.pixel_values = PixelValues(data.normalize);
   dataset.rows = train_images.rows;
   dataset.cols = train_images.cols;
   dataset.train_images = std::move(train_images.pixels);

@@ -2,6 +2,7 @@
 // validation / test views the trainer iterates over.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -12,6 +13,7 @@
 
 #include "data/data_config.h"
 #include "data/idx_reader.h"
+#include "data/pixel_scale.h"
 
 namespace mb {
 
@@ -40,6 +42,10 @@ struct Dataset {
 
   FeatureShape image_shape() const { return FeatureShape::Image(rows, cols, 1); }
   int num_classes = 10;
+
+  // What each pixel byte becomes as the model's input, for every view:
+  // PixelValues(data.normalize).
+  std::array<float, 256> pixel_values = PixelScale();
 
   DataView train;       // the first (1 - validation_split) of the training set
   DataView validation;  // the last validation_split of it (count 0 if none)
@@ -73,7 +79,8 @@ DatasetShape ReadDatasetShape(const DataConfig& data);
 // (against SHA256SUMS in data.dir, lines "<sha256>  <file name>"; a file is
 // checked when its base name is listed, and a mismatch is an InputError),
 // checking that image and label counts agree and that train and test images
-// have the same dimensions. As Keras does, the first
+// have the same dimensions, and records what the pixels become
+// (data.normalize). As Keras does, the first
 // floor(n * (1 - validation_split)) training samples train and the rest are
 // the validation set; validation_split must be in [0, 1) and leave at least
 // one training sample. Each file is read once.

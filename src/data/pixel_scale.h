@@ -1,7 +1,11 @@
-// The float value of each uint8 pixel, as the reference scales MNIST.
+// The float value of each uint8 pixel, as the reference scales MNIST, and
+// as a config's data.normalize shifts and scales it further.
 #pragma once
 
 #include <array>
+#include <optional>
+
+#include "data/data_config.h"
 
 namespace mb {
 
@@ -16,6 +20,20 @@ inline const std::array<float, 256>& PixelScale() {
     return t;
   }();
   return table;
+}
+
+// What each byte value becomes as the model's input: PixelScale()'s value,
+// or with `normalize` (value - mean) / std, in float32 with mean and std
+// rounded to float32, as torchvision's ToTensor and Normalize compute it.
+// Only PixelScale()'s values keep a zero pixel zero, which the sparse first
+// layer (kernels/sparse_gemm.h) needs.
+inline std::array<float, 256> PixelValues(const std::optional<Normalization>& normalize) {
+  std::array<float, 256> values = PixelScale();
+  if (!normalize) return values;
+  const auto mean = static_cast<float>(normalize->mean);
+  const auto std = static_cast<float>(normalize->std);
+  for (float& value : values) value = (value - mean) / std;
+  return values;
 }
 
 }  // namespace mb

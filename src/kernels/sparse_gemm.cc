@@ -56,10 +56,12 @@ size_t SparseBatchBytes(size_t rows, size_t features, size_t threads) {
   return cells * per_cell + offsets * sizeof(uint32_t) + blocks /* block_used */;
 }
 
-double NonZeroFraction(const uint8_t* data, size_t count) {
+double NonZeroFraction(const uint8_t* data, size_t count, const std::array<float, 256>& values) {
   if (count == 0) return 0.0;
+  std::array<size_t, 256> occurrences{};
+  for (size_t i = 0; i < count; ++i) ++occurrences[data[i]];
   size_t nonzero = 0;
-  for (size_t i = 0; i < count; ++i) nonzero += data[i] != 0;
+  for (size_t byte = 0; byte < 256; ++byte) nonzero += values[byte] != 0.0f ? occurrences[byte] : 0;
   return static_cast<double>(nonzero) / static_cast<double>(count);
 }
 

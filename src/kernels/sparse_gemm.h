@@ -20,10 +20,12 @@
 //
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "data/pixel_scale.h"
 #include "kernels/activation.h"
 
 namespace mb {
@@ -116,8 +118,10 @@ struct SparseRmspropUpdate {
 bool SparseDenseBackwardWeights(const SparseBatch& X, const float* dY, size_t N, float* dW,
                                 float* db, const SparseRmspropUpdate* update = nullptr);
 
-// The fraction of non-zero bytes in `count` bytes: decides, once per data
-// set, whether the sparse kernels pay off.
-double NonZeroFraction(const uint8_t* data, size_t count);
+// The fraction of the `count` pixels whose value as an input (values[pixel])
+// is not zero: by default the non-zero bytes. Decides, once per data set,
+// whether the sparse kernels pay off.
+double NonZeroFraction(const uint8_t* data, size_t count,
+                       const std::array<float, 256>& values = PixelScale());
 
 }  // namespace mb

@@ -29,6 +29,8 @@ void Log1pInPlace(float* x, size_t n) {
   Transform(x, n, [](auto d, auto v) { return Log1p(d, v); });
 }
 
+void ActivationInPlace(Activation act, float* y, size_t n) { ApplyActivationInPlace(act, y, n); }
+
 void ActivationGradientInPlace(Activation act, const float* z, const float* a, float* g,
                                size_t n) {
   ApplyActivationGradientInPlace(act, z, a, g, n);
@@ -45,10 +47,14 @@ namespace mb {
 
 HWY_EXPORT(ExpInPlace);
 HWY_EXPORT(Log1pInPlace);
+HWY_EXPORT(ActivationInPlace);
 HWY_EXPORT(ActivationGradientInPlace);
 
 void ExpInPlace(float* x, size_t n) { HWY_DYNAMIC_DISPATCH(ExpInPlace)(x, n); }
 void Log1pInPlace(float* x, size_t n) { HWY_DYNAMIC_DISPATCH(Log1pInPlace)(x, n); }
+void ActivationInPlace(Activation act, float* y, size_t n) {
+  HWY_DYNAMIC_DISPATCH(ActivationInPlace)(act, y, n);
+}
 void ActivationGradientInPlace(Activation act, const float* z, const float* a, float* g,
                                size_t n) {
   HWY_DYNAMIC_DISPATCH(ActivationGradientInPlace)(act, z, a, g, n);

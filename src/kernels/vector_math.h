@@ -1,6 +1,7 @@
-// exp, log1p and activation derivatives over arrays, with the one implementation of
-// kernels/math-inl.h (bitwise the same on every target of a numerics class:
-// kernels/target.h), for code outside the kernels such as the loss.
+// exp, log1p, activations and their derivatives over arrays, with the one
+// implementation of kernels/math-inl.h (bitwise the same on every target of a
+// numerics class: kernels/target.h), for code outside the kernels such as the
+// loss and the activation layer.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,9 @@ namespace mb {
 void ExpInPlace(float* x, size_t n);
 // x[i] = log(1 + x[i]) for i < n.
 void Log1pInPlace(float* x, size_t n);
+// y[i] = act(y[i]) for i < n, the bits the kernels' epilogues give; linear
+// and softmax leave y alone.
+void ActivationInPlace(Activation act, float* y, size_t n);
 // g[i] *= act'(z[i], a[i]) for i < n: a gradient with respect to a layer's
 // output becomes one with respect to its pre-activation. z may be null
 // unless act is GELU; linear and softmax leave g alone.

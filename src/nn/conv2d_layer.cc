@@ -36,7 +36,9 @@ Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const Layer
       allocate);
   layer.bias = MakeParameter(
       prefix + "bias", {static_cast<int64_t>(layer.filters)},
-      {config.bias_initializer, layer.filters, layer.filters, kInitStream + 2 * index + 1},
+      {config.bias_initializer,
+       BiasFanIn(config.bias_initializer, taps * input.channels, layer.filters), layer.filters,
+       kInitStream + 2 * index + 1},
       allocate);
   layer.kernel.regularizer = config.kernel_regularizer;
   layer.bias.regularizer = config.bias_regularizer;

@@ -20,7 +20,8 @@ struct Conv2DLayer : KernelAndBias {
 };
 
 // Layer `index` of the model, on the image `input`. Keras' fans: fan_in =
-// kh * kw * in, fan_out = kh * kw * filters; RNG streams as a dense layer's.
+// kh * kw * in, fan_out = kh * kw * filters (the bias's: BiasFanIn); RNG
+// streams as a dense layer's.
 Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const LayerConfig& config,
                             bool allocate);
 

@@ -18,13 +18,15 @@ DenseLayer MakeDenseLayer(size_t index, const FeatureShape& input, const LayerCo
   const auto in = static_cast<int64_t>(layer.inputs);
   const auto units = static_cast<int64_t>(layer.units);
   // Keras' fans: a kernel [in, out] has fan_in = in, fan_out = out; a bias
-  // [n] has fan_in = fan_out = n.
+  // [n] has fan_in = fan_out = n (but see BiasFanIn).
   layer.kernel = MakeParameter(
       prefix + "kernel", {in, units},
       {config.kernel_initializer, layer.inputs, layer.units, kInitStream + 2 * index}, allocate);
   layer.bias = MakeParameter(
       prefix + "bias", {units},
-      {config.bias_initializer, layer.units, layer.units, kInitStream + 2 * index + 1}, allocate);
+      {config.bias_initializer, BiasFanIn(config.bias_initializer, layer.inputs, layer.units),
+       layer.units, kInitStream + 2 * index + 1},
+      allocate);
   layer.kernel.regularizer = config.kernel_regularizer;
   layer.bias.regularizer = config.bias_regularizer;
   return layer;

@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "kernels/vector_math.h"
-
 namespace mb {
 
 LayerBufferSizes BufferSizes(const FlattenLayer& layer, bool /*backward*/) {
@@ -19,10 +17,7 @@ void Forward(const FlattenLayer& layer, size_t batch, const LayerInput& in, Laye
 
 void Backward(FlattenLayer& layer, size_t batch, const LayerInput& /*in*/, LayerBuffers& own,
               const LayerBelow& below) {
-  if (!below.delta) return;
-  const size_t n = batch * layer.features;
-  std::memcpy(below.delta, own.delta.data(), n * sizeof(float));
-  ActivationGradientInPlace(below.activation, below.z, below.a, below.delta, n);
+  PassDeltaDown(own.delta.data(), batch * layer.features, below);
 }
 
 }  // namespace mb

@@ -15,10 +15,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "common/activation.h"
 #include "common/aligned_vector.h"
 #include "kernels/sparse_gemm.h"
+#include "kernels/vector_math.h"
 #include "nn/parameter.h"
 
 namespace mb {
@@ -71,6 +73,14 @@ struct LayerBelow {
   const float* a = nullptr;
   float* delta = nullptr;
 };
+
+// The backward pass of a layer whose input's gradient is its own delta
+// (flatten, activation): below.delta = delta through the activation below.
+inline void PassDeltaDown(const float* delta, size_t n, const LayerBelow& below) {
+  if (!below.delta) return;
+  std::memcpy(below.delta, delta, n * sizeof(float));
+  ActivationGradientInPlace(below.activation, below.z, below.a, below.delta, n);
+}
 
 // The tensors of a layer with a kernel and a bias (dense, conv2d), and the
 // parameter walk over them: kernel first, the optimizer's slot order.

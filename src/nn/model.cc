@@ -4,7 +4,6 @@
 #include <cstring>
 #include <string>
 
-#include "data/pixel_scale.h"
 #include "kernels/sparse_gemm.h"
 
 namespace mb {
@@ -20,6 +19,7 @@ Layer MakeLayer(size_t index, const FeatureShape& input, const LayerConfig& conf
     case LayerType::kMaxPooling2D: return MakeMaxPooling2DLayer(input, config);
     case LayerType::kFlatten: return MakeFlattenLayer(input);
     case LayerType::kDropout: return MakeDropoutLayer(input, config);
+    case LayerType::kActivation: return MakeActivationLayer(input, config);
   }
   return MakeFlattenLayer(input);
 }
@@ -160,12 +160,12 @@ void LoadBatch(const uint8_t* images, size_t features, const uint32_t* order, si
     BuildSparseBatch(images, features, order, first, count, ws.sparse);
     return;
   }
-  const std::array<float, 256>& pixel_scale = PixelScale();
+  const std::array<float, 256>& pixel_values = ws.pixel_values;
   for (size_t i = 0; i < count; ++i) {
     const size_t sample = order ? order[first + i] : first + i;
     const uint8_t* src = images + sample * features;
     float* dst = ws.input.data() + i * features;
-    for (size_t f = 0; f < features; ++f) dst[f] = pixel_scale[src[f]];
+    for (size_t f = 0; f < features; ++f) dst[f] = pixel_values[src[f]];
   }
 }
 

@@ -4,6 +4,7 @@
 // walk, the workspace, and the forward and backward passes over a batch.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,7 +14,9 @@
 #include "common/aligned_vector.h"
 #include "common/feature_shape.h"
 #include "config/model_config.h"
+#include "data/pixel_scale.h"
 #include "kernels/sparse_gemm.h"
+#include "nn/activation_layer.h"
 #include "nn/conv2d_layer.h"
 #include "nn/dense_layer.h"
 #include "nn/dropout_layer.h"
@@ -24,8 +27,8 @@
 
 namespace mb {
 
-using Layer =
-    std::variant<DenseLayer, Conv2DLayer, MaxPooling2DLayer, FlattenLayer, DropoutLayer>;
+using Layer = std::variant<DenseLayer, Conv2DLayer, MaxPooling2DLayer, FlattenLayer, DropoutLayer,
+                           ActivationLayer>;
 
 struct Model {
   FeatureShape input;  // one sample of the data
@@ -68,6 +71,9 @@ struct ModelWorkspace {
   // compressed columns of its non-zero pixels, which the first layer (then
   // dense) reads instead (see kernels/sparse_gemm.h).
   bool sparse_input = false;
+  // What LoadBatch turns each pixel byte into (a Dataset's pixel_values);
+  // the sparse batch computes PixelScale()'s values itself.
+  std::array<float, 256> pixel_values = PixelScale();
   AlignedVector<float> input;  // [capacity, inputs]
   SparseBatch sparse;
   std::vector<LayerBuffers> layers;
@@ -116,8 +122,9 @@ void ModelBackwardLayers(Model& model, size_t batch, ModelWorkspace& ws, size_t 
 
 // Loads samples [first, first + count) of `images` (uint8, `features` per
 // sample), picked through `order` when it is not null, as the batch: into
-// ws.sparse when ws.sparse_input is set, otherwise into ws.input. Pixels are
-// scaled to [0, 1] exactly as Keras' x.astype("float32") / 255 does.
+// ws.sparse when ws.sparse_input is set, otherwise into ws.input as
+// ws.pixel_values says (by default scaled to [0, 1] exactly as Keras'
+// x.astype("float32") / 255 does).
 void LoadBatch(const uint8_t* images, size_t features, const uint32_t* order, size_t first,
                size_t count, ModelWorkspace& ws);
 

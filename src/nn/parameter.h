@@ -26,6 +26,13 @@ struct ParameterInit {
   uint64_t rng_stream = 0;
 };
 
+// The fan_in a layer's bias [units] is drawn with: Keras' (units), or for
+// pytorch_default the layer's own fan_in, as torch.nn.Linear and Conv2d
+// bound their bias by the weight's fan_in.
+inline size_t BiasFanIn(Initializer scheme, size_t layer_fan_in, size_t units) {
+  return scheme == Initializer::kPytorchDefault ? layer_fan_in : units;
+}
+
 struct Parameter {
   std::string name;            // "layers.0.kernel": its name in model.safetensors
   std::vector<int64_t> shape;  // the Keras layout

@@ -75,13 +75,16 @@ Trainer::Trainer(const Config& config, const Dataset& data, Model& model)
       model_(model),
       eval_batch_(EvalBatchSize(model)),
       regularized_(HasRegularization(model)),
-      input_density_(NonZeroFraction(data.train.images, data.train.count * data.train.features)),
-      sparse_input_(UseSparseInput(model, input_density_)),
+      input_density_(NonZeroFraction(data.train.images, data.train.count * data.train.features,
+                                     data.pixel_values)),
+      // The sparse kernels scale the pixels as x / 255 themselves.
+      sparse_input_(UseSparseInput(model, input_density_) && data.pixel_values == PixelScale()),
       train_ws_(BuildWorkspace(model, static_cast<size_t>(config.batch_size), sparse_input_)),
       eval_ws_(BuildWorkspace(model, eval_batch_, sparse_input_, /*backward=*/false)),
       optimizer_(config.optimizer, ParameterList(model)),
       order_(data.train.count),
       batch_labels_(static_cast<size_t>(config.batch_size)) {
+  train_ws_.pixel_values = eval_ws_.pixel_values = data.pixel_values;
   const size_t upper_work = ForwardMultiplyAdds(model_, 1, model_.layers.size()) *
                             static_cast<size_t>(config.batch_size);
   overlap_next_batch_ =
@@ -108,18 +111,20 @@ size_t Trainer::steps_per_epoch() const {
   return (data_.train.count + batch - 1) / batch;
 }
 
-// Epoch e's order depends only on (seed, e): a Fisher-Yates shuffle of the
-// identity with the generator of stream kShuffleStream + e.
 void Trainer::Restore(const OptimizerState& state, size_t steps_taken,
                       const std::string& source) {
   optimizer_.Restore(state, source);
   steps_taken_ = steps_taken;
 }
 
+// Epoch e's order depends only on (seed, e): a Fisher-Yates shuffle of the
+// identity with the generator of stream kShuffleStream + e.
 void Trainer::ShuffleOrder(int epoch) {
   std::iota(order_.begin(), order_.end(), 0u);
-  if (!config_.shuffle) return;
-  Rng rng(config_.seed, kShuffleStream + static_cast<uint64_t>(epoch));
+  if (config_.shuffle == Shuffle::kNever) return;
+  // "once": every epoch takes epoch 1's order.
+  const int shuffled = config_.shuffle == Shuffle::kOnce ? 1 : epoch;
+  Rng rng(config_.seed, kShuffleStream + static_cast<uint64_t>(shuffled));
   for (size_t i = order_.size() - 1; i > 0; --i) {
     std::swap(order_[i], order_[rng.UniformInt(i + 1)]);
   }

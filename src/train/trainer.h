@@ -135,7 +135,7 @@ class Trainer {
   Model& model_;
   size_t eval_batch_;
   bool regularized_;  // any kernel_regularizer or bias_regularizer
-  double input_density_;  // fraction of non-zero training pixels
+  double input_density_;  // fraction of non-zero training inputs (after normalisation)
   bool sparse_input_;
   ModelWorkspace train_ws_;
   ModelWorkspace eval_ws_;

@@ -8,6 +8,8 @@
 // accepted. InputError is the only acceptable failure; an accepted config
 // must satisfy the documented ranges and resolve again from its own
 // resolved JSON to the same config and hash.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +19,7 @@
 
 #include "common/error.h"
 #include "config/config.h"
+#include "data/pixel_scale.h"
 #include "fuzz_support.h"
 
 namespace {
@@ -59,7 +62,8 @@ void CheckRanges(const mb::Config& config) {
       case mb::LayerType::kDropout:
         Require(layer.rate >= 0.0 && layer.rate < 1.0, "rate out of range");
         break;
-      case mb::LayerType::kFlatten: break;
+      case mb::LayerType::kFlatten:
+      case mb::LayerType::kActivation: break;
     }
     Require(i + 1 == config.model.size() || layer.activation != mb::Activation::kSoftmax,
             "softmax before the last layer");
@@ -81,6 +85,12 @@ void CheckRanges(const mb::Config& config) {
   Require(InFraction(o.beta_2), "beta_2 is not in [0, 1) as a float");
   Require(ZeroOrNormal(o.weight_decay) && o.weight_decay >= 0.0f,
           "weight_decay is not >= 0 as a float");
+  if (config.data.normalize) {
+    const std::array<float, 256> values = mb::PixelValues(config.data.normalize);
+    Require(std::isnormal(static_cast<float>(config.data.normalize->std)) &&
+                std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); }),
+            "data.normalize leaves a pixel not finite in float32");
+  }
   Require(config.hash.size() == 64, "hash is not a sha256");
 }
 
