@@ -59,6 +59,9 @@ bad_set unknown-kernel-target \
   kernels.target=AVX9
 bad_set empty-kernel-target "tiny.json: kernels.target: must name a SIMD target" kernels.target=
 bad_set unknown-kernels-key "tiny.json: kernels.targte: unknown key.*target" kernels.targte=AVX2
+bad_set target-on-test-set \
+  "tiny.json: target_accuracy: stops on the validation accuracy and needs a validation set" \
+  target_accuracy=0.9
 write empty.json ''
 expect_input_error empty-config-file "empty.json" "$work/empty.json"
 write malformed.json $'{\n  "epochs": 1,\n  "batch_size": 64,,\n}'

@@ -543,13 +543,22 @@ TEST_CASE("target_accuracy is null by default and resolves as a number", "[confi
   CHECK_FALSE(none.target_accuracy);
   CHECK(none.resolved["target_accuracy"].is_null());
   const mb::Config some =
-      mb::ResolveConfig({{"target_accuracy", 1}, {"target_every_steps", 50}}, kSource);
+      mb::ResolveConfig({{"target_accuracy", 1}, {"target_every_steps", 50},
+                         {"validation_split", 0.1}},
+                        kSource);
   REQUIRE(some.target_accuracy);
   CHECK(*some.target_accuracy == 1.0);
   CHECK(some.target_every_steps == 50);
   CHECK(some.resolved["target_accuracy"].dump() == "1.0");
   // The target decides when training stops, so it changes the numbers.
-  CHECK(some.hash != none.hash);
+  CHECK(some.hash != mb::ResolveConfig({{"validation_split", 0.1}}, kSource).hash);
+}
+
+TEST_CASE("target_accuracy needs a validation set: the test set never stops a run",
+          "[config]") {
+  CHECK(ResolveError({{"target_accuracy", 0.9}}) ==
+        Prefixed("target_accuracy: stops on the validation accuracy and needs a validation set: "
+                 "set validation_split > 0 (the test set never stops or steers a run)"));
 }
 
 TEST_CASE("unknown enum values are rejected with a suggestion", "[config]") {

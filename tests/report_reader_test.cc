@@ -97,9 +97,16 @@ TEST_CASE("RunResults reads a report's fields once, typed", "[report]") {
   CHECK(std::isnan(run.epochs[1].loss));
   REQUIRE(run.epochs[1].val_loss.has_value());
   CHECK(std::isnan(*run.epochs[1].val_loss));
-  // The one training time: the sum of the epochs' seconds.
+  // The one training time: the sum of the epochs' seconds in a report
+  // without timing (of an older build)...
   CHECK(run.training_seconds == 3.75);
   CHECK(run.SecondsPerEpoch() == 1.875);
+  // ... and the span from the first step to the final weights with it.
+  json timed = FullReport();
+  timed["timing"] = {{"load_seconds", 0.5}, {"setup_seconds", 0.25},
+                     {"training_seconds", 4.0}, {"test_seconds", 0.125}};
+  CHECK(Parse(timed).training_seconds == 4.0);
+  CHECK(Parse(timed).SecondsPerEpoch() == 2.0);
   REQUIRE(run.test.has_value());
   CHECK(run.TestAccuracy() == 0.97);
   CHECK(run.test->samples == 10000u);

@@ -75,8 +75,10 @@ check_resume() {
   fi
 }
 
-# The baseline itself, 4 epochs killed after the second, and with a schedule.
+# The baseline itself, 4 epochs killed after the second, and with a schedule
+# (on the small model under the sanitizers: tests/meson.build).
 base=(configs/baseline.json --set epochs=4)
+[[ ${MB_SANITIZED:-} == 1 ]] && base=(configs/tiny.json --set epochs=4)
 check_resume rmsprop 2 "${base[@]}"
 check_resume cosine-schedule 2 "${base[@]}" \
   --set 'optimizer={"name": "rmsprop", "learning_rate": {"name": "cosine_decay", "initial_learning_rate": 0.002, "decay_steps": 1500}}'

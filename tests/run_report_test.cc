@@ -81,12 +81,17 @@ TEST_CASE("ToJson of a running report has every key, unknowns null", "[report]")
   report.started_at = "2026-11-28T15:16:06Z";
   const nlohmann::json json = report.ToJson();
   for (const char* key : {"status", "config", "config_hash", "machine", "dataset", "training",
-                          "epochs", "test", "predictions", "total_seconds", "started_at",
-                          "finished_at", "peak_rss_bytes", "memory", "schema_version"}) {
+                          "epochs", "test", "predictions", "timing", "total_seconds",
+                          "started_at", "finished_at", "peak_rss_bytes", "memory",
+                          "schema_version"}) {
     INFO(key);
     CHECK(json.contains(key));
   }
-  CHECK(json.size() == 15);  // diverged_epoch only once it is set
+  CHECK(json.size() == 16);  // diverged_epoch only once it is set
+  CHECK(json["timing"] == nlohmann::json({{"load_seconds", 0.0},
+                                          {"setup_seconds", 0.0},
+                                          {"training_seconds", 0.0},
+                                          {"test_seconds", 0.0}}));
   CHECK(json["status"] == "running");
   CHECK(json["schema_version"] == 1);
   CHECK(json["test"].is_null());
@@ -95,6 +100,28 @@ TEST_CASE("ToJson of a running report has every key, unknowns null", "[report]")
   CHECK(json["memory"].is_null());
   CHECK(json["epochs"] == nlohmann::json::array());
   CHECK(json["predictions"] == nlohmann::json::array());
+}
+
+// What a checkpoint holds of the report is read back exactly: a resumed run
+// goes on from the same numbers, its timing included.
+TEST_CASE("RunReportFromJson reads back what ToJson wrote before the test", "[report]") {
+  mb::RunReport report;
+  report.config = {{"name", "baseline"}};
+  report.config_hash = "1a2b3c4d5e6f";
+  report.epochs = TwoEpochs();
+  report.timing = {0.375, 0.125, 2.0 / 3.0, 0.0};
+  report.total_seconds = 3.5;
+  report.started_at = "2026-11-28T15:16:06Z";
+  report.memory = {{"estimated_bytes", 100000000}};
+  const nlohmann::json json = report.ToJson();
+  const mb::RunReport again = mb::RunReportFromJson(json, "checkpoint.safetensors");
+  CHECK(again.timing.load_seconds == 0.375);
+  CHECK(again.timing.training_seconds == 2.0 / 3.0);
+  CHECK(again.ToJson() == json);
+  nlohmann::json damaged = json;
+  damaged["timing"].erase("training_seconds");
+  CHECK_THROWS_WITH(mb::RunReportFromJson(damaged, "checkpoint.safetensors"),
+                    Catch::StartsWith("checkpoint.safetensors: the report it holds is damaged"));
 }
 
 TEST_CASE("ToJson of a completed report", "[report]") {

@@ -259,8 +259,41 @@ TEST_CASE("The CSV has one row per config and quotes text with commas", "[sweep]
         "model.0.units,optimizer,runs,diverged,test_accuracy_mean,test_accuracy_std,"
         "test_accuracy_ci95_low,test_accuracy_ci95_high,"
         "final_loss_mean,seconds_per_epoch_mean,time_to_target_mean,targets_reached,"
-        "mlperf_seconds,config_hash\n"
-        "100,\"{\"\"momentum\"\":0.9,\"\"name\"\":\"\"sgd\"\"}\",1,0,0.9,0,,,0.25,1,,0,2,h100-1\n");
+        "mlperf_seconds,train_seconds_median,train_seconds_min,train_seconds_max,"
+        "accuracy_at_least_threshold,config_hash\n"
+        "100,\"{\"\"momentum\"\":0.9,\"\"name\"\":\"\"sgd\"\"}\",1,0,0.9,0,,,0.25,1,,0,2,2,2,2,,"
+        "h100-1\n");
+}
+
+// What a speedrun's seeds are judged by: the share at 0.99 and the spread
+// of the training time.
+TEST_CASE("The share of runs at the accuracy threshold and the median training time",
+          "[sweep]") {
+  std::vector<LoadedReport> reports = {Point(100, 1, 0.991, 0.5), Point(100, 2, 0.99, 0.25),
+                                       Point(100, 3, 0.989, 2.0), Point(100, 4, 0.5, 1.0)};
+  reports[3].json["status"] = "diverged";
+  reports[3].json.erase("test");
+  // The span from the first step to the final weights, where a report has it.
+  reports[1].json["timing"] = {{"training_seconds", 0.75}};
+  const json summary = Summarize(reports, SweepMetric::kTestAccuracy, std::nullopt, {}, 0.99);
+  REQUIRE(summary["rows"].size() == 1);
+  const json& row = summary["rows"][0];
+  CHECK(row["accuracy_threshold"] == json({{"threshold", 0.99}, {"at_least", 2}, {"of", 4}}));
+  // Training seconds of the three that did not diverge: 1.0 (two epochs of
+  // 0.5), 0.75 and 4.0.
+  CHECK(row["train_seconds"]["median"] == 1.0);
+  CHECK(row["train_seconds"]["min"] == 0.75);
+  CHECK(row["train_seconds"]["max"] == 4.0);
+  const std::string text = SummaryMarkdown(summary);
+  CHECK_THAT(text, Catch::Contains("| test accuracy (mean ± std, 95% interval of the mean) | ≥ 0.99 |"));
+  CHECK_THAT(text, Catch::Contains(" | 2/4 (50%) | "));
+  CHECK_THAT(text, Catch::Contains(" | 1.00 (0.75-4.00) |\n"));
+  CHECK_THAT(SummaryCsv(summary), Catch::EndsWith(",1,0.75,4,2,h100-1\n"));
+  // Without a threshold, no column.
+  CHECK_FALSE(Summarize(reports, SweepMetric::kTestAccuracy)["rows"][0].contains(
+      "accuracy_threshold"));
+  CHECK_THAT(SummaryMarkdown(Summarize(reports, SweepMetric::kTestAccuracy)),
+             !Catch::Contains("≥"));
 }
 
 TEST_CASE("WriteSummary writes summary.csv and summary.json, sorted by sweep.json's metric",
@@ -272,13 +305,16 @@ TEST_CASE("WriteSummary writes summary.csv and summary.json, sorted by sweep.jso
     std::filesystem::create_directories(run);
     WriteFileAtomic(run + "/report.json", report.json.dump());
   }
-  WriteFileAtomic(dir.path().string() + "/sweep.json", json({{"metric", "seconds_per_epoch"}}).dump());
+  WriteFileAtomic(dir.path().string() + "/sweep.json",
+                  json({{"metric", "seconds_per_epoch"}, {"accuracy_threshold", 0.95}}).dump());
   std::FILE* sink = std::tmpfile();
   WriteSummary(dir.path().string(), sink);
   std::fclose(sink);
   const json summary = json::parse(ReadFile(dir.path().string() + "/summary.json"));
   CHECK(summary["metric"] == "seconds_per_epoch");
   CHECK(summary["rows"][0]["varied"]["model.0.units"] == 200);
+  CHECK(summary["accuracy_threshold"] == 0.95);
+  CHECK(summary["rows"][1]["accuracy_threshold"]["at_least"] == 1);
   CHECK_THAT(ReadFile(dir.path().string() + "/summary.csv"), Catch::StartsWith("model.0.units,runs,"));
 }
 

@@ -340,14 +340,15 @@ else
 fi
 
 # --- Time to accuracy --------------------------------------------------------
-if "$runner" configs/tiny.json --set target_accuracy=0.85 --set target_every_steps=20 --set predict=0 \
+if "$runner" configs/tiny.json --set validation_split=0.1 --set target_accuracy=0.85 \
+     --set target_every_steps=20 --set predict=0 \
      --out "$work/target" >"$work/stdout" 2>"$work/stderr" &&
    python3 - "$work/target" <<'PY'
 import glob, json, sys
 r = json.load(open(glob.glob(sys.argv[1] + "/*/report.json")[0]))
 t = r["target"]
-ok = (t["reached"] and t["set"] == "test" and t["step"] % 20 == 0 and t["reached_accuracy"] >= 0.85
-      and 0 < t["seconds"] <= r["total_seconds"] and r["epochs"][0]["steps"] == t["step"] < 469
+ok = (t["reached"] and t["set"] == "validation" and t["step"] % 20 == 0 and t["reached_accuracy"] >= 0.85
+      and 0 < t["seconds"] <= r["total_seconds"] and r["epochs"][0]["steps"] == t["step"] < 422
       and r["status"] == "completed")
 sys.exit(0 if ok else 1)
 PY

@@ -40,6 +40,12 @@ TEST_CASE("A document with a base key is a sweep spec", "[sweep]") {
   CHECK_FALSE(IsSweepSpec(json::array()));
 }
 
+TEST_CASE("accuracy_threshold is read when given, absent otherwise", "[sweep]") {
+  CHECK_FALSE(ParseSweepSpec(Minimal(), "x.json").accuracy_threshold);
+  CHECK(ParseSweepSpec(With({{"accuracy_threshold", 0.99}}), "x.json").accuracy_threshold == 0.99);
+  CHECK(ParseSweepSpec(With({{"accuracy_threshold", 1}}), "x.json").accuracy_threshold == 1.0);
+}
+
 TEST_CASE("A grid expands to every combination, first axis slowest, seeds fastest", "[sweep]") {
   const SweepSpec spec = ParseSweepSpec(
       With({{"grid", {{"model.0.units", {128, 256}}, {"optimizer.name", {"adam", "sgd"}}}},
@@ -150,6 +156,10 @@ TEST_CASE("Bad sweep specs name the file and the key", "[sweep]") {
   CHECK(SpecError(With({{"metric", "final_los"}})) ==
         "x.json: metric: 'final_los' is not one of test_accuracy, final_loss, seconds_per_epoch, "
         "time_to_target (did you mean 'final_loss'?)");
+  CHECK(SpecError(With({{"accuracy_threshold", 0}})) ==
+        "x.json: accuracy_threshold: must be a number in (0, 1], got number 0");
+  CHECK(SpecError(With({{"accuracy_threshold", "0.99"}})) ==
+        "x.json: accuracy_threshold: must be a number in (0, 1], got string \"0.99\"");
   CHECK(SpecError(With({{"grid", {{"a", json::array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})},
                                   {"b", json(std::vector<int>(10000, 1))},
                                   {"c", json::array({1, 2})}}}})) ==

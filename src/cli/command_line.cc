@@ -180,8 +180,8 @@ the current directory, not to the config file.
   save_model                  boolean  false             write model.safetensors
   predict                     integer  10                0 to 10000: first test images to predict
   target_accuracy             number   null              (0, 1]: stop once the validation accuracy
-                                                         (test accuracy without validation) reaches
-                                                         it; the report records the time to it
+                                                         reaches it (needs validation_split > 0);
+                                                         the report records the time to it
   target_every_steps          integer  0                 0 to 2^30: check the target every this
                                                          many steps (0: after every epoch)
   early_stopping              object   null              Keras' EarlyStopping, after every epoch:

@@ -599,6 +599,11 @@ Config ResolveConfig(const json& document, const std::string& source) {
                    "'accuracy' (the test set never stops or steers a run)");
     }
   };
+  if (config.target_accuracy && config.validation_split == 0.0) {
+    top.Fail("target_accuracy",
+             "stops on the validation accuracy and needs a validation set: set "
+             "validation_split > 0 (the test set never stops or steers a run)");
+  }
   if (config.early_stopping) require_validation("early_stopping", config.early_stopping->monitor);
   if (config.reduce_lr_on_plateau) {
     require_validation("reduce_lr_on_plateau", config.reduce_lr_on_plateau->monitor);

@@ -159,6 +159,10 @@ nlohmann::json RunReport::ToJson() const {
   if (target) json["target"] = TargetToJson(*target);
   if (!sweep.is_null()) json["sweep"] = sweep;
   if (!resumed.empty()) json["resumed"] = resumed;
+  json["timing"] = {{"load_seconds", timing.load_seconds},
+                    {"setup_seconds", timing.setup_seconds},
+                    {"training_seconds", timing.training_seconds},
+                    {"test_seconds", timing.test_seconds}};
   json["total_seconds"] = total_seconds;
   json["started_at"] = started_at;
   json["finished_at"] = finished_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(finished_at);
@@ -210,6 +214,11 @@ RunReport RunReportFromJson(const nlohmann::json& json, const std::string& sourc
     }
     if (json.contains("sweep")) report.sweep = json["sweep"];
     if (json.contains("resumed")) report.resumed = json["resumed"];
+    const nlohmann::json& timing = json.at("timing");
+    report.timing.load_seconds = timing.at("load_seconds").get<double>();
+    report.timing.setup_seconds = timing.at("setup_seconds").get<double>();
+    report.timing.training_seconds = timing.at("training_seconds").get<double>();
+    report.timing.test_seconds = timing.at("test_seconds").get<double>();
     report.total_seconds = json.at("total_seconds").get<double>();
     report.started_at = json.at("started_at").get<std::string>();
     report.memory = json.at("memory");

@@ -51,6 +51,23 @@ struct TargetRecord {
 // version may mean other things by the same fields.
 inline constexpr int kReportSchemaVersion = 1;
 
+// Where a run's wall time went, in seconds, summed over the processes
+// that ran it (a resumed run adds each one's).
+struct RunTiming {
+  // Reading, checking and decoding the data files into memory.
+  double load_seconds = 0;
+  // From the data in memory to the first training step: the model built and
+  // initialised, the trainer's buffers, the run directory.
+  double setup_seconds = 0;
+  // From the first training step to the final weights, everything between
+  // counted: validation, target checks, the per-epoch report and checkpoint,
+  // the best weights restored. The number every command calls "training
+  // seconds".
+  double training_seconds = 0;
+  // The test set's evaluation and the predictions.
+  double test_seconds = 0;
+};
+
 struct RunReport {
   std::string status = "running";  // running | completed | diverged | interrupted
   nlohmann::json config;           // resolved
@@ -77,6 +94,7 @@ struct RunReport {
   // For a sweep point: {"name", "spec", "index", "point_id", "varied"}
   // (sweep/sweep_runner.h); null otherwise.
   nlohmann::json sweep;
+  RunTiming timing;
   double total_seconds = 0;
   std::string started_at, finished_at;  // ISO 8601 UTC
   std::optional<long> peak_rss_bytes;

@@ -273,6 +273,10 @@ RunResults ParseRunResults(const LoadedReport& report) {
         EarlyStoppingResults{stopping->Integer("stopped_epoch"), stopping->Integer("best_epoch"),
                              stopping->Bool("restored_best_weights").value_or(false)};
   }
+  // Reports of older builds have no timing: their epochs' sum stands in.
+  if (const std::optional<Fields> timing = fields.Object("timing")) {
+    run.training_seconds = timing->Number("training_seconds");
+  }
   run.total_seconds = fields.Number("total_seconds");
   run.finished_at = fields.String("finished_at").value_or("");
   if (const std::optional<Fields> machine = fields.Object("machine")) {

@@ -91,9 +91,11 @@ struct RunResults {
   std::optional<TestResults> test;  // none until evaluated, and for diverged runs
   std::optional<TargetResults> target;
   std::optional<EarlyStoppingResults> early_stopping;
-  // Training seconds, the one definition every command uses: the sum of the
-  // epochs' seconds, the training steps alone (data loading, validation and
-  // test evaluations excluded; an epoch without a number counts 0).
+  // Training seconds, the one definition every command uses:
+  // timing.training_seconds, from the first training step to the final
+  // weights (data loading, setup and the test evaluation excluded); for
+  // reports of older builds without it, the sum of the epochs' seconds (an
+  // epoch without a number counts 0). NaN when timing has no number.
   double training_seconds = 0;
   double total_seconds = 0;  // wall time from before the data is read; NaN if missing
   std::string finished_at;   // ISO 8601 UTC; "" while running or when missing

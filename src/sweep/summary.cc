@@ -37,6 +37,26 @@ json Stats(const std::vector<double>& values) {
           {"values", values}};
 }
 
+// The middle value (the mean of the two middle ones for an even count); NaN
+// for no values.
+double Median(std::vector<double> values) {
+  if (values.empty()) return NAN;
+  std::sort(values.begin(), values.end());
+  const size_t half = values.size() / 2;
+  return values.size() % 2 == 1 ? values[half] : (values[half - 1] + values[half]) / 2;
+}
+
+// Stats, and the median, fastest and slowest: what a time is judged by
+// (a mean alone hides a slow outlier).
+json TimeStats(const std::vector<double>& values) {
+  json stats = Stats(values);
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  stats["median"] = NumberOrNull(Median(values));
+  stats["min"] = values.empty() ? json(nullptr) : json(*low);
+  stats["max"] = values.empty() ? json(nullptr) : json(*high);
+  return stats;
+}
+
 // The values that tell this run's group apart: the sweep's varied values
 // without the seed, or for a plain run its name.
 json VariedWithoutSeed(const RunResults& run) {
@@ -129,6 +149,7 @@ json SummaryNotes(const ReportSelection& selection, const json& running) {
 // What dir/sweep.json, when there is one, says about the summary of dir.
 struct SweepSummarySettings {
   SweepMetric metric = SweepMetric::kTestAccuracy;
+  std::optional<double> accuracy_threshold;
   // The points of the spec the sweep last ran with; nothing without
   // sweep.json.
   std::optional<std::set<std::string>> points;
@@ -142,6 +163,9 @@ SweepSummarySettings ReadSweepSummarySettings(const std::string& dir) {
   if (!sweep.is_object()) return settings;
   if (sweep.contains("metric") && sweep["metric"].is_string()) {
     settings.metric = ParseMetric(sweep["metric"].get<std::string>(), sweep_file);
+  }
+  if (sweep.contains("accuracy_threshold") && sweep["accuracy_threshold"].is_number()) {
+    settings.accuracy_threshold = sweep["accuracy_threshold"].get<double>();
   }
   const auto points = sweep.find("points");
   if (points == sweep.end() || !points->is_array()) return settings;
@@ -157,6 +181,22 @@ SweepSummarySettings ReadSweepSummarySettings(const std::string& dir) {
   return settings;
 }
 
+// "17/30 (57%)": the runs at or above the threshold.
+std::string Share(const json& counts) {
+  const auto at_least = counts["at_least"].get<size_t>(), of = counts["of"].get<size_t>();
+  char text[64];
+  std::snprintf(text, sizeof text, "%zu/%zu (%.0f%%)", at_least, of,
+                of > 0 ? 100.0 * static_cast<double>(at_least) / static_cast<double>(of) : 0.0);
+  return text;
+}
+
+// "0.74 (0.71-0.80)": the median training seconds, fastest to slowest.
+std::string TimeRange(const json& stats) {
+  if (!stats["median"].is_number()) return "-";
+  return Fixed(stats["median"], 2) + " (" + Fixed(stats["min"], 2) + "-" + Fixed(stats["max"], 2) +
+         ")";
+}
+
 }  // namespace
 
 double OlympicMean(std::vector<double> values) {
@@ -167,13 +207,13 @@ double OlympicMean(std::vector<double> values) {
 
 json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
                const std::optional<std::set<std::string>>& spec_points,
-               const std::vector<LiveClaim>& running) {
-  return Summarize(ParseRunResults(reports), metric, spec_points, running);
+               const std::vector<LiveClaim>& running, std::optional<double> accuracy_threshold) {
+  return Summarize(ParseRunResults(reports), metric, spec_points, running, accuracy_threshold);
 }
 
 json Summarize(const std::vector<RunResults>& reports, SweepMetric metric,
                const std::optional<std::set<std::string>>& spec_points,
-               const std::vector<LiveClaim>& running) {
+               const std::vector<LiveClaim>& running, std::optional<double> accuracy_threshold) {
   std::set<std::string> running_dirs;
   json running_list = json::array();
   for (const LiveClaim& claim : running) {
@@ -244,7 +284,7 @@ json Summarize(const std::vector<RunResults>& reports, SweepMetric metric,
                 {"test_accuracy", Stats(accuracy)},
                 {"final_loss", Stats(loss)},
                 {"seconds_per_epoch", Stats(per_epoch)},
-                {"train_seconds", Stats(train_seconds)},
+                {"train_seconds", TimeStats(train_seconds)},
                 {"time_to_target",
                  {{"mean", NumberOrNull(Mean(to_target))},
                   {"reached", to_target.size()},
@@ -252,6 +292,15 @@ json Summarize(const std::vector<RunResults>& reports, SweepMetric metric,
                 {"mlperf_seconds", NumberOrNull(OlympicMean(timed))},
                 {"mlperf_of", targets > 0 ? "time_to_target" : "train_seconds"},
                 {"reports", paths}};
+    if (accuracy_threshold) {
+      // A diverged run counts among the runs, below any threshold.
+      const auto at_least = std::count_if(accuracy.begin(), accuracy.end(), [&](double a) {
+        return a >= *accuracy_threshold;
+      });
+      row["accuracy_threshold"] = {{"threshold", *accuracy_threshold},
+                                   {"at_least", at_least},
+                                   {"of", runs.size()}};
+    }
     rows.push_back(row);
   }
   std::stable_sort(rows.begin(), rows.end(),
@@ -264,7 +313,9 @@ json Summarize(const std::vector<RunResults>& reports, SweepMetric metric,
                   {"duplicate_reports", selection.duplicate_reports},
                   {"duplicated_runs", selection.duplicated_runs},
                   {"not_in_spec", selection.not_in_spec},
-                  {"running", running_list}};
+                  {"running", running_list},
+                  {"accuracy_threshold",
+                   accuracy_threshold ? json(*accuracy_threshold) : json(nullptr)}};
   summary["notes"] = SummaryNotes(selection, running_list);
   return summary;
 }
@@ -281,10 +332,13 @@ std::string SummaryMarkdown(const json& summary) {
   for (const json& row : summary["rows"]) {
     targets = targets || row["time_to_target"]["with_target"].get<size_t>() > 0;
   }
-  header += std::string(" runs | test accuracy (mean ± std, 95% interval of the mean) | final loss | "
-                        "s/epoch |") +
-            (targets ? " time to target s |" : "") + " MLPerf s |";
-  rule += targets ? "---:|---|---:|---:|---:|---:|" : "---:|---|---:|---:|---:|";
+  const json& threshold = summary.value("accuracy_threshold", json(nullptr));
+  header += std::string(" runs | test accuracy (mean ± std, 95% interval of the mean) |") +
+            (threshold.is_number() ? " ≥ " + Text(threshold) + " |" : "") +
+            " final loss | s/epoch |" + (targets ? " time to target s |" : "") +
+            " MLPerf s | train s median (min-max) |";
+  rule += std::string("---:|---|") + (threshold.is_number() ? "---:|" : "") + "---:|---:|" +
+          (targets ? "---:|" : "") + "---:|---:|";
   std::string text = header + "\n" + rule + "\n";
   for (const json& row : summary["rows"]) {
     std::string line = "|";
@@ -308,10 +362,11 @@ std::string SummaryMarkdown(const json& summary) {
             (accuracy["ci95"].is_array() ? " (" + Fixed(accuracy["ci95"][0], 4) + "-" +
                                                Fixed(accuracy["ci95"][1], 4) + ")"
                                          : "") +
-            " | " +
+            " | " + (row.contains("accuracy_threshold") ? Share(row["accuracy_threshold"]) + " | " : "") +
             Fixed(row["final_loss"]["mean"], 4) + " | " +
             Fixed(row["seconds_per_epoch"]["mean"], 3) + " | " +
-            (targets ? to_target + " | " : "") + Fixed(row["mlperf_seconds"], 2) + " |";
+            (targets ? to_target + " | " : "") + Fixed(row["mlperf_seconds"], 2) + " | " +
+            TimeRange(row["train_seconds"]) + " |";
     text += line + "\n";
   }
   text += "\n" + std::to_string(summary["rows"].size()) + " configs from " +
@@ -334,7 +389,9 @@ std::string SummaryCsv(const json& summary) {
   text +=
       "runs,diverged,test_accuracy_mean,test_accuracy_std,test_accuracy_ci95_low,"
       "test_accuracy_ci95_high,final_loss_mean,"
-      "seconds_per_epoch_mean,time_to_target_mean,targets_reached,mlperf_seconds,config_hash\n";
+      "seconds_per_epoch_mean,time_to_target_mean,targets_reached,mlperf_seconds,"
+      "train_seconds_median,train_seconds_min,train_seconds_max,accuracy_at_least_threshold,"
+      "config_hash\n";
   for (const json& row : summary["rows"]) {
     for (const json& key : summary["varied_keys"]) {
       const std::string name = key.get<std::string>();
@@ -348,7 +405,13 @@ std::string SummaryCsv(const json& summary) {
             CsvNumber(row["seconds_per_epoch"]["mean"]) + "," +
             CsvNumber(row["time_to_target"]["mean"]) + "," +
             std::to_string(row["time_to_target"]["reached"].get<size_t>()) + "," +
-            CsvNumber(row["mlperf_seconds"]) + "," + row["config_hash"].get<std::string>() + "\n";
+            CsvNumber(row["mlperf_seconds"]) + "," + CsvNumber(row["train_seconds"]["median"]) +
+            "," + CsvNumber(row["train_seconds"]["min"]) + "," +
+            CsvNumber(row["train_seconds"]["max"]) + "," +
+            (row.contains("accuracy_threshold")
+                 ? std::to_string(row["accuracy_threshold"]["at_least"].get<size_t>())
+                 : std::string()) +
+            "," + row["config_hash"].get<std::string>() + "\n";
   }
   return text;
 }
@@ -362,7 +425,8 @@ void WriteSummary(const std::string& dir, const std::vector<LoadedReport>& repor
                   LinePrinter& out, SummaryScope scope) {
   SweepSummarySettings settings = ReadSweepSummarySettings(dir);
   if (scope == SummaryScope::kAllRuns) settings.points.reset();
-  const json summary = Summarize(reports, settings.metric, settings.points, FindLiveClaims(dir));
+  const json summary = Summarize(reports, settings.metric, settings.points, FindLiveClaims(dir),
+                                 settings.accuracy_threshold);
   WriteFileAtomic(dir + "/summary.json", summary.dump(2) + "\n");
   WriteFileAtomic(dir + "/summary.csv", SummaryCsv(summary));
   out.Write(SummaryMarkdown(summary));

@@ -1,8 +1,10 @@
 // The summary of a directory of runs (a sweep, or any runs): one row per
 // distinct config apart from the seed, with test accuracy as mean +- std over
-// the seeds, final loss, seconds per epoch, time to target, and the
-// MLPerf-style time (the mean after dropping the fastest and the slowest
-// run), sorted by the sweep's metric.
+// the seeds and the 95% interval of the mean, the share of runs at or above
+// the spec's accuracy_threshold, final loss, seconds per epoch, time to
+// target, the MLPerf-style time (the mean after dropping the fastest and
+// the slowest run) and the training seconds' median, min and max, sorted by
+// the sweep's metric.
 #pragma once
 
 #include <cstdio>
@@ -23,7 +25,10 @@ namespace mb {
 
 // The summary as JSON (summary.json's contents): {"metric", "varied_keys",
 // "rows": [...], "runs", "incomplete", "duplicate_reports",
-// "duplicated_runs", "not_in_spec", "running", "notes"}. A row is a config:
+// "duplicated_runs", "not_in_spec", "running", "notes", "accuracy_threshold"}.
+// With accuracy_threshold, each row has "accuracy_threshold": {"threshold",
+// "at_least", "of"}: how many of its runs (diverged ones included) reached
+// that test accuracy. A row is a config:
 // the runs with one RunResults::config_id (report/run_results.h), which
 // differ at most in the seed and in keys that cannot change a number. The
 // reports counted are those SelectReports (sweep/report_selection.h) keeps:
@@ -36,11 +41,13 @@ namespace mb {
 // integers.
 nlohmann::json Summarize(const std::vector<RunResults>& reports, SweepMetric metric,
                          const std::optional<std::set<std::string>>& spec_points = std::nullopt,
-                         const std::vector<LiveClaim>& running = {});
+                         const std::vector<LiveClaim>& running = {},
+                         std::optional<double> accuracy_threshold = std::nullopt);
 // As above, for reports as read (ParseRunResults on each first).
 nlohmann::json Summarize(const std::vector<LoadedReport>& reports, SweepMetric metric,
                          const std::optional<std::set<std::string>>& spec_points = std::nullopt,
-                         const std::vector<LiveClaim>& running = {});
+                         const std::vector<LiveClaim>& running = {},
+                         std::optional<double> accuracy_threshold = std::nullopt);
 
 // The summary as a Markdown table with a line of notes after it.
 std::string SummaryMarkdown(const nlohmann::json& summary);

@@ -189,6 +189,8 @@ json SweepDescription(const SweepSpec& spec, const std::vector<ResolvedPoint>& p
           {"spec_path", spec.path},
           {"spec", spec.document},
           {"metric", MetricName(spec.metric)},
+          {"accuracy_threshold",
+           spec.accuracy_threshold ? json(*spec.accuracy_threshold) : json(nullptr)},
           {"points", list}};
 }
 

@@ -31,7 +31,8 @@ constexpr NamedMetric kMetrics[] = {
     {"time_to_target", SweepMetric::kTimeToTarget},
 };
 
-const char* kKnownKeys[] = {"name", "base", "set", "grid", "random", "seeds", "metric"};
+const char* kKnownKeys[] = {"name",  "base",   "set",   "grid",
+                            "random", "seeds", "metric", "accuracy_threshold"};
 const char* kDistributions[] = {"uniform", "log_uniform", "int_uniform", "choice"};
 
 [[noreturn]] void Fail(const std::string& path, const std::string& key, const std::string& problem) {
@@ -278,6 +279,13 @@ SweepSpec ParseSweepSpec(const json& document, const std::string& path) {
   }
 
   if (document.contains("metric")) spec.metric = ParseMetric(string_at("metric"), path);
+  if (document.contains("accuracy_threshold")) {
+    const json& value = document["accuracy_threshold"];
+    if (!value.is_number() || !(value.get<double>() > 0.0 && value.get<double>() <= 1.0)) {
+      Fail(path, "accuracy_threshold", "must be a number in (0, 1], got " + Describe(value));
+    }
+    spec.accuracy_threshold = value.get<double>();
+  }
   return spec;
 }
 

@@ -8,7 +8,8 @@
 //    "random": {"samples": 20, "seed": 1,     points drawn from distributions
 //               "space": {"optimizer.learning_rate": {"log_uniform": [1e-4, 1e-2]}}},
 //    "seeds": [1, 2, 3],                      repeats of every point
-//    "metric": "test_accuracy"}               what the summary sorts by
+//    "metric": "test_accuracy",               what the summary sorts by
+//    "accuracy_threshold": 0.99}              the summary counts the runs at or above it
 //
 // Points are the product grid x random samples x seeds, in that order with
 // the seed varying fastest (so consecutive indices, which --shard spreads
@@ -16,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +41,9 @@ struct SweepSpec {
   nlohmann::json random_space = nlohmann::json::object();  // key path -> distribution
   std::vector<uint64_t> seeds;  // empty: the base config's seed
   SweepMetric metric = SweepMetric::kTestAccuracy;
+  // With a value in (0, 1]: the summary's share of runs whose test accuracy
+  // is at least this.
+  std::optional<double> accuracy_threshold;
   nlohmann::json document;  // the spec as read, recorded in sweep.json
 };
 

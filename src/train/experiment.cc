@@ -193,7 +193,10 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   CheckMemoryBudget(config, memory, available);
   report.memory = MemoryJson(memory, available);
 
+  const auto load_start = std::chrono::steady_clock::now();
   const Dataset data = LoadDataset(config.data, config.validation_split);
+  report.timing.load_seconds += SecondsSince(load_start);
+  const auto setup_start = std::chrono::steady_clock::now();
   if (static_cast<size_t>(config.batch_size) > data.train.count) {
     throw InputError(config.source + ": batch_size: " + std::to_string(config.batch_size) +
                      " is larger than the " + std::to_string(data.train.count) +
@@ -229,7 +232,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   if (config.target_accuracy && !report.target) {
     TargetRecord target;
     target.accuracy = *config.target_accuracy;
-    target.set = trainer.target_set_name();
+    target.set = "validation";  // the only set a target may watch (config.cc)
     target.every_steps = config.target_every_steps;
     report.target = target;
   }
@@ -271,9 +274,16 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
       options.evaluate_only || (checkpoint && checkpoint->training_done) ? 0 : config.epochs;
   bool stopped_early = false;
   CheckpointWriter checkpoint_writer;
+  report.timing.setup_seconds += SecondsSince(setup_start);
+  const auto training_start = std::chrono::steady_clock::now();
+  const double training_before = report.timing.training_seconds;
+  // The last step's end: an epoch's report and checkpoint count as
+  // training when more epochs follow them, not after the last.
+  auto training_end = training_start;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
+    training_end = std::chrono::steady_clock::now();
     if (!finished) {
       err.Printf("%s: interrupted in epoch %d; %d epochs completed\n", config.name.c_str(), epoch,
                  epoch - 1);
@@ -296,6 +306,8 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     }
     report.epochs.push_back(record);
     report.total_seconds = seconds_before + SecondsSince(start);
+    report.timing.training_seconds =
+        training_before + std::chrono::duration<double>(training_end - training_start).count();
     if (const std::optional<TargetHit>& hit = trainer.target_hit()) {
       TargetRecord& target = *report.target;
       target.reached = true;
@@ -349,6 +361,11 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     out.Printf("Restoring model weights from the end of the best epoch: %lld\n",
                static_cast<long long>(early_stopping->best_epoch() + 1));
     report.early_stopping = EarlyStoppingJson(*early_stopping, true);
+    training_end = std::chrono::steady_clock::now();
+  }
+  if (first_epoch <= last_epoch) {
+    report.timing.training_seconds =
+        training_before + std::chrono::duration<double>(training_end - training_start).count();
   }
   if (report.target && !report.target->reached && exit_code == kExitOk) {
     out.Printf("Target accuracy %.4g not reached on the %s set in %d epochs\n",
@@ -359,6 +376,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   // run would have to be done again, so an interrupt now waits for it.
   StopCleanlyOnInterrupt("training has finished: stopping once its results are written");
   if (exit_code == kExitOk) {
+    const auto test_start = std::chrono::steady_clock::now();
     const Evaluation test = trainer.Evaluate(data.test);
     report.test_loss = test.loss;
     report.test_accuracy = test.accuracy;
@@ -371,6 +389,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
                test.accuracy, low, high);
     PrintPerClassAccuracy(test, out);
     report.predictions = trainer.Predict(data.test, static_cast<size_t>(config.predict));
+    report.timing.test_seconds += SecondsSince(test_start);
     PrintPredictions(report.predictions, out);
     if (config.save_model && !options.evaluate_only) {
       WriteSafetensors(run_dir + "/model.safetensors", ModelToTensors(model));

@@ -130,19 +130,11 @@ void Trainer::ShuffleOrder(int epoch) {
   }
 }
 
-const DataView& Trainer::target_set() const {
-  return data_.validation.count > 0 ? data_.validation : data_.test;
-}
-
-const char* Trainer::target_set_name() const {
-  return &target_set() == &data_.validation ? "validation" : "test";
-}
-
 double Trainer::CheckTarget(int epoch, std::optional<double> known_accuracy) {
   const auto start = std::chrono::steady_clock::now();
   const double accuracy =
       known_accuracy ? *known_accuracy
-                     : Evaluate(target_set()).accuracy;
+                     : Evaluate(data_.validation).accuracy;
   const auto end = std::chrono::steady_clock::now();
   if (!target_hit_ && accuracy >= *config_.target_accuracy) {
     target_hit_ = TargetHit{epoch, steps_taken_, accuracy, end};

@@ -81,9 +81,6 @@ class Trainer {
 
   // The first time training reached config.target_accuracy, if it did.
   const std::optional<TargetHit>& target_hit() const { return target_hit_; }
-  // The set target_accuracy is measured on: "validation" when there is one,
-  // else "test".
-  const char* target_set_name() const;
 
   Evaluation Evaluate(const DataView& view);
   std::vector<Prediction> Predict(const DataView& view, size_t count);
@@ -116,9 +113,8 @@ class Trainer {
   nlohmann::json Description() const;
 
  private:
-  const DataView& target_set() const;
   void ShuffleOrder(int epoch);
-  // Evaluates the target set; records a hit in epoch `epoch` when the
+  // Evaluates the validation set; records a hit in epoch `epoch` when the
   // accuracy reaches the target. Returns the seconds it took.
   double CheckTarget(int epoch, std::optional<double> known_accuracy);
   // One training step on the loaded batch of `batch` samples: forward,
