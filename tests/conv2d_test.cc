@@ -172,7 +172,8 @@ std::vector<float> WithTies(size_t count, uint32_t seed) {
 
 TEST_CASE("Max pooling matches direct loops on every target, ties going to the first maximum",
           "[kernels]") {
-  // Channel counts below, at and past a vector (the scalar tail), and
+  // Channel counts below a vector (the scalar loop), at it and past it (a
+  // last vector overlapping the one before), and
   // windows that overlap, leave gaps or are clipped by "same" padding.
   const ConvCase kPools[] = {
       {2, 26, 26, 32, 0, 2, 2, 2, 2, Padding::kValid}, {2, 11, 11, 3, 0, 2, 2, 2, 2, Padding::kValid},
