@@ -203,7 +203,7 @@ TEST_CASE("every default is filled into the resolved JSON", "[config]") {
     "optimizer": {"name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7,
                   "momentum": 0.0, "centered": false, "weight_decay": 0.0, "clipnorm": null, "clipvalue": null,
                   "global_clipnorm": null},
-    "epochs": 5, "batch_size": 128, "shuffle": true, "validation_split": 0.0,
+    "epochs": 5, "max_steps": null, "batch_size": 128, "shuffle": true, "validation_split": 0.0,
     "init_from": null, "save_model": false, "predict": 10,
     "target_accuracy": null, "target_every_steps": 0, "kernels": {"target": "auto"},
     "early_stopping": null, "reduce_lr_on_plateau": null
@@ -554,6 +554,20 @@ TEST_CASE("target_accuracy is null by default and resolves as a number", "[confi
   CHECK(some.hash != mb::ResolveConfig({{"validation_split", 0.1}}, kSource).hash);
 }
 
+TEST_CASE("max_steps is null by default, left out of the hash, and a step count when set",
+          "[config]") {
+  const mb::Config none = mb::ResolveConfig(json::object(), kSource);
+  CHECK_FALSE(none.max_steps);
+  CHECK(none.resolved["max_steps"].is_null());
+  const mb::Config some = mb::ResolveConfig({{"max_steps", 188}}, kSource);
+  CHECK(some.max_steps == 188u);
+  CHECK(some.hash != none.hash);
+  CHECK(ResolveError({{"max_steps", 0}}) ==
+        Prefixed("max_steps: must be between 1 and 1099511627776, got 0"));
+  CHECK(ResolveError({{"max_steps", 0.5}}) ==
+        Prefixed("max_steps: expected an integer, got number 0.5"));
+}
+
 TEST_CASE("target_accuracy needs a validation set: the test set never stops a run",
           "[config]") {
   CHECK(ResolveError({{"target_accuracy", 0.9}}) ==
@@ -856,8 +870,9 @@ TEST_CASE("HashedPart ignores exactly the keys that cannot change the numbers", 
     CHECK(mb::HashedPart(resolved).dump() !=
           mb::HashedPart(mb::ResolveConfig(changed, kSource).resolved).dump());
   }
-  // name, threads, predict, save_model, kernels; and the unset callbacks.
-  CHECK(mb::HashedPart(resolved).size() == resolved.size() - 7);
+  // name, threads, predict, save_model, kernels; and the unset callbacks and
+  // max_steps.
+  CHECK(mb::HashedPart(resolved).size() == resolved.size() - 8);
   CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("verify_checksums"));
   CHECK_FALSE(mb::HashedPart(resolved)["data"].contains("normalize"));
 }

@@ -164,6 +164,28 @@ else
   fail "complete run exited $?: $(cat "$work/stderr")"
 fi
 
+# max_steps: 3 epochs of 469 steps cut at 600, the second part-way; the
+# report's timing adds up to no more than the run's total.
+out="$work/max-steps"
+if "$runner" configs/tiny.json --set epochs=3 --set max_steps=600 --set predict=0 \
+     --out "$out" >"$work/stdout" 2>"$work/stderr" &&
+   checked=$(python3 - "$(ls -d "$out"/*/ | head -n 1)report.json" 2>&1 <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert report["status"] == "completed", report["status"]
+assert [e["steps"] for e in report["epochs"]] == [469, 131], report["epochs"]
+t = report["timing"]
+parts = [t["load_seconds"], t["setup_seconds"], t["training_seconds"], t["test_seconds"]]
+assert all(p > 0 for p in parts), t
+assert sum(parts) <= report["total_seconds"], (t, report["total_seconds"])
+assert t["training_seconds"] >= sum(e["seconds"] for e in report["epochs"]), t
+EOF
+   ) && grep -q "^Epoch 2/3 - 131/131 - " "$work/stdout"; then
+  pass max-steps-and-timing
+else
+  fail "max_steps: $checked $(cat "$work/stdout" "$work/stderr")"
+fi
+
 write wrong_init.json '{"init_from": "'"$work"'/wrong.safetensors"}'
 printf 'not a safetensors file' >"$work/wrong.safetensors"
 expect_input_error bad-init-from "wrong.safetensors" "$work/wrong_init.json"

@@ -14,6 +14,7 @@
 #include "nn/checkpoint.h"
 #include "nn/init.h"
 #include "nn/softmax_cross_entropy.h"
+#include "optim/learning_rate_schedule.h"
 #include "optim/optimizer.h"
 #include "report/safetensors.h"
 #include "train/threads.h"
@@ -387,6 +388,42 @@ TEST_CASE("A schedule sets every step's rate and each epoch records Keras' value
                                    {"decay_steps", 10}, {"decay_rate", 0.5}};
   CHECK(run(flat) == run(0.001));
   CHECK(run(decaying) != run(0.001));
+  ConfigureThreads(0);
+}
+
+// A fraction of an epoch: the steps stop at max_steps, the epoch after the
+// cut has none, and a schedule over the run ends where the run does.
+TEST_CASE("max_steps ends the run part-way through an epoch", "[train]") {
+  ConfigureThreads(2);
+  const Dataset& data = SmallMnist();
+  const Config config = SmallConfig(
+      {{"epochs", 3},
+       {"max_steps", 150},
+       {"optimizer", {{"name", "adam"}, {"learning_rate", {{"name", "one_cycle"}, {"max_lr", 0.01}}}}}});
+  Model model = BuildModel(data.image_shape(), config.model);
+  InitializeModel(model, config.seed);
+  Trainer trainer(config, data, model);
+  REQUIRE(trainer.steps_per_epoch() == 94);
+  CHECK(trainer.run_steps() == 150);
+  CHECK(trainer.steps_in_epoch(1) == 94);
+  CHECK(trainer.steps_in_epoch(2) == 56);
+  CHECK(trainer.steps_in_epoch(3) == 0);
+  EpochProgress progress(1, 3, 94, false);
+  REQUIRE(trainer.RunEpoch(1, progress));
+  const auto second = trainer.RunEpoch(2, progress);
+  REQUIRE(second);
+  CHECK(second->steps == 56);
+  CHECK(trainer.steps_taken() == 150);
+  // OneCycleLR spans the 150 steps, not the 282 of three epochs: its last
+  // step (149) runs at max_lr / div_factor / final_div_factor.
+  const LearningRateSchedule& schedule = config.optimizer.schedule;
+  CHECK(LearningRateAt(schedule, 149, 150) == Approx(0.01 / 25 / 1e4).epsilon(1e-6));
+  CHECK(second->learning_rate == static_cast<float>(LearningRateAt(schedule, 150, 150)));
+  CHECK(second->learning_rate != static_cast<float>(LearningRateAt(schedule, 150, 282)));
+  // More steps than the epochs hold: the epochs decide.
+  const Config more = SmallConfig({{"epochs", 1}, {"max_steps", 1000}});
+  Model other = BuildModel(data.image_shape(), more.model);
+  CHECK(Trainer(more, data, other).run_steps() == 94);
   ConfigureThreads(0);
 }
 

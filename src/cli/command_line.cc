@@ -167,6 +167,9 @@ the current directory, not to the config file.
         piecewise_constant_decay (Keras') and one_cycle (PyTorch's OneCycleLR);
         parameters and defaults in docs/config.md
   epochs                      integer  5                 1 to 100000
+  max_steps                   integer  null              1 to 2^40: stop after this many steps in
+                                                         all, the last epoch part-way; null: every
+                                                         epoch whole
   batch_size                  integer  128               1 to 1048576
   shuffle                     boolean  true              shuffle the training samples every epoch;
                                                          "once": epoch 1's order for every epoch

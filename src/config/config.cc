@@ -267,6 +267,16 @@ OptimizerConfig ReadOptimizer(ObjectReader& top) {
 }
 
 // null (the default) means "train for all the epochs".
+// null (the default: every epoch whole) or a step count.
+std::optional<uint64_t> ReadMaxSteps(ObjectReader& top) {
+  const json* found = top.Find("max_steps");
+  if (!found || found->is_null()) {
+    top.Record("max_steps", nullptr);
+    return std::nullopt;
+  }
+  return top.Integer("max_steps", std::nullopt, 1, uint64_t{1} << 40);
+}
+
 std::optional<double> ReadTargetAccuracy(ObjectReader& top) {
   const json* found = top.Find("target_accuracy");
   if (!found || found->is_null()) {
@@ -579,6 +589,7 @@ Config ResolveConfig(const json& document, const std::string& source) {
   config.loss = top.Choice("loss", "sparse_categorical_crossentropy", kLosses).name;
   config.optimizer = ReadOptimizer(top);
   config.epochs = static_cast<int>(top.Integer("epochs", 5, 1, 100000));
+  config.max_steps = ReadMaxSteps(top);
   config.batch_size = static_cast<int>(top.Integer("batch_size", 128, 1, 1 << 20));
   config.shuffle = ReadShuffle(top);
   config.validation_split = top.Number("validation_split", 0.0, kFraction);
@@ -642,7 +653,7 @@ json HashedPart(const json& resolved) {
   if (part.contains("data")) part["data"].erase("verify_checksums");
   // Keys added after the first reports are hashed only when set, so that
   // configs without them keep their hashes.
-  for (const char* key : {"early_stopping", "reduce_lr_on_plateau"}) {
+  for (const char* key : {"early_stopping", "reduce_lr_on_plateau", "max_steps"}) {
     if (part.contains(key) && part[key].is_null()) part.erase(key);
   }
   if (part.contains("data") && part["data"].contains("normalize") &&

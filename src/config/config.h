@@ -55,6 +55,10 @@ struct Config {
   std::string loss = "sparse_categorical_crossentropy";
   OptimizerConfig optimizer;
   int epochs = 5;
+  // With a value: training stops after this many steps in all, the last
+  // epoch part-way (a fraction of an epoch, as in a speedrun). Schedules
+  // over the whole run (one_cycle without total_steps) span these steps.
+  std::optional<uint64_t> max_steps;
   int batch_size = 128;
   Shuffle shuffle = Shuffle::kEveryEpoch;
   double validation_split = 0.0;

@@ -281,7 +281,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   // training when more epochs follow them, not after the last.
   auto training_end = training_start;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
-    EpochProgress progress(epoch, config.epochs, trainer.steps_per_epoch(), terminal, out);
+    EpochProgress progress(epoch, config.epochs, trainer.steps_in_epoch(epoch), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
     training_end = std::chrono::steady_clock::now();
     if (!finished) {
@@ -332,8 +332,9 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
         trainer.set_learning_rate(*rate);
       }
     }
-    const bool training_done =
-        trainer.target_hit() || stopped_early || epoch == config.epochs;
+    // max_steps may end the run before its last epoch.
+    const bool steps_done = trainer.steps_in_epoch(epoch + 1) == 0;
+    const bool training_done = trainer.target_hit() || stopped_early || steps_done;
     RunCheckpoint state;
     state.config_hash = config.hash;
     state.epochs_done = epoch;
@@ -348,7 +349,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     checkpoint_writer.Write(run_dir + "/" + kCheckpointFile, std::move(state));
     KillIfTestAsks(epoch, checkpoint_writer);
     WriteRunFiles(run_dir, report);
-    if (trainer.target_hit()) break;
+    if (trainer.target_hit() || (steps_done && !stopped_early)) break;
     if (stopped_early) {
       out.Printf("Epoch %d: early stopping\n", epoch);
       break;

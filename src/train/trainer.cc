@@ -101,9 +101,19 @@ nlohmann::json Trainer::Description() const {
 }
 
 float Trainer::ScheduledRate(size_t steps) const {
-  const auto run_steps = static_cast<int64_t>(steps_per_epoch()) * config_.epochs;
-  return static_cast<float>(
-      LearningRateAt(config_.optimizer.schedule, static_cast<int64_t>(steps), run_steps));
+  return static_cast<float>(LearningRateAt(config_.optimizer.schedule,
+                                           static_cast<int64_t>(steps),
+                                           static_cast<int64_t>(run_steps())));
+}
+
+size_t Trainer::run_steps() const {
+  const size_t all = steps_per_epoch() * static_cast<size_t>(config_.epochs);
+  return config_.max_steps ? std::min<size_t>(all, *config_.max_steps) : all;
+}
+
+size_t Trainer::steps_in_epoch(int epoch) const {
+  const size_t before = steps_per_epoch() * static_cast<size_t>(epoch - 1);
+  return before >= run_steps() ? 0 : std::min(steps_per_epoch(), run_steps() - before);
 }
 
 size_t Trainer::steps_per_epoch() const {
@@ -151,7 +161,7 @@ std::optional<EpochRecord> Trainer::RunEpoch(int epoch, EpochProgress& progress)
   ShuffleOrder(epoch);
   const DataView& train = data_.train;
   const size_t batch_size = static_cast<size_t>(config_.batch_size);
-  const size_t steps = steps_per_epoch();
+  const size_t steps = steps_in_epoch(epoch);
 
   double loss_sum = 0;
   size_t correct = 0, seen = 0;

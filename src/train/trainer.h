@@ -87,6 +87,11 @@ class Trainer {
 
   // Steps per epoch (the last batch may be smaller).
   size_t steps_per_epoch() const;
+  // The run's training steps: every epoch's, or config.max_steps when fewer.
+  size_t run_steps() const;
+  // Epoch `epoch`'s steps (1-based): steps_per_epoch(), fewer in the epoch
+  // max_steps ends, 0 after it.
+  size_t steps_in_epoch(int epoch) const;
 
   // What a checkpoint keeps of the training loop (train/run_checkpoint.h):
   // the optimizer's state and the steps taken over all epochs, which key

@@ -39,6 +39,8 @@ void CheckRanges(const mb::Config& config) {
           "name that cannot name a directory accepted");
   Require(config.threads >= 0 && config.threads <= 1024, "threads out of range");
   Require(config.epochs >= 1 && config.epochs <= 100000, "epochs out of range");
+  Require(!config.max_steps || (*config.max_steps >= 1 && *config.max_steps <= (uint64_t{1} << 40)),
+          "max_steps out of range");
   Require(config.batch_size >= 1 && config.batch_size <= (1 << 20), "batch_size out of range");
   Require(config.predict >= 0 && config.predict <= 10000, "predict out of range");
   Require(config.validation_split >= 0.0 && config.validation_split < 1.0,
