@@ -123,6 +123,18 @@ TEST_CASE("baseline.json resolves to the Keras book's experiment", "[config]") {
   CHECK(mb::HashedPart(config.resolved) == mb::HashedPart(defaults.resolved));
 }
 
+// configs/speedrun.json is the reference with what the recipe search
+// changed (docs/sweeps.md): 16 filters in the first convolution.
+TEST_CASE("speedrun.json is the reference recipe with 16 first-layer filters", "[config]") {
+  json speedrun = mb::LoadConfig("configs/speedrun.json", {}).resolved;
+  json reference = mb::LoadConfig("configs/speedrun_reference.json", {}).resolved;
+  CHECK(speedrun["model"][0]["filters"] == 16);
+  CHECK(reference["model"][0]["filters"] == 24);
+  speedrun["model"][0]["filters"] = 24;
+  speedrun["name"] = reference["name"];
+  CHECK(speedrun == reference);
+}
+
 TEST_CASE("speedrun_reference.json resolves to the train_mnist_fast recipe", "[config]") {
   const mb::Config config = mb::LoadConfig("configs/speedrun_reference.json", {});
   REQUIRE(config.data.normalize);
