@@ -87,21 +87,28 @@ check_resume cosine-schedule 2 "${base[@]}" \
 # sanitizers), 3 epochs killed after the second.
 small=(configs/tiny.json --set epochs=3)
 check_resume other-threads 2 "${small[@]}" --threads 1
-check_resume sgd-nesterov 2 "${small[@]}" \
-  --set 'optimizer={"name": "sgd", "momentum": 0.9, "nesterov": true}'
-check_resume rmsprop-momentum-centered 2 "${small[@]}" \
-  --set 'optimizer={"name": "rmsprop", "momentum": 0.5, "centered": true}'
+# The sanitized build (tests/meson.build) keeps one optimizer of each kind
+# of state (amsgrad's maxima, nadam's scalar); optimizer_state_test checks
+# every optimizer's state there.
+if [[ ${MB_SANITIZED:-} != 1 ]]; then
+  check_resume sgd-nesterov 2 "${small[@]}" \
+    --set 'optimizer={"name": "sgd", "momentum": 0.9, "nesterov": true}'
+  check_resume rmsprop-momentum-centered 2 "${small[@]}" \
+    --set 'optimizer={"name": "rmsprop", "momentum": 0.5, "centered": true}'
+  check_resume adamw-clipnorm 2 "${small[@]}" --set 'optimizer={"name": "adamw", "clipnorm": 1.0}'
+  check_resume adagrad-weight-decay 2 "${small[@]}" \
+    --set 'optimizer={"name": "adagrad", "learning_rate": 0.01, "weight_decay": 0.01}'
+  check_resume adadelta 2 "${small[@]}" --set 'optimizer={"name": "adadelta", "learning_rate": 1.0}'
+  check_resume adamax-clipvalue 2 "${small[@]}" --set 'optimizer={"name": "adamax", "clipvalue": 0.5}'
+fi
 check_resume adam-amsgrad 2 "${small[@]}" --set 'optimizer={"name": "adam", "amsgrad": true}'
-check_resume adamw-clipnorm 2 "${small[@]}" --set 'optimizer={"name": "adamw", "clipnorm": 1.0}'
-check_resume adagrad-weight-decay 2 "${small[@]}" \
-  --set 'optimizer={"name": "adagrad", "learning_rate": 0.01, "weight_decay": 0.01}'
-check_resume adadelta 2 "${small[@]}" --set 'optimizer={"name": "adadelta", "learning_rate": 1.0}'
-check_resume adamax-clipvalue 2 "${small[@]}" --set 'optimizer={"name": "adamax", "clipvalue": 0.5}'
 check_resume nadam 2 "${small[@]}" --set 'optimizer={"name": "nadam"}'
-check_resume lion-global-clipnorm 2 "${small[@]}" \
-  --set 'optimizer={"name": "lion", "learning_rate": 0.0001, "global_clipnorm": 1.0}'
-check_resume one-cycle-adam 2 "${small[@]}" \
-  --set 'optimizer={"name": "adam", "learning_rate": {"name": "one_cycle", "max_lr": 0.003}}'
+if [[ ${MB_SANITIZED:-} != 1 ]]; then
+  check_resume lion-global-clipnorm 2 "${small[@]}" \
+    --set 'optimizer={"name": "lion", "learning_rate": 0.0001, "global_clipnorm": 1.0}'
+  check_resume one-cycle-adam 2 "${small[@]}" \
+    --set 'optimizer={"name": "adam", "learning_rate": {"name": "one_cycle", "max_lr": 0.003}}'
+fi
 # The callbacks' counters and the best weights survive the kill.
 check_resume callbacks-dropout-validation 2 "${small[@]}" --set validation_split=0.1 \
   --set 'model=[{"units": 64, "activation": "relu"}, {"type": "dropout", "rate": 0.3}, {"units": 10, "activation": "softmax"}]' \

@@ -37,18 +37,18 @@ void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const f
 // accumulators, dY's vector, the bias sum and a broadcast fit the register
 // file (AVX-512's 32: a whole 5x5 kernel in one pass over dY, which at
 // batch 256 is 14 MB and comes from memory each pass; AVX2's 16).
-// Patches up to kDirectMaxPatch take DirectBackwardWeights, larger ones
-// Gemm (both sum in the same order: the choice cannot change a bit). On
-// AVX-512 that is a 5x5 kernel on one channel, 5x faster than Gemm at batch
-// 256 on Zen 5 (bench_kernels Conv2DBackwardWeights/mnistbench/256/28/28/1/24/5:
-// 6.0 ms to 1.0-1.15 ms).
 #if HWY_TARGET <= HWY_AVX3
 constexpr size_t kDirectTaps = 25;
-constexpr size_t kDirectMaxPatch = 25;
 #else
 constexpr size_t kDirectTaps = 10;
-constexpr size_t kDirectMaxPatch = 2 * kTileRows;
 #endif
+// Patches up to kDirectMaxPatch take DirectBackwardWeights, larger ones
+// Gemm (both sum in the same order: the choice cannot change a bit). A 5x5
+// kernel on one channel at batch 256 (bench_kernels
+// Conv2DBackwardWeights/mnistbench/256/28/28/1/24/5, Zen 5): 6.0 ms in Gemm,
+// 1.0-1.15 ms direct; pinned to AVX2 (--target=AVX2) 5.3 ms and 2.9 ms, and
+// the book's 3x3 on one channel at batch 64 0.44 ms and 0.38 ms.
+constexpr size_t kDirectMaxPatch = 25;
 
 // One item of DirectBackwardWeights: taps [k0, k0 + kDirectTaps) (those
 // past P repeat the last, and are not stored) of the filters in the vector
