@@ -36,6 +36,13 @@ TEST_CASE("Mean and SampleVariance", "[statistics]") {
   CHECK(std::isnan(SampleVariance({5.0})));
 }
 
+TEST_CASE("Median: the middle value, or the mean of the two middle ones", "[statistics]") {
+  CHECK(Median({3.0, 1.0, 2.0}) == 2.0);
+  CHECK(Median({4.0, 1.0, 3.0, 2.0}) == 2.5);
+  CHECK(Median({7.0}) == 7.0);
+  CHECK(std::isnan(Median({})));
+}
+
 struct WelchCase {
   std::vector<double> a, b;
   double mean_a, mean_b, t, df, p;

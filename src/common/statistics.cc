@@ -1,5 +1,7 @@
 #include "common/statistics.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -64,6 +66,13 @@ double StudentT95(double df) {
     (StudentTCdf(mid, df) < 0.975 ? low : high) = mid;
   }
   return 0.5 * (low + high);
+}
+
+double Median(std::vector<double> values) {
+  if (values.empty()) return NAN;
+  std::sort(values.begin(), values.end());
+  const size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
 double Mean(const std::vector<double>& values) {

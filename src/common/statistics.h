@@ -44,6 +44,10 @@ double StudentTCdf(double t, double df);
 // The arithmetic mean; NaN for no values.
 double Mean(const std::vector<double>& values);
 
+// The middle value, the mean of the two middle ones for an even count; NaN
+// for no values.
+double Median(std::vector<double> values);
+
 // The sample variance, sum((v - mean)^2) / (n - 1); NaN for fewer than two
 // values.
 double SampleVariance(const std::vector<double>& values);

@@ -35,13 +35,6 @@ json NumberOrNull(double value) { return std::isfinite(value) ? json(value) : js
 
 std::string SeedText(const Seed& seed) { return seed ? std::to_string(*seed) : "none"; }
 
-double Median(std::vector<double> values) {
-  if (values.empty()) return NAN;
-  std::sort(values.begin(), values.end());
-  const size_t mid = values.size() / 2;
-  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
-
 // p with as few digits as show on which side of the significance level it
 // is: 0.003, 0.41, 0.0499 (not 0.05).
 std::string PValueText(double p) {

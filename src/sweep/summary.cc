@@ -37,15 +37,6 @@ json Stats(const std::vector<double>& values) {
           {"values", values}};
 }
 
-// The middle value (the mean of the two middle ones for an even count); NaN
-// for no values.
-double Median(std::vector<double> values) {
-  if (values.empty()) return NAN;
-  std::sort(values.begin(), values.end());
-  const size_t half = values.size() / 2;
-  return values.size() % 2 == 1 ? values[half] : (values[half - 1] + values[half]) / 2;
-}
-
 // Stats, and the median, fastest and slowest: what a time is judged by
 // (a mean alone hides a slow outlier).
 json TimeStats(const std::vector<double>& values) {

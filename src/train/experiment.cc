@@ -280,6 +280,10 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
   // The last step's end: an epoch's report and checkpoint count as
   // training when more epochs follow them, not after the last.
   auto training_end = training_start;
+  const auto training_seconds = [&] {
+    return training_before +
+           std::chrono::duration<double>(training_end - training_start).count();
+  };
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     EpochProgress progress(epoch, config.epochs, trainer.steps_in_epoch(epoch), terminal, out);
     const std::optional<EpochRecord> finished = trainer.RunEpoch(epoch, progress);
@@ -306,8 +310,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     }
     report.epochs.push_back(record);
     report.total_seconds = seconds_before + SecondsSince(start);
-    report.timing.training_seconds =
-        training_before + std::chrono::duration<double>(training_end - training_start).count();
+    report.timing.training_seconds = training_seconds();
     if (const std::optional<TargetHit>& hit = trainer.target_hit()) {
       TargetRecord& target = *report.target;
       target.reached = true;
@@ -364,10 +367,7 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     report.early_stopping = EarlyStoppingJson(*early_stopping, true);
     training_end = std::chrono::steady_clock::now();
   }
-  if (first_epoch <= last_epoch) {
-    report.timing.training_seconds =
-        training_before + std::chrono::duration<double>(training_end - training_start).count();
-  }
+  if (first_epoch <= last_epoch) report.timing.training_seconds = training_seconds();
   if (report.target && !report.target->reached && exit_code == kExitOk) {
     out.Printf("Target accuracy %.4g not reached on the %s set in %d epochs\n",
                report.target->accuracy, report.target->set.c_str(), config.epochs);
