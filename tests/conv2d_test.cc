@@ -87,16 +87,50 @@ TEST_CASE("Conv2D gradients match direct loops on every target", "[kernels]") {
       const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 4, 0.5f);
       const auto W = RandomMatrix(s.patch() * c.filters, 5);
       const auto dY = RandomMatrix(s.rows() * c.filters, 6);
-      std::vector<float> dcols(s.rows() * s.patch());
       std::vector<float> dW(W.size()), db(c.filters), dWr(W.size()), dbr(c.filters);
       Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dW.data(), db.data());
       reference::Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dWr.data(), dbr.data());
       RequireClose(dW, dWr, 1e-4f, "dW");
       RequireClose(db, dbr, 1e-4f, "db");
       std::vector<float> dx(x.size()), dxr(x.size());
-      Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dcols.data(), dx.data());
+      Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dx.data());
       reference::Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dxr.data());
       RequireClose(dx, dxr, 1e-4f, "dx");
+    }
+  });
+}
+
+// The input gradient is defined as Col2Im(dY W^T) with each dcols element
+// summed over the filters from the first up, one fused multiply-add each:
+// computed a few samples at a time, it must be bitwise that on every target
+// with fused multiply-add (a batch of 9 samples on the speedrun's second
+// convolution spans chunks).
+TEST_CASE("Conv2D input gradient is bitwise Col2Im of the fused-multiply-add dcols",
+          "[kernels]") {
+  std::vector<ConvCase> cases(std::begin(kCases), std::end(kCases));
+  cases.push_back({9, 12, 12, 16, 32, 3, 3, 1, 1, Padding::kValid});
+  ForEachTarget([&](const std::string&) {
+    if (NumericsClass() != "fma") return;
+    for (const ConvCase& c : cases) {
+      INFO(Describe(c));
+      const WindowShape s = ShapeOf(c);
+      const auto W = RandomMatrix(s.patch() * c.filters, 11);
+      const auto dY = RandomMatrix(s.rows() * c.filters, 12);
+      std::vector<float> dcols(s.rows() * s.patch());
+      for (size_t r = 0; r < s.rows(); ++r) {
+        for (size_t p = 0; p < s.patch(); ++p) {
+          float sum = 0.0f;
+          for (size_t f = 0; f < c.filters; ++f) {
+            sum = std::fma(dY[r * c.filters + f], W[p * c.filters + f], sum);
+          }
+          dcols[r * s.patch() + p] = sum;
+        }
+      }
+      const size_t inputs = c.batch * c.height * c.width * c.channels;
+      std::vector<float> expected(inputs), dx(inputs);
+      Col2Im(s, dcols.data(), expected.data());
+      Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dx.data());
+      CHECK(std::memcmp(dx.data(), expected.data(), inputs * sizeof(float)) == 0);
     }
   });
 }
@@ -110,12 +144,12 @@ std::vector<float> AllResults(const ConvCase& c, Activation act) {
   const auto W = RandomMatrix(s.patch() * c.filters, 8);
   const auto b = RandomMatrix(c.filters, 9);
   const auto dY = RandomMatrix(s.rows() * c.filters, 10);
-  std::vector<float> dcols(s.rows() * s.patch()), Y(s.rows() * c.filters), dW(W.size()),
+  std::vector<float> Y(s.rows() * c.filters), dW(W.size()),
       db(c.filters), dx(x.size()), pooled(s.rows() * c.channels), pool_dx(x.size());
   std::vector<uint32_t> argmax(pooled.size());
   Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), act, nullptr, Y.data());
   Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dW.data(), db.data());
-  Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dcols.data(), dx.data());
+  Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dx.data());
   MaxPooling2DForward(s, x.data(), pooled.data(), argmax.data());
   MaxPooling2DBackward(s, pooled.data(), argmax.data(), pool_dx.data());
   std::vector<float> all;

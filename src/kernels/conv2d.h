@@ -68,11 +68,13 @@ void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const f
 // dW [patch(), filters] and db [filters] from the forward pass's input x.
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db);
-// dx [batch, height, width, channels] = Col2Im(dY W^T); dcols is scratch
-// [rows(), patch()]. dx is the gradient with respect to the layer's input:
-// the previous layer's activation derivative is not applied.
+// dx [batch, height, width, channels] = Col2Im(dcols), dcols = dY W^T
+// [rows(), patch()] (each element's sum over the filters from the first up,
+// one fused multiply-add each), a few samples at a time. dx is the gradient
+// with respect to the layer's input: the previous layer's activation
+// derivative is not applied.
 void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, const float* W,
-                         float* dcols, float* dx);
+                         float* dx);
 
 namespace reference {
 // Direct loops over the convolution: Y = act(conv(x, W) + b).

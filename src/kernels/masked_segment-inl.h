@@ -19,6 +19,17 @@ namespace mb {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// Where the vector of L channels after the one at c starts: c + L, or C - L
+// when a whole vector no longer fits, overlapping channels already done
+// (C >= L; loops stop after the vector that ends at C). For element-wise
+// work, where redoing a lane gives the same value again: masked segments
+// cost more (AMD's Zen 5 ran masked loads that split cache lines five times
+// slower), and scalar tails left a third of the data to scalar loops at 24
+// channels on 16 lanes.
+inline size_t NextVector(size_t c, size_t L, size_t C) {
+  return c + 2 * L > C ? C - L : c + L;
+}
+
 // AVX2 and AVX-512 have true masked loads and stores that never touch memory
 // past the mask; on older targets Highway's MaskedLoad/BlendedStore access
 // the whole vector, which could fault past the end of a buffer or race with

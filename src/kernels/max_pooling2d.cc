@@ -16,6 +16,7 @@
 #include "common/team.h"
 #include "hwy/highway.h"
 #include "kernels/conv2d.h"
+#include "kernels/masked_segment-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
@@ -34,13 +35,6 @@ inline void WindowRange(size_t out, size_t stride, size_t pad, size_t k, size_t 
   const long first = static_cast<long>(out * stride) - static_cast<long>(pad);
   *begin = static_cast<size_t>(std::max(first, 0L));
   *end = static_cast<size_t>(std::min(first + static_cast<long>(k), static_cast<long>(extent)));
-}
-
-// Where the vector of L channels after the one at c starts: c + L, or C - L
-// when a whole vector no longer fits, overlapping channels already done
-// (C >= L; the loops stop after the vector that ends at C).
-inline size_t NextVector(size_t c, size_t L, size_t C) {
-  return c + 2 * L > C ? C - L : c + L;
 }
 
 // The window of output pixel (oy, ox): input rows [y0, y1), columns [x0, x1).

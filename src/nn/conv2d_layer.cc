@@ -45,12 +45,10 @@ Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const Layer
   return layer;
 }
 
-LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool backward) {
+LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool /*backward*/) {
   LayerBufferSizes sizes;
   sizes.outputs = layer.window.rows() * layer.filters;
   sizes.keeps_z = layer.activation == Activation::kGelu;
-  // The input gradient's im2col rows (the other passes gather them).
-  sizes.input_gradient_scratch = backward ? layer.window.rows() * layer.window.patch() : 0;
   return sizes;
 }
 
@@ -72,7 +70,7 @@ void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffe
                         layer.bias.gradient.data());
   if (!below.delta) return;
   Conv2DBackwardInput(s, layer.filters, own.delta.data(), layer.kernel.value.data(),
-                      own.scratch.data(), below.delta);
+                      below.delta);
   ActivationGradientInPlace(below.activation, below.z, below.a, below.delta,
                             batch * s.height * s.width * s.channels);
 }

@@ -25,8 +25,6 @@ struct Conv2DLayer : KernelAndBias {
 Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const LayerConfig& config,
                             bool allocate);
 
-// The scratch holds the input gradient's im2col rows (input_gradient_scratch:
-// a first layer has none).
 LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool backward);
 size_t MultiplyAdds(const Conv2DLayer& layer);
 inline Activation OutputActivation(const Conv2DLayer& layer) { return layer.activation; }

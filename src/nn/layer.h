@@ -31,10 +31,6 @@ struct LayerBufferSizes {
   size_t outputs = 0;     // a, and delta when training
   bool keeps_z = false;   // z, the pre-activation (GELU's derivative needs it)
   size_t scratch = 0;     // floats of the layer's own (dropout mask)
-  // Floats of its own that only the gradient with respect to its input
-  // uses (conv2d's im2col rows of it): BuildWorkspace adds them to the
-  // scratch of every layer but the first, which computes no such gradient.
-  size_t input_gradient_scratch = 0;
   size_t index = 0;       // uint32 of the layer's own (pooling's argmax)
 };
 

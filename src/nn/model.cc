@@ -25,14 +25,10 @@ Layer MakeLayer(size_t index, const FeatureShape& input, const LayerConfig& conf
 }
 
 // Layer l's buffers per sample, as BuildWorkspace allocates them and
-// WorkspaceBytes counts them: its input gradient's scratch joins its scratch
-// unless it is the first layer, which computes no input gradient.
+// WorkspaceBytes counts them.
 LayerBufferSizes SizesOf(const Model& model, size_t l, bool backward) {
-  LayerBufferSizes sizes = std::visit(
-      [&](const auto& typed) { return BufferSizes(typed, backward); }, model.layers[l]);
-  if (l > 0) sizes.scratch += sizes.input_gradient_scratch;
-  sizes.input_gradient_scratch = 0;
-  return sizes;
+  return std::visit([&](const auto& typed) { return BufferSizes(typed, backward); },
+                    model.layers[l]);
 }
 
 Activation OutputActivationOf(const Layer& layer) {
