@@ -35,6 +35,7 @@
 #include "common/aligned_vector.h"
 #include "data/idx_reader.h"
 #include "kernels/conv2d.h"
+#include "kernels/conv2d_max_pooling2d.h"
 #include "kernels/gemm.h"
 #include "kernels/max_pooling2d.h"
 #include "kernels/sparse_gemm.h"
@@ -287,6 +288,30 @@ void BM_Conv2D(benchmark::State& state) {
   SetRateCounters(state, c.flops());
 }
 
+// The convolution and a 2x2 max pooling of its output, args as for
+// BM_Conv2D: fused (kernels/conv2d_max_pooling2d.h), or the two passes
+// one after the other. GFLOP/s counts the convolution's products.
+template <bool kFused>
+void BM_Conv2DMaxPooling2D(benchmark::State& state) {
+  ConvBuffers c(state);
+  const WindowShape pool = MakeWindowShape(c.s.batch, c.s.out_h, c.s.out_w, c.filters, 2, 2, 2,
+                                           2, Padding::kValid);
+  AlignedVector<float> y(pool.rows() * c.filters);
+  std::vector<uint32_t> argmax(y.size());
+  for (auto _ : state) {
+    if (kFused) {
+      Conv2DMaxPooling2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), pool,
+                                y.data(), argmax.data());
+    } else {
+      Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), Activation::kLinear,
+                    nullptr, c.out.data());
+      MaxPooling2DForward(pool, c.out.data(), y.data(), argmax.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  SetRateCounters(state, c.flops());
+}
+
 #if MB_HAVE_DNNL
 template <ConvPass kPass>
 void BM_Conv2DOneDnn(benchmark::State& state) {
@@ -416,6 +441,12 @@ void RegisterAll() {
   RegisterConv<ConvPass::kForward>("Conv2DForward");
   RegisterConv<ConvPass::kBackwardInput>("Conv2DBackwardInput");
   RegisterConv<ConvPass::kBackwardWeights>("Conv2DBackwardWeights");
+  for (const auto& [name, fn] :
+       {std::pair{"Conv2DMaxPooling2D/fused", BM_Conv2DMaxPooling2D<true>},
+        std::pair{"Conv2DMaxPooling2D/two_passes", BM_Conv2DMaxPooling2D<false>}}) {
+    benchmark::RegisterBenchmark(name, fn)
+        ->Args({256, 28, 28, 1, 16, 5})->Args({256, 28, 28, 1, 24, 5})->UseRealTime();
+  }
   for (const auto& [name, fn] : {std::pair{"MaxPooling2D/mnistbench", BM_MaxPooling2D<false>},
                                  std::pair{"MaxPooling2DBackward/mnistbench",
                                            BM_MaxPooling2D<true>}}) {

@@ -226,10 +226,9 @@ void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, 
     const size_t n0 = static_cast<size_t>(item) * chunk;
     const size_t samples = std::min(chunk, s.batch - n0);
     float* dcols = dcols_buffer.Get(samples * pixels * patch);
-    // dcols = dY W^T: B(p, n) = W[n, p], as DenseBackwardInput's, on this
-    // thread (Gemm sees the parallel region).
-    Gemm(samples * pixels, patch, filters, dY + n0 * pixels * filters, filters, 1, W, filters,
-         /*b_transposed=*/true, StoreEpilogue{dcols, patch}, nullptr);
+    // dcols = dY W^T: B(p, n) = W[n, p], as DenseBackwardInput's.
+    GemmShare(1, 0, samples * pixels, patch, filters, dY + n0 * pixels * filters, filters, 1, W,
+              filters, /*b_transposed=*/true, StoreEpilogue{dcols, patch}, nullptr);
     WindowShape part = s;
     part.batch = samples;
     HWY_NAMESPACE::Col2Im(part, dcols, dx + n0 * image);

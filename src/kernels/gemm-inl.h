@@ -361,78 +361,85 @@ inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, siz
 // contiguous (the tile reads them in place once, where reading B in place
 // for every tile measured up to 2x slower), and by PackTransposed
 // when B is transposed.
+//
+// GemmShare is one thread's share of a team of `team`; Gemm runs it on the
+// OpenMP team (kernels that split work their own way call it with team 1).
 template <class Epilogue>
-void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
-          size_t a_inner_stride, const float* B, size_t ldb, bool b_transposed,
-          const Epilogue& epilogue, float* b_sums, const IndexedMatrix* indexed = nullptr) {
+void GemmShare(size_t team, size_t thread, size_t M, size_t N, size_t P, const float* A,
+               size_t a_row_stride, size_t a_inner_stride, const float* B, size_t ldb,
+               bool b_transposed, const Epilogue& epilogue, float* b_sums,
+               const IndexedMatrix* indexed = nullptr) {
   const size_t L = hn::Lanes(DF());
   const size_t panel_width = kTileVecs * L;
   const size_t row_tiles = (M + kTileRows - 1) / kTileRows;
   const size_t panels = (N + panel_width - 1) / panel_width;
-  const bool parallel = UseTeam(M * N * P >= kMinParallelWork);
   const bool direct_a = a_inner_stride == 1;
-
-#pragma omp parallel if (parallel)
-  {
-    const size_t team = static_cast<size_t>(omp_get_num_threads());
-    const size_t thread = static_cast<size_t>(omp_get_thread_num());
-    // This thread's tiles t in [t_begin, t_end): panel t / row_count, row
-    // block row_begin + t % row_count.
-    size_t row_begin = 0, row_count = row_tiles;
-    size_t t_begin = row_tiles * panels * thread / team;
-    size_t t_end = row_tiles * panels * (thread + 1) / team;
-    static thread_local PackBuffer a_buffer, b_buffer;
-    float* a_packed = nullptr;
-    if (!direct_a) {
-      row_begin = row_tiles * thread / team;
-      row_count = row_tiles * (thread + 1) / team - row_begin;
-      t_begin = 0;
-      t_end = row_count * panels;
-      a_packed = a_buffer.Get(row_count * P * kTileRows);
-      if (indexed) PackIndexedRows(*indexed, M, P, row_begin, row_count, a_packed);
-      for (size_t r = 0; r < row_count && !indexed; ++r) {
-        const size_t i0 = (row_begin + r) * kTileRows;
-        PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
-                 a_packed + r * P * kTileRows);
-      }
-    }
-    float* b_packed = b_buffer.Get(P * panel_width);
-    size_t packed_panel = panels;  // none yet
-    for (size_t t = t_begin; t < t_end; ++t) {
-      const size_t panel = t / row_count;
-      const size_t row_tile = row_begin + t % row_count;
-      const size_t n0 = panel * panel_width;
-      const size_t cols = std::min(panel_width, N - n0);
-      const size_t nv = (cols + L - 1) / L;
-      const size_t i0 = row_tile * kTileRows;
-      const size_t rows = std::min(kTileRows, M - i0);
-      TileOperands ops{};
-      const bool indexed_a = direct_a && indexed;
-      if (indexed_a) {
-        ops.a = indexed->base;
-        ops.a_rows = indexed->rows + i0;
-        ops.a_taps = indexed->taps;
-      } else if (direct_a) {
-        ops.a = A + i0 * a_row_stride;
-        ops.a_row = a_row_stride;
-        ops.a_inner = a_inner_stride;
-      } else {
-        ops.a = a_packed + (row_tile - row_begin) * P * kTileRows;
-        ops.a_row = 1;
-        ops.a_inner = kTileRows;
-      }
-      const bool pack_in_tile = panel != packed_panel && !b_transposed;
-      if (panel != packed_panel && b_transposed) {
-        PackTransposed(B, ldb, P, n0, cols, nv * L, b_packed);
-      }
-      packed_panel = panel;
-      ops.b = pack_in_tile ? B + n0 : b_packed;
-      ops.b_row = pack_in_tile ? ldb : nv * L;
-      ops.pack_to = b_packed;
-      TileDispatch(nv, pack_in_tile, indexed_a, P, ops, i0, rows, n0, cols, epilogue,
-                   row_tile == 0 ? b_sums : nullptr);
+  // This thread's tiles t in [t_begin, t_end): panel t / row_count, row
+  // block row_begin + t % row_count.
+  size_t row_begin = 0, row_count = row_tiles;
+  size_t t_begin = row_tiles * panels * thread / team;
+  size_t t_end = row_tiles * panels * (thread + 1) / team;
+  static thread_local PackBuffer a_buffer, b_buffer;
+  float* a_packed = nullptr;
+  if (!direct_a) {
+    row_begin = row_tiles * thread / team;
+    row_count = row_tiles * (thread + 1) / team - row_begin;
+    t_begin = 0;
+    t_end = row_count * panels;
+    a_packed = a_buffer.Get(row_count * P * kTileRows);
+    if (indexed) PackIndexedRows(*indexed, M, P, row_begin, row_count, a_packed);
+    for (size_t r = 0; r < row_count && !indexed; ++r) {
+      const size_t i0 = (row_begin + r) * kTileRows;
+      PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
+               a_packed + r * P * kTileRows);
     }
   }
+  float* b_packed = b_buffer.Get(P * panel_width);
+  size_t packed_panel = panels;  // none yet
+  for (size_t t = t_begin; t < t_end; ++t) {
+    const size_t panel = t / row_count;
+    const size_t row_tile = row_begin + t % row_count;
+    const size_t n0 = panel * panel_width;
+    const size_t cols = std::min(panel_width, N - n0);
+    const size_t nv = (cols + L - 1) / L;
+    const size_t i0 = row_tile * kTileRows;
+    const size_t rows = std::min(kTileRows, M - i0);
+    TileOperands ops{};
+    const bool indexed_a = direct_a && indexed;
+    if (indexed_a) {
+      ops.a = indexed->base;
+      ops.a_rows = indexed->rows + i0;
+      ops.a_taps = indexed->taps;
+    } else if (direct_a) {
+      ops.a = A + i0 * a_row_stride;
+      ops.a_row = a_row_stride;
+      ops.a_inner = a_inner_stride;
+    } else {
+      ops.a = a_packed + (row_tile - row_begin) * P * kTileRows;
+      ops.a_row = 1;
+      ops.a_inner = kTileRows;
+    }
+    const bool pack_in_tile = panel != packed_panel && !b_transposed;
+    if (panel != packed_panel && b_transposed) {
+      PackTransposed(B, ldb, P, n0, cols, nv * L, b_packed);
+    }
+    packed_panel = panel;
+    ops.b = pack_in_tile ? B + n0 : b_packed;
+    ops.b_row = pack_in_tile ? ldb : nv * L;
+    ops.pack_to = b_packed;
+    TileDispatch(nv, pack_in_tile, indexed_a, P, ops, i0, rows, n0, cols, epilogue,
+                 row_tile == 0 ? b_sums : nullptr);
+  }
+}
+
+template <class Epilogue>
+void Gemm(size_t M, size_t N, size_t P, const float* A, size_t a_row_stride,
+          size_t a_inner_stride, const float* B, size_t ldb, bool b_transposed,
+          const Epilogue& epilogue, float* b_sums, const IndexedMatrix* indexed = nullptr) {
+#pragma omp parallel if (UseTeam(M * N * P >= kMinParallelWork))
+  GemmShare(static_cast<size_t>(omp_get_num_threads()), static_cast<size_t>(omp_get_thread_num()),
+            M, N, P, A, a_row_stride, a_inner_stride, B, ldb, b_transposed, epilogue, b_sums,
+            indexed);
 }
 
 inline void DenseForward(size_t M, size_t K, size_t N, const float* X, const float* W,

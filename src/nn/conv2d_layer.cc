@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/rng.h"
+#include "kernels/conv2d_max_pooling2d.h"
 #include "kernels/vector_math.h"
 
 namespace mb {
@@ -61,6 +62,18 @@ void Forward(const Conv2DLayer& layer, size_t batch, const LayerInput& in, Layer
   Conv2DForward(OnBatch(layer.window, batch), layer.filters, in.x, layer.kernel.value.data(),
                 layer.bias.value.data(), layer.activation, out.z.empty() ? nullptr : out.z.data(),
                 out.a.data());
+}
+
+bool FusesWithMaxPooling(const Conv2DLayer& layer, const MaxPooling2DLayer& pool) {
+  return FusesWithMaxPooling(layer.window, layer.activation, pool.window);
+}
+
+void ForwardPooled(const Conv2DLayer& layer, const MaxPooling2DLayer& pool, size_t batch,
+                   const LayerInput& in, LayerBuffers& pool_out) {
+  Conv2DMaxPooling2DForward(OnBatch(layer.window, batch), layer.filters, in.x,
+                            layer.kernel.value.data(), layer.bias.value.data(),
+                            OnBatch(pool.window, batch), pool_out.a.data(),
+                            pool_out.index.data());
 }
 
 void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& own,

@@ -8,6 +8,7 @@
 #include "config/model_config.h"
 #include "kernels/conv2d.h"
 #include "nn/layer.h"
+#include "nn/max_pooling2d_layer.h"
 #include "nn/parameter.h"
 
 namespace mb {
@@ -31,6 +32,16 @@ inline Activation OutputActivation(const Conv2DLayer& layer) { return layer.acti
 
 void Forward(const Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& out,
              const StepContext& context);
+
+// Whether ForwardPooled can take `layer` followed by `pool`
+// (kernels/conv2d_max_pooling2d.h: a linear convolution, disjoint windows).
+bool FusesWithMaxPooling(const Conv2DLayer& layer, const MaxPooling2DLayer& pool);
+// The forward passes of `layer` and of `pool` on its output in one, which
+// fills pool_out (the pooled output and its argmax) as the pooling layer's
+// Forward would, and leaves the convolution's own output unwritten: its
+// backward pass does not read it.
+void ForwardPooled(const Conv2DLayer& layer, const MaxPooling2DLayer& pool, size_t batch,
+                   const LayerInput& in, LayerBuffers& pool_out);
 void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& own,
               const LayerBelow& below);
 

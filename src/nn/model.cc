@@ -119,11 +119,26 @@ void ModelForward(const Model& model, size_t batch, ModelWorkspace& ws, StepCont
   ModelForwardLayers(model, batch, ws, 0, model.layers.size(), context);
 }
 
+// Runs layer l and the max pooling l + 1 after it as one pass when they fuse
+// (nn/conv2d_layer.h); false, having done nothing, otherwise.
+bool ForwardConvPooled(const Model& model, size_t l, size_t batch, const LayerInput& in,
+                       ModelWorkspace& ws) {
+  const auto* conv = std::get_if<Conv2DLayer>(&model.layers[l]);
+  const auto* pool = std::get_if<MaxPooling2DLayer>(&model.layers[l + 1]);
+  if (!conv || !pool || !FusesWithMaxPooling(*conv, *pool)) return false;
+  ForwardPooled(*conv, *pool, batch, in, ws.layers[l + 1]);
+  return true;
+}
+
 void ModelForwardLayers(const Model& model, size_t batch, ModelWorkspace& ws, size_t begin,
                         size_t end, StepContext context) {
   for (size_t l = begin; l < end; ++l) {
     context.layer = l;
     const LayerInput in = InputOf(ws, l);
+    if (l + 1 < end && ForwardConvPooled(model, l, batch, in, ws)) {
+      ++l;  // the pooling's output is written
+      continue;
+    }
     std::visit([&](const auto& typed) { Forward(typed, batch, in, ws.layers[l], context); },
                model.layers[l]);
   }

@@ -101,7 +101,9 @@ size_t WorkspaceBytes(const Model& model, size_t capacity, bool sparse_input, bo
 size_t ForwardMultiplyAdds(const Model& model, size_t begin, size_t end);
 
 // Fills each layer's output for the first `batch` rows of ws.input; the
-// last layer's output is its pre-softmax logits. `context` says whether it
+// last layer's output is its pre-softmax logits. A convolution followed by
+// a max pooling that it fuses with (nn/conv2d_layer.h) runs as one pass
+// when both are in the range, and then leaves its own output unwritten. `context` says whether it
 // trains (dropout) and which step it is; its layer index is set per layer.
 void ModelForward(const Model& model, size_t batch, ModelWorkspace& ws,
                   StepContext context = {});

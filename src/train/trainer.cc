@@ -217,10 +217,15 @@ BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
   const size_t layers = model_.layers.size();
   // Counted from 1, as steps_taken_ will be once this step is done.
   const StepContext context{/*training=*/true, config_.seed, steps_taken_ + 1, 0};
-  ModelForwardLayers(model_, batch, train_ws_, 0, 1, context);
+  // With the next batch built alongside, the first layer reads the sparse
+  // batch before the region that builds the next one; otherwise the whole
+  // forward pass is one range, where a first convolution can fuse with its
+  // pooling.
+  const size_t lower = next_first ? 1 : 0;
+  ModelForwardLayers(model_, batch, train_ws_, 0, lower, context);
   BatchLoss loss;
   auto upper_layers = [&] {
-    ModelForwardLayers(model_, batch, train_ws_, 1, layers, context);
+    ModelForwardLayers(model_, batch, train_ws_, lower, layers, context);
     loss = SoftmaxCrossEntropy(train_ws_.logits(), batch_labels_.data(), batch,
                                model_.outputs(), 1.0f / static_cast<float>(batch),
                                train_ws_.logits_gradient());

@@ -1,0 +1,158 @@
+// The convolution that pools its own output (kernels/conv2d_max_pooling2d.h),
+// compiled once per SIMD target as gemm.cc: one sample per item, its
+// convolution by gemm-inl.h's tiles into a per-thread buffer, then pooled by
+// max_pooling2d-inl.h's PoolPixel.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/conv2d_max_pooling2d.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/team.h"
+#include "hwy/highway.h"
+#include "kernels/conv2d.h"
+#include "kernels/conv2d_max_pooling2d.h"
+#include "kernels/gemm-inl.h"
+#include "kernels/im2col_index.h"
+#include "kernels/masked_segment-inl.h"
+#include "kernels/max_pooling2d-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mb {
+namespace HWY_NAMESPACE {
+
+// Output pixels per UnitStepRows tile: one accumulator each, plus the
+// kernel's vector, within the register file (32 vectors on AVX-512, 16
+// otherwise).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kUnitStepRows = 24;
+#else
+constexpr size_t kUnitStepRows = 12;
+#endif
+
+// kRows consecutive output pixels of one row of a convolution on one
+// channel with stride 1, whose windows then start one float apart: row i
+// reads window0[taps[p] + i], so a single pointer per tap serves every row
+// (Gemm's tile of 8 rows keeps a pointer per row, and at 25 taps its loop
+// overhead and too few accumulators held it to half the FMA rate). One
+// vector of filters from f: the last vector overlaps the one before rather
+// than being masked, its repeated lanes stored again with the same values;
+// `partial` only when there are fewer filters than lanes. The sums are
+// Gemm's: from tap 0 up, one fused multiply-add each, then the bias.
+template <size_t kRows, bool kPartial>
+HWY_NOINLINE void UnitStepRows(const float* HWY_RESTRICT window0, const size_t* HWY_RESTRICT taps,
+                               size_t P, const float* HWY_RESTRICT W, size_t filters, size_t f,
+                               const ForwardEpilogue& epilogue, size_t row0) {
+  const DF d;
+  const auto mask = hn::FirstN(d, filters - f);
+  VF acc[kRows];
+#pragma GCC unroll 32
+  for (size_t i = 0; i < kRows; ++i) acc[i] = hn::Zero(d);
+  for (size_t p = 0; p < P; ++p) {
+    const VF w = LoadSegment(d, W + p * filters + f, kPartial, mask);
+    const float* HWY_RESTRICT at = window0 + taps[p];
+#pragma GCC unroll 32
+    for (size_t i = 0; i < kRows; ++i) acc[i] = hn::MulAdd(hn::Set(d, at[i]), w, acc[i]);
+  }
+#pragma GCC unroll 32
+  for (size_t i = 0; i < kRows; ++i) {
+    VF row[1] = {acc[i]};
+    FinishRow(epilogue, row0 + i, f, row, kPartial, mask);
+  }
+}
+
+// UnitStepRows over `count` pixels from row0: tiles of kRows, then of
+// halving sizes for the rest (a tile never reads past its last window).
+template <size_t kRows = kUnitStepRows>
+void UnitStepRowRun(const float* window0, const size_t* taps, size_t P, const float* W,
+                    size_t filters, size_t f, const ForwardEpilogue& epilogue, size_t row0,
+                    size_t count) {
+  const size_t L = hn::Lanes(DF());
+  for (; count >= kRows; count -= kRows, row0 += kRows, window0 += kRows) {
+    if (filters < L) {
+      UnitStepRows<kRows, true>(window0, taps, P, W, filters, f, epilogue, row0);
+    } else {
+      UnitStepRows<kRows, false>(window0, taps, P, W, filters, f, epilogue, row0);
+    }
+  }
+  if constexpr (kRows > 1) {
+    if (count > 0) {
+      UnitStepRowRun<kRows / 2>(window0, taps, P, W, filters, f, epilogue, row0, count);
+    }
+  }
+}
+
+void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
+                               const float* W, const float* b, const WindowShape& pool,
+                               float* y, uint32_t* argmax) {
+  // The calling thread's tables, read by the whole team (a thread_local
+  // named inside the loop would be each thread's own, unbuilt).
+  static thread_local Im2ColIndex index;
+  index.Build(conv, x);
+  const float* image = index.image();
+  const size_t* window_rows = index.rows();
+  const size_t* taps = index.taps();
+  const size_t pixels = conv.out_h * conv.out_w;
+  const size_t pooled = pool.out_h * pool.out_w * filters;
+  // The convolution's rows that the windows read: the image's first
+  // pool.out_h * kernel_h rows (valid pooling drops the rest).
+  const size_t rows = pool.out_h * pool.kernel_h * conv.out_w;
+  const long batch = static_cast<long>(conv.batch);
+  const size_t L = hn::Lanes(DF());
+  const bool unit_step = conv.channels == 1 && conv.stride_w == 1;
+#pragma omp parallel for schedule(static) \
+    if (UseTeam(conv.rows() * conv.patch() * filters >= kMinParallelWork))
+  for (long n = 0; n < batch; ++n) {
+    static thread_local PackBuffer sample_buffer;
+    float* sample = sample_buffer.Get(rows * filters);
+    const IndexedMatrix cols{image, window_rows + static_cast<size_t>(n) * pixels, taps};
+    const ForwardEpilogue epilogue{sample, nullptr, b, Activation::kLinear, filters};
+    if (unit_step) {
+      // Each output row's windows start one float apart.
+      for (size_t oy = 0; oy < rows / conv.out_w; ++oy) {
+        const size_t row0 = oy * conv.out_w;
+        for (size_t f = 0;; f = NextVector(f, L, filters)) {
+          UnitStepRowRun(image + cols.rows[row0], taps, conv.patch(), W, filters, f, epilogue,
+                         row0, conv.out_w);
+          if (f + L >= filters) break;
+        }
+      }
+    } else {
+      GemmShare(1, 0, rows, filters, conv.patch(), nullptr, conv.patch(), 1, W, filters,
+                /*b_transposed=*/false, epilogue, nullptr, &cols);
+    }
+    const size_t out = static_cast<size_t>(n) * pooled;
+    for (size_t py = 0; py < pool.out_h; ++py) {
+      for (size_t px = 0; px < pool.out_w; ++px) {
+        const size_t at = out + (py * pool.out_w + px) * filters;
+        PoolPixel(pool, WindowOf(pool, py, px), sample, y + at, argmax + at);
+      }
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace mb {
+
+HWY_EXPORT(Conv2DMaxPooling2DForward);
+
+bool FusesWithMaxPooling(const WindowShape& conv, Activation act, const WindowShape& pool) {
+  return act == Activation::kLinear && pool.height == conv.out_h && pool.width == conv.out_w &&
+         pool.pad_top == 0 && pool.pad_left == 0 && pool.stride_h == pool.kernel_h &&
+         pool.stride_w == pool.kernel_w && pool.out_h > 0 && pool.out_w > 0 &&
+         pool.out_h * pool.kernel_h <= pool.height && pool.out_w * pool.kernel_w <= pool.width;
+}
+
+void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
+                               const float* W, const float* b, const WindowShape& pool,
+                               float* y, uint32_t* argmax) {
+  HWY_DYNAMIC_DISPATCH(Conv2DMaxPooling2DForward)(conv, filters, x, W, b, pool, y, argmax);
+}
+
+}  // namespace mb
+#endif  // HWY_ONCE

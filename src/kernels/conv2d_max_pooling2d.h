@@ -1,0 +1,38 @@
+// A convolution whose output only a max pooling reads, in one pass: each
+// thread computes a sample's convolution into a buffer that stays in its
+// cache and pools it from there, so the convolution's output never goes to
+// memory and comes back. (The speedrun's first convolution writes 9.4 MB
+// per batch of 256, which the pooling then read back: together 1.4 ms of a
+// 10 ms step.)
+//
+// The results are bitwise those of Conv2DForward followed by
+// MaxPooling2DForward (kernels/conv2d.h, kernels/max_pooling2d.h): the same
+// tiles compute every convolution output, and the same code pools them.
+// Only what the pooling reads is computed, and the convolution's own output
+// is not stored, so the backward pass must not need it: its activation is
+// linear (as when a separate activation layer follows the pooling).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/activation.h"
+#include "kernels/conv2d.h"
+
+namespace mb {
+
+// Whether Conv2DMaxPooling2DForward takes convolution `conv` with
+// activation `act`, pooled by `pool` (whose input is conv's output): a
+// linear activation, and pooling windows that neither overlap nor reach
+// past the image.
+bool FusesWithMaxPooling(const WindowShape& conv, Activation act, const WindowShape& pool);
+
+// y and argmax [batch, pool.out_h, pool.out_w, filters] as
+// MaxPooling2DForward(pool, Y) gives them for Y = conv(x, W) + b (see
+// Conv2DForward), without storing Y. Requires FusesWithMaxPooling(conv,
+// linear, pool); conv.batch is the batch.
+void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
+                               const float* W, const float* b, const WindowShape& pool,
+                               float* y, uint32_t* argmax);
+
+}  // namespace mb

@@ -1,0 +1,138 @@
+// The convolution that pools its own output against the two passes it
+// replaces: bitwise on every SIMD target and at 1, 2 and 4 threads, and
+// close to the direct loops of the references.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <omp.h>
+
+#include "kernel_test_support.h"
+#include "kernels/conv2d.h"
+#include "kernels/conv2d_max_pooling2d.h"
+#include "kernels/max_pooling2d.h"
+
+namespace mb {
+namespace {
+
+struct FusedCase {
+  size_t batch, height, width, channels, filters, kernel, pool;
+};
+// The speedrun's first convolution (5x5, one channel, 16 and 24 filters:
+// one vector and one and a half on AVX-512), one whose output has a row and
+// a column the pooling drops, a 3x3 pool, fewer filters than lanes, and
+// more than one panel of filters on several channels.
+const FusedCase kCases[] = {
+    {3, 28, 28, 1, 16, 5, 2}, {2, 28, 28, 1, 24, 5, 2}, {2, 12, 13, 3, 8, 2, 2},
+    {2, 11, 11, 2, 5, 3, 3},  {2, 9, 9, 4, 70, 3, 2},
+};
+
+std::string Describe(const FusedCase& c) {
+  return std::to_string(c.batch) + "x" + std::to_string(c.height) + "x" + std::to_string(c.width) +
+         "x" + std::to_string(c.channels) + " -> " + std::to_string(c.filters) + " filters " +
+         std::to_string(c.kernel) + "x" + std::to_string(c.kernel) + ", pool " +
+         std::to_string(c.pool);
+}
+
+struct Shapes {
+  WindowShape conv, pool;
+};
+
+Shapes ShapesOf(const FusedCase& c) {
+  Shapes s;
+  s.conv = MakeWindowShape(c.batch, c.height, c.width, c.channels, c.kernel, c.kernel, 1, 1,
+                           Padding::kValid);
+  s.pool = MakeWindowShape(c.batch, s.conv.out_h, s.conv.out_w, c.filters, c.pool, c.pool,
+                           c.pool, c.pool, Padding::kValid);
+  return s;
+}
+
+// The pooled outputs and their argmax (as floats' bit patterns), fused or
+// as the two passes.
+std::vector<uint32_t> Pooled(const FusedCase& c, bool fused) {
+  const Shapes s = ShapesOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 21, 0.4f);
+  const auto W = RandomMatrix(s.conv.patch() * c.filters, 22);
+  const auto b = RandomMatrix(c.filters, 23);
+  const size_t outputs = s.pool.rows() * c.filters;
+  std::vector<float> y(outputs);
+  std::vector<uint32_t> argmax(outputs);
+  if (fused) {
+    Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), s.pool, y.data(),
+                              argmax.data());
+  } else {
+    std::vector<float> Y(s.conv.rows() * c.filters);
+    Conv2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), Activation::kLinear, nullptr,
+                  Y.data());
+    MaxPooling2DForward(s.pool, Y.data(), y.data(), argmax.data());
+  }
+  std::vector<uint32_t> all(argmax);
+  all.resize(2 * outputs);
+  std::memcpy(all.data() + outputs, y.data(), outputs * sizeof(float));
+  return all;
+}
+
+TEST_CASE("Conv2D with max pooling fused is bitwise the two passes on every target",
+          "[kernels]") {
+  ForEachTarget([](const std::string&) {
+    for (const FusedCase& c : kCases) {
+      INFO(Describe(c));
+      const Shapes s = ShapesOf(c);
+      REQUIRE(FusesWithMaxPooling(s.conv, Activation::kLinear, s.pool));
+      CHECK(Pooled(c, true) == Pooled(c, false));
+    }
+  });
+}
+
+TEST_CASE("Conv2D with max pooling fused matches the direct loops", "[kernels]") {
+  for (const FusedCase& c : kCases) {
+    INFO(Describe(c));
+    const Shapes s = ShapesOf(c);
+    const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 21, 0.4f);
+    const auto W = RandomMatrix(s.conv.patch() * c.filters, 22);
+    const auto b = RandomMatrix(c.filters, 23);
+    std::vector<float> Y(s.conv.rows() * c.filters), y(s.pool.rows() * c.filters), yr(y.size());
+    std::vector<uint32_t> argmax(y.size()), argmax_r(y.size());
+    reference::Conv2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), Activation::kLinear,
+                             Y.data());
+    reference::MaxPooling2DForward(s.pool, Y.data(), yr.data(), argmax_r.data());
+    Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), s.pool, y.data(),
+                              argmax.data());
+    RequireClose(y, yr, 1e-5f, "y");
+  }
+}
+
+TEST_CASE("Conv2D with max pooling fused is bitwise the same at 1, 2 and 4 threads",
+          "[kernels]") {
+  for (const FusedCase& c : kCases) {
+    INFO(Describe(c));
+    std::vector<std::vector<uint32_t>> results;
+    for (int threads : {1, 2, 4}) {
+      omp_set_num_threads(threads);
+      results.push_back(Pooled(c, true));
+    }
+    omp_set_num_threads(omp_get_num_procs());
+    CHECK(results[1] == results[0]);
+    CHECK(results[2] == results[0]);
+  }
+}
+
+TEST_CASE("Only a linear convolution pooled by disjoint windows inside it fuses", "[kernels]") {
+  const WindowShape conv = MakeWindowShape(1, 28, 28, 1, 5, 5, 1, 1, Padding::kValid);
+  const auto pool = [&](size_t k, size_t stride, Padding padding) {
+    return MakeWindowShape(1, conv.out_h, conv.out_w, 16, k, k, stride, stride, padding);
+  };
+  CHECK(FusesWithMaxPooling(conv, Activation::kLinear, pool(2, 2, Padding::kValid)));
+  CHECK(FusesWithMaxPooling(conv, Activation::kLinear, pool(2, 2, Padding::kSame)));  // 24 even
+  CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kRelu, pool(2, 2, Padding::kValid)));
+  CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kLinear, pool(3, 2, Padding::kValid)));
+  CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kLinear, pool(5, 5, Padding::kSame)));
+  const WindowShape other = MakeWindowShape(1, 20, 20, 16, 2, 2, 2, 2, Padding::kValid);
+  CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kLinear, other));
+}
+
+}  // namespace
+}  // namespace mb
