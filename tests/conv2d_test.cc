@@ -22,13 +22,16 @@ struct ConvCase {
   Padding padding;
 };
 // The convnets' shapes (the book's 3x3 layers, the speedrun's 5x5 on one
-// channel) and odd ones: a kernel wider than tall, strides, "same" padding
+// channel, with 24 and 16 filters: on one thread and AVX-512 the weight
+// gradient of the latter is one item, on more its taps split in two) and
+// odd ones: a kernel wider than tall, strides, "same" padding
 // that is uneven, and a kernel larger than the image.
 const ConvCase kCases[] = {
     {2, 5, 5, 1, 3, 3, 3, 1, 1, Padding::kValid},   {3, 7, 6, 2, 4, 3, 2, 2, 1, Padding::kSame},
     {2, 28, 28, 1, 32, 3, 3, 1, 1, Padding::kValid}, {2, 13, 13, 32, 64, 3, 3, 1, 1, Padding::kValid},
     {1, 4, 4, 3, 5, 5, 5, 1, 1, Padding::kSame},    {2, 9, 9, 3, 2, 3, 3, 2, 2, Padding::kSame},
     {2, 12, 12, 1, 24, 5, 5, 1, 1, Padding::kValid}, {1, 6, 5, 2, 3, 2, 3, 3, 2, Padding::kValid},
+    {2, 12, 12, 1, 16, 5, 5, 1, 1, Padding::kValid},
 };
 
 WindowShape ShapeOf(const ConvCase& c) {

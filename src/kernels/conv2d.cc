@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include <omp.h>
+
 #include "common/team.h"
 #include "hwy/highway.h"
 #include "kernels/conv2d.h"
@@ -44,6 +46,7 @@ constexpr size_t kDirectTaps = 25;
 #else
 constexpr size_t kDirectTaps = 10;
 #endif
+constexpr size_t kHalfTaps = (kDirectTaps + 1) / 2;
 // Patches up to kDirectMaxPatch take DirectBackwardWeights, larger ones
 // Gemm (both sum in the same order: the choice cannot change a bit). A 5x5
 // kernel on one channel at batch 256 (bench_kernels
@@ -52,8 +55,8 @@ constexpr size_t kDirectTaps = 10;
 // the book's 3x3 on one channel at batch 64 0.44 ms and 0.38 ms.
 constexpr size_t kDirectMaxPatch = 25;
 
-// One item of DirectBackwardWeights: taps [k0, k0 + kDirectTaps) (those
-// past P repeat the last, and are not stored) of the filters in the vector
+// One item of DirectBackwardWeights: taps [k0, k0 + kTaps) (those past P
+// repeat the last, and are not stored) of the filters in the vector
 // at f_load, stored from filter f0 (f0 > f_load for the last vector when L
 // does not divide the filters: it then overlaps the one before, whose lanes
 // it computes again but does not store; AMD's Zen 5 ran the masked load that
@@ -62,19 +65,19 @@ constexpr size_t kDirectMaxPatch = 25;
 // filters than lanes. Out of line, and without branches in the loop, so
 // that its accumulators stay in registers (with a branch GCC stored them to
 // the stack every row).
-template <bool kPartial>
+template <bool kPartial, size_t kTaps>
 HWY_NOINLINE void DirectWeightsItem(size_t M, size_t P, size_t filters,
                                     const IndexedMatrix& cols, const float* HWY_RESTRICT dY,
                                     size_t k0, size_t f_load, size_t f0, float* HWY_RESTRICT dW,
                                     float* HWY_RESTRICT db) {
   const DF d;
-  const size_t taps = std::min(kDirectTaps, P - k0);
+  const size_t taps = std::min(kTaps, P - k0);
   constexpr bool partial = kPartial;
   const auto mask = hn::FirstN(d, filters - f_load);
-  size_t tap[kDirectTaps];
-  VF acc[kDirectTaps];
+  size_t tap[kTaps];
+  VF acc[kTaps];
 #pragma GCC unroll 32
-  for (size_t j = 0; j < kDirectTaps; ++j) {
+  for (size_t j = 0; j < kTaps; ++j) {
     tap[j] = cols.taps[k0 + std::min(j, taps - 1)];
     acc[j] = hn::Zero(d);
   }
@@ -86,7 +89,7 @@ HWY_NOINLINE void DirectWeightsItem(size_t M, size_t P, size_t filters,
     const VF dy = LoadSegment(d, dY + r * filters + f_load, partial, mask);
     sum = hn::Add(sum, dy);
 #pragma GCC unroll 32
-    for (size_t j = 0; j < kDirectTaps; ++j) {
+    for (size_t j = 0; j < kTaps; ++j) {
       acc[j] = hn::MulAdd(hn::Set(d, window[tap[j]]), dy, acc[j]);
     }
   }
@@ -104,7 +107,10 @@ HWY_NOINLINE void DirectWeightsItem(size_t M, size_t P, size_t filters,
 // dW = cols^T dY for a small patch (a convolution of one to a few
 // channels, the first layer's), with lanes along the filters: each item, a
 // vector of filters and up to kDirectTaps taps, runs once over the rows,
-// with one accumulator per tap, and the threads split the items. (Gemm
+// with one accumulator per tap, and the threads split the items. When that
+// leaves a thread idle (one vector of 16 filters and a 5x5 kernel on
+// AVX-512: one item), items take half as many taps, each thread then
+// reading all of dY. The taps' grouping changes no sum. (Gemm
 // split the patch, 9 for a 3x3 kernel on one channel, into row blocks of
 // kTileRows: one block and a second of one row, each thread packing all
 // of dY.) The sums are Gemm's: from row 0 up, one fused multiply-add per
@@ -113,16 +119,26 @@ void DirectBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
                            const float* dY, float* dW, float* db) {
   const size_t L = hn::Lanes(DF()), M = s.rows(), P = s.patch();
   const size_t vecs = (filters + L - 1) / L;
-  const long items = static_cast<long>(vecs * ((P + kDirectTaps - 1) / kDirectTaps));
-#pragma omp parallel for schedule(static) if (UseTeam(M * P * filters >= kMinParallelWork))
+  const bool team = UseTeam(M * P * filters >= kMinParallelWork);
+  const size_t threads = team ? static_cast<size_t>(omp_get_max_threads()) : 1;
+  const bool halve = vecs * ((P + kDirectTaps - 1) / kDirectTaps) < threads && P > kHalfTaps;
+  const size_t group = halve ? kHalfTaps : kDirectTaps;
+  const long items = static_cast<long>(vecs * ((P + group - 1) / group));
+#pragma omp parallel for schedule(static) if (team)
   for (long item = 0; item < items; ++item) {
-    const size_t k0 = static_cast<size_t>(item) / vecs * kDirectTaps;
+    const size_t k0 = static_cast<size_t>(item) / vecs * group;
     const size_t f0 = static_cast<size_t>(item) % vecs * L;
-    if (filters < L) {
-      DirectWeightsItem<true>(M, P, filters, cols, dY, k0, 0, 0, dW, db);
+    const size_t f_load = filters < L ? 0 : std::min(f0, filters - L);
+    const size_t f_store = filters < L ? 0 : f0;
+    if (filters < L && halve) {
+      DirectWeightsItem<true, kHalfTaps>(M, P, filters, cols, dY, k0, 0, 0, dW, db);
+    } else if (filters < L) {
+      DirectWeightsItem<true, kDirectTaps>(M, P, filters, cols, dY, k0, 0, 0, dW, db);
+    } else if (halve) {
+      DirectWeightsItem<false, kHalfTaps>(M, P, filters, cols, dY, k0, f_load, f_store, dW, db);
     } else {
-      DirectWeightsItem<false>(M, P, filters, cols, dY, k0, std::min(f0, filters - L), f0, dW,
-                               db);
+      DirectWeightsItem<false, kDirectTaps>(M, P, filters, cols, dY, k0, f_load, f_store, dW,
+                                            db);
     }
   }
 }
