@@ -96,6 +96,35 @@ TEST_CASE("DenseBackwardWeights matches the reference on every target", "[kernel
   });
 }
 
+// Over a batch longer than the chunk the weight gradient sums in (the
+// product continues each chunk's sums from the last's, stored in dW), every
+// element must still be one chain of fused multiply-adds from the first
+// sample up, and the bias gradient one chain of adds: on every FMA target.
+TEST_CASE("DenseBackwardWeights over a long batch is one fused-multiply-add chain",
+          "[kernels]") {
+  const size_t M = 1100, K = 37, N = 40;
+  const auto X = RandomMatrix(M * K, 15, 0.5f);
+  const auto dY = RandomMatrix(M * N, 16);
+  std::vector<float> expected(K * N), expected_db(N, 0.0f);
+  for (size_t k = 0; k < K; ++k) {
+    for (size_t n = 0; n < N; ++n) {
+      float sum = 0.0f;
+      for (size_t m = 0; m < M; ++m) sum = std::fma(X[m * K + k], dY[m * N + n], sum);
+      expected[k * N + n] = sum;
+    }
+  }
+  for (size_t m = 0; m < M; ++m) {
+    for (size_t n = 0; n < N; ++n) expected_db[n] += dY[m * N + n];
+  }
+  ForEachTarget([&](const std::string&) {
+    if (NumericsClass() != "fma") return;
+    std::vector<float> dW(K * N), db(N);
+    DenseBackwardWeights(M, K, N, X.data(), dY.data(), dW.data(), db.data());
+    CHECK(dW == expected);
+    CHECK(db == expected_db);
+  });
+}
+
 TEST_CASE("Products are bitwise identical at 1, 2 and 4 threads", "[kernels]") {
   for (const Shape& s : {Shape{128, 784, 512}, Shape{128, 512, 10}, Shape{300, 600, 10}}) {
     INFO("M=" << s.M << " K=" << s.K << " N=" << s.N);

@@ -157,6 +157,11 @@ struct TileOperands {
   const float* b;
   size_t b_row;
   float* pack_to;  // with kPackB: where B's rows are copied, NV * L floats apart
+  // When not null, the tile's sums so far: C's rows from i0, c_ldc apart
+  // (and b_sums' columns), from the earlier part of p, which the tile
+  // continues rather than starting from zero.
+  const float* c_init;
+  size_t c_ldc;
 };
 
 // One register tile: rows [i0, i0 + rows) x columns [n0, n0 + cols) of C,
@@ -182,6 +187,19 @@ HWY_NOINLINE void Tile(size_t P, const TileOperands& ops, size_t i0, size_t rows
     sums[j] = hn::Zero(d);
 #pragma GCC unroll 16
     for (size_t i = 0; i < kTileRows; ++i) acc[i][j] = hn::Zero(d);
+  }
+
+  if (ops.c_init) {
+#pragma GCC unroll 16
+    for (size_t i = 0; i < kTileRows; ++i) {
+      const float* c = ops.c_init + std::min(i, rows - 1) * ops.c_ldc + n0;
+      for (size_t j = 0; j < NV; ++j) {
+        acc[i][j] = LoadSegment(d, c + j * L, partial && j == NV - 1, mask);
+      }
+    }
+    for (size_t j = 0; kSumB && j < NV; ++j) {
+      sums[j] = LoadSegment(d, b_sums + n0 + j * L, partial && j == NV - 1, mask);
+    }
   }
 
   const float* HWY_RESTRICT a_row[kTileRows];
@@ -334,6 +352,24 @@ inline void PackRows(const float* A, size_t row_stride, size_t inner_stride, siz
   }
 }
 
+// The inner dimension's chunk for a transposed A (see GemmShare): the
+// thread's packed A (up to half the row blocks of a 144-tap patch) and B
+// (dY, 32 filters) of 512 rows come to about 200 KB, within L2 (512 KB
+// per core on Zen 3, 1 MB on Zen 5).
+constexpr size_t kGemmChunkP = 512;
+
+// Where a chunked product keeps its sums between chunks: C, for the
+// epilogue that only stores (the weight gradients'); the others are
+// never chunked.
+template <class Epilogue>
+const float* ChunkedOutput(const Epilogue&, size_t*) {
+  return nullptr;
+}
+inline const float* ChunkedOutput(const StoreEpilogue& e, size_t* ldc) {
+  *ldc = e.ldc;
+  return e.C;
+}
+
 // C[M, N] = sum_p A(i, p) B(p, n) with A(i, p) = A[i * a_row_stride +
 // p * a_inner_stride] and B(p, n) = B[p * ldb + n], or B[n * ldb + p] when
 // b_transposed, finished by `epilogue`. When b_sums is not null it receives
@@ -379,56 +415,76 @@ void GemmShare(size_t team, size_t thread, size_t M, size_t N, size_t P, const f
   size_t row_begin = 0, row_count = row_tiles;
   size_t t_begin = row_tiles * panels * thread / team;
   size_t t_end = row_tiles * panels * (thread + 1) / team;
-  static thread_local PackBuffer a_buffer, b_buffer;
-  float* a_packed = nullptr;
   if (!direct_a) {
     row_begin = row_tiles * thread / team;
     row_count = row_tiles * (thread + 1) / team - row_begin;
     t_begin = 0;
     t_end = row_count * panels;
-    a_packed = a_buffer.Get(row_count * P * kTileRows);
-    if (indexed) PackIndexedRows(*indexed, M, P, row_begin, row_count, a_packed);
-    for (size_t r = 0; r < row_count && !indexed; ++r) {
-      const size_t i0 = (row_begin + r) * kTileRows;
-      PackRows(A, a_row_stride, a_inner_stride, P, i0, std::min(kTileRows, M - i0),
-               a_packed + r * P * kTileRows);
-    }
   }
-  float* b_packed = b_buffer.Get(P * panel_width);
-  size_t packed_panel = panels;  // none yet
-  for (size_t t = t_begin; t < t_end; ++t) {
-    const size_t panel = t / row_count;
-    const size_t row_tile = row_begin + t % row_count;
-    const size_t n0 = panel * panel_width;
-    const size_t cols = std::min(panel_width, N - n0);
-    const size_t nv = (cols + L - 1) / L;
-    const size_t i0 = row_tile * kTileRows;
-    const size_t rows = std::min(kTileRows, M - i0);
-    TileOperands ops{};
-    const bool indexed_a = direct_a && indexed;
-    if (indexed_a) {
-      ops.a = indexed->base;
-      ops.a_rows = indexed->rows + i0;
-      ops.a_taps = indexed->taps;
-    } else if (direct_a) {
-      ops.a = A + i0 * a_row_stride;
-      ops.a_row = a_row_stride;
-      ops.a_inner = a_inner_stride;
-    } else {
-      ops.a = a_packed + (row_tile - row_begin) * P * kTileRows;
-      ops.a_row = 1;
-      ops.a_inner = kTileRows;
+  // A transposed over a long p (a convolution's weight gradient sums over
+  // every output pixel of the batch) goes kGemmChunkP of p at a time, so
+  // that the packed A and B of a chunk stay in the cache for all the tiles
+  // that read them; each tile continues the sums the last chunk stored in
+  // C. (Packed whole, the speedrun's second convolution's A was 7.4 MB per
+  // thread, and every row block read all of dY from memory again.)
+  size_t c_ldc = 0;
+  const float* c_stored = ChunkedOutput(epilogue, &c_ldc);
+  const size_t chunk =
+      !direct_a && !b_transposed && c_stored && P > kGemmChunkP ? kGemmChunkP : P;
+  static thread_local PackBuffer a_buffer, b_buffer;
+  for (size_t p0 = 0; p0 < P; p0 += chunk) {
+    const size_t pc = std::min(chunk, P - p0);
+    float* a_packed = nullptr;
+    if (!direct_a) {
+      a_packed = a_buffer.Get(row_count * pc * kTileRows);
+      if (indexed) {
+        const IndexedMatrix part{indexed->base, indexed->rows + p0, indexed->taps};
+        PackIndexedRows(part, M, pc, row_begin, row_count, a_packed);
+      }
+      for (size_t r = 0; r < row_count && !indexed; ++r) {
+        const size_t i0 = (row_begin + r) * kTileRows;
+        PackRows(A + p0 * a_inner_stride, a_row_stride, a_inner_stride, pc, i0,
+                 std::min(kTileRows, M - i0), a_packed + r * pc * kTileRows);
+      }
     }
-    const bool pack_in_tile = panel != packed_panel && !b_transposed;
-    if (panel != packed_panel && b_transposed) {
-      PackTransposed(B, ldb, P, n0, cols, nv * L, b_packed);
+    float* b_packed = b_buffer.Get(pc * panel_width);
+    size_t packed_panel = panels;  // none yet
+    for (size_t t = t_begin; t < t_end; ++t) {
+      const size_t panel = t / row_count;
+      const size_t row_tile = row_begin + t % row_count;
+      const size_t n0 = panel * panel_width;
+      const size_t cols = std::min(panel_width, N - n0);
+      const size_t nv = (cols + L - 1) / L;
+      const size_t i0 = row_tile * kTileRows;
+      const size_t rows = std::min(kTileRows, M - i0);
+      TileOperands ops{};
+      const bool indexed_a = direct_a && indexed;
+      if (indexed_a) {
+        ops.a = indexed->base;
+        ops.a_rows = indexed->rows + i0;
+        ops.a_taps = indexed->taps;
+      } else if (direct_a) {
+        ops.a = A + i0 * a_row_stride;
+        ops.a_row = a_row_stride;
+        ops.a_inner = a_inner_stride;
+      } else {
+        ops.a = a_packed + (row_tile - row_begin) * pc * kTileRows;
+        ops.a_row = 1;
+        ops.a_inner = kTileRows;
+      }
+      const bool pack_in_tile = panel != packed_panel && !b_transposed;
+      if (panel != packed_panel && b_transposed) {
+        PackTransposed(B, ldb, P, n0, cols, nv * L, b_packed);
+      }
+      packed_panel = panel;
+      ops.b = pack_in_tile ? B + p0 * ldb + n0 : b_packed;
+      ops.b_row = pack_in_tile ? ldb : nv * L;
+      ops.pack_to = b_packed;
+      ops.c_init = p0 > 0 ? c_stored + i0 * c_ldc : nullptr;
+      ops.c_ldc = c_ldc;
+      TileDispatch(nv, pack_in_tile, indexed_a, pc, ops, i0, rows, n0, cols, epilogue,
+                   row_tile == 0 ? b_sums : nullptr);
     }
-    packed_panel = panel;
-    ops.b = pack_in_tile ? B + n0 : b_packed;
-    ops.b_row = pack_in_tile ? ldb : nv * L;
-    ops.pack_to = b_packed;
-    TileDispatch(nv, pack_in_tile, indexed_a, P, ops, i0, rows, n0, cols, epilogue,
-                 row_tile == 0 ? b_sums : nullptr);
   }
 }
 
