@@ -6,8 +6,9 @@
                          [--set-a key=value ...] [--set-b key=value ...]
 
 Runs A, B, A, B, ... on the config (predict=0), takes each run's training
-seconds (the sum of report.json's epoch seconds: steps only, no data loading
-or evaluation) and prints each run, the medians and the median of the per-pair
+seconds (report.json's timing.training_seconds, from the first step to the
+final weights: no start-up, data loading or test evaluation; older reports'
+sum of epoch seconds) and prints each run, the medians and the median of the per-pair
 ratios B/A. --set applies to both sides, --set-a / --set-b to one (for example
 --set-b kernels.target=AVX2 with the same binary twice). Results go to a
 temporary directory that is removed afterwards.
@@ -27,7 +28,10 @@ def train_seconds(runner, config, threads, sets, out):
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     report = max(pathlib.Path(out).glob("*/report.json"), key=lambda p: p.stat().st_mtime)
     data = json.loads(report.read_text())
-    return sum(e["seconds"] for e in data["epochs"]), data["epochs"][-1]["loss"]
+    seconds = data.get("timing", {}).get("training_seconds")
+    if seconds is None:
+        seconds = sum(e["seconds"] for e in data["epochs"])
+    return seconds, data["epochs"][-1]["loss"]
 
 
 def main():
