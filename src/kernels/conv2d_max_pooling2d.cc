@@ -6,6 +6,7 @@
 #define HWY_TARGET_INCLUDE "kernels/conv2d_max_pooling2d.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -22,64 +23,95 @@ HWY_BEFORE_NAMESPACE();
 namespace mb {
 namespace HWY_NAMESPACE {
 
-// Output pixels per UnitStepRows tile: one accumulator each, plus the
-// kernel's vector, within the register file (32 vectors on AVX-512, 16
-// otherwise).
+// Accumulators per UnitStepRows tile: with a kernel vector per filter
+// vector, within the register file (32 vectors on AVX-512, 16 otherwise).
 #if HWY_TARGET <= HWY_AVX3
-constexpr size_t kUnitStepRows = 24;
+constexpr size_t kUnitStepAccumulators = 24;
 #else
-constexpr size_t kUnitStepRows = 12;
+constexpr size_t kUnitStepAccumulators = 12;
 #endif
 
 // kRows consecutive output pixels of one row of a convolution on one
 // channel with stride 1, whose windows then start one float apart: row i
 // reads window0[taps[p] + i], so a single pointer per tap serves every row
 // (Gemm's tile of 8 rows keeps a pointer per row, and at 25 taps its loop
-// overhead and too few accumulators held it to half the FMA rate). One
-// vector of filters from f: the last vector overlaps the one before rather
-// than being masked, its repeated lanes stored again with the same values;
-// `partial` only when there are fewer filters than lanes. The sums are
-// Gemm's: from tap 0 up, one fused multiply-add each, then the bias.
-template <size_t kRows, bool kPartial>
+// overhead and too few accumulators held it to half the FMA rate). kVecs
+// vectors of filters, from f[0] and f[1]: each broadcast pixel serves them
+// all (16 filters are two vectors on AVX2, which one at a time broadcast
+// every pixel twice). A vector that would reach past the last filter starts
+// at filters - L instead, overlapping the one before, and its repeated
+// lanes are stored again with the same values; `partial` only when there
+// are fewer filters than lanes. The sums are Gemm's: from tap 0 up, one
+// fused multiply-add each, then the bias.
+template <size_t kRows, size_t kVecs, bool kPartial>
 HWY_NOINLINE void UnitStepRows(const float* HWY_RESTRICT window0, const size_t* HWY_RESTRICT taps,
-                               size_t P, const float* HWY_RESTRICT W, size_t filters, size_t f,
-                               const ForwardEpilogue& epilogue, size_t row0) {
+                               size_t P, const float* HWY_RESTRICT W, size_t filters,
+                               const size_t (&f)[2], const ForwardEpilogue& epilogue,
+                               size_t row0) {
   const DF d;
-  const auto mask = hn::FirstN(d, filters - f);
-  VF acc[kRows];
+  const auto mask = hn::FirstN(d, filters - f[0]);
+  VF acc[kRows][kVecs];
 #pragma GCC unroll 32
-  for (size_t i = 0; i < kRows; ++i) acc[i] = hn::Zero(d);
+  for (size_t i = 0; i < kRows; ++i) {
+    for (size_t j = 0; j < kVecs; ++j) acc[i][j] = hn::Zero(d);
+  }
   for (size_t p = 0; p < P; ++p) {
-    const VF w = LoadSegment(d, W + p * filters + f, kPartial, mask);
+    VF w[kVecs];
+    for (size_t j = 0; j < kVecs; ++j) w[j] = LoadSegment(d, W + p * filters + f[j], kPartial, mask);
     const float* HWY_RESTRICT at = window0 + taps[p];
 #pragma GCC unroll 32
-    for (size_t i = 0; i < kRows; ++i) acc[i] = hn::MulAdd(hn::Set(d, at[i]), w, acc[i]);
+    for (size_t i = 0; i < kRows; ++i) {
+      const VF x = hn::Set(d, at[i]);
+      for (size_t j = 0; j < kVecs; ++j) acc[i][j] = hn::MulAdd(x, w[j], acc[i][j]);
+    }
   }
 #pragma GCC unroll 32
   for (size_t i = 0; i < kRows; ++i) {
-    VF row[1] = {acc[i]};
-    FinishRow(epilogue, row0 + i, f, row, kPartial, mask);
+    for (size_t j = 0; j < kVecs; ++j) {
+      VF row[1] = {acc[i][j]};
+      FinishRow(epilogue, row0 + i, f[j], row, kPartial, mask);
+    }
   }
 }
 
 // UnitStepRows over `count` pixels from row0: tiles of kRows, then of
 // halving sizes for the rest (a tile never reads past its last window).
-template <size_t kRows = kUnitStepRows>
+template <size_t kVecs, size_t kRows = kUnitStepAccumulators / kVecs>
 void UnitStepRowRun(const float* window0, const size_t* taps, size_t P, const float* W,
-                    size_t filters, size_t f, const ForwardEpilogue& epilogue, size_t row0,
-                    size_t count) {
+                    size_t filters, const size_t (&f)[2], const ForwardEpilogue& epilogue,
+                    size_t row0, size_t count) {
   const size_t L = hn::Lanes(DF());
   for (; count >= kRows; count -= kRows, row0 += kRows, window0 += kRows) {
     if (filters < L) {
-      UnitStepRows<kRows, true>(window0, taps, P, W, filters, f, epilogue, row0);
+      UnitStepRows<kRows, kVecs, true>(window0, taps, P, W, filters, f, epilogue, row0);
     } else {
-      UnitStepRows<kRows, false>(window0, taps, P, W, filters, f, epilogue, row0);
+      UnitStepRows<kRows, kVecs, false>(window0, taps, P, W, filters, f, epilogue, row0);
     }
   }
   if constexpr (kRows > 1) {
     if (count > 0) {
-      UnitStepRowRun<kRows / 2>(window0, taps, P, W, filters, f, epilogue, row0, count);
+      UnitStepRowRun<kVecs, kRows / 2>(window0, taps, P, W, filters, f, epilogue, row0, count);
     }
+  }
+}
+
+// One output row of the convolution, all filters: two vectors of filters
+// at a time, and an odd last one alone. Vector k starts at filter k * L, or
+// at filters - L when that would reach past the last (24 filters on AVX2's
+// 8 lanes: a pair, then one).
+void UnitStepRow(const float* window0, const size_t* taps, size_t P, const float* W,
+                 size_t filters, const ForwardEpilogue& epilogue, size_t row0, size_t count) {
+  const size_t L = hn::Lanes(DF());
+  const size_t vecs = (filters + L - 1) / L;
+  const auto start = [&](size_t k) { return filters < L ? 0 : std::min(k * L, filters - L); };
+  size_t k = 0;
+  for (; k + 2 <= vecs; k += 2) {
+    const size_t f[2] = {start(k), start(k + 1)};
+    UnitStepRowRun<2>(window0, taps, P, W, filters, f, epilogue, row0, count);
+  }
+  if (k < vecs) {
+    const size_t f[2] = {start(k), start(k)};
+    UnitStepRowRun<1>(window0, taps, P, W, filters, f, epilogue, row0, count);
   }
 }
 
@@ -99,7 +131,6 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
   // pool.out_h * kernel_h rows (valid pooling drops the rest).
   const size_t rows = pool.out_h * pool.kernel_h * conv.out_w;
   const long batch = static_cast<long>(conv.batch);
-  const size_t L = hn::Lanes(DF());
   const bool unit_step = conv.channels == 1 && conv.stride_w == 1;
 #pragma omp parallel for schedule(static) \
     if (UseTeam(conv.rows() * conv.patch() * filters >= kMinParallelWork))
@@ -112,11 +143,8 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
       // Each output row's windows start one float apart.
       for (size_t oy = 0; oy < rows / conv.out_w; ++oy) {
         const size_t row0 = oy * conv.out_w;
-        for (size_t f = 0;; f = NextVector(f, L, filters)) {
-          UnitStepRowRun(image + cols.rows[row0], taps, conv.patch(), W, filters, f, epilogue,
-                         row0, conv.out_w);
-          if (f + L >= filters) break;
-        }
+        UnitStepRow(image + cols.rows[row0], taps, conv.patch(), W, filters, epilogue, row0,
+                    conv.out_w);
       }
     } else {
       GemmShare(1, 0, rows, filters, conv.patch(), nullptr, conv.patch(), 1, W, filters,
