@@ -22,14 +22,6 @@ HWY_BEFORE_NAMESPACE();
 namespace mb {
 namespace HWY_NAMESPACE {
 
-// The im2col matrix of s over x, for this thread's call (the tables are
-// kept from call to call).
-IndexedMatrix Im2ColMatrix(const WindowShape& s, const float* x) {
-  static thread_local Im2ColIndex index;
-  index.Build(s, x);
-  return IndexedMatrix{index.image(), index.rows(), index.taps()};
-}
-
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
                    const float* b, Activation act, float* Z, float* Y) {
   const IndexedMatrix cols = Im2ColMatrix(s, x);
@@ -124,22 +116,18 @@ void DirectBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
   const bool halve = vecs * ((P + kDirectTaps - 1) / kDirectTaps) < threads && P > kHalfTaps;
   const size_t group = halve ? kHalfTaps : kDirectTaps;
   const long items = static_cast<long>(vecs * ((P + group - 1) / group));
+  // The instantiation for these filters and taps, chosen once.
+  const auto run_item = filters < L ? (halve ? &DirectWeightsItem<true, kHalfTaps>
+                                             : &DirectWeightsItem<true, kDirectTaps>)
+                                    : (halve ? &DirectWeightsItem<false, kHalfTaps>
+                                             : &DirectWeightsItem<false, kDirectTaps>);
 #pragma omp parallel for schedule(static) if (team)
   for (long item = 0; item < items; ++item) {
     const size_t k0 = static_cast<size_t>(item) / vecs * group;
     const size_t f0 = static_cast<size_t>(item) % vecs * L;
     const size_t f_load = filters < L ? 0 : std::min(f0, filters - L);
     const size_t f_store = filters < L ? 0 : f0;
-    if (filters < L && halve) {
-      DirectWeightsItem<true, kHalfTaps>(M, P, filters, cols, dY, k0, 0, 0, dW, db);
-    } else if (filters < L) {
-      DirectWeightsItem<true, kDirectTaps>(M, P, filters, cols, dY, k0, 0, 0, dW, db);
-    } else if (halve) {
-      DirectWeightsItem<false, kHalfTaps>(M, P, filters, cols, dY, k0, f_load, f_store, dW, db);
-    } else {
-      DirectWeightsItem<false, kDirectTaps>(M, P, filters, cols, dY, k0, f_load, f_store, dW,
-                                            db);
-    }
+    run_item(M, P, filters, cols, dY, k0, f_load, f_store, dW, db);
   }
 }
 

@@ -118,13 +118,7 @@ void UnitStepRow(const float* window0, const size_t* taps, size_t P, const float
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
                                const float* W, const float* b, const WindowShape& pool,
                                float* y, uint32_t* argmax) {
-  // The calling thread's tables, read by the whole team (a thread_local
-  // named inside the loop would be each thread's own, unbuilt).
-  static thread_local Im2ColIndex index;
-  index.Build(conv, x);
-  const float* image = index.image();
-  const size_t* window_rows = index.rows();
-  const size_t* taps = index.taps();
+  const IndexedMatrix all = Im2ColMatrix(conv, x);
   const size_t pixels = conv.out_h * conv.out_w;
   const size_t pooled = pool.out_h * pool.out_w * filters;
   // The convolution's rows that the windows read: the image's first
@@ -137,13 +131,13 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
   for (long n = 0; n < batch; ++n) {
     static thread_local PackBuffer sample_buffer;
     float* sample = sample_buffer.Get(rows * filters);
-    const IndexedMatrix cols{image, window_rows + static_cast<size_t>(n) * pixels, taps};
+    const IndexedMatrix cols{all.base, all.rows + static_cast<size_t>(n) * pixels, all.taps};
     const ForwardEpilogue epilogue{sample, nullptr, b, Activation::kLinear, filters};
     if (unit_step) {
       // Each output row's windows start one float apart.
       for (size_t oy = 0; oy < rows / conv.out_w; ++oy) {
         const size_t row0 = oy * conv.out_w;
-        UnitStepRow(image + cols.rows[row0], taps, conv.patch(), W, filters, epilogue, row0,
+        UnitStepRow(cols.base + cols.rows[row0], cols.taps, conv.patch(), W, filters, epilogue, row0,
                     conv.out_w);
       }
     } else {

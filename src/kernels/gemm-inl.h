@@ -29,6 +29,7 @@
 #include "hwy/highway.h"
 #include "kernels/activation-inl.h"
 #include "kernels/activation.h"
+#include "kernels/im2col_index.h"
 #include "kernels/masked_segment-inl.h"
 #include "kernels/narrow_gemm-inl.h"
 #include "kernels/pack-inl.h"
@@ -285,17 +286,6 @@ HWY_INLINE void TileDispatch(size_t nv, bool pack_b, bool indexed_a, size_t P,
   if (b_sums) return Tile<NV, true, false, false, false>(P, ops, i0, rows, n0, cols, e, b_sums);
   Tile<NV, false, false, false, false>(P, ops, i0, rows, n0, cols, e, nullptr);
 }
-
-// A matrix read through two offset tables: A(i, p) = base[rows[i] +
-// taps[p]]. A convolution's im2col matrix is one over its (padded) image:
-// rows[i] is where output pixel i's window starts, taps[p] where tap p
-// lies within a window. The products then read the image in place, and the
-// im2col matrix is never written out and read back.
-struct IndexedMatrix {
-  const float* base;
-  const size_t* rows;
-  const size_t* taps;
-};
 
 // PackRows for an indexed A^T (A(i, p) = base[rows[p] + taps[i]], the
 // weight gradient's), for `blocks` row blocks from `first_block` on at

@@ -65,4 +65,10 @@ void Im2ColIndex::Build(const WindowShape& s, const float* x) {
   }
 }
 
+IndexedMatrix Im2ColMatrix(const WindowShape& s, const float* x) {
+  static thread_local Im2ColIndex index;
+  index.Build(s, x);
+  return IndexedMatrix{index.image(), index.rows(), index.taps()};
+}
+
 }  // namespace mb

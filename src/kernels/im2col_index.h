@@ -11,6 +11,17 @@
 
 namespace mb {
 
+// A matrix read through two offset tables: A(i, p) = base[rows[i] +
+// taps[p]]. A convolution's im2col matrix is one over its (padded) image:
+// rows[i] is where output pixel i's window starts, taps[p] where tap p
+// lies within a window. The products (gemm-inl.h) then read the image in
+// place, and the im2col matrix is never written out and read back.
+struct IndexedMatrix {
+  const float* base;
+  const size_t* rows;
+  const size_t* taps;
+};
+
 class Im2ColIndex {
  public:
   // The tables for s over x. With padding the image is a copy of x with
@@ -39,5 +50,11 @@ class Im2ColIndex {
   std::vector<float> padded_;
   const float* image_ = nullptr;
 };
+
+// The im2col matrix of s over x, through the calling thread's Im2ColIndex
+// (its tables kept from call to call). The whole team may read it: call it
+// before the parallel region, as a thread_local named inside one would be
+// each thread's own, unbuilt.
+IndexedMatrix Im2ColMatrix(const WindowShape& s, const float* x);
 
 }  // namespace mb
