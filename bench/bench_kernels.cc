@@ -288,6 +288,31 @@ void BM_Conv2D(benchmark::State& state) {
   SetRateCounters(state, c.flops());
 }
 
+// The backward products on a dY whose share of non-zeros is the 7th arg, in
+// percent, as max pooling and ReLU leave it (8.5% on the speedrun's second
+// convolution): the kernels then skip the zeros. Random positions, each
+// non-zero with that probability.
+template <ConvPass kPass>
+void BM_Conv2DSparseGradient(benchmark::State& state) {
+  ConvBuffers c(state);
+  uint32_t seed = 2463534242u;
+  for (float& v : c.dY) {
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    if (seed % 1000 >= static_cast<uint32_t>(state.range(6) * 10)) v = 0.0f;
+  }
+  for (auto _ : state) {
+    if (kPass == ConvPass::kBackwardInput) {
+      Conv2DBackwardInput(c.s, c.filters, c.dY.data(), c.W.data(), c.dx.data());
+    } else {
+      Conv2DBackwardWeights(c.s, c.filters, c.x.data(), c.dY.data(), c.dW.data(), c.db.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  SetRateCounters(state, c.flops());
+}
+
 // The convolution and a 2x2 max pooling of its output, args as for
 // BM_Conv2D: fused (kernels/conv2d_max_pooling2d.h), or the two passes
 // one after the other. GFLOP/s counts the convolution's products.
@@ -441,6 +466,17 @@ void RegisterAll() {
   RegisterConv<ConvPass::kForward>("Conv2DForward");
   RegisterConv<ConvPass::kBackwardInput>("Conv2DBackwardInput");
   RegisterConv<ConvPass::kBackwardWeights>("Conv2DBackwardWeights");
+  for (const auto& [name, fn] :
+       {std::pair{"Conv2DBackwardInput/sparse_dy",
+                  BM_Conv2DSparseGradient<ConvPass::kBackwardInput>},
+        std::pair{"Conv2DBackwardWeights/sparse_dy",
+                  BM_Conv2DSparseGradient<ConvPass::kBackwardWeights>}}) {
+    for (const int64_t percent : {9, 12, 25, 40, 60}) {
+      benchmark::RegisterBenchmark(name, fn)
+          ->Args({256, 12, 12, 16, 32, 3, percent})->Args({64, 13, 13, 32, 64, 3, percent})
+          ->UseRealTime();
+    }
+  }
   for (const auto& [name, fn] :
        {std::pair{"Conv2DMaxPooling2D/fused", BM_Conv2DMaxPooling2D<true>},
         std::pair{"Conv2DMaxPooling2D/two_passes", BM_Conv2DMaxPooling2D<false>}}) {

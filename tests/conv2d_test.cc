@@ -103,6 +103,23 @@ TEST_CASE("Conv2D gradients match direct loops on every target", "[kernels]") {
   });
 }
 
+// dcols = dY W^T, each element summed over the filters from the first up,
+// one fused multiply-add each.
+std::vector<float> FmaDcols(const WindowShape& s, size_t filters, const std::vector<float>& dY,
+                            const std::vector<float>& W) {
+  std::vector<float> dcols(s.rows() * s.patch());
+  for (size_t r = 0; r < s.rows(); ++r) {
+    for (size_t p = 0; p < s.patch(); ++p) {
+      float sum = 0.0f;
+      for (size_t f = 0; f < filters; ++f) {
+        sum = std::fma(dY[r * filters + f], W[p * filters + f], sum);
+      }
+      dcols[r * s.patch() + p] = sum;
+    }
+  }
+  return dcols;
+}
+
 // The input gradient is defined as Col2Im(dY W^T) with each dcols element
 // summed over the filters from the first up, one fused multiply-add each:
 // computed a few samples at a time, it must be bitwise that on every target
@@ -119,16 +136,7 @@ TEST_CASE("Conv2D input gradient is bitwise Col2Im of the fused-multiply-add dco
       const WindowShape s = ShapeOf(c);
       const auto W = RandomMatrix(s.patch() * c.filters, 11);
       const auto dY = RandomMatrix(s.rows() * c.filters, 12);
-      std::vector<float> dcols(s.rows() * s.patch());
-      for (size_t r = 0; r < s.rows(); ++r) {
-        for (size_t p = 0; p < s.patch(); ++p) {
-          float sum = 0.0f;
-          for (size_t f = 0; f < c.filters; ++f) {
-            sum = std::fma(dY[r * c.filters + f], W[p * c.filters + f], sum);
-          }
-          dcols[r * s.patch() + p] = sum;
-        }
-      }
+      const std::vector<float> dcols = FmaDcols(s, c.filters, dY, W);
       const size_t inputs = c.batch * c.height * c.width * c.channels;
       std::vector<float> expected(inputs), dx(inputs);
       Col2Im(s, dcols.data(), expected.data());
@@ -164,6 +172,81 @@ std::vector<float> AllResults(const ConvCase& c, Activation act) {
 
 bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// A mostly-zero dY, as max pooling and ReLU leave it, takes the kernels that
+// skip its zeros (kernels/sparse_gradient-inl.h) where its channels fill
+// whole vectors; they must give the dense order's bits: dW and db as one
+// fused multiply-add (or add) chain over the rows from the first, dx as
+// Col2Im of the fused-multiply-add dcols, on every FMA target and at 1, 2
+// and 4 threads. Densities on both sides of the switch to the sparse
+// kernels; the speedrun's and the book's shapes, 8 channels (whole vectors
+// on AVX2 only), a stride, and "same" padding (dense input gradient).
+TEST_CASE("Conv2D gradients of a mostly-zero dY are bitwise the dense sums", "[kernels]") {
+  const ConvCase cases[] = {
+      {9, 12, 12, 16, 32, 3, 3, 1, 1, Padding::kValid},
+      {3, 13, 13, 32, 64, 3, 3, 1, 1, Padding::kValid},
+      {2, 9, 9, 8, 24, 3, 3, 1, 1, Padding::kValid},
+      {2, 11, 10, 16, 20, 3, 3, 2, 2, Padding::kValid},
+      {2, 7, 7, 16, 17, 3, 3, 1, 1, Padding::kSame},
+  };
+  for (const ConvCase& c : cases) {
+    for (const float density : {0.05f, 0.2f, 1.0f}) {
+      INFO(Describe(c) << ", dY density " << density);
+      const WindowShape s = ShapeOf(c);
+      const size_t inputs = c.batch * c.height * c.width * c.channels;
+      const auto x = RandomMatrix(inputs, 21, 0.5f);
+      const auto W = RandomMatrix(s.patch() * c.filters, 22);
+      const auto dY = RandomMatrix(s.rows() * c.filters, 23, density);
+      // The dense sums, element by element.
+      std::vector<float> cols(s.rows() * s.patch(), 0.0f);
+      for (size_t r = 0; r < s.rows(); ++r) {
+        const size_t n = r / (s.out_h * s.out_w), oy = r / s.out_w % s.out_h, ox = r % s.out_w;
+        for (size_t k = 0; k < s.patch(); ++k) {
+          const size_t tap = k / c.channels, ch = k % c.channels;
+          const long iy = static_cast<long>(oy * s.stride_h + tap / s.kernel_w) -
+                          static_cast<long>(s.pad_top);
+          const long ix = static_cast<long>(ox * s.stride_w + tap % s.kernel_w) -
+                          static_cast<long>(s.pad_left);
+          if (iy < 0 || ix < 0 || iy >= static_cast<long>(c.height) ||
+              ix >= static_cast<long>(c.width)) {
+            continue;
+          }
+          cols[r * s.patch() + k] = x[((n * c.height + iy) * c.width + ix) * c.channels + ch];
+        }
+      }
+      std::vector<float> dW_expected(W.size()), db_expected(c.filters);
+      for (size_t f = 0; f < c.filters; ++f) {
+        float bias = 0.0f;
+        for (size_t r = 0; r < s.rows(); ++r) bias += dY[r * c.filters + f];
+        db_expected[f] = bias;
+        for (size_t k = 0; k < s.patch(); ++k) {
+          float sum = 0.0f;
+          for (size_t r = 0; r < s.rows(); ++r) {
+            sum = std::fma(cols[r * s.patch() + k], dY[r * c.filters + f], sum);
+          }
+          dW_expected[k * c.filters + f] = sum;
+        }
+      }
+      const std::vector<float> dcols = FmaDcols(s, c.filters, dY, W);
+      std::vector<float> dx_expected(inputs);
+      Col2Im(s, dcols.data(), dx_expected.data());
+      ForEachTarget([&](const std::string&) {
+        if (NumericsClass() != "fma") return;
+        for (int threads : {1, 2, 4}) {
+          INFO(threads << " threads");
+          omp_set_num_threads(threads);
+          std::vector<float> dW(W.size()), db(c.filters), dx(inputs);
+          Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dW.data(), db.data());
+          Conv2DBackwardInput(s, c.filters, dY.data(), W.data(), dx.data());
+          CHECK(BitwiseEqual(dW, dW_expected));
+          CHECK(BitwiseEqual(db, db_expected));
+          CHECK(BitwiseEqual(dx, dx_expected));
+        }
+        omp_set_num_threads(omp_get_num_procs());
+      });
+    }
+  }
 }
 
 // Every result at 1, 2 and 4 threads: bitwise the same.

@@ -2,7 +2,9 @@
 // target as gemm.cc: the forward pass and the weight gradient read the
 // im2col matrix in place in the image (Im2ColIndex), the input gradient
 // computes dcols a few samples at a time and adds each chunk back with
-// Col2Im while it is in the cache.
+// Col2Im while it is in the cache. When dY is mostly zeros (after max
+// pooling and ReLU) both gradients skip them (sparse_gradient-inl.h), with
+// the same sums.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/conv2d.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -17,6 +19,7 @@
 #include "kernels/gemm-inl.h"
 #include "kernels/im2col_index.h"
 #include "kernels/masked_segment-inl.h"
+#include "kernels/sparse_gradient-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
@@ -131,10 +134,44 @@ void DirectBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
   }
 }
 
+// dY's share of non-zeros up to which the backward products skip its zeros
+// (sparse_gradient-inl.h; both kinds of kernel give the same bits). At the
+// speedrun's second convolution, batch 256, dY non-zero at random (bench
+// entries Conv2DBackward*/sparse_dy, Zen 5): at 25% the sparse kernels
+// took 0.43 and 0.50 ms (weights, input) where the dense ones take 0.93
+// and 1.0-1.5 ms, at 40% they were no faster; pinned to AVX2, 1.04 and 1.02
+// ms at 25% against 2.0 and 2.8 ms.
+constexpr double kSparseGradientDensity = 0.3;
+
+// dW = cols^T dY over a mostly-zero dY: the threads split the filters,
+// each item walking all rows for its filters, so no sum is split.
+void SparseBackwardWeights(const WindowShape& s, size_t filters, const IndexedMatrix& cols,
+                           const float* dY, float* dW, float* db) {
+  const size_t L = hn::Lanes(DF()), M = s.rows(), P = s.patch();
+  const bool team = UseTeam(M * P * filters >= kMinParallelWork);
+  const size_t threads = team ? static_cast<size_t>(omp_get_max_threads()) : 1;
+  // The team's share of the filters, in whole vectors when it has one.
+  size_t group = (filters + threads - 1) / threads;
+  if (group > L) group = (group + L - 1) / L * L;
+  const long items = static_cast<long>((filters + group - 1) / group);
+#pragma omp parallel for schedule(static) if (team)
+  for (long item = 0; item < items; ++item) {
+    static thread_local PackBuffer scratch;
+    const size_t f0 = static_cast<size_t>(item) * group;
+    const size_t G = std::min(group, filters - f0);
+    SparseBackwardWeightsItem(M, P, filters, cols, dY, f0, G,
+                              scratch.Get(SparseWeightsScratch(G, P)), dW, db);
+  }
+}
+
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db) {
   const IndexedMatrix cols = Im2ColMatrix(s, x);
   if (s.patch() <= kDirectMaxPatch) return DirectBackwardWeights(s, filters, cols, dY, dW, db);
+  if (SparseWindowsFit(s.channels) &&
+      SampledDensity(dY, s.rows(), filters) <= kSparseGradientDensity) {
+    return SparseBackwardWeights(s, filters, cols, dY, dW, db);
+  }
   // dW = cols^T dY: row k of dW reads column k of cols.
   Gemm(s.patch(), filters, s.rows(), nullptr, 1, s.patch(), dY, filters,
        /*b_transposed=*/false, StoreEpilogue{dW, filters}, db, &cols);
@@ -235,6 +272,8 @@ void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, 
   const size_t spread = (wanted + threads - 1) / threads * threads;
   const size_t chunk = (s.batch + spread - 1) / spread;
   const long items = static_cast<long>((s.batch + chunk - 1) / chunk);
+  const bool sparse = SparseWindowsFit(s.channels) && s.pad_top == 0 && s.pad_left == 0 &&
+                      SampledDensity(dY, s.rows(), filters) <= kSparseGradientDensity;
   static thread_local PackBuffer transposed_buffer;
   float* Wt = transposed_buffer.Get(filters * patch);  // [filters, patch]
   constexpr size_t kTransposeFilters = 16;  // per item of the transpose
@@ -252,6 +291,10 @@ void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, 
       static thread_local PackBuffer dcols_buffer;
       const size_t n0 = static_cast<size_t>(item) * chunk;
       const size_t samples = std::min(chunk, s.batch - n0);
+      if (sparse) {
+        SparseInputGradient(s, filters, dY, Wt, n0, n0 + samples, dx);
+        continue;
+      }
       float* dcols = dcols_buffer.Get(samples * pixels * patch);
       // dcols = dY W^T, with B = W^T stored.
       GemmShare(1, 0, samples * pixels, patch, filters, dY + n0 * pixels * filters, filters, 1,
