@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/team.h"
 #include "kernels/sparse_gemm.h"
 
 namespace mb {
@@ -172,6 +173,10 @@ void LoadBatch(const uint8_t* images, size_t features, const uint32_t* order, si
     return;
   }
   const std::array<float, 256>& pixel_values = ws.pixel_values;
+  // A table lookup per pixel, 0.27 ms for the speedrun's batch of 256 on
+  // one thread (Zen 5): split over the team, as each sample is its own.
+  constexpr size_t kMinTeamPixels = size_t{1} << 16;
+#pragma omp parallel for schedule(static) if (UseTeam(count * features >= kMinTeamPixels))
   for (size_t i = 0; i < count; ++i) {
     const size_t sample = order ? order[first + i] : first + i;
     const uint8_t* src = images + sample * features;
