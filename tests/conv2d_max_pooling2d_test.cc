@@ -14,6 +14,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_max_pooling2d.h"
 #include "kernels/max_pooling2d.h"
+#include "kernels/vector_math.h"
 
 namespace mb {
 namespace {
@@ -83,6 +84,36 @@ TEST_CASE("Conv2D with max pooling fused is bitwise the two passes on every targ
       const Shapes s = ShapesOf(c);
       REQUIRE(FusesWithMaxPooling(s.conv, Activation::kLinear, s.pool));
       CHECK(Pooled(c, true) == Pooled(c, false));
+    }
+  });
+}
+
+// An activation layer after the pooling, run inside the fused pass: its
+// output is bitwise ActivationInPlace of a copy of the pooled output, which
+// is itself unchanged.
+TEST_CASE("Conv2D with max pooling fused applies a following activation as its layer would",
+          "[kernels]") {
+  ForEachTarget([](const std::string&) {
+    for (const FusedCase& c : kCases) {
+      for (const Activation act : {Activation::kRelu, Activation::kTanh, Activation::kLinear}) {
+        INFO(Describe(c) << ", activation " << static_cast<int>(act));
+        const Shapes s = ShapesOf(c);
+        const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 24, 0.4f);
+        const auto W = RandomMatrix(s.conv.patch() * c.filters, 25);
+        const auto b = RandomMatrix(c.filters, 26);
+        const size_t outputs = s.pool.rows() * c.filters;
+        std::vector<float> y(outputs), y_alone(outputs), activated(outputs, -7.0f);
+        std::vector<uint32_t> argmax(outputs), argmax_alone(outputs);
+        Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), s.pool,
+                                  y_alone.data(), argmax_alone.data());
+        Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), s.pool,
+                                  y.data(), argmax.data(), act, activated.data());
+        std::vector<float> expected(y_alone);
+        ActivationInPlace(act, expected.data(), outputs);
+        CHECK(std::memcmp(y.data(), y_alone.data(), outputs * sizeof(float)) == 0);
+        CHECK(argmax == argmax_alone);
+        CHECK(std::memcmp(activated.data(), expected.data(), outputs * sizeof(float)) == 0);
+      }
     }
   });
 }

@@ -12,6 +12,7 @@
 
 #include "common/team.h"
 #include "hwy/highway.h"
+#include "kernels/activation-inl.h"
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_max_pooling2d.h"
 #include "kernels/gemm-inl.h"
@@ -117,7 +118,7 @@ void UnitStepRow(const float* window0, const size_t* taps, size_t P, const float
 
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
                                const float* W, const float* b, const WindowShape& pool,
-                               float* y, uint32_t* argmax) {
+                               float* y, uint32_t* argmax, Activation act, float* activated) {
   const IndexedMatrix all = Im2ColMatrix(conv, x);
   const size_t pixels = conv.out_h * conv.out_w;
   const size_t pooled = pool.out_h * pool.out_w * filters;
@@ -151,6 +152,10 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
         PoolPixel(pool, WindowOf(pool, py, px), sample, y + at, argmax + at);
       }
     }
+    if (activated) {
+      std::copy(y + out, y + out + pooled, activated + out);
+      ApplyActivationInPlace(act, activated + out, pooled);
+    }
   }
 }
 
@@ -172,8 +177,9 @@ bool FusesWithMaxPooling(const WindowShape& conv, Activation act, const WindowSh
 
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
                                const float* W, const float* b, const WindowShape& pool,
-                               float* y, uint32_t* argmax) {
-  HWY_DYNAMIC_DISPATCH(Conv2DMaxPooling2DForward)(conv, filters, x, W, b, pool, y, argmax);
+                               float* y, uint32_t* argmax, Activation act, float* activated) {
+  HWY_DYNAMIC_DISPATCH(Conv2DMaxPooling2DForward)(conv, filters, x, W, b, pool, y, argmax, act,
+                                                  activated);
 }
 
 }  // namespace mb

@@ -29,10 +29,14 @@ bool FusesWithMaxPooling(const WindowShape& conv, Activation act, const WindowSh
 
 // y and argmax [batch, pool.out_h, pool.out_w, filters] as
 // MaxPooling2DForward(pool, Y) gives them for Y = conv(x, W) + b (see
-// Conv2DForward), without storing Y. Requires FusesWithMaxPooling(conv,
-// linear, pool); conv.batch is the batch.
+// Conv2DForward), without storing Y. When `activated` is not null it also
+// receives act(y), as an activation layer after the pooling would compute
+// it (kernels/vector_math.h's ActivationInPlace on a copy), each sample's
+// while it is in the cache. Requires FusesWithMaxPooling(conv, linear,
+// pool); conv.batch is the batch.
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
                                const float* W, const float* b, const WindowShape& pool,
-                               float* y, uint32_t* argmax);
+                               float* y, uint32_t* argmax, Activation act = Activation::kLinear,
+                               float* activated = nullptr);
 
 }  // namespace mb

@@ -69,11 +69,13 @@ bool FusesWithMaxPooling(const Conv2DLayer& layer, const MaxPooling2DLayer& pool
 }
 
 void ForwardPooled(const Conv2DLayer& layer, const MaxPooling2DLayer& pool, size_t batch,
-                   const LayerInput& in, LayerBuffers& pool_out) {
+                   const LayerInput& in, LayerBuffers& pool_out, Activation act,
+                   LayerBuffers* activated) {
   Conv2DMaxPooling2DForward(OnBatch(layer.window, batch), layer.filters, in.x,
                             layer.kernel.value.data(), layer.bias.value.data(),
                             OnBatch(pool.window, batch), pool_out.a.data(),
-                            pool_out.index.data());
+                            pool_out.index.data(), act,
+                            activated ? activated->a.data() : nullptr);
 }
 
 void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& own,

@@ -39,9 +39,12 @@ bool FusesWithMaxPooling(const Conv2DLayer& layer, const MaxPooling2DLayer& pool
 // The forward passes of `layer` and of `pool` on its output in one, which
 // fills pool_out (the pooled output and its argmax) as the pooling layer's
 // Forward would, and leaves the convolution's own output unwritten: its
-// backward pass does not read it.
+// backward pass does not read it. With `activated`, an activation layer's
+// output after the pooling too (act of the pooled output; the layer must
+// keep no pre-activation).
 void ForwardPooled(const Conv2DLayer& layer, const MaxPooling2DLayer& pool, size_t batch,
-                   const LayerInput& in, LayerBuffers& pool_out);
+                   const LayerInput& in, LayerBuffers& pool_out,
+                   Activation act = Activation::kLinear, LayerBuffers* activated = nullptr);
 void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& own,
               const LayerBelow& below);
 
