@@ -8,6 +8,8 @@
 // the filters (input gradient) or the rows (weight gradient). Their results
 // equal the dense kernels' bitwise, up to the sign of a zero sum (as for
 // sparse_gemm.h), so that which kernel runs is a matter of speed alone.
+// (An infinite or NaN weight or input differs: the dense kernels make NaN
+// of its product with a zero dY. A run that has one has diverged already.)
 // Included by conv2d.cc, once per target.
 
 // Per-target include guard (Highway's idiom for -inl.h files).
