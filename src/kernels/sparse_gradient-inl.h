@@ -84,20 +84,18 @@ inline double SampledDensity(const float* m, size_t rows, size_t cols) {
 }
 
 // Vectors [n0, n0 + NV * L) of one row of C = A B, from A's row a (K
-// long): Gemm's sums for its columns with A's zeros skipped, into acc.
-// Returns whether a had a non-zero.
+// long) and the bits of its non-zeros (NonzeroBits of each 64 of a): Gemm's
+// sums for its columns with A's zeros skipped, into acc.
 template <size_t NV, class V>
-HWY_INLINE bool SparseRowSums(const float* HWY_RESTRICT a, size_t K, const float* HWY_RESTRICT B,
-                              size_t ldb, size_t n0, V* acc) {
+HWY_INLINE void SparseRowSums(const float* HWY_RESTRICT a, const uint64_t* HWY_RESTRICT words,
+                              size_t K, const float* HWY_RESTRICT B, size_t ldb, size_t n0,
+                              V* acc) {
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
 #pragma GCC unroll 16
   for (size_t j = 0; j < NV; ++j) acc[j] = hn::Zero(d);
-  bool any = false;
   for (size_t k0 = 0; k0 < K; k0 += 64) {
-    uint64_t bits = NonzeroBits(a + k0, std::min<size_t>(64, K - k0));
-    any |= bits != 0;
-    for (; bits != 0; bits &= bits - 1) {
+    for (uint64_t bits = words[k0 / 64]; bits != 0; bits &= bits - 1) {
       const size_t k = k0 + static_cast<size_t>(__builtin_ctzll(bits));
       const auto g = hn::Set(d, a[k]);
       const float* HWY_RESTRICT b = B + k * ldb + n0;
@@ -105,21 +103,22 @@ HWY_INLINE bool SparseRowSums(const float* HWY_RESTRICT a, size_t K, const float
       for (size_t j = 0; j < NV; ++j) acc[j] = hn::MulAdd(g, hn::LoadU(d, b + j * L), acc[j]);
     }
   }
-  return any;
 }
 
 // Vectors [v0, v0 + NV) of one output pixel's dcols row (a: its dY, K =
-// filters long; B = W^T, ldb = patch), added to the input gradient at
-// `window`, vector t's lanes at window + offsets[v0 + t].
+// filters long, with the bits of its non-zeros; B = W^T, ldb = patch),
+// added to the input gradient at `window`, vector t's lanes at window +
+// offsets[v0 + t].
 template <size_t NV>
-HWY_INLINE void SparseScatterSegment(const float* HWY_RESTRICT a, size_t K,
+HWY_INLINE void SparseScatterSegment(const float* HWY_RESTRICT a,
+                                     const uint64_t* HWY_RESTRICT words, size_t K,
                                      const float* HWY_RESTRICT B, size_t ldb, size_t v0,
                                      const uint32_t* HWY_RESTRICT offsets,
                                      float* HWY_RESTRICT window) {
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
   hn::Vec<decltype(d)> acc[NV];
-  if (!SparseRowSums<NV>(a, K, B, ldb, v0 * L, acc)) return;
+  SparseRowSums<NV>(a, words, K, B, ldb, v0 * L, acc);
 #pragma GCC unroll 16
   for (size_t t = 0; t < NV; ++t) {
     float* HWY_RESTRICT to = window + offsets[v0 + t];
@@ -128,13 +127,15 @@ HWY_INLINE void SparseScatterSegment(const float* HWY_RESTRICT a, size_t K,
 }
 
 template <size_t NV>
-HWY_INLINE void SparseScatterSegmentOf(size_t nv, const float* a, size_t K, const float* B,
-                                       size_t ldb, size_t v0, const uint32_t* offsets,
-                                       float* window) {
+HWY_INLINE void SparseScatterSegmentOf(size_t nv, const float* a, const uint64_t* words,
+                                       size_t K, const float* B, size_t ldb, size_t v0,
+                                       const uint32_t* offsets, float* window) {
   if constexpr (NV > 1) {
-    if (nv < NV) return SparseScatterSegmentOf<NV - 1>(nv, a, K, B, ldb, v0, offsets, window);
+    if (nv < NV) {
+      return SparseScatterSegmentOf<NV - 1>(nv, a, words, K, B, ldb, v0, offsets, window);
+    }
   }
-  SparseScatterSegment<NV>(a, K, B, ldb, v0, offsets, window);
+  SparseScatterSegment<NV>(a, words, K, B, ldb, v0, offsets, window);
 }
 
 // Whether the sparse kernels can read a window of `channels` a vector at a
@@ -164,16 +165,25 @@ HWY_NOINLINE void SparseInputGradient(const WindowShape& s, size_t filters,
     const size_t tap = v * L / C, c = v * L % C;
     offsets[v] = static_cast<uint32_t>((tap / s.kernel_w * s.width + tap % s.kernel_w) * C + c);
   }
+  // A pixel's non-zero dY, found once for all its segments.
+  static thread_local std::vector<uint64_t> words;
+  words.resize((filters + 63) / 64);
   for (size_t n = n0; n < n1; ++n) {
     float* HWY_RESTRICT x = dx + n * image;
     std::fill(x, x + image, 0.0f);
     const float* HWY_RESTRICT dy = dY + n * pixels * filters;
     for (size_t oy = 0; oy < s.out_h; ++oy) {
       for (size_t ox = 0; ox < s.out_w; ++ox, dy += filters) {
+        uint64_t any = 0;
+        for (size_t k0 = 0; k0 < filters; k0 += 64) {
+          words[k0 / 64] = NonzeroBits(dy + k0, std::min<size_t>(64, filters - k0));
+          any |= words[k0 / 64];
+        }
+        if (any == 0) continue;
         float* window = x + (oy * s.stride_h * s.width + ox * s.stride_w) * C;
         for (size_t v = 0; v < vecs; v += kSparseVecs) {
-          SparseScatterSegmentOf<kSparseVecs>(std::min(kSparseVecs, vecs - v), dy, filters, Wt,
-                                              patch, v, offsets, window);
+          SparseScatterSegmentOf<kSparseVecs>(std::min(kSparseVecs, vecs - v), dy, words.data(),
+                                              filters, Wt, patch, v, offsets, window);
         }
       }
     }
