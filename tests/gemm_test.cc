@@ -22,9 +22,12 @@ struct Shape {
 };
 // {300, 600, 10}: an X too large for the 10-unit forward pass to order its
 // tiles by unit block (kNarrowSharedInputBytes), so the threads split rows.
-const Shape kShapes[] = {{1, 1, 1},   {3, 5, 7},    {17, 3, 1},  {1, 785, 10},
-                         {127, 17, 33}, {128, 784, 512}, {96, 512, 10}, {9, 127, 785},
-                         {33, 64, 48}, {16, 10, 512}, {300, 600, 10}};
+// N = 64, 80, 112 and 200: panels of unequal vector counts (2 + 2, 3 + 2,
+// 3 + 2 + 2 on AVX-512; 25 vectors on AVX2) and a partial last vector.
+const Shape kShapes[] = {{1, 1, 1},     {3, 5, 7},       {17, 3, 1},     {1, 785, 10},
+                         {127, 17, 33}, {128, 784, 512}, {96, 512, 10},  {9, 127, 785},
+                         {33, 64, 48},  {16, 10, 512},   {300, 600, 10}, {40, 70, 64},
+                         {21, 30, 80},  {19, 33, 112},   {23, 9, 199}};
 const Activation kActivations[] = {Activation::kLinear, Activation::kRelu, Activation::kTanh,
                                    Activation::kSigmoid, Activation::kGelu,
                                    Activation::kSoftmax};
@@ -126,7 +129,8 @@ TEST_CASE("DenseBackwardWeights over a long batch is one fused-multiply-add chai
 }
 
 TEST_CASE("Products are bitwise identical at 1, 2 and 4 threads", "[kernels]") {
-  for (const Shape& s : {Shape{128, 784, 512}, Shape{128, 512, 10}, Shape{300, 600, 10}}) {
+  for (const Shape& s : {Shape{128, 784, 512}, Shape{128, 512, 10}, Shape{300, 600, 10},
+                         Shape{200, 64, 80}, Shape{64, 576, 64}}) {
     INFO("M=" << s.M << " K=" << s.K << " N=" << s.N);
     const auto X = RandomMatrix(s.M * s.K, 11, 0.2f);
     const auto W = RandomMatrix(s.K * s.N, 12);

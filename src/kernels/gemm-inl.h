@@ -404,26 +404,57 @@ inline const float* ChunkedOutput(const StoreEpilogue& e, size_t* ldc) {
 //
 // GemmShare is one thread's share of a team of `team`; Gemm runs it on the
 // OpenMP team (kernels that split work their own way call it with team 1).
+// C's columns as panels of at most kTileVecs vectors, as few as that
+// allows, their vectors shared out evenly: the first `wider` panels have
+// one vector more than the rest. (Whole panels of kTileVecs and a narrow
+// last one split 64 filters on AVX-512 into 3 + 1 vectors: the 1-vector
+// tile makes one multiply-add per broadcast, and the thread given its
+// tiles waited for the other for a tenth of the book's convnet's training.)
+struct Panels {
+  size_t count, vecs, wider;  // vecs: the narrower panels' vectors
+  Panels(size_t N, size_t L) {
+    const size_t total = (N + L - 1) / L;
+    count = (total + kTileVecs - 1) / kTileVecs;
+    vecs = count ? total / count : 0;
+    wider = count ? total % count : 0;
+  }
+  size_t Vecs(size_t k) const { return vecs + (k < wider ? 1 : 0); }
+  size_t FirstVec(size_t k) const { return k * vecs + std::min(k, wider); }
+  // The first of the row_tiles * count tiles (panel-major) whose share of
+  // the work, counted in vectors, starts at or after `work`.
+  size_t TileAt(size_t work, size_t row_tiles) const {
+    size_t t = 0;
+    for (size_t k = 0; k < count; ++k) {
+      const size_t v = Vecs(k), panel_work = row_tiles * v;
+      if (work < panel_work) return t + (work + v - 1) / v;
+      work -= panel_work;
+      t += row_tiles;
+    }
+    return t;
+  }
+};
+
 template <class Epilogue>
 void GemmShare(size_t team, size_t thread, size_t M, size_t N, size_t P, const float* A,
                size_t a_row_stride, size_t a_inner_stride, const float* B, size_t ldb,
                bool b_transposed, const Epilogue& epilogue, float* b_sums,
                const IndexedMatrix* indexed = nullptr) {
   const size_t L = hn::Lanes(DF());
-  const size_t panel_width = kTileVecs * L;
+  const size_t panel_width = kTileVecs * L;  // the widest panel
   const size_t row_tiles = (M + kTileRows - 1) / kTileRows;
-  const size_t panels = (N + panel_width - 1) / panel_width;
+  const Panels panels(N, L);
   const bool direct_a = a_inner_stride == 1;
   // This thread's tiles t in [t_begin, t_end): panel t / row_count, row
-  // block row_begin + t % row_count.
+  // block row_begin + t % row_count; an equal share of the vectors' work.
   size_t row_begin = 0, row_count = row_tiles;
-  size_t t_begin = row_tiles * panels * thread / team;
-  size_t t_end = row_tiles * panels * (thread + 1) / team;
+  const size_t work = row_tiles * ((N + L - 1) / L);
+  size_t t_begin = panels.TileAt(work * thread / team, row_tiles);
+  size_t t_end = panels.TileAt(work * (thread + 1) / team, row_tiles);
   if (!direct_a) {
     row_begin = row_tiles * thread / team;
     row_count = row_tiles * (thread + 1) / team - row_begin;
     t_begin = 0;
-    t_end = row_count * panels;
+    t_end = row_count * panels.count;
   }
   // A transposed over a long p (a convolution's weight gradient sums over
   // every output pixel of the batch) goes kGemmChunkP of p at a time, so
@@ -452,12 +483,12 @@ void GemmShare(size_t team, size_t thread, size_t M, size_t N, size_t P, const f
       }
     }
     float* b_packed = b_buffer.Get(pc * panel_width);
-    size_t packed_panel = panels;  // none yet
+    size_t packed_panel = panels.count;  // none yet
     for (size_t t = t_begin; t < t_end; ++t) {
       const size_t panel = t / row_count;
       const size_t row_tile = row_begin + t % row_count;
-      const size_t n0 = panel * panel_width;
-      const size_t cols = std::min(panel_width, N - n0);
+      const size_t n0 = panels.FirstVec(panel) * L;
+      const size_t cols = std::min(panels.Vecs(panel) * L, N - n0);
       const size_t nv = (cols + L - 1) / L;
       const size_t i0 = row_tile * kTileRows;
       const size_t rows = std::min(kTileRows, M - i0);
