@@ -48,8 +48,12 @@ HWY_AFTER_NAMESPACE();
 #include <string>
 #include <vector>
 
+#include <omp.h>
+
 #include "hwy/targets.h"
+#include "kernel_test_support.h"
 #include "kernels/target.h"
+#include "kernels/vector_math.h"
 
 namespace mb {
 namespace {
@@ -296,6 +300,43 @@ TEST_CASE("Every target of a numerics class computes the same bits", "[math]") {
   // On x86 every machine has at least SSE4, SSSE3 and SCALAR: one class with
   // three targets.
   CHECK(compared >= 2);
+}
+
+// vector_math.h's array forms split large arrays over the team: each
+// element must still get the bits it gets alone (here: computed one element
+// per call, a masked vector), for every activation, in place and into a
+// second array, at 1 and 2 threads.
+TEST_CASE("Activation arrays split over the team give each element its own bits", "[math]") {
+  const size_t n = (size_t{1} << 16) + 1003;  // several team blocks, a partial vector
+  const auto z = RandomMatrix(n, 41);
+  const auto g = RandomMatrix(n, 42);
+  for (Activation act : {Activation::kRelu, Activation::kTanh, Activation::kSigmoid,
+                         Activation::kGelu, Activation::kLinear}) {
+    INFO("activation " << static_cast<int>(act));
+    std::vector<float> a = z, one_by_one_a = z, one_by_one_g = g;
+    for (size_t i = 0; i < n; ++i) {
+      ActivationInPlace(act, &one_by_one_a[i], 1);
+      ActivationGradientInPlace(act, &z[i], &one_by_one_a[i], &one_by_one_g[i], 1);
+    }
+    for (int threads : {1, 2}) {
+      INFO(threads << " threads");
+      omp_set_num_threads(threads);
+      std::vector<float> y = z, in_place = g, into(n, 7.0f);
+      ActivationInPlace(act, y.data(), n);
+      ActivationGradientInPlace(act, z.data(), one_by_one_a.data(), in_place.data(), n);
+      ActivationGradient(act, z.data(), one_by_one_a.data(), g.data(), into.data(), n);
+      size_t differing = 0, first = n;
+      for (size_t i = 0; i < n; ++i) {
+        if (Bits(y[i]) != Bits(one_by_one_a[i]) || Bits(in_place[i]) != Bits(one_by_one_g[i]) ||
+            Bits(into[i]) != Bits(one_by_one_g[i])) {
+          if (differing++ == 0) first = i;
+        }
+      }
+      INFO("first differing element " << first);
+      CHECK(differing == 0);
+    }
+    omp_set_num_threads(omp_get_num_procs());
+  }
 }
 
 }  // namespace

@@ -74,8 +74,7 @@ struct LayerBelow {
 // (flatten, activation): below.delta = delta through the activation below.
 inline void PassDeltaDown(const float* delta, size_t n, const LayerBelow& below) {
   if (!below.delta) return;
-  std::memcpy(below.delta, delta, n * sizeof(float));
-  ActivationGradientInPlace(below.activation, below.z, below.a, below.delta, n);
+  ActivationGradient(below.activation, below.z, below.a, delta, below.delta, n);
 }
 
 // The tensors of a layer with a kernel and a bias (dense, conv2d), and the
