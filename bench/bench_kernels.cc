@@ -40,6 +40,7 @@
 #include "kernels/max_pooling2d.h"
 #include "kernels/sparse_gemm.h"
 #include "kernels/target.h"
+#include "kernels/vector_math.h"
 
 namespace mb {
 namespace {
@@ -337,6 +338,45 @@ void BM_Conv2DMaxPooling2D(benchmark::State& state) {
   SetRateCounters(state, c.flops());
 }
 
+// A first layer's backward pass through the max pooling after it: the
+// weight gradient from the pooled gradient directly (fused), or the
+// pooling's backward pass spreading it into dY and Conv2DBackwardWeights
+// reading that (two passes). Each pooled output's argmax is the top left
+// of its window; range(6) is 1 for a ReLU convolution (the pooled outputs
+// then mask the gradient), 0 for a linear one.
+template <bool kFused>
+void BM_Conv2DMaxPooling2DBackward(benchmark::State& state) {
+  ConvBuffers c(state);
+  const WindowShape pool = MakeWindowShape(c.s.batch, c.s.out_h, c.s.out_w, c.filters, 2, 2, 2,
+                                           2, Padding::kValid);
+  const bool relu = state.range(6) != 0;
+  const AlignedVector<float> dy = Filled(pool.rows() * c.filters);
+  const AlignedVector<float> y = Filled(dy.size());
+  std::vector<uint32_t> argmax(dy.size());
+  const AlignedVector<float> a = Filled(relu ? c.out.size() : 0);  // the layer's output
+  for (size_t i = 0; i < argmax.size(); ++i) {
+    const size_t pixel = i / c.filters % (pool.out_h * pool.out_w);
+    const size_t py = pixel / pool.out_w, px = pixel % pool.out_w;
+    argmax[i] = static_cast<uint32_t>((2 * py * c.s.out_w + 2 * px) * c.filters + i % c.filters);
+  }
+  for (auto _ : state) {
+    if (kFused) {
+      Conv2DMaxPooling2DBackwardWeights(c.s, c.filters, c.x.data(), pool, dy.data(),
+                                        argmax.data(), relu ? y.data() : nullptr, c.dW.data(),
+                                        c.db.data());
+    } else {
+      MaxPooling2DBackward(pool, dy.data(), argmax.data(), c.dY.data());
+      if (relu) {
+        ActivationGradientInPlace(Activation::kRelu, nullptr, a.data(), c.dY.data(),
+                                  c.dY.size());
+      }
+      Conv2DBackwardWeights(c.s, c.filters, c.x.data(), c.dY.data(), c.dW.data(), c.db.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  SetRateCounters(state, c.flops());
+}
+
 #if MB_HAVE_DNNL
 template <ConvPass kPass>
 void BM_Conv2DOneDnn(benchmark::State& state) {
@@ -482,6 +522,12 @@ void RegisterAll() {
         std::pair{"Conv2DMaxPooling2D/two_passes", BM_Conv2DMaxPooling2D<false>}}) {
     benchmark::RegisterBenchmark(name, fn)
         ->Args({256, 28, 28, 1, 16, 5})->Args({256, 28, 28, 1, 24, 5})->UseRealTime();
+  }
+  for (const auto& [name, fn] :
+       {std::pair{"Conv2DMaxPooling2DBackward/fused", BM_Conv2DMaxPooling2DBackward<true>},
+        std::pair{"Conv2DMaxPooling2DBackward/two_passes", BM_Conv2DMaxPooling2DBackward<false>}}) {
+    benchmark::RegisterBenchmark(name, fn)
+        ->Args({256, 28, 28, 1, 16, 5, 0})->Args({64, 28, 28, 1, 32, 3, 1})->UseRealTime();
   }
   for (const auto& [name, fn] : {std::pair{"MaxPooling2D/mnistbench", BM_MaxPooling2D<false>},
                                  std::pair{"MaxPooling2DBackward/mnistbench",

@@ -26,9 +26,11 @@ struct FusedCase {
 // one vector and one and a half on AVX-512), one whose output has a row and
 // a column the pooling drops, a 3x3 pool, fewer filters than lanes, and
 // more than one panel of filters on several channels.
+// The book convnet's first convolution (3x3, 32 filters) for the backward
+// fold, whose ReLU it takes.
 const FusedCase kCases[] = {
     {3, 28, 28, 1, 16, 5, 2}, {2, 28, 28, 1, 24, 5, 2}, {2, 12, 13, 3, 8, 2, 2},
-    {2, 11, 11, 2, 5, 3, 3},  {2, 9, 9, 4, 70, 3, 2},
+    {2, 11, 11, 2, 5, 3, 3},  {2, 9, 9, 4, 70, 3, 2},   {2, 28, 28, 1, 32, 3, 2},
 };
 
 std::string Describe(const FusedCase& c) {
@@ -163,6 +165,74 @@ TEST_CASE("Only a linear convolution pooled by disjoint windows inside it fuses"
   CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kLinear, pool(5, 5, Padding::kSame)));
   const WindowShape other = MakeWindowShape(1, 20, 20, 16, 2, 2, 2, 2, Padding::kValid);
   CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kLinear, other));
+}
+
+// A first layer's weight gradient read through the pooling after it: dW
+// and db, as bit patterns, for pooled gradients dy (with zeros and a -0)
+// spread by MaxPooling2DBackward, masked by a ReLU's derivative when the
+// convolution has one, then Conv2DBackwardWeights; or folded.
+std::vector<uint32_t> PooledWeightGradient(const FusedCase& c, Activation act, bool folded) {
+  const Shapes s = ShapesOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.4f);
+  const auto W = RandomMatrix(s.conv.patch() * c.filters, 32);
+  const auto b = RandomMatrix(c.filters, 33);
+  std::vector<float> Y(s.conv.rows() * c.filters), y(s.pool.rows() * c.filters);
+  std::vector<uint32_t> argmax(y.size());
+  Conv2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), act, nullptr, Y.data());
+  MaxPooling2DForward(s.pool, Y.data(), y.data(), argmax.data());
+  auto dy = RandomMatrix(y.size(), 34, 0.3f);
+  dy[0] = -0.0f;
+  std::vector<float> dW(W.size(), 7.0f), db(c.filters, 7.0f);
+  if (folded) {
+    Conv2DMaxPooling2DBackwardWeights(s.conv, c.filters, x.data(), s.pool, dy.data(),
+                                      argmax.data(),
+                                      act == Activation::kRelu ? y.data() : nullptr, dW.data(),
+                                      db.data());
+  } else {
+    std::vector<float> dY(Y.size(), 7.0f);
+    MaxPooling2DBackward(s.pool, dy.data(), argmax.data(), dY.data());
+    ActivationGradientInPlace(act, nullptr, Y.data(), dY.data(), dY.size());
+    Conv2DBackwardWeights(s.conv, c.filters, x.data(), dY.data(), dW.data(), db.data());
+  }
+  std::vector<uint32_t> bits(dW.size() + db.size());
+  std::memcpy(bits.data(), dW.data(), dW.size() * sizeof(float));
+  std::memcpy(bits.data() + dW.size(), db.data(), db.size() * sizeof(float));
+  return bits;
+}
+
+TEST_CASE("A first convolution's weight gradient through its pooling is bitwise the two passes",
+          "[kernels]") {
+  ForEachTarget([](const std::string&) {
+    for (FusedCase c : kCases) {
+      for (const Activation act : {Activation::kLinear, Activation::kRelu}) {
+        INFO(Describe(c) << ", activation " << static_cast<int>(act));
+        const Shapes s = ShapesOf(c);
+        const bool folds = FoldsMaxPoolingBackward(s.conv, act, s.pool);
+        CHECK(folds == (s.conv.patch() <= kDirectWeightsMaxPatch));
+        if (!folds) continue;
+        const auto two_passes = PooledWeightGradient(c, act, false);
+        for (int threads : {1, 2, 4}) {
+          INFO(threads << " threads");
+          omp_set_num_threads(threads);
+          CHECK(PooledWeightGradient(c, act, true) == two_passes);
+        }
+        omp_set_num_threads(omp_get_num_procs());
+      }
+    }
+  });
+}
+
+TEST_CASE("Only a linear or ReLU convolution with a small patch folds its pooling's gradient",
+          "[kernels]") {
+  const WindowShape conv = MakeWindowShape(1, 28, 28, 1, 5, 5, 1, 1, Padding::kValid);
+  const WindowShape pool = MakeWindowShape(1, 24, 24, 16, 2, 2, 2, 2, Padding::kValid);
+  CHECK(FoldsMaxPoolingBackward(conv, Activation::kLinear, pool));
+  CHECK(FoldsMaxPoolingBackward(conv, Activation::kRelu, pool));
+  CHECK_FALSE(FoldsMaxPoolingBackward(conv, Activation::kTanh, pool));
+  const WindowShape overlapping = MakeWindowShape(1, 24, 24, 16, 3, 3, 2, 2, Padding::kValid);
+  CHECK_FALSE(FoldsMaxPoolingBackward(conv, Activation::kLinear, overlapping));
+  const WindowShape wide = MakeWindowShape(1, 28, 28, 2, 5, 5, 1, 1, Padding::kValid);  // 50 taps
+  CHECK_FALSE(FoldsMaxPoolingBackward(wide, Activation::kLinear, pool));
 }
 
 }  // namespace

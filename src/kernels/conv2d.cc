@@ -16,6 +16,7 @@
 #include "common/team.h"
 #include "hwy/highway.h"
 #include "kernels/conv2d.h"
+#include "kernels/direct_weights-inl.h"
 #include "kernels/gemm-inl.h"
 #include "kernels/im2col_index.h"
 #include "kernels/masked_segment-inl.h"
@@ -30,108 +31,6 @@ void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const f
   const IndexedMatrix cols = Im2ColMatrix(s, x);
   Gemm(s.rows(), filters, s.patch(), nullptr, s.patch(), 1, W, filters,
        /*b_transposed=*/false, ForwardEpilogue{Y, Z, b, act, filters}, nullptr, &cols);
-}
-
-// The weight gradient's taps per pass of DirectBackwardWeights: their
-// accumulators, dY's vector, the bias sum and a broadcast fit the register
-// file (AVX-512's 32: a whole 5x5 kernel in one pass over dY, which at
-// batch 256 is 14 MB and comes from memory each pass; AVX2's 16).
-#if HWY_TARGET <= HWY_AVX3
-constexpr size_t kDirectTaps = 25;
-#else
-constexpr size_t kDirectTaps = 10;
-#endif
-constexpr size_t kHalfTaps = (kDirectTaps + 1) / 2;
-// Patches up to kDirectMaxPatch take DirectBackwardWeights, larger ones
-// Gemm (both sum in the same order: the choice cannot change a bit). A 5x5
-// kernel on one channel at batch 256 (bench_kernels
-// Conv2DBackwardWeights/mnistbench/256/28/28/1/24/5, Zen 5): 6.0 ms in Gemm,
-// 1.0-1.15 ms direct; pinned to AVX2 (--target=AVX2) 5.3 ms and 2.9 ms, and
-// the book's 3x3 on one channel at batch 64 0.44 ms and 0.38 ms.
-constexpr size_t kDirectMaxPatch = 25;
-
-// One item of DirectBackwardWeights: taps [k0, k0 + kTaps) (those past P
-// repeat the last, and are not stored) of the filters in the vector
-// at f_load, stored from filter f0 (f0 > f_load for the last vector when L
-// does not divide the filters: it then overlaps the one before, whose lanes
-// it computes again but does not store; AMD's Zen 5 ran the masked load that
-// read only the filters past the last whole vector five times slower, its
-// cache-line splits taking a slow path). kPartial only when there are fewer
-// filters than lanes. Out of line, and without branches in the loop, so
-// that its accumulators stay in registers (with a branch GCC stored them to
-// the stack every row).
-template <bool kPartial, size_t kTaps>
-HWY_NOINLINE void DirectWeightsItem(size_t M, size_t P, size_t filters,
-                                    const IndexedMatrix& cols, const float* HWY_RESTRICT dY,
-                                    size_t k0, size_t f_load, size_t f0, float* HWY_RESTRICT dW,
-                                    float* HWY_RESTRICT db) {
-  const DF d;
-  const size_t taps = std::min(kTaps, P - k0);
-  constexpr bool partial = kPartial;
-  const auto mask = hn::FirstN(d, filters - f_load);
-  size_t tap[kTaps];
-  VF acc[kTaps];
-#pragma GCC unroll 32
-  for (size_t j = 0; j < kTaps; ++j) {
-    tap[j] = cols.taps[k0 + std::min(j, taps - 1)];
-    acc[j] = hn::Zero(d);
-  }
-  VF sum = hn::Zero(d);
-  const float* HWY_RESTRICT base = cols.base;
-  const size_t* HWY_RESTRICT rows = cols.rows;
-  for (size_t r = 0; r < M; ++r) {
-    const float* HWY_RESTRICT window = base + rows[r];
-    const VF dy = LoadSegment(d, dY + r * filters + f_load, partial, mask);
-    sum = hn::Add(sum, dy);
-#pragma GCC unroll 32
-    for (size_t j = 0; j < kTaps; ++j) {
-      acc[j] = hn::MulAdd(hn::Set(d, window[tap[j]]), dy, acc[j]);
-    }
-  }
-  // The lanes from f0 on: all of them but in the overlapping last vector.
-  const auto store = [&](VF v, float* to) {
-    if (f0 == f_load) return StoreSegment(d, v, to + f0, partial, mask);
-    HWY_ALIGN float lanes[hn::MaxLanes(d)];
-    hn::Store(v, d, lanes);
-    std::copy(lanes + (f0 - f_load), lanes + (filters - f_load), to + f0);
-  };
-  for (size_t j = 0; j < taps; ++j) store(acc[j], dW + (k0 + j) * filters);
-  if (k0 == 0) store(sum, db);
-}
-
-// dW = cols^T dY for a small patch (a convolution of one to a few
-// channels, the first layer's), with lanes along the filters: each item, a
-// vector of filters and up to kDirectTaps taps, runs once over the rows,
-// with one accumulator per tap, and the threads split the items. When that
-// leaves a thread idle (one vector of 16 filters and a 5x5 kernel on
-// AVX-512: one item), items take half as many taps, each thread then
-// reading all of dY. The taps' grouping changes no sum. (Gemm
-// split the patch, 9 for a 3x3 kernel on one channel, into row blocks of
-// kTileRows: one block and a second of one row, each thread packing all
-// of dY.) The sums are Gemm's: from row 0 up, one fused multiply-add per
-// row, and one add per row for the bias gradient.
-void DirectBackwardWeights(const WindowShape& s, size_t filters, const IndexedMatrix& cols,
-                           const float* dY, float* dW, float* db) {
-  const size_t L = hn::Lanes(DF()), M = s.rows(), P = s.patch();
-  const size_t vecs = (filters + L - 1) / L;
-  const bool team = UseTeam(M * P * filters >= kMinParallelWork);
-  const size_t threads = team ? static_cast<size_t>(omp_get_max_threads()) : 1;
-  const bool halve = vecs * ((P + kDirectTaps - 1) / kDirectTaps) < threads && P > kHalfTaps;
-  const size_t group = halve ? kHalfTaps : kDirectTaps;
-  const long items = static_cast<long>(vecs * ((P + group - 1) / group));
-  // The instantiation for these filters and taps, chosen once.
-  const auto run_item = filters < L ? (halve ? &DirectWeightsItem<true, kHalfTaps>
-                                             : &DirectWeightsItem<true, kDirectTaps>)
-                                    : (halve ? &DirectWeightsItem<false, kHalfTaps>
-                                             : &DirectWeightsItem<false, kDirectTaps>);
-#pragma omp parallel for schedule(static) if (team)
-  for (long item = 0; item < items; ++item) {
-    const size_t k0 = static_cast<size_t>(item) / vecs * group;
-    const size_t f0 = static_cast<size_t>(item) % vecs * L;
-    const size_t f_load = filters < L ? 0 : std::min(f0, filters - L);
-    const size_t f_store = filters < L ? 0 : f0;
-    run_item(M, P, filters, cols, dY, k0, f_load, f_store, dW, db);
-  }
 }
 
 // dY's share of non-zeros up to which the backward products skip its zeros
@@ -167,7 +66,10 @@ void SparseBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db) {
   const IndexedMatrix cols = Im2ColMatrix(s, x);
-  if (s.patch() <= kDirectMaxPatch) return DirectBackwardWeights(s, filters, cols, dY, dW, db);
+  if (s.patch() <= kDirectWeightsMaxPatch) {
+    return DirectBackwardWeights(s, filters, cols, StoredGradientRows{dY, filters, s.rows()}, dW,
+                                 db);
+  }
   if (SparseWindowsFit(s.channels) &&
       SampledDensity(dY, s.rows(), filters) <= kSparseGradientDensity) {
     return SparseBackwardWeights(s, filters, cols, dY, dW, db);

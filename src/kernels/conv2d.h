@@ -27,6 +27,14 @@
 
 namespace mb {
 
+// Patches up to this size take the direct weight gradient
+// (direct_weights-inl.h), larger ones Gemm (both sum in the same order: the
+// choice cannot change a bit). A 5x5 kernel on one channel at batch 256 (bench_kernels
+// Conv2DBackwardWeights/mnistbench/256/28/28/1/24/5, Zen 5): 6.0 ms in Gemm,
+// 1.0-1.15 ms direct; pinned to AVX2 (--target=AVX2) 5.3 ms and 2.9 ms, and
+// the book's 3x3 on one channel at batch 64 0.44 ms and 0.38 ms.
+constexpr size_t kDirectWeightsMaxPatch = 25;
+
 // The geometry of a convolution or pooling window over a batch.
 struct WindowShape {
   size_t batch = 0, height = 0, width = 0, channels = 0;  // input [batch, height, width, channels]

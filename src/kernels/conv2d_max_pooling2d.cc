@@ -1,7 +1,8 @@
 // The convolution that pools its own output (kernels/conv2d_max_pooling2d.h),
 // compiled once per SIMD target as gemm.cc: one sample per item, its
 // convolution by gemm-inl.h's tiles into a per-thread buffer, then pooled by
-// max_pooling2d-inl.h's PoolPixel.
+// max_pooling2d-inl.h's PoolPixel; and its weight gradient from the pooled
+// gradient, by direct_weights-inl.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/conv2d_max_pooling2d.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -15,6 +16,7 @@
 #include "kernels/activation-inl.h"
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_max_pooling2d.h"
+#include "kernels/direct_weights-inl.h"
 #include "kernels/gemm-inl.h"
 #include "kernels/im2col_index.h"
 #include "kernels/masked_segment-inl.h"
@@ -159,6 +161,16 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
   }
 }
 
+void Conv2DMaxPooling2DBackwardWeights(const WindowShape& conv, size_t filters, const float* x,
+                                       const WindowShape& pool, const float* dy,
+                                       const uint32_t* argmax, const float* relu_y, float* dW,
+                                       float* db) {
+  const PooledGradientRows rows{dy,          argmax,      relu_y,        conv.batch,
+                                conv.out_h,  conv.out_w,  filters,       pool.kernel_h,
+                                pool.kernel_w, pool.out_h, pool.out_w};
+  DirectBackwardWeights(conv, filters, Im2ColMatrix(conv, x), rows, dW, db);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace mb
 HWY_AFTER_NAMESPACE();
@@ -168,11 +180,36 @@ namespace mb {
 
 HWY_EXPORT(Conv2DMaxPooling2DForward);
 
+namespace {
+
+// Pooling windows that tile the convolution's output from its top left
+// corner: none overlaps another or reaches past the image.
+bool PoolingTiles(const WindowShape& conv, const WindowShape& pool) {
+  return pool.height == conv.out_h && pool.width == conv.out_w && pool.pad_top == 0 &&
+         pool.pad_left == 0 && pool.stride_h == pool.kernel_h && pool.stride_w == pool.kernel_w &&
+         pool.out_h > 0 && pool.out_w > 0 && pool.out_h * pool.kernel_h <= pool.height &&
+         pool.out_w * pool.kernel_w <= pool.width;
+}
+
+}  // namespace
+
+HWY_EXPORT(Conv2DMaxPooling2DBackwardWeights);
+
 bool FusesWithMaxPooling(const WindowShape& conv, Activation act, const WindowShape& pool) {
-  return act == Activation::kLinear && pool.height == conv.out_h && pool.width == conv.out_w &&
-         pool.pad_top == 0 && pool.pad_left == 0 && pool.stride_h == pool.kernel_h &&
-         pool.stride_w == pool.kernel_w && pool.out_h > 0 && pool.out_w > 0 &&
-         pool.out_h * pool.kernel_h <= pool.height && pool.out_w * pool.kernel_w <= pool.width;
+  return act == Activation::kLinear && PoolingTiles(conv, pool);
+}
+
+bool FoldsMaxPoolingBackward(const WindowShape& conv, Activation act, const WindowShape& pool) {
+  return (act == Activation::kLinear || act == Activation::kRelu) && PoolingTiles(conv, pool) &&
+         conv.patch() <= kDirectWeightsMaxPatch;
+}
+
+void Conv2DMaxPooling2DBackwardWeights(const WindowShape& conv, size_t filters, const float* x,
+                                       const WindowShape& pool, const float* dy,
+                                       const uint32_t* argmax, const float* relu_y, float* dW,
+                                       float* db) {
+  HWY_DYNAMIC_DISPATCH(Conv2DMaxPooling2DBackwardWeights)(conv, filters, x, pool, dy, argmax,
+                                                          relu_y, dW, db);
 }
 
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,

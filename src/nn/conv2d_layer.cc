@@ -90,4 +90,18 @@ void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffe
                             batch * s.height * s.width * s.channels);
 }
 
+bool FoldsPoolingBackward(const Conv2DLayer& layer, const MaxPooling2DLayer& pool) {
+  return FoldsMaxPoolingBackward(layer.window, layer.activation, pool.window);
+}
+
+void BackwardPooled(Conv2DLayer& layer, const MaxPooling2DLayer& pool, size_t batch,
+                    const LayerInput& in, const LayerBuffers& pool_buffers) {
+  const bool relu = layer.activation == Activation::kRelu;
+  Conv2DMaxPooling2DBackwardWeights(OnBatch(layer.window, batch), layer.filters, in.x,
+                                    OnBatch(pool.window, batch), pool_buffers.delta.data(),
+                                    pool_buffers.index.data(),
+                                    relu ? pool_buffers.a.data() : nullptr,
+                                    layer.kernel.gradient.data(), layer.bias.gradient.data());
+}
+
 }  // namespace mb

@@ -47,5 +47,15 @@ void ForwardPooled(const Conv2DLayer& layer, const MaxPooling2DLayer& pool, size
                    Activation act = Activation::kLinear, LayerBuffers* activated = nullptr);
 void Backward(Conv2DLayer& layer, size_t batch, const LayerInput& in, LayerBuffers& own,
               const LayerBelow& below);
+// Whether BackwardPooled can take `layer` followed by `pool`
+// (kernels/conv2d_max_pooling2d.h: a linear or ReLU convolution, disjoint
+// windows, a small patch).
+bool FoldsPoolingBackward(const Conv2DLayer& layer, const MaxPooling2DLayer& pool);
+// The backward passes of `pool` and of `layer` below it in one, for a first
+// layer (no input gradient): the kernel's and bias's gradients from the
+// pooling's (pool_buffers: its delta, argmax and output), as Backward of
+// both would give them, without writing the layer's own delta.
+void BackwardPooled(Conv2DLayer& layer, const MaxPooling2DLayer& pool, size_t batch,
+                    const LayerInput& in, const LayerBuffers& pool_buffers);
 
 }  // namespace mb

@@ -158,9 +158,22 @@ void ModelBackward(Model& model, size_t batch, ModelWorkspace& ws) {
   ModelBackwardLayers(model, batch, ws, 0, model.layers.size());
 }
 
+// Runs the max pooling at layer 1 and the convolution at layer 0 below it
+// as one pass when they fold (nn/conv2d_layer.h): the first layer needs no
+// input gradient, so its weight gradient can read the pooling's gradient
+// directly. Returns whether it did.
+bool BackwardConvPooled(Model& model, size_t batch, ModelWorkspace& ws) {
+  auto* conv = std::get_if<Conv2DLayer>(&model.layers[0]);
+  const auto* pool = std::get_if<MaxPooling2DLayer>(&model.layers[1]);
+  if (!conv || !pool || !FoldsPoolingBackward(*conv, *pool)) return false;
+  BackwardPooled(*conv, *pool, batch, InputOf(ws, 0), ws.layers[1]);
+  return true;
+}
+
 void ModelBackwardLayers(Model& model, size_t batch, ModelWorkspace& ws, size_t begin,
                          size_t end) {
   for (size_t l = end; l-- > begin;) {
+    if (l == 1 && begin == 0 && BackwardConvPooled(model, batch, ws)) return;
     LayerBelow below;  // none below the first layer: no gradient for the pixels
     if (l > 0) {
       LayerBuffers& previous = ws.layers[l - 1];

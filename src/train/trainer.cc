@@ -218,9 +218,9 @@ BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
   // Counted from 1, as steps_taken_ will be once this step is done.
   const StepContext context{/*training=*/true, config_.seed, steps_taken_ + 1, 0};
   // With the next batch built alongside, the first layer reads the sparse
-  // batch before the region that builds the next one; otherwise the whole
-  // forward pass is one range, where a first convolution can fuse with its
-  // pooling.
+  // batch outside the region that builds the next one, before it forward
+  // and after it backward; otherwise each pass is one range, where a first
+  // convolution can fuse with its pooling.
   const size_t lower = next_first ? 1 : 0;
   ModelForwardLayers(model_, batch, train_ws_, 0, lower, context);
   BatchLoss loss;
@@ -229,7 +229,7 @@ BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
     loss = SoftmaxCrossEntropy(train_ws_.logits(), batch_labels_.data(), batch,
                                model_.outputs(), 1.0f / static_cast<float>(batch),
                                train_ws_.logits_gradient());
-    ModelBackwardLayers(model_, batch, train_ws_, 1, layers);
+    ModelBackwardLayers(model_, batch, train_ws_, lower, layers);
   };
   if (next_first) {
     // Thread 0 runs the upper layers (their kernels see the parallel region
@@ -249,7 +249,7 @@ BatchLoss Trainer::TrainStep(size_t batch, std::optional<size_t> next_first) {
   } else {
     upper_layers();
   }
-  ModelBackwardLayers(model_, batch, train_ws_, 0, 1);
+  ModelBackwardLayers(model_, batch, train_ws_, 0, lower);
   if (regularized_) {
     // Keras' loss includes the regularizers' terms, from the weights the
     // step started with (regularized tensors are never updated in backward).

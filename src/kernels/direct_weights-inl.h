@@ -1,0 +1,205 @@
+// The weight gradient of a convolution with a small patch (one to a few
+// input channels: a first layer), lanes along the filters, and the two
+// places its output gradient dY comes from: stored rows (conv2d.cc), or the
+// pooled gradient of a max pooling after the convolution, spread on the fly
+// (conv2d_max_pooling2d.cc: the speedrun's first layer then never writes
+// and reads back the 9.4 MB of dY per batch of 256 that the pooling's
+// backward pass spreads). Both give each dY row the same bits, so the
+// sums are the same. Included by those files, once per target.
+
+// Per-target include guard (Highway's idiom for -inl.h files).
+#if defined(MB_KERNELS_DIRECT_WEIGHTS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MB_KERNELS_DIRECT_WEIGHTS_INL_H_
+#undef MB_KERNELS_DIRECT_WEIGHTS_INL_H_
+#else
+#define MB_KERNELS_DIRECT_WEIGHTS_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include <omp.h>
+
+#include "common/team.h"
+#include "hwy/highway.h"
+#include "kernels/gemm-inl.h"
+#include "kernels/im2col_index.h"
+#include "kernels/masked_segment-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mb {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// The weight gradient's taps per pass of DirectBackwardWeights: their
+// accumulators, dY's vector, the bias sum and a broadcast fit the register
+// file (AVX-512's 32: a whole 5x5 kernel in one pass over dY, which at
+// batch 256 is 14 MB and comes from memory each pass; AVX2's 16).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kDirectTaps = 25;
+#else
+constexpr size_t kDirectTaps = 10;
+#endif
+constexpr size_t kHalfTaps = (kDirectTaps + 1) / 2;
+
+// dY's rows as stored: row r of [rows, filters].
+struct StoredGradientRows {
+  const float* dY;
+  size_t filters;
+  size_t rows;
+
+  // body(r, the vector of filters [f_load, f_load + L) of row r), for
+  // every row in order.
+  template <class M, class Body>
+  HWY_INLINE void ForEach(size_t f_load, bool partial, M mask, const Body& body) const {
+    const DF d;
+    for (size_t r = 0; r < rows; ++r) {
+      body(r, LoadSegment(d, dY + r * filters + f_load, partial, mask));
+    }
+  }
+};
+
+// dY's rows as a max pooling with disjoint windows (stride = pool size, no
+// padding) after the convolution spreads its own gradient in its backward
+// pass (max_pooling2d.cc's UnpoolPixel), bit for bit: each element gets
+// 0 + the window's gradient if it is the window's argmax, else 0 + 0, and
+// the rows no window covers 0. With `relu_y` (the pooled outputs), also
+// the derivative of a ReLU on the convolution's output: its argmax element
+// is positive exactly when the pooled output is, and every other element's
+// gradient is zero anyway (ActivationGradientInPlace after the pooling's
+// backward pass gives the same bits).
+struct PooledGradientRows {
+  const float* dy;          // [batch, pooled_h, pooled_w, filters]
+  const uint32_t* argmax;   // the same: positions in the sample's image
+  const float* relu_y;      // the same, or null
+  size_t batch, out_h, out_w, filters;  // the convolution's output
+  size_t pool_h, pool_w, pooled_h, pooled_w;
+
+  template <class M, class Body>
+  HWY_INLINE void ForEach(size_t f_load, bool partial, M mask, const Body& body) const {
+    const DF d;
+    const hn::RebindToUnsigned<DF> du;
+    const auto lanes = hn::Iota(du, 0);
+    const VF zero = hn::Zero(d);
+    const size_t C = filters, covered_w = pooled_w * pool_w;
+    size_t r = 0;
+    for (size_t n = 0; n < batch; ++n) {
+      const size_t sample = n * pooled_h * pooled_w;
+      for (size_t oy = 0; oy < out_h; ++oy) {
+        const size_t py = oy / pool_h;
+        for (size_t px = 0; py < pooled_h && px < pooled_w; ++px) {
+          const size_t at = (sample + py * pooled_w + px) * C + f_load;
+          // 0 + g, as UnpoolPixel adds (a -0 becomes +0); the other
+          // elements' 0 + 0 is the +0 that IfThenElseZero gives.
+          VF g = hn::Add(zero, LoadSegment(d, dy + at, partial, mask));
+          if (relu_y) {
+            g = hn::IfThenElseZero(hn::Gt(LoadSegment(d, relu_y + at, partial, mask), zero), g);
+          }
+          // Each lane's argmax relative to its element of this row's first
+          // pixel in the window: the pixel kx along is chosen where it is
+          // kx * C.
+          const auto first = static_cast<uint32_t>((oy * out_w + px * pool_w) * C + f_load);
+          const auto where = hn::Sub(
+              hn::BitCast(du, LoadSegment(d, reinterpret_cast<const float*>(argmax + at), partial,
+                                          mask)),
+              hn::Add(lanes, hn::Set(du, first)));
+          for (size_t kx = 0; kx < pool_w; ++kx) {
+            const auto chosen = hn::Eq(where, hn::Set(du, static_cast<uint32_t>(kx * C)));
+            body(r++, hn::IfThenElseZero(hn::RebindMask(d, chosen), g));
+          }
+        }
+        for (size_t ox = py < pooled_h ? covered_w : 0; ox < out_w; ++ox) body(r++, zero);
+      }
+    }
+  }
+};
+
+// One item of DirectBackwardWeights: taps [k0, k0 + kTaps) (those past P
+// repeat the last, and are not stored) of the filters in the vector
+// at f_load, stored from filter f0 (f0 > f_load for the last vector when L
+// does not divide the filters: it then overlaps the one before, whose lanes
+// it computes again but does not store; AMD's Zen 5 ran the masked load that
+// read only the filters past the last whole vector five times slower, its
+// cache-line splits taking a slow path). kPartial only when there are fewer
+// filters than lanes. Out of line, and without branches around the
+// multiply-adds, so that its accumulators stay in registers (with a branch
+// GCC stored them to the stack every row).
+template <bool kPartial, size_t kTaps, class Rows>
+HWY_NOINLINE void DirectWeightsItem(size_t P, size_t filters, const IndexedMatrix& cols,
+                                    const Rows& dy_rows, size_t k0, size_t f_load, size_t f0,
+                                    float* HWY_RESTRICT dW, float* HWY_RESTRICT db) {
+  const DF d;
+  const size_t taps = std::min(kTaps, P - k0);
+  constexpr bool partial = kPartial;
+  const auto mask = hn::FirstN(d, filters - f_load);
+  size_t tap[kTaps];
+  VF acc[kTaps];
+#pragma GCC unroll 32
+  for (size_t j = 0; j < kTaps; ++j) {
+    tap[j] = cols.taps[k0 + std::min(j, taps - 1)];
+    acc[j] = hn::Zero(d);
+  }
+  VF sum = hn::Zero(d);
+  const float* HWY_RESTRICT base = cols.base;
+  const size_t* HWY_RESTRICT rows = cols.rows;
+  dy_rows.ForEach(f_load, partial, mask, [&](size_t r, VF dy) {
+    const float* HWY_RESTRICT window = base + rows[r];
+    sum = hn::Add(sum, dy);
+#pragma GCC unroll 32
+    for (size_t j = 0; j < kTaps; ++j) {
+      acc[j] = hn::MulAdd(hn::Set(d, window[tap[j]]), dy, acc[j]);
+    }
+  });
+  // The lanes from f0 on: all of them but in the overlapping last vector.
+  const auto store = [&](VF v, float* to) {
+    if (f0 == f_load) return StoreSegment(d, v, to + f0, partial, mask);
+    HWY_ALIGN float lanes[hn::MaxLanes(d)];
+    hn::Store(v, d, lanes);
+    std::copy(lanes + (f0 - f_load), lanes + (filters - f_load), to + f0);
+  };
+  for (size_t j = 0; j < taps; ++j) store(acc[j], dW + (k0 + j) * filters);
+  if (k0 == 0) store(sum, db);
+}
+
+// dW = cols^T dY for a small patch (a convolution of one to a few
+// channels, the first layer's), with lanes along the filters: each item, a
+// vector of filters and up to kDirectTaps taps, runs once over the rows,
+// with one accumulator per tap, and the threads split the items. When that
+// leaves a thread idle (one vector of 16 filters and a 5x5 kernel on
+// AVX-512: one item), items take half as many taps, each thread then
+// reading all of dY. The taps' grouping changes no sum. (Gemm
+// split the patch, 9 for a 3x3 kernel on one channel, into row blocks of
+// kTileRows: one block and a second of one row, each thread packing all
+// of dY.) The sums are Gemm's: from row 0 up, one fused multiply-add per
+// row, and one add per row for the bias gradient.
+template <class Rows>
+void DirectBackwardWeights(const WindowShape& s, size_t filters, const IndexedMatrix& cols,
+                           const Rows& dy_rows, float* dW, float* db) {
+  const size_t L = hn::Lanes(DF()), M = s.rows(), P = s.patch();
+  const size_t vecs = (filters + L - 1) / L;
+  const bool team = UseTeam(M * P * filters >= kMinParallelWork);
+  const size_t threads = team ? static_cast<size_t>(omp_get_max_threads()) : 1;
+  const bool halve = vecs * ((P + kDirectTaps - 1) / kDirectTaps) < threads && P > kHalfTaps;
+  const size_t group = halve ? kHalfTaps : kDirectTaps;
+  const long items = static_cast<long>(vecs * ((P + group - 1) / group));
+  // The instantiation for these filters and taps, chosen once.
+  const auto run_item = filters < L ? (halve ? &DirectWeightsItem<true, kHalfTaps, Rows>
+                                             : &DirectWeightsItem<true, kDirectTaps, Rows>)
+                                    : (halve ? &DirectWeightsItem<false, kHalfTaps, Rows>
+                                             : &DirectWeightsItem<false, kDirectTaps, Rows>);
+#pragma omp parallel for schedule(static) if (team)
+  for (long item = 0; item < items; ++item) {
+    const size_t k0 = static_cast<size_t>(item) / vecs * group;
+    const size_t f0 = static_cast<size_t>(item) % vecs * L;
+    const size_t f_load = filters < L ? 0 : std::min(f0, filters - L);
+    const size_t f_store = filters < L ? 0 : f0;
+    run_item(P, filters, cols, dy_rows, k0, f_load, f_store, dW, db);
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#endif  // MB_KERNELS_DIRECT_WEIGHTS_INL_H_
