@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -248,6 +249,44 @@ TEST_CASE("Activation layers: gradients, and the fused activation's bits", "[nn]
   ForEachParameter(models[1], [&](const Parameter& p) {
     INFO(p.name);
     CHECK(p.gradient == gradients[tensor++]->gradient);
+  });
+}
+
+// A backward pass writes through layers that only pass their delta down
+// (flatten, activation layers over linear ones) into the delta of the
+// lowest of them: the same gradients, bitwise, as running each layer's
+// backward pass on its own (a range of one layer never skips any), and
+// through two activations in a row, where only one can be skipped.
+TEST_CASE("Backward passes skip the layers that only pass their delta down, same bits",
+          "[nn]") {
+  const Activation linear = Activation::kLinear;
+  const std::vector<LayerConfig> layers = {
+      test::Conv2D(3, 3, 2, linear, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::ActivationOf(Activation::kRelu),
+      test::ActivationOf(Activation::kTanh),
+      test::MaxPooling2D(2, 1),
+      test::ActivationOf(Activation::kRelu),
+      test::Flatten(),
+      test::Dense(5, linear, Initializer::kGlorotUniform),
+      test::ActivationOf(Activation::kGelu),
+      test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  Model model = BuildModel(FeatureShape::Image(7, 6, 2), layers);
+  CHECK(CheckGradients(model) == 6);
+
+  InitializeModel(model, 5);
+  ForwardBackward(model);
+  std::vector<std::vector<float>> skipping;
+  ForEachParameter(model, [&](const Parameter& p) {
+    skipping.emplace_back(p.gradient.begin(), p.gradient.end());
+  });
+  ModelWorkspace ws = ForwardBackward(model);
+  for (size_t l = model.layers.size(); l-- > 0;) ModelBackwardLayers(model, kBatch, ws, l, l + 1);
+  size_t tensor = 0;
+  ForEachParameter(model, [&](const Parameter& p) {
+    INFO(p.name);
+    CHECK(std::memcmp(p.gradient.data(), skipping[tensor++].data(),
+                      p.gradient.size() * sizeof(float)) == 0);
   });
 }
 

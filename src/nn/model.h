@@ -117,8 +117,11 @@ void ModelForwardLayers(const Model& model, size_t batch, ModelWorkspace& ws, si
 // optimizer's fused update instead: nn/parameter.h).
 void ModelBackward(Model& model, size_t batch, ModelWorkspace& ws);
 // The same for layers [begin, end) only, from the last down, given the
-// delta of layer end - 1; every layer above 0 also writes the delta of the
-// layer below.
+// delta of layer end - 1; the delta of layer begin - 1 (when begin > 0) is
+// written. Within the range, layers that only pass their delta down
+// (flatten, activation layers) may be skipped, the layer above writing
+// through them (the deltas of layers inside the range are scratch), and a
+// first convolution may take its pooling's gradient directly.
 void ModelBackwardLayers(Model& model, size_t batch, ModelWorkspace& ws, size_t begin,
                          size_t end);
 
