@@ -27,10 +27,13 @@ struct FusedCase {
 // a column the pooling drops, a 3x3 pool, fewer filters than lanes, and
 // more than one panel of filters on several channels.
 // The book convnet's first convolution (3x3, 32 filters) for the backward
-// fold, whose ReLU it takes.
+// fold, whose ReLU it takes; on one channel, output rows that leave
+// partial tiles of SlidingRows (13 and 29 wide) with fewer filters than
+// lanes and with 16.
 const FusedCase kCases[] = {
     {3, 28, 28, 1, 16, 5, 2}, {2, 28, 28, 1, 24, 5, 2}, {2, 12, 13, 3, 8, 2, 2},
     {2, 11, 11, 2, 5, 3, 3},  {2, 9, 9, 4, 70, 3, 2},   {2, 28, 28, 1, 32, 3, 2},
+    {2, 14, 15, 1, 5, 3, 2},  {2, 30, 33, 1, 16, 5, 2},
 };
 
 std::string Describe(const FusedCase& c) {

@@ -118,6 +118,79 @@ void UnitStepRow(const float* window0, const size_t* taps, size_t P, const float
   }
 }
 
+// Output pixels per SlidingRows tile: with the kernel row's kKw vectors of
+// weights and the broadcast, within the register file (24 + 5 + 1 of
+// AVX-512's 32; 8 + 5 + 1 of AVX2's 16).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kSlidingRows = 24;
+#else
+constexpr size_t kSlidingRows = 8;
+#endif
+
+// UnitStepRows for a kernel kKw wide, one vector of filters from f, with
+// each input pixel loaded once per kernel row: a broadcast pixel serves
+// the up to kKw outputs whose windows hold it, the kernel row's weights in
+// registers. (UnitStepRows broadcasts a pixel per multiply-add: on Zen 5
+// the speedrun's 5x5 ran at half the FMA rate, its loads the limit.) Each
+// output still sums its taps in order, kernel rows down and, within one,
+// its pixels left to right, one fused multiply-add each from zero, then
+// the bias: UnitStepRows' and Gemm's sums.
+template <size_t kRows, size_t kKw, bool kPartial>
+HWY_NOINLINE void SlidingRows(const float* HWY_RESTRICT window0, const size_t* HWY_RESTRICT taps,
+                              size_t kh, const float* HWY_RESTRICT W, size_t filters, size_t f,
+                              const ForwardEpilogue& epilogue, size_t row0) {
+  const DF d;
+  const auto mask = hn::FirstN(d, filters - f);
+  VF acc[kRows];
+#pragma GCC unroll 32
+  for (size_t i = 0; i < kRows; ++i) acc[i] = hn::Zero(d);
+  for (size_t ky = 0; ky < kh; ++ky) {
+    VF w[kKw];
+#pragma GCC unroll 8
+    for (size_t kx = 0; kx < kKw; ++kx) {
+      w[kx] = LoadSegment(d, W + (ky * kKw + kx) * filters + f, kPartial, mask);
+    }
+    const float* HWY_RESTRICT in = window0 + taps[ky * kKw];
+#pragma GCC unroll 40
+    for (size_t ix = 0; ix < kRows + kKw - 1; ++ix) {
+      const VF x = hn::Set(d, in[ix]);
+#pragma GCC unroll 8
+      for (size_t kx = 0; kx < kKw; ++kx) {
+        if (ix >= kx && ix - kx < kRows) acc[ix - kx] = hn::MulAdd(x, w[kx], acc[ix - kx]);
+      }
+    }
+  }
+#pragma GCC unroll 32
+  for (size_t i = 0; i < kRows; ++i) {
+    VF row[1] = {acc[i]};
+    FinishRow(epilogue, row0 + i, f, row, kPartial, mask);
+  }
+}
+
+// SlidingRows over `count` pixels from row0, every vector of filters (the
+// last overlapping the one before, as in UnitStepRow): tiles of kRows,
+// then of halving sizes for the rest.
+template <size_t kKw, size_t kRows = kSlidingRows>
+void SlidingRowRun(const float* window0, const size_t* taps, size_t kh, const float* W,
+                   size_t filters, const ForwardEpilogue& epilogue, size_t row0, size_t count) {
+  const size_t L = hn::Lanes(DF());
+  for (; count >= kRows; count -= kRows, row0 += kRows, window0 += kRows) {
+    for (size_t f = 0;; f = NextVector(f, L, filters)) {
+      if (filters < L) {
+        SlidingRows<kRows, kKw, true>(window0, taps, kh, W, filters, 0, epilogue, row0);
+        break;
+      }
+      SlidingRows<kRows, kKw, false>(window0, taps, kh, W, filters, f, epilogue, row0);
+      if (f + L >= filters) break;
+    }
+  }
+  if constexpr (kRows > 1) {
+    if (count > 0) {
+      SlidingRowRun<kKw, kRows / 2>(window0, taps, kh, W, filters, epilogue, row0, count);
+    }
+  }
+}
+
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
                                const float* W, const float* b, const WindowShape& pool,
                                float* y, uint32_t* argmax, Activation act, float* activated) {
@@ -140,8 +213,16 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
       // Each output row's windows start one float apart.
       for (size_t oy = 0; oy < rows / conv.out_w; ++oy) {
         const size_t row0 = oy * conv.out_w;
-        UnitStepRow(cols.base + cols.rows[row0], cols.taps, conv.patch(), W, filters, epilogue, row0,
-                    conv.out_w);
+        const float* window0 = cols.base + cols.rows[row0];
+        if (conv.kernel_w == 5) {
+          SlidingRowRun<5>(window0, cols.taps, conv.kernel_h, W, filters, epilogue, row0,
+                           conv.out_w);
+        } else if (conv.kernel_w == 3) {
+          SlidingRowRun<3>(window0, cols.taps, conv.kernel_h, W, filters, epilogue, row0,
+                           conv.out_w);
+        } else {
+          UnitStepRow(window0, cols.taps, conv.patch(), W, filters, epilogue, row0, conv.out_w);
+        }
       }
     } else {
       GemmShare(1, 0, rows, filters, conv.patch(), nullptr, conv.patch(), 1, W, filters,
