@@ -182,6 +182,10 @@ bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
 // and 4 threads. Densities on both sides of the switch to the sparse
 // kernels; the speedrun's and the book's shapes, 8 channels (whole vectors
 // on AVX2 only), a stride, and "same" padding (dense input gradient).
+// Also the first layers' direct weight gradient on one channel (a 3x3 or
+// 5x5 kernel over whole vectors of filters takes the sliding items on
+// AVX-512: whole, in halves, with "same" padding and an overlapping last
+// vector).
 TEST_CASE("Conv2D gradients of a mostly-zero dY are bitwise the dense sums", "[kernels]") {
   const ConvCase cases[] = {
       {9, 12, 12, 16, 32, 3, 3, 1, 1, Padding::kValid},
@@ -189,6 +193,10 @@ TEST_CASE("Conv2D gradients of a mostly-zero dY are bitwise the dense sums", "[k
       {2, 9, 9, 8, 24, 3, 3, 1, 1, Padding::kValid},
       {2, 11, 10, 16, 20, 3, 3, 2, 2, Padding::kValid},
       {2, 7, 7, 16, 17, 3, 3, 1, 1, Padding::kSame},
+      {2, 12, 12, 1, 16, 5, 5, 1, 1, Padding::kValid},
+      {2, 10, 11, 1, 24, 5, 5, 1, 1, Padding::kSame},
+      {3, 8, 9, 1, 32, 3, 3, 1, 1, Padding::kValid},
+      {2, 9, 11, 1, 16, 3, 3, 1, 1, Padding::kSame},
   };
   for (const ConvCase& c : cases) {
     for (const float density : {0.05f, 0.2f, 1.0f}) {

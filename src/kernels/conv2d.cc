@@ -67,8 +67,8 @@ void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db) {
   const IndexedMatrix cols = Im2ColMatrix(s, x);
   if (s.patch() <= kDirectWeightsMaxPatch) {
-    return DirectBackwardWeights(s, filters, cols, StoredGradientRows{dY, filters, s.rows()}, dW,
-                                 db);
+    const StoredGradientRows rows{dY, filters, s.rows(), s.out_w};
+    return DirectBackwardWeights(s, filters, cols, rows, dW, db);
   }
   if (SparseWindowsFit(s.channels) &&
       SampledDensity(dY, s.rows(), filters) <= kSparseGradientDensity) {

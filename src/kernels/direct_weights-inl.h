@@ -43,19 +43,28 @@ constexpr size_t kDirectTaps = 10;
 #endif
 constexpr size_t kHalfTaps = (kDirectTaps + 1) / 2;
 
-// dY's rows as stored: row r of [rows, filters].
+// dY's rows as stored: row r of [rows, filters], out_w rows (pixels) to an
+// output row.
+//
+// Each source walks its rows in order, output row by output row:
+// begin(r0) at the start of the output row whose first pixel is row r0,
+// pixel(r, the vector of filters [f_load, f_load + L) of row r) for each
+// of its pixels, end() after them.
 struct StoredGradientRows {
   const float* dY;
   size_t filters;
-  size_t rows;
+  size_t rows, out_w;
 
-  // body(r, the vector of filters [f_load, f_load + L) of row r), for
-  // every row in order.
-  template <class M, class Body>
-  HWY_INLINE void ForEach(size_t f_load, bool partial, M mask, const Body& body) const {
+  template <class M, class Begin, class Pixel, class End>
+  HWY_INLINE void ForEachRow(size_t f_load, bool partial, M mask, const Begin& begin,
+                             const Pixel& pixel, const End& end) const {
     const DF d;
-    for (size_t r = 0; r < rows; ++r) {
-      body(r, LoadSegment(d, dY + r * filters + f_load, partial, mask));
+    for (size_t r0 = 0; r0 < rows; r0 += out_w) {
+      begin(r0);
+      for (size_t r = r0; r < r0 + out_w; ++r) {
+        pixel(r, LoadSegment(d, dY + r * filters + f_load, partial, mask));
+      }
+      end();
     }
   }
 };
@@ -76,8 +85,9 @@ struct PooledGradientRows {
   size_t batch, out_h, out_w, filters;  // the convolution's output
   size_t pool_h, pool_w, pooled_h, pooled_w;
 
-  template <class M, class Body>
-  HWY_INLINE void ForEach(size_t f_load, bool partial, M mask, const Body& body) const {
+  template <class M, class Begin, class Pixel, class End>
+  HWY_INLINE void ForEachRow(size_t f_load, bool partial, M mask, const Begin& begin,
+                             const Pixel& body, const End& end) const {
     const DF d;
     const hn::RebindToUnsigned<DF> du;
     const auto lanes = hn::Iota(du, 0);
@@ -87,6 +97,7 @@ struct PooledGradientRows {
     for (size_t n = 0; n < batch; ++n) {
       const size_t sample = n * pooled_h * pooled_w;
       for (size_t oy = 0; oy < out_h; ++oy) {
+        begin(r);
         const size_t py = oy / pool_h;
         for (size_t px = 0; py < pooled_h && px < pooled_w; ++px) {
           const size_t at = (sample + py * pooled_w + px) * C + f_load;
@@ -110,10 +121,23 @@ struct PooledGradientRows {
           }
         }
         for (size_t ox = py < pooled_h ? covered_w : 0; ox < out_w; ++ox) body(r++, zero);
+        end();
       }
     }
   }
 };
+
+// Stores the lanes of v from filter f0 on to to[f0 ...]: all of them but in
+// a last vector loaded from f_load < f0, which overlaps the one before.
+template <class M>
+HWY_INLINE void StoreFilterLanes(VF v, float* to, size_t f_load, size_t f0, size_t filters,
+                                 bool partial, M mask) {
+  const DF d;
+  if (f0 == f_load) return StoreSegment(d, v, to + f0, partial, mask);
+  HWY_ALIGN float lanes[hn::MaxLanes(d)];
+  hn::Store(v, d, lanes);
+  std::copy(lanes + (f0 - f_load), lanes + (filters - f_load), to + f0);
+}
 
 // One item of DirectBackwardWeights: taps [k0, k0 + kTaps) (those past P
 // repeat the last, and are not stored) of the filters in the vector
@@ -143,24 +167,127 @@ HWY_NOINLINE void DirectWeightsItem(size_t P, size_t filters, const IndexedMatri
   VF sum = hn::Zero(d);
   const float* HWY_RESTRICT base = cols.base;
   const size_t* HWY_RESTRICT rows = cols.rows;
-  dy_rows.ForEach(f_load, partial, mask, [&](size_t r, VF dy) {
-    const float* HWY_RESTRICT window = base + rows[r];
-    sum = hn::Add(sum, dy);
+  dy_rows.ForEachRow(
+      f_load, partial, mask, [](size_t) {},
+      [&](size_t r, VF dy) {
+        const float* HWY_RESTRICT window = base + rows[r];
+        sum = hn::Add(sum, dy);
 #pragma GCC unroll 32
-    for (size_t j = 0; j < kTaps; ++j) {
-      acc[j] = hn::MulAdd(hn::Set(d, window[tap[j]]), dy, acc[j]);
-    }
-  });
-  // The lanes from f0 on: all of them but in the overlapping last vector.
-  const auto store = [&](VF v, float* to) {
-    if (f0 == f_load) return StoreSegment(d, v, to + f0, partial, mask);
-    HWY_ALIGN float lanes[hn::MaxLanes(d)];
-    hn::Store(v, d, lanes);
-    std::copy(lanes + (f0 - f_load), lanes + (filters - f_load), to + f0);
-  };
-  for (size_t j = 0; j < taps; ++j) store(acc[j], dW + (k0 + j) * filters);
-  if (k0 == 0) store(sum, db);
+        for (size_t j = 0; j < kTaps; ++j) {
+          acc[j] = hn::MulAdd(hn::Set(d, window[tap[j]]), dy, acc[j]);
+        }
+      },
+      [] {});
+  for (size_t j = 0; j < taps; ++j) {
+    StoreFilterLanes(acc[j], dW + (k0 + j) * filters, f_load, f0, filters, partial, mask);
+  }
+  if (k0 == 0) StoreFilterLanes(sum, db, f_load, f0, filters, partial, mask);
 }
+
+#if HWY_TARGET <= HWY_AVX3
+// DirectWeightsItem for one input channel, stride 1 and a kKw-wide kernel,
+// taps [kTap0, kTap0 + kTaps), a whole vector of filters, with each input
+// pixel broadcast once per kernel row: the pixel ix of an output row's
+// window rows serves the dY of the up to kKw pixels ix - kx, kept in
+// registers as they pass (DirectWeightsItem broadcasts a pixel per
+// multiply-add, and the loads limited it to half the FMA rate). Each tap
+// still sums its terms pixel by pixel, ascending; the kKw - 1 steps past
+// an output row's last pixel, and the first ones of a row, also add
+// products with the +0 that enters for the pixels outside it, which change
+// no sum of finite values (a sum from +0 is never -0). Needs kTaps + kKw + 2
+// vector registers: AVX-512's.
+template <size_t kKw, size_t kTap0, size_t kTaps, class Rows>
+HWY_NOINLINE void SlidingWeightsItem(const IndexedMatrix& cols, const Rows& dy_rows,
+                                     size_t filters, size_t f_load, size_t f0,
+                                     float* HWY_RESTRICT dW, float* HWY_RESTRICT db) {
+  const DF d;
+  const auto mask = hn::FirstN(d, filters - f_load);
+  constexpr size_t kKy0 = kTap0 / kKw, kKy1 = (kTap0 + kTaps - 1) / kKw + 1;
+  VF acc[kTaps], recent[kKw];  // recent[k]: dY of the pixel k steps back
+#pragma GCC unroll 32
+  for (size_t j = 0; j < kTaps; ++j) acc[j] = hn::Zero(d);
+#pragma GCC unroll 8
+  for (size_t k = 0; k < kKw; ++k) recent[k] = hn::Zero(d);
+  VF sum = hn::Zero(d);
+  const float* HWY_RESTRICT in[kKy1 - kKy0];  // the window rows' pixels
+  size_t ix = 0;
+  const auto step = [&](VF dy) {
+#pragma GCC unroll 8
+    for (size_t k = kKw - 1; k > 0; --k) recent[k] = recent[k - 1];
+    recent[0] = dy;
+#pragma GCC unroll 8
+    for (size_t ky = kKy0; ky < kKy1; ++ky) {
+      const VF x = hn::Set(d, in[ky - kKy0][ix]);
+#pragma GCC unroll 8
+      for (size_t kx = 0; kx < kKw; ++kx) {
+        constexpr size_t kEnd = kTap0 + kTaps;
+        const size_t tap = ky * kKw + kx;
+        if (tap >= kTap0 && tap < kEnd) {
+          acc[tap - kTap0] = hn::MulAdd(x, recent[kx], acc[tap - kTap0]);
+        }
+      }
+    }
+    ++ix;
+  };
+  dy_rows.ForEachRow(
+      f_load, false, mask,
+      [&](size_t r0) {
+        ix = 0;
+#pragma GCC unroll 8
+        for (size_t ky = kKy0; ky < kKy1; ++ky) {
+          in[ky - kKy0] = cols.base + cols.rows[r0] + cols.taps[ky * kKw];
+        }
+      },
+      [&](size_t, VF dy) {
+        sum = hn::Add(sum, dy);
+        step(dy);
+      },
+      [&] {
+#pragma GCC unroll 8
+        for (size_t k = 1; k < kKw; ++k) step(hn::Zero(d));
+      });
+#pragma GCC unroll 32
+  for (size_t j = 0; j < kTaps; ++j) {
+    StoreFilterLanes(acc[j], dW + (kTap0 + j) * filters, f_load, f0, filters, false, mask);
+  }
+  if (kTap0 == 0) StoreFilterLanes(sum, db, f_load, f0, filters, false, mask);
+}
+
+// The weight gradient by SlidingWeightsItem when it applies (one channel,
+// stride 1, a 3x3 or 5x5 kernel, at least a vector of filters): items of a
+// vector of filters and all taps (3x3) or half of them (5x5, and 3x3 when
+// that leaves a thread idle). Returns false when it does not apply.
+template <class Rows>
+bool SlidingBackwardWeights(const WindowShape& s, size_t filters, const IndexedMatrix& cols,
+                            const Rows& dy_rows, float* dW, float* db, bool team,
+                            size_t threads) {
+  const size_t L = hn::Lanes(DF());
+  if (s.channels != 1 || s.stride_w != 1 || filters < L || s.kernel_h != s.kernel_w ||
+      (s.kernel_w != 3 && s.kernel_w != 5)) {
+    return false;
+  }
+  using Item = void (*)(const IndexedMatrix&, const Rows&, size_t, size_t, size_t, float*,
+                        float*);
+  const size_t vecs = (filters + L - 1) / L;
+  Item parts[2] = {&SlidingWeightsItem<5, 0, 13, Rows>, &SlidingWeightsItem<5, 13, 12, Rows>};
+  size_t count = 2;
+  if (s.kernel_w == 3 && vecs >= threads) {
+    parts[0] = &SlidingWeightsItem<3, 0, 9, Rows>;
+    count = 1;
+  } else if (s.kernel_w == 3) {
+    parts[0] = &SlidingWeightsItem<3, 0, 5, Rows>;
+    parts[1] = &SlidingWeightsItem<3, 5, 4, Rows>;
+  }
+  const long items = static_cast<long>(vecs * count);
+#pragma omp parallel for schedule(static) if (team)
+  for (long item = 0; item < items; ++item) {
+    const size_t f0 = static_cast<size_t>(item) % vecs * L;
+    parts[static_cast<size_t>(item) / vecs](cols, dy_rows, filters, std::min(f0, filters - L),
+                                            f0, dW, db);
+  }
+  return true;
+}
+#endif  // HWY_TARGET <= HWY_AVX3
 
 // dW = cols^T dY for a small patch (a convolution of one to a few
 // channels, the first layer's), with lanes along the filters: each item, a
@@ -180,6 +307,9 @@ void DirectBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
   const size_t vecs = (filters + L - 1) / L;
   const bool team = UseTeam(M * P * filters >= kMinParallelWork);
   const size_t threads = team ? static_cast<size_t>(omp_get_max_threads()) : 1;
+#if HWY_TARGET <= HWY_AVX3
+  if (SlidingBackwardWeights(s, filters, cols, dy_rows, dW, db, team, threads)) return;
+#endif
   const bool halve = vecs * ((P + kDirectTaps - 1) / kDirectTaps) < threads && P > kHalfTaps;
   const size_t group = halve ? kHalfTaps : kDirectTaps;
   const long items = static_cast<long>(vecs * ((P + group - 1) / group));
