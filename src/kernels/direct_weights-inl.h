@@ -184,7 +184,6 @@ HWY_NOINLINE void DirectWeightsItem(size_t P, size_t filters, const IndexedMatri
   if (k0 == 0) StoreFilterLanes(sum, db, f_load, f0, filters, partial, mask);
 }
 
-#if HWY_TARGET <= HWY_AVX3
 // DirectWeightsItem for one input channel, stride 1 and a kKw-wide kernel,
 // taps [kTap0, kTap0 + kTaps), a whole vector of filters, with each input
 // pixel broadcast once per kernel row: the pixel ix of an output row's
@@ -195,7 +194,7 @@ HWY_NOINLINE void DirectWeightsItem(size_t P, size_t filters, const IndexedMatri
 // an output row's last pixel, and the first ones of a row, also add
 // products with the +0 that enters for the pixels outside it, which change
 // no sum of finite values (a sum from +0 is never -0). Needs kTaps + kKw + 2
-// vector registers: AVX-512's.
+// vector registers (the first item's bias sum included).
 template <size_t kKw, size_t kTap0, size_t kTaps, class Rows>
 HWY_NOINLINE void SlidingWeightsItem(const IndexedMatrix& cols, const Rows& dy_rows,
                                      size_t filters, size_t f_load, size_t f0,
@@ -255,8 +254,10 @@ HWY_NOINLINE void SlidingWeightsItem(const IndexedMatrix& cols, const Rows& dy_r
 
 // The weight gradient by SlidingWeightsItem when it applies (one channel,
 // stride 1, a 3x3 or 5x5 kernel, at least a vector of filters): items of a
-// vector of filters and all taps (3x3) or half of them (5x5, and 3x3 when
-// that leaves a thread idle). Returns false when it does not apply.
+// vector of filters and all taps of a 3x3 kernel (half of them when that
+// leaves a thread idle), or a share of a 5x5 kernel's that fits the
+// register file: halves with AVX-512's 32 registers, thirds with 16.
+// Returns false when it does not apply.
 template <class Rows>
 bool SlidingBackwardWeights(const WindowShape& s, size_t filters, const IndexedMatrix& cols,
                             const Rows& dy_rows, float* dW, float* db, bool team,
@@ -269,14 +270,21 @@ bool SlidingBackwardWeights(const WindowShape& s, size_t filters, const IndexedM
   using Item = void (*)(const IndexedMatrix&, const Rows&, size_t, size_t, size_t, float*,
                         float*);
   const size_t vecs = (filters + L - 1) / L;
-  Item parts[2] = {&SlidingWeightsItem<5, 0, 13, Rows>, &SlidingWeightsItem<5, 13, 12, Rows>};
+#if HWY_TARGET <= HWY_AVX3
+  Item parts[3] = {&SlidingWeightsItem<5, 0, 13, Rows>, &SlidingWeightsItem<5, 13, 12, Rows>};
   size_t count = 2;
+#else
+  Item parts[3] = {&SlidingWeightsItem<5, 0, 8, Rows>, &SlidingWeightsItem<5, 8, 9, Rows>,
+                   &SlidingWeightsItem<5, 17, 8, Rows>};
+  size_t count = 3;
+#endif
   if (s.kernel_w == 3 && vecs >= threads) {
     parts[0] = &SlidingWeightsItem<3, 0, 9, Rows>;
     count = 1;
   } else if (s.kernel_w == 3) {
     parts[0] = &SlidingWeightsItem<3, 0, 5, Rows>;
     parts[1] = &SlidingWeightsItem<3, 5, 4, Rows>;
+    count = 2;
   }
   const long items = static_cast<long>(vecs * count);
 #pragma omp parallel for schedule(static) if (team)
@@ -287,7 +295,6 @@ bool SlidingBackwardWeights(const WindowShape& s, size_t filters, const IndexedM
   }
   return true;
 }
-#endif  // HWY_TARGET <= HWY_AVX3
 
 // dW = cols^T dY for a small patch (a convolution of one to a few
 // channels, the first layer's), with lanes along the filters: each item, a
@@ -307,9 +314,7 @@ void DirectBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
   const size_t vecs = (filters + L - 1) / L;
   const bool team = UseTeam(M * P * filters >= kMinParallelWork);
   const size_t threads = team ? static_cast<size_t>(omp_get_max_threads()) : 1;
-#if HWY_TARGET <= HWY_AVX3
   if (SlidingBackwardWeights(s, filters, cols, dy_rows, dW, db, team, threads)) return;
-#endif
   const bool halve = vecs * ((P + kDirectTaps - 1) / kDirectTaps) < threads && P > kHalfTaps;
   const size_t group = halve ? kHalfTaps : kDirectTaps;
   const long items = static_cast<long>(vecs * ((P + group - 1) / group));
