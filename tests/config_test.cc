@@ -124,13 +124,23 @@ TEST_CASE("baseline.json resolves to the Keras book's experiment", "[config]") {
 }
 
 // configs/speedrun.json is the reference with what the recipe search
-// changed (docs/sweeps.md): 16 filters in the first convolution.
-TEST_CASE("speedrun.json is the reference recipe with 16 first-layer filters", "[config]") {
+// changed (docs/sweeps.md): 16 filters in the first convolution, 192 dense
+// units, batches of 128 and a peak rate of 0.007.
+TEST_CASE("speedrun.json is the reference recipe with the searched changes", "[config]") {
   json speedrun = mb::LoadConfig("configs/speedrun.json", {}).resolved;
   json reference = mb::LoadConfig("configs/speedrun_reference.json", {}).resolved;
   CHECK(speedrun["model"][0]["filters"] == 16);
   CHECK(reference["model"][0]["filters"] == 24);
+  CHECK(speedrun["model"][7]["units"] == 192);
+  CHECK(reference["model"][7]["units"] == 256);
+  CHECK(speedrun["batch_size"] == 128);
+  CHECK(reference["batch_size"] == 256);
+  CHECK(speedrun["optimizer"]["learning_rate"]["max_lr"] == 0.007);
+  CHECK(reference["optimizer"]["learning_rate"]["max_lr"] == 0.01);
   speedrun["model"][0]["filters"] = 24;
+  speedrun["model"][7]["units"] = 256;
+  speedrun["batch_size"] = 256;
+  speedrun["optimizer"]["learning_rate"]["max_lr"] = 0.01;
   speedrun["name"] = reference["name"];
   CHECK(speedrun == reference);
 }

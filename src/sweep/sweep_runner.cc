@@ -29,12 +29,6 @@ using json = nlohmann::json;
 
 constexpr size_t kIdPrefix = 12;  // hex digits of point_id in a directory name
 
-struct ResolvedPoint {
-  SweepPoint point;
-  Config config;
-  std::string id;  // point_id
-};
-
 std::string DescribeVaried(const SweepPoint& point) {
   std::string text;
   for (const auto& [key, value] : point.varied) {
@@ -50,44 +44,6 @@ json VariedJson(const SweepPoint& point) {
   return varied;
 }
 
-std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptions& options) {
-  std::vector<ResolvedPoint> resolved;
-  std::map<std::string, size_t> seen;  // point_id -> index
-  for (const SweepPoint& point : ExpandSweep(spec)) {
-    std::vector<std::string> overrides = {OverrideText("name", spec.name)};
-    for (const auto& [key, value] : spec.set) overrides.push_back(OverrideText(key, value));
-    overrides.insert(overrides.end(), options.overrides.begin(), options.overrides.end());
-    for (const auto& [key, value] : point.varied) overrides.push_back(OverrideText(key, value));
-    const auto load = [&]() {
-      try {
-        return LoadConfig(spec.base, overrides);
-      } catch (const InputError& e) {
-        throw InputError(spec.path + ": point " + std::to_string(point.index) + " (" +
-                         DescribeVaried(point) + "): " + e.what());
-      }
-    };
-    ResolvedPoint r{point, load(), {}};
-    if (const std::string problem = KernelTargetProblem(r.config.kernel_target);
-        !problem.empty()) {
-      throw InputError(spec.path + ": point " + std::to_string(point.index) + " (" +
-                       DescribeVaried(point) + "): " + r.config.source +
-                       ": kernels.target: " + problem);
-    }
-    // A point is its numbers: the keys config_hash leaves out (threads,
-    // kernels, predict, ...) cannot change them, so runs that differ only
-    // in those are the same point.
-    r.id = r.config.hash;
-    const auto [it, fresh] = seen.emplace(r.id, point.index);
-    if (!fresh) {
-      throw InputError(spec.path + ": points " + std::to_string(it->second) + " and " +
-                       std::to_string(point.index) +
-                       " are the same point: their configs differ at most in keys that cannot "
-                       "change the numbers (does a --set override an axis?)");
-    }
-    resolved.push_back(std::move(r));
-  }
-  return resolved;
-}
 
 std::string PointDirName(const ResolvedPoint& point) {
   char index[16];
@@ -205,6 +161,45 @@ std::vector<size_t> PointsLeft(const std::vector<ResolvedPoint>& points, const S
 }
 
 }  // namespace
+
+std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptions& options) {
+  std::vector<ResolvedPoint> resolved;
+  std::map<std::string, size_t> seen;  // point_id -> index
+  for (const SweepPoint& point : ExpandSweep(spec)) {
+    std::vector<std::string> overrides = {OverrideText("name", spec.name)};
+    for (const auto& [key, value] : spec.set) overrides.push_back(OverrideText(key, value));
+    overrides.insert(overrides.end(), options.overrides.begin(), options.overrides.end());
+    for (const auto& [key, value] : point.varied) overrides.push_back(OverrideText(key, value));
+    const auto load = [&]() {
+      try {
+        return LoadConfig(spec.base, overrides);
+      } catch (const InputError& e) {
+        throw InputError(spec.path + ": point " + std::to_string(point.index) + " (" +
+                         DescribeVaried(point) + "): " + e.what());
+      }
+    };
+    ResolvedPoint r{point, load(), {}};
+    if (const std::string problem = KernelTargetProblem(r.config.kernel_target);
+        !problem.empty()) {
+      throw InputError(spec.path + ": point " + std::to_string(point.index) + " (" +
+                       DescribeVaried(point) + "): " + r.config.source +
+                       ": kernels.target: " + problem);
+    }
+    // A point is its numbers: the keys config_hash leaves out (threads,
+    // kernels, predict, ...) cannot change them, so runs that differ only
+    // in those are the same point.
+    r.id = r.config.hash;
+    const auto [it, fresh] = seen.emplace(r.id, point.index);
+    if (!fresh) {
+      throw InputError(spec.path + ": points " + std::to_string(it->second) + " and " +
+                       std::to_string(point.index) +
+                       " are the same point: their configs differ at most in keys that cannot "
+                       "change the numbers (does a --set override an axis?)");
+    }
+    resolved.push_back(std::move(r));
+  }
+  return resolved;
+}
 
 int RunSweep(const SweepSpec& spec, const SweepOptions& options) {
   const std::vector<ResolvedPoint> points = ResolvePoints(spec, options);

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "sweep/shard.h"
 #include "sweep/sweep_spec.h"
 
@@ -43,6 +44,18 @@ struct SweepOptions {
   // line the sweep and its runs print starts with "[RANK] ".
   std::string launcher_rank;
 };
+
+struct ResolvedPoint {
+  SweepPoint point;
+  Config config;   // the base config with the spec's set, the overrides and the point's axes
+  std::string id;  // point_id
+};
+
+// Every point's config, resolved and validated as a run would: an
+// InputError naming the spec, the point and the key for a point that would
+// fail, and for two points that are one (they differ only in keys that
+// cannot change the numbers).
+std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptions& options);
 
 // Resolves every point first (a bad point is an InputError before anything
 // runs), writes sweep.json, runs the owned points that are not complete,
