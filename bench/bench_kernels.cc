@@ -315,8 +315,10 @@ void BM_Conv2DSparseGradient(benchmark::State& state) {
 }
 
 // The convolution and a 2x2 max pooling of its output, args as for
-// BM_Conv2D: fused (kernels/conv2d_max_pooling2d.h), or the two passes
-// one after the other. GFLOP/s counts the convolution's products.
+// BM_Conv2D, then range(6) 1 for a ReLU convolution (the book convnet's
+// first), 0 for a linear one: fused (kernels/conv2d_max_pooling2d.h), or
+// the two passes one after the other. GFLOP/s counts the convolution's
+// products.
 template <bool kFused>
 void BM_Conv2DMaxPooling2D(benchmark::State& state) {
   ConvBuffers c(state);
@@ -324,13 +326,14 @@ void BM_Conv2DMaxPooling2D(benchmark::State& state) {
                                            2, Padding::kValid);
   AlignedVector<float> y(pool.rows() * c.filters);
   std::vector<uint32_t> argmax(y.size());
+  const Activation act = state.range(6) != 0 ? Activation::kRelu : Activation::kLinear;
   for (auto _ : state) {
     if (kFused) {
-      Conv2DMaxPooling2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), pool,
+      Conv2DMaxPooling2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), act, pool,
                                 y.data(), argmax.data());
     } else {
-      Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), Activation::kLinear,
-                    nullptr, c.out.data());
+      Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), act, nullptr,
+                    c.out.data());
       MaxPooling2DForward(pool, c.out.data(), y.data(), argmax.data());
     }
     benchmark::ClobberMemory();
@@ -521,7 +524,8 @@ void RegisterAll() {
        {std::pair{"Conv2DMaxPooling2D/fused", BM_Conv2DMaxPooling2D<true>},
         std::pair{"Conv2DMaxPooling2D/two_passes", BM_Conv2DMaxPooling2D<false>}}) {
     benchmark::RegisterBenchmark(name, fn)
-        ->Args({256, 28, 28, 1, 16, 5})->Args({256, 28, 28, 1, 24, 5})->UseRealTime();
+        ->Args({256, 28, 28, 1, 16, 5, 0})->Args({256, 28, 28, 1, 24, 5, 0})
+        ->Args({64, 28, 28, 1, 32, 3, 1})->UseRealTime();
   }
   for (const auto& [name, fn] :
        {std::pair{"Conv2DMaxPooling2DBackward/fused", BM_Conv2DMaxPooling2DBackward<true>},

@@ -3,6 +3,7 @@
 // close to the direct loops of the references.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -57,8 +58,11 @@ Shapes ShapesOf(const FusedCase& c) {
 }
 
 // The pooled outputs and their argmax (as floats' bit patterns), fused or
-// as the two passes.
-std::vector<uint32_t> Pooled(const FusedCase& c, bool fused) {
+// as the two passes, of a convolution with activation `act`. A ReLU's
+// argmax is taken before it when fused: where the pooled output is 0, the
+// argmax is set to 0 on both sides, as no gradient flows through it.
+std::vector<uint32_t> Pooled(const FusedCase& c, bool fused,
+                             Activation act = Activation::kLinear) {
   const Shapes s = ShapesOf(c);
   const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 21, 0.4f);
   const auto W = RandomMatrix(s.conv.patch() * c.filters, 22);
@@ -67,13 +71,17 @@ std::vector<uint32_t> Pooled(const FusedCase& c, bool fused) {
   std::vector<float> y(outputs);
   std::vector<uint32_t> argmax(outputs);
   if (fused) {
-    Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), s.pool, y.data(),
-                              argmax.data());
+    Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), act, s.pool,
+                              y.data(), argmax.data());
   } else {
     std::vector<float> Y(s.conv.rows() * c.filters);
-    Conv2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), Activation::kLinear, nullptr,
-                  Y.data());
+    Conv2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), act, nullptr, Y.data());
     MaxPooling2DForward(s.pool, Y.data(), y.data(), argmax.data());
+  }
+  if (act == Activation::kRelu) {
+    for (size_t i = 0; i < outputs; ++i) {
+      if (y[i] == 0.0f) argmax[i] = 0;
+    }
   }
   std::vector<uint32_t> all(argmax);
   all.resize(2 * outputs);
@@ -87,8 +95,21 @@ TEST_CASE("Conv2D with max pooling fused is bitwise the two passes on every targ
     for (const FusedCase& c : kCases) {
       INFO(Describe(c));
       const Shapes s = ShapesOf(c);
-      REQUIRE(FusesWithMaxPooling(s.conv, Activation::kLinear, s.pool));
-      CHECK(Pooled(c, true) == Pooled(c, false));
+      for (const Activation act : {Activation::kLinear, Activation::kRelu}) {
+        INFO("activation " << static_cast<int>(act));
+        REQUIRE(FusesWithMaxPooling(s.conv, act, s.pool));
+        const std::vector<uint32_t> fused = Pooled(c, true, act);
+        CHECK(fused == Pooled(c, false, act));
+        if (act == Activation::kRelu) {
+          // Some outputs are positive and some are cut to 0, or the case
+          // would not test the ReLU.
+          const size_t outputs = fused.size() / 2;
+          size_t zeros = 0;
+          for (size_t i = outputs; i < fused.size(); ++i) zeros += fused[i] == 0;
+          CHECK(zeros > 0);
+          CHECK(zeros < outputs);
+        }
+      }
     }
   });
 }
@@ -109,9 +130,10 @@ TEST_CASE("Conv2D with max pooling fused applies a following activation as its l
         const size_t outputs = s.pool.rows() * c.filters;
         std::vector<float> y(outputs), y_alone(outputs), activated(outputs, -7.0f);
         std::vector<uint32_t> argmax(outputs), argmax_alone(outputs);
-        Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), s.pool,
+        const Activation linear = Activation::kLinear;
+        Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), linear, s.pool,
                                   y_alone.data(), argmax_alone.data());
-        Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), s.pool,
+        Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), linear, s.pool,
                                   y.data(), argmax.data(), act, activated.data());
         std::vector<float> expected(y_alone);
         ActivationInPlace(act, expected.data(), outputs);
@@ -135,8 +157,8 @@ TEST_CASE("Conv2D with max pooling fused matches the direct loops", "[kernels]")
     reference::Conv2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), Activation::kLinear,
                              Y.data());
     reference::MaxPooling2DForward(s.pool, Y.data(), yr.data(), argmax_r.data());
-    Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(), s.pool, y.data(),
-                              argmax.data());
+    Conv2DMaxPooling2DForward(s.conv, c.filters, x.data(), W.data(), b.data(),
+                              Activation::kLinear, s.pool, y.data(), argmax.data());
     RequireClose(y, yr, 1e-5f, "y");
   }
 }
@@ -149,6 +171,9 @@ TEST_CASE("Conv2D with max pooling fused is bitwise the same at 1, 2 and 4 threa
     for (int threads : {1, 2, 4}) {
       omp_set_num_threads(threads);
       results.push_back(Pooled(c, true));
+      results.back().resize(2 * results.back().size());  // room for the ReLU's
+      const std::vector<uint32_t> relu = Pooled(c, true, Activation::kRelu);
+      std::copy(relu.begin(), relu.end(), results.back().begin() + relu.size());
     }
     omp_set_num_threads(omp_get_num_procs());
     CHECK(results[1] == results[0]);
@@ -156,14 +181,17 @@ TEST_CASE("Conv2D with max pooling fused is bitwise the same at 1, 2 and 4 threa
   }
 }
 
-TEST_CASE("Only a linear convolution pooled by disjoint windows inside it fuses", "[kernels]") {
+TEST_CASE("Only a linear or ReLU convolution pooled by disjoint windows inside it fuses",
+          "[kernels]") {
   const WindowShape conv = MakeWindowShape(1, 28, 28, 1, 5, 5, 1, 1, Padding::kValid);
   const auto pool = [&](size_t k, size_t stride, Padding padding) {
     return MakeWindowShape(1, conv.out_h, conv.out_w, 16, k, k, stride, stride, padding);
   };
   CHECK(FusesWithMaxPooling(conv, Activation::kLinear, pool(2, 2, Padding::kValid)));
   CHECK(FusesWithMaxPooling(conv, Activation::kLinear, pool(2, 2, Padding::kSame)));  // 24 even
-  CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kRelu, pool(2, 2, Padding::kValid)));
+  CHECK(FusesWithMaxPooling(conv, Activation::kRelu, pool(2, 2, Padding::kValid)));
+  CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kTanh, pool(2, 2, Padding::kValid)));
+  CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kGelu, pool(2, 2, Padding::kValid)));
   CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kLinear, pool(3, 2, Padding::kValid)));
   CHECK_FALSE(FusesWithMaxPooling(conv, Activation::kLinear, pool(5, 5, Padding::kSame)));
   const WindowShape other = MakeWindowShape(1, 20, 20, 16, 2, 2, 2, 2, Padding::kValid);

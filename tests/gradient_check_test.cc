@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <variant>
 #include <vector>
 
@@ -37,12 +38,17 @@ double MeanLoss(const Model& model, ModelWorkspace& ws) {
 
 // Where the loss is not differentiable: which input each max-pooling output
 // took, which ReLU outputs are positive, in the last forward pass, and the
-// signs of the weights an L1 regularizer sees.
+// signs of the weights an L1 regularizer sees. A first ReLU convolution
+// fused with its pooling writes no output of its own: the signs of every
+// max pooling's outputs stand in for it.
 std::vector<uint32_t> Kinks(const Model& model, const ModelWorkspace& ws) {
   std::vector<uint32_t> kinks;
   for (size_t l = 0; l < model.layers.size(); ++l) {
     const LayerBuffers& buffers = ws.layers[l];
     kinks.insert(kinks.end(), buffers.index.begin(), buffers.index.end());
+    if (std::holds_alternative<MaxPooling2DLayer>(model.layers[l])) {
+      for (float a : buffers.a) kinks.push_back(a > 0.0f);
+    }
     const Activation act =
         std::visit([](const auto& layer) { return OutputActivation(layer); }, model.layers[l]);
     if (act == Activation::kRelu) {
@@ -85,6 +91,38 @@ ModelWorkspace ForwardBackward(Model& model) {
                       ws.logits_gradient());
   ModelBackward(model, kBatch, ws);
   return ws;
+}
+
+// Forward and backward passes of models with the same parameter list,
+// all with models[0]'s initial weights (from `seed`).
+std::vector<ModelWorkspace> ForwardBackwardFromSameWeights(std::vector<Model>& models,
+                                                           uint64_t seed) {
+  InitializeModel(models[0], seed);
+  std::vector<const Parameter*> initial;
+  ForEachParameter(models[0], [&](const Parameter& p) { initial.push_back(&p); });
+  for (size_t m = 1; m < models.size(); ++m) {
+    size_t tensor = 0;
+    ForEachParameter(models[m], [&](Parameter& p) { p.value = initial[tensor++]->value; });
+  }
+  std::vector<ModelWorkspace> workspaces;
+  for (Model& m : models) workspaces.push_back(ForwardBackward(m));
+  return workspaces;
+}
+
+// Every gradient of `a` bitwise that of `b`, tensor by tensor.
+void CheckSameGradients(const Model& a, const Model& b) {
+  std::vector<const Parameter*> gradients;
+  ForEachParameter(a, [&](const Parameter& p) { gradients.push_back(&p); });
+  size_t tensor = 0;
+  ForEachParameter(b, [&](const Parameter& p) {
+    INFO(p.name);
+    REQUIRE(tensor < gradients.size());
+    const auto& expected = gradients[tensor++]->gradient;
+    REQUIRE(p.gradient.size() == expected.size());
+    CHECK(std::memcmp(p.gradient.data(), expected.data(), p.gradient.size() * sizeof(float)) ==
+          0);
+  });
+  CHECK(tensor == gradients.size());
 }
 
 // Checks every gradient of `model` (on random inputs) against finite
@@ -234,22 +272,46 @@ TEST_CASE("Activation layers: gradients, and the fused activation's bits", "[nn]
       test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
   std::vector<Model> models = {BuildModel(FeatureShape::Image(7, 6, 2), fused),
                                BuildModel(FeatureShape::Image(7, 6, 2), split)};
-  InitializeModel(models[0], 3);
-  std::vector<const Parameter*> initial;
-  ForEachParameter(models[0], [&](const Parameter& p) { initial.push_back(&p); });
-  size_t tensor = 0;
-  ForEachParameter(models[1], [&](Parameter& p) { p.value = initial[tensor++]->value; });
-  std::vector<ModelWorkspace> workspaces;
-  for (Model& m : models) workspaces.push_back(ForwardBackward(m));
+  const std::vector<ModelWorkspace> workspaces = ForwardBackwardFromSameWeights(models, 3);
   CHECK(workspaces[0].layers[0].a == workspaces[1].layers[1].a);
   CHECK(workspaces[0].layers.back().a == workspaces[1].layers.back().a);
-  std::vector<const Parameter*> gradients;
-  ForEachParameter(models[0], [&](const Parameter& p) { gradients.push_back(&p); });
-  tensor = 0;
-  ForEachParameter(models[1], [&](const Parameter& p) {
-    INFO(p.name);
-    CHECK(p.gradient == gradients[tensor++]->gradient);
-  });
+  CheckSameGradients(models[0], models[1]);
+}
+
+// The book convnet's first layer: a ReLU convolution whose max pooling
+// folds into its weight gradient runs forward fused with the pooling, the
+// ReLU applied after it. The pooled outputs and every gradient are bitwise
+// those of the same convolution linear, then a ReLU layer, then the
+// pooling, which fuse with nothing; finite differences agree; and a
+// backward range that would split the fold is refused.
+TEST_CASE("A first ReLU convolution fused with its pooling has the bits of the layers apart",
+          "[nn]") {
+  const Activation relu = Activation::kRelu, linear = Activation::kLinear;
+  const std::vector<LayerConfig> fused = {
+      test::Conv2D(5, 3, 3, relu, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::MaxPooling2D(2, 2),
+      test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  const std::vector<LayerConfig> apart = {
+      test::Conv2D(5, 3, 3, linear, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::ActivationOf(relu),
+      test::MaxPooling2D(2, 2),
+      test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  const FeatureShape input = FeatureShape::Image(10, 9, 1);
+  std::vector<Model> models = {BuildModel(input, fused), BuildModel(input, apart)};
+  CHECK(CheckGradients(models[0]) == 4);
+  std::vector<ModelWorkspace> workspaces = ForwardBackwardFromSameWeights(models, 7);
+  // Fused: the convolution's own output was never written.
+  const auto& own = workspaces[0].layers[0].a;
+  CHECK(std::count(own.begin(), own.end(), 0.0f) == static_cast<long>(own.size()));
+  const auto& pooled = workspaces[0].layers[1].a;
+  CHECK(pooled == workspaces[1].layers[2].a);
+  CHECK(std::count(pooled.begin(), pooled.end(), 0.0f) > 0);  // the ReLU cut some
+  CHECK(std::count(pooled.begin(), pooled.end(), 0.0f) < static_cast<long>(pooled.size()));
+  CHECK(workspaces[0].layers.back().a == workspaces[1].layers.back().a);
+  CheckSameGradients(models[0], models[1]);
+  CHECK_THROWS_AS(ModelBackwardLayers(models[0], kBatch, workspaces[0], 1, 4), std::logic_error);
 }
 
 // A backward pass writes through layers that only pass their delta down

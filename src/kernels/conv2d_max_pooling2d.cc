@@ -192,8 +192,9 @@ void SlidingRowRun(const float* window0, const size_t* taps, size_t kh, const fl
 }
 
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
-                               const float* W, const float* b, const WindowShape& pool,
-                               float* y, uint32_t* argmax, Activation act, float* activated) {
+                               const float* W, const float* b, Activation conv_act,
+                               const WindowShape& pool, float* y, uint32_t* argmax,
+                               Activation act, float* activated) {
   const IndexedMatrix all = Im2ColMatrix(conv, x);
   const size_t pixels = conv.out_h * conv.out_w;
   const size_t pooled = pool.out_h * pool.out_w * filters;
@@ -235,6 +236,7 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
         PoolPixel(pool, WindowOf(pool, py, px), sample, y + at, argmax + at);
       }
     }
+    if (conv_act == Activation::kRelu) ApplyActivationInPlace(conv_act, y + out, pooled);
     if (activated) {
       std::copy(y + out, y + out + pooled, activated + out);
       ApplyActivationInPlace(act, activated + out, pooled);
@@ -277,7 +279,7 @@ bool PoolingTiles(const WindowShape& conv, const WindowShape& pool) {
 HWY_EXPORT(Conv2DMaxPooling2DBackwardWeights);
 
 bool FusesWithMaxPooling(const WindowShape& conv, Activation act, const WindowShape& pool) {
-  return act == Activation::kLinear && PoolingTiles(conv, pool);
+  return (act == Activation::kLinear || act == Activation::kRelu) && PoolingTiles(conv, pool);
 }
 
 bool FoldsMaxPoolingBackward(const WindowShape& conv, Activation act, const WindowShape& pool) {
@@ -294,10 +296,11 @@ void Conv2DMaxPooling2DBackwardWeights(const WindowShape& conv, size_t filters, 
 }
 
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
-                               const float* W, const float* b, const WindowShape& pool,
-                               float* y, uint32_t* argmax, Activation act, float* activated) {
-  HWY_DYNAMIC_DISPATCH(Conv2DMaxPooling2DForward)(conv, filters, x, W, b, pool, y, argmax, act,
-                                                  activated);
+                               const float* W, const float* b, Activation conv_act,
+                               const WindowShape& pool, float* y, uint32_t* argmax,
+                               Activation act, float* activated) {
+  HWY_DYNAMIC_DISPATCH(Conv2DMaxPooling2DForward)(conv, filters, x, W, b, conv_act, pool, y,
+                                                  argmax, act, activated);
 }
 
 }  // namespace mb

@@ -10,7 +10,12 @@
 // tiles compute every convolution output, and the same code pools them.
 // Only what the pooling reads is computed, and the convolution's own output
 // is not stored, so the backward pass must not need it: its activation is
-// linear (as when a separate activation layer follows the pooling).
+// linear (as when a separate activation layer follows the pooling), or a
+// ReLU whose derivative the folded backward pass below takes from the
+// pooled output. A ReLU is applied after the pooling: max and ReLU commute,
+// so the pooled values are bitwise the same, and the convolution's own
+// output, whose stores and reloads the fusion exists to avoid, would
+// otherwise be needed for its derivative.
 //
 // The backward pass of a first layer (which needs no input gradient) folds
 // the pooling's into its weight gradient the same way: each row of the
@@ -31,21 +36,24 @@ namespace mb {
 
 // Whether Conv2DMaxPooling2DForward takes convolution `conv` with
 // activation `act`, pooled by `pool` (whose input is conv's output): a
-// linear activation, and pooling windows that neither overlap nor reach
-// past the image.
+// linear or ReLU activation, and pooling windows that neither overlap nor
+// reach past the image.
 bool FusesWithMaxPooling(const WindowShape& conv, Activation act, const WindowShape& pool);
 
 // y and argmax [batch, pool.out_h, pool.out_w, filters] as
-// MaxPooling2DForward(pool, Y) gives them for Y = conv(x, W) + b (see
-// Conv2DForward), without storing Y. When `activated` is not null it also
-// receives act(y), as an activation layer after the pooling would compute
-// it (kernels/vector_math.h's ActivationInPlace on a copy), each sample's
-// while it is in the cache. Requires FusesWithMaxPooling(conv, linear,
-// pool); conv.batch is the batch.
+// MaxPooling2DForward(pool, Y) gives them for Y = conv_act(conv(x, W) + b)
+// (see Conv2DForward), without storing Y. With a ReLU, argmax is that of
+// the convolution before it: the same wherever y > 0; where y is 0 it may
+// name another pixel of the window, through which no gradient flows. When
+// `activated` is not null it also receives act(y), as an activation layer
+// after the pooling would compute it (kernels/vector_math.h's
+// ActivationInPlace on a copy), each sample's while it is in the cache.
+// Requires FusesWithMaxPooling(conv, conv_act, pool); conv.batch is the
+// batch.
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
-                               const float* W, const float* b, const WindowShape& pool,
-                               float* y, uint32_t* argmax, Activation act = Activation::kLinear,
-                               float* activated = nullptr);
+                               const float* W, const float* b, Activation conv_act,
+                               const WindowShape& pool, float* y, uint32_t* argmax,
+                               Activation act = Activation::kLinear, float* activated = nullptr);
 
 // Whether Conv2DMaxPooling2DBackwardWeights takes convolution `conv` with
 // activation `act` (linear or ReLU), pooled by `pool`: windows as for

@@ -72,7 +72,7 @@ void ForwardPooled(const Conv2DLayer& layer, const MaxPooling2DLayer& pool, size
                    const LayerInput& in, LayerBuffers& pool_out, Activation act,
                    LayerBuffers* activated) {
   Conv2DMaxPooling2DForward(OnBatch(layer.window, batch), layer.filters, in.x,
-                            layer.kernel.value.data(), layer.bias.value.data(),
+                            layer.kernel.value.data(), layer.bias.value.data(), layer.activation,
                             OnBatch(pool.window, batch), pool_out.a.data(),
                             pool_out.index.data(), act,
                             activated ? activated->a.data() : nullptr);

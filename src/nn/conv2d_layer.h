@@ -34,12 +34,16 @@ void Forward(const Conv2DLayer& layer, size_t batch, const LayerInput& in, Layer
              const StepContext& context);
 
 // Whether ForwardPooled can take `layer` followed by `pool`
-// (kernels/conv2d_max_pooling2d.h: a linear convolution, disjoint windows).
+// (kernels/conv2d_max_pooling2d.h: a linear or ReLU convolution, disjoint
+// windows). With a ReLU the layer's own output is not written, so the
+// model fuses it only where the backward pass folds too
+// (FoldsPoolingBackward, nn/model.cc).
 bool FusesWithMaxPooling(const Conv2DLayer& layer, const MaxPooling2DLayer& pool);
 // The forward passes of `layer` and of `pool` on its output in one, which
 // fills pool_out (the pooled output and its argmax) as the pooling layer's
-// Forward would, and leaves the convolution's own output unwritten: its
-// backward pass does not read it. With `activated`, an activation layer's
+// Forward would (a ReLU's argmax may differ where the output is 0), and
+// leaves the convolution's own output unwritten: its backward pass does
+// not read it. With `activated`, an activation layer's
 // output after the pooling too (act of the pooled output; the layer must
 // keep no pre-activation).
 void ForwardPooled(const Conv2DLayer& layer, const MaxPooling2DLayer& pool, size_t batch,

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "common/team.h"
@@ -120,17 +121,34 @@ void ModelForward(const Model& model, size_t batch, ModelWorkspace& ws, StepCont
   ModelForwardLayers(model, batch, ws, 0, model.layers.size(), context);
 }
 
+// Whether the first layer is a convolution whose max pooling (layer 1)
+// folds into its weight gradient (nn/conv2d_layer.h): then nothing reads
+// the convolution's own output or delta, so its forward pass can fuse with
+// the pooling even with a ReLU, whose derivative the fold takes from the
+// pooled output (the book convnet's first layer).
+bool FirstConvFoldsPooling(const Model& model) {
+  if (model.layers.size() < 2) return false;
+  const auto* conv = std::get_if<Conv2DLayer>(&model.layers[0]);
+  const auto* pool = std::get_if<MaxPooling2DLayer>(&model.layers[1]);
+  return conv && pool && FoldsPoolingBackward(*conv, *pool);
+}
+
 // Runs layer l and the max pooling l + 1 after it as one pass when they fuse
 // (nn/conv2d_layer.h), and an activation layer l + 2 (before `end`) that
 // keeps no pre-activation with them, each sample's pooled output activated
 // while it is in the cache (the speedrun's ReLU after its first pooling,
-// a pass of 2.4 MB at batch 256 otherwise). Returns the layers run: 0,
-// having done nothing, when they do not fuse.
+// a pass of 2.4 MB at batch 256 otherwise). A convolution with a ReLU of
+// its own fuses only as the first layer whose pooling folds, as its
+// derivative is then never taken from its own output. Returns the layers
+// run: 0, having done nothing, when they do not fuse.
 size_t ForwardConvPooled(const Model& model, size_t l, size_t end, size_t batch,
                          const LayerInput& in, ModelWorkspace& ws) {
   const auto* conv = std::get_if<Conv2DLayer>(&model.layers[l]);
   const auto* pool = std::get_if<MaxPooling2DLayer>(&model.layers[l + 1]);
   if (!conv || !pool || !FusesWithMaxPooling(*conv, *pool)) return 0;
+  if (conv->activation != Activation::kLinear && !(l == 0 && FirstConvFoldsPooling(model))) {
+    return 0;
+  }
   const auto* act = l + 2 < end ? std::get_if<ActivationLayer>(&model.layers[l + 2]) : nullptr;
   if (act && !ws.layers[l + 2].z.empty()) act = nullptr;
   ForwardPooled(*conv, *pool, batch, in, ws.layers[l + 1],
@@ -159,14 +177,14 @@ void ModelBackward(Model& model, size_t batch, ModelWorkspace& ws) {
 }
 
 // Runs the max pooling at layer 1 and the convolution at layer 0 below it
-// as one pass when they fold (nn/conv2d_layer.h): the first layer needs no
-// input gradient, so its weight gradient can read the pooling's gradient
-// directly. Returns whether it did.
+// as one pass when they fold (FirstConvFoldsPooling): the first layer
+// needs no input gradient, so its weight gradient can read the pooling's
+// gradient directly. Returns whether it did.
 bool BackwardConvPooled(Model& model, size_t batch, ModelWorkspace& ws) {
-  auto* conv = std::get_if<Conv2DLayer>(&model.layers[0]);
-  const auto* pool = std::get_if<MaxPooling2DLayer>(&model.layers[1]);
-  if (!conv || !pool || !FoldsPoolingBackward(*conv, *pool)) return false;
-  BackwardPooled(*conv, *pool, batch, InputOf(ws, 0), ws.layers[1]);
+  if (!FirstConvFoldsPooling(model)) return false;
+  BackwardPooled(std::get<Conv2DLayer>(model.layers[0]),
+                 std::get<MaxPooling2DLayer>(model.layers[1]), batch, InputOf(ws, 0),
+                 ws.layers[1]);
   return true;
 }
 
@@ -209,6 +227,12 @@ LayerBelow BelowOf(const Model& model, ModelWorkspace& ws, size_t l, size_t begi
 
 void ModelBackwardLayers(Model& model, size_t batch, ModelWorkspace& ws, size_t begin,
                          size_t end) {
+  // A first ReLU convolution fused with its pooling (ForwardConvPooled)
+  // wrote no output to take its derivative from outside the fold.
+  if (begin == 1 && end > 1 && FirstConvFoldsPooling(model) &&
+      OutputActivationOf(model.layers[0]) != Activation::kLinear) {
+    throw std::logic_error("ModelBackwardLayers: layer 1 folds into layer 0's backward pass");
+  }
   for (size_t l = end; l-- > begin;) {
     if (l == 1 && begin == 0 && BackwardConvPooled(model, batch, ws)) return;
     LayerBelow below;  // none below the first layer: no gradient for the pixels
