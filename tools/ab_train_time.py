@@ -5,7 +5,7 @@
                          [--config configs/baseline.json] [--set key=value ...]
                          [--set-a key=value ...] [--set-b key=value ...]
 
-Runs A, B, A, B, ... on the config (predict=0), takes each run's training
+Runs A, B, B, A, A, B, ... on the config (predict=0), takes each run's training
 seconds (report.json's timing.training_seconds, from the first step to the
 final weights: no start-up, data loading or test evaluation; older reports'
 sum of epoch seconds) and prints each run, the medians and the median of the per-pair
@@ -49,7 +49,13 @@ def main():
     losses = {}
     with tempfile.TemporaryDirectory() as out:
         for pair in range(args.pairs):
-            for side, runner, extra in (("A", args.a, args.set_a), ("B", args.b, args.set_b)):
+            sides = [("A", args.a, args.set_a), ("B", args.b, args.set_b)]
+            # Alternate which runs first: the second run of a pair was
+            # measured 4-6% slower or faster than the first on the Zen 5 VM,
+            # whichever binary it was.
+            if pair % 2 == 1:
+                sides.reverse()
+            for side, runner, extra in sides:
                 seconds, loss = train_seconds(runner, args.config, args.threads,
                                               args.set + extra, out)
                 times[side].append(seconds)
