@@ -190,6 +190,8 @@ TEST_CASE("Conv2D gradients of a mostly-zero dY are bitwise the dense sums", "[k
   const ConvCase cases[] = {
       {9, 12, 12, 16, 32, 3, 3, 1, 1, Padding::kValid},
       {3, 13, 13, 32, 64, 3, 3, 1, 1, Padding::kValid},
+      {2, 6, 6, 48, 20, 3, 3, 1, 1, Padding::kValid},
+      {2, 5, 5, 64, 16, 3, 3, 1, 1, Padding::kValid},
       {2, 9, 9, 8, 24, 3, 3, 1, 1, Padding::kValid},
       {2, 11, 10, 16, 20, 3, 3, 2, 2, Padding::kValid},
       {2, 7, 7, 16, 17, 3, 3, 1, 1, Padding::kSame},

@@ -45,6 +45,17 @@ constexpr size_t kSparseVecs = 16;
 constexpr size_t kSparseVecs = 8;
 #endif
 
+// Vectors per segment of a row of `vecs` vectors: as few segments as
+// kSparseVecs allows, of equal length. Each segment's accumulators take one
+// fused multiply-add per non-zero, a chain whose latency (4 cycles) a short
+// segment cannot hide: the book convnet's 18 vectors (288 = 9 taps x 32
+// channels) as 16 + 2 spent as long on the 2 as on the 16; as 9 + 9 both
+// run at the FMA rate.
+inline size_t SparseSegmentVecs(size_t vecs) {
+  const size_t segments = (vecs + kSparseVecs - 1) / kSparseVecs;
+  return segments == 0 ? 0 : (vecs + segments - 1) / segments;
+}
+
 // A thread's buffer of positions, grown to the longest need and kept.
 inline uint32_t* PositionBuffer(size_t n) {
   static thread_local std::vector<uint32_t> buffer;
@@ -158,6 +169,7 @@ HWY_NOINLINE void SparseInputGradient(const WindowShape& s, size_t filters,
                                       size_t n0, size_t n1, float* HWY_RESTRICT dx) {
   const size_t L = hn::Lanes(hn::ScalableTag<float>());
   const size_t C = s.channels, patch = s.patch(), vecs = patch / L;
+  const size_t segment = SparseSegmentVecs(vecs);
   const size_t image = s.height * s.width * C, pixels = s.out_h * s.out_w;
   // Where each vector of a window lies, from the window's first element.
   uint32_t* offsets = PositionBuffer(vecs);
@@ -181,8 +193,8 @@ HWY_NOINLINE void SparseInputGradient(const WindowShape& s, size_t filters,
         }
         if (any == 0) continue;
         float* window = x + (oy * s.stride_h * s.width + ox * s.stride_w) * C;
-        for (size_t v = 0; v < vecs; v += kSparseVecs) {
-          SparseScatterSegmentOf<kSparseVecs>(std::min(kSparseVecs, vecs - v), dy, words.data(),
+        for (size_t v = 0; v < vecs; v += segment) {
+          SparseScatterSegmentOf<kSparseVecs>(std::min(segment, vecs - v), dy, words.data(),
                                               filters, Wt, patch, v, offsets, window);
         }
       }
@@ -276,7 +288,7 @@ HWY_NOINLINE void SparseBackwardWeightsItem(size_t M, size_t P, size_t filters,
                                             float* HWY_RESTRICT db) {
   const hn::ScalableTag<float> d;
   const hn::RebindToUnsigned<decltype(d)> du;
-  const size_t L = hn::Lanes(d), vecs = P / L;
+  const size_t L = hn::Lanes(d), vecs = P / L, segment = SparseSegmentVecs(vecs);
   const size_t padded = (G + L - 1) / L * L;  // words' stride
   float* HWY_RESTRICT acc = scratch;
   float* HWY_RESTRICT bias = acc + G * P;
@@ -304,8 +316,8 @@ HWY_NOINLINE void SparseBackwardWeightsItem(size_t M, size_t P, size_t filters,
       }
     }
     for (size_t j = 0; j < G; ++j) {
-      for (size_t v = 0; v < vecs; v += kSparseVecs) {
-        SparseColumnSegmentOf<kSparseVecs>(std::min(kSparseVecs, vecs - v), words + j, count,
+      for (size_t v = 0; v < vecs; v += segment) {
+        SparseColumnSegmentOf<kSparseVecs>(std::min(segment, vecs - v), words + j, count,
                                            padded, r0, cols, vector_taps, v, g + j, filters,
                                            acc + j * P, v == 0 ? bias + j : nullptr);
       }
