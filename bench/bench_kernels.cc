@@ -393,12 +393,12 @@ void BM_Conv2DOneDnn(benchmark::State& state) {
 
 // The book's convnet at batch 64 (28x28x1 -> 32, 13x13x32 -> 64, 5x5x64 ->
 // 64, all 3x3), the speedrun reference's two convolutions at batch 256
-// (28x28x1 -> 24 5x5, 12x12x24 -> 32 3x3) and configs/speedrun.json's (16
-// filters in the first).
+// (28x28x1 -> 24 5x5, 12x12x24 -> 32 3x3), and configs/speedrun.json's (16
+// filters in the first) at 256 and at its batch of 128.
 const std::vector<std::vector<int64_t>> kConvShapes = {
     {64, 28, 28, 1, 32, 3},  {64, 13, 13, 32, 64, 3},  {64, 5, 5, 64, 64, 3},
     {256, 28, 28, 1, 24, 5}, {256, 12, 12, 24, 32, 3}, {256, 28, 28, 1, 16, 5},
-    {256, 12, 12, 16, 32, 3}};
+    {256, 12, 12, 16, 32, 3}, {128, 28, 28, 1, 16, 5}, {128, 12, 12, 16, 32, 3}};
 
 // Each shape's implementations one after another, as RegisterDense does.
 template <ConvPass kPass>
@@ -453,13 +453,15 @@ void BM_MaxPooling2D(benchmark::State& state) {
 
 // Forward and weight-gradient shapes: both layers at the full batch and the
 // epoch's last batch of 96, the 2,000-image evaluation batch (forward only
-// matters there), and a large square.
+// matters there), configs/speedrun.json's two dense layers (800 -> 192 ->
+// 10 at batch 128), and a large square.
 using Shape = std::vector<int64_t>;  // {M, K, N}
-const std::vector<Shape> kLayerShapes = {{128, 784, 512}, {96, 784, 512},   {128, 512, 10},
-                                         {96, 512, 10},   {2000, 784, 512}, {2000, 512, 10},
-                                         {1024, 1024, 1024}};
-// The input gradient is only needed for the second layer (and the square).
-const std::vector<Shape> kInputGradShapes = {{128, 512, 10}, {96, 512, 10}, {1024, 1024, 1024}};
+const std::vector<Shape> kLayerShapes = {
+    {128, 784, 512}, {96, 784, 512}, {128, 512, 10}, {96, 512, 10},       {2000, 784, 512},
+    {2000, 512, 10}, {128, 800, 192}, {128, 192, 10}, {1024, 1024, 1024}};
+// The input gradient is only needed above a first layer (and the square).
+const std::vector<Shape> kInputGradShapes = {
+    {128, 512, 10}, {96, 512, 10}, {128, 800, 192}, {128, 192, 10}, {1024, 1024, 1024}};
 
 using BenchmarkFn = void (*)(benchmark::State&);
 struct Implementation {
@@ -516,29 +518,31 @@ void RegisterAll() {
                   BM_Conv2DSparseGradient<ConvPass::kBackwardWeights>}}) {
     for (const int64_t percent : {9, 12, 25, 40, 60}) {
       benchmark::RegisterBenchmark(name, fn)
-          ->Args({256, 12, 12, 16, 32, 3, percent})->Args({64, 13, 13, 32, 64, 3, percent})
-          ->UseRealTime();
+          ->Args({256, 12, 12, 16, 32, 3, percent})->Args({128, 12, 12, 16, 32, 3, percent})
+          ->Args({64, 13, 13, 32, 64, 3, percent})->UseRealTime();
     }
   }
   for (const auto& [name, fn] :
        {std::pair{"Conv2DMaxPooling2D/fused", BM_Conv2DMaxPooling2D<true>},
         std::pair{"Conv2DMaxPooling2D/two_passes", BM_Conv2DMaxPooling2D<false>}}) {
     benchmark::RegisterBenchmark(name, fn)
-        ->Args({256, 28, 28, 1, 16, 5, 0})->Args({256, 28, 28, 1, 24, 5, 0})
-        ->Args({64, 28, 28, 1, 32, 3, 1})->UseRealTime();
+        ->Args({256, 28, 28, 1, 16, 5, 0})->Args({128, 28, 28, 1, 16, 5, 0})
+        ->Args({256, 28, 28, 1, 24, 5, 0})->Args({64, 28, 28, 1, 32, 3, 1})->UseRealTime();
   }
   for (const auto& [name, fn] :
        {std::pair{"Conv2DMaxPooling2DBackward/fused", BM_Conv2DMaxPooling2DBackward<true>},
         std::pair{"Conv2DMaxPooling2DBackward/two_passes", BM_Conv2DMaxPooling2DBackward<false>}}) {
     benchmark::RegisterBenchmark(name, fn)
-        ->Args({256, 28, 28, 1, 16, 5, 0})->Args({64, 28, 28, 1, 32, 3, 1})->UseRealTime();
+        ->Args({256, 28, 28, 1, 16, 5, 0})->Args({128, 28, 28, 1, 16, 5, 0})
+        ->Args({64, 28, 28, 1, 32, 3, 1})->UseRealTime();
   }
   for (const auto& [name, fn] : {std::pair{"MaxPooling2D/mnistbench", BM_MaxPooling2D<false>},
                                  std::pair{"MaxPooling2DBackward/mnistbench",
                                            BM_MaxPooling2D<true>}}) {
     benchmark::RegisterBenchmark(name, fn)
         ->Args({64, 26, 26, 32})->Args({64, 11, 11, 64})->Args({256, 24, 24, 24})
-        ->Args({256, 24, 24, 16})->Args({256, 10, 10, 32})->UseRealTime();
+        ->Args({256, 24, 24, 16})->Args({256, 10, 10, 32})->Args({128, 10, 10, 32})
+        ->UseRealTime();
   }
 }
 
