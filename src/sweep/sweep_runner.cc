@@ -44,7 +44,6 @@ json VariedJson(const SweepPoint& point) {
   return varied;
 }
 
-
 std::string PointDirName(const ResolvedPoint& point) {
   char index[16];
   std::snprintf(index, sizeof index, "%03zu", point.point.index);
@@ -170,20 +169,19 @@ std::vector<ResolvedPoint> ResolvePoints(const SweepSpec& spec, const SweepOptio
     for (const auto& [key, value] : spec.set) overrides.push_back(OverrideText(key, value));
     overrides.insert(overrides.end(), options.overrides.begin(), options.overrides.end());
     for (const auto& [key, value] : point.varied) overrides.push_back(OverrideText(key, value));
+    const std::string where =
+        spec.path + ": point " + std::to_string(point.index) + " (" + DescribeVaried(point) + "): ";
     const auto load = [&]() {
       try {
         return LoadConfig(spec.base, overrides);
       } catch (const InputError& e) {
-        throw InputError(spec.path + ": point " + std::to_string(point.index) + " (" +
-                         DescribeVaried(point) + "): " + e.what());
+        throw InputError(where + e.what());
       }
     };
     ResolvedPoint r{point, load(), {}};
     if (const std::string problem = KernelTargetProblem(r.config.kernel_target);
         !problem.empty()) {
-      throw InputError(spec.path + ": point " + std::to_string(point.index) + " (" +
-                       DescribeVaried(point) + "): " + r.config.source +
-                       ": kernels.target: " + problem);
+      throw InputError(where + r.config.source + ": kernels.target: " + problem);
     }
     // A point is its numbers: the keys config_hash leaves out (threads,
     // kernels, predict, ...) cannot change them, so runs that differ only
