@@ -289,6 +289,20 @@ void BM_Conv2D(benchmark::State& state) {
   SetRateCounters(state, c.flops());
 }
 
+// The forward pass computing only the output rows and columns [0, 7th arg)
+// that a max pooling reads (the book convnet's second convolution: 10 of
+// 11), as the model runs it. GFLOP/s counts all the outputs' direct sums.
+void BM_Conv2DForwardRead(benchmark::State& state) {
+  ConvBuffers c(state);
+  const size_t read = static_cast<size_t>(state.range(6));
+  for (auto _ : state) {
+    Conv2DForward(c.s, c.filters, c.x.data(), c.W.data(), c.b.data(), Activation::kRelu, nullptr,
+                  c.out.data(), {read, read});
+    benchmark::ClobberMemory();
+  }
+  SetRateCounters(state, c.flops());
+}
+
 // The backward products on a dY whose share of non-zeros is the 7th arg, in
 // percent, as max pooling and ReLU leave it (8.5% on the speedrun's second
 // convolution): the kernels then skip the zeros. Random positions, each
@@ -509,6 +523,9 @@ void RegisterAll() {
                                BM_SparseBackwardWeightsRmsprop)
       ->Args({128, 784, 512})->Args({96, 784, 512})->UseRealTime();
   RegisterConv<ConvPass::kForward>("Conv2DForward");
+  benchmark::RegisterBenchmark("Conv2DForward/read", BM_Conv2DForwardRead)
+      ->Args({64, 13, 13, 32, 64, 3, 10})
+      ->UseRealTime();
   RegisterConv<ConvPass::kBackwardInput>("Conv2DBackwardInput");
   RegisterConv<ConvPass::kBackwardWeights>("Conv2DBackwardWeights");
   for (const auto& [name, fn] :

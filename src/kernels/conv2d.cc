@@ -21,13 +21,23 @@
 #include "kernels/im2col_index.h"
 #include "kernels/masked_segment-inl.h"
 #include "kernels/sparse_gradient-inl.h"
+#include "kernels/winograd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
 namespace HWY_NAMESPACE {
 
+void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
+                           const float* W, const float* b, Activation act, float* Z, float* Y,
+                           OutputExtent read) {
+  Conv2DWinogradForwardImpl(s, filters, x, W, b, act, Z, Y, read);
+}
+
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
-                   const float* b, Activation act, float* Z, float* Y) {
+                   const float* b, Activation act, float* Z, float* Y, OutputExtent read) {
+  if (WinogradApplies(s, act, read)) {
+    return Conv2DWinogradForwardImpl(s, filters, x, W, b, act, Z, Y, read);
+  }
   const IndexedMatrix cols = Im2ColMatrix(s, x);
   Gemm(s.rows(), filters, s.patch(), nullptr, s.patch(), 1, W, filters,
        /*b_transposed=*/false, ForwardEpilogue{Y, Z, b, act, filters}, nullptr, &cols);
@@ -218,6 +228,7 @@ HWY_AFTER_NAMESPACE();
 namespace mb {
 
 HWY_EXPORT(Conv2DForward);
+HWY_EXPORT(Conv2DWinogradForward);
 HWY_EXPORT(Conv2DBackwardWeights);
 HWY_EXPORT(Conv2DBackwardInput);
 HWY_EXPORT(Col2Im);
@@ -247,9 +258,24 @@ WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t ch
   return s;
 }
 
+bool WinogradApplies(const WindowShape& s, Activation act, OutputExtent read) {
+  if (s.kernel_h != 3 || s.kernel_w != 3 || s.stride_h != 1 || s.stride_w != 1) return false;
+  if (act != Activation::kLinear && act != Activation::kRelu) return false;
+  if (s.channels < kWinogradMinChannels) return false;
+  read = ReadExtentOf(s, read);
+  const size_t tiles = ((read.h + 1) / 2) * ((read.w + 1) / 2);
+  return tiles > 0 && 16 * tiles * 10 <= 6 * 9 * read.h * read.w;
+}
+
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
-                   const float* b, Activation act, float* Z, float* Y) {
-  HWY_DYNAMIC_DISPATCH(Conv2DForward)(s, filters, x, W, b, act, Z, Y);
+                   const float* b, Activation act, float* Z, float* Y, OutputExtent read) {
+  HWY_DYNAMIC_DISPATCH(Conv2DForward)(s, filters, x, W, b, act, Z, Y, read);
+}
+
+void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
+                           const float* W, const float* b, Activation act, float* Z, float* Y,
+                           OutputExtent read) {
+  HWY_DYNAMIC_DISPATCH(Conv2DWinogradForward)(s, filters, x, W, b, act, Z, Y, read);
 }
 
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,

@@ -16,6 +16,10 @@
 // each input pixel's contributions in the order of the output pixels and
 // kernel taps, one sample per thread.
 //
+// A 3x3 kernel at stride 1 on enough channels runs forward by Winograd's
+// F(2x2, 3x3) instead (winograd-inl.h, WinogradApplies below), with an
+// order of its own, as fixed.
+//
 // conv2d_reference.cc holds direct loops over the convolution, the ground
 // truth for tests.
 #pragma once
@@ -69,10 +73,43 @@ WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t ch
 // element, of dcols there.
 void Col2Im(const WindowShape& s, const float* dcols, float* dx);
 
+// The output rows [0, h) and columns [0, w) of each sample that a
+// convolution's consumer reads: a valid max pooling whose windows stop
+// short of an odd last row and column (the book convnet's second
+// convolution, 11x11 pooled to 5x5, reads 10x10). {0, 0} stands for all.
+struct OutputExtent {
+  size_t h = 0, w = 0;
+};
+
+// `read` made explicit: all of s's output for {0, 0}, never more than it.
+inline OutputExtent ReadExtentOf(const WindowShape& s, OutputExtent read) {
+  if (read.h == 0 && read.w == 0) return {s.out_h, s.out_w};
+  return {read.h < s.out_h ? read.h : s.out_h, read.w < s.out_w ? read.w : s.out_w};
+}
+
+// Whether Conv2DForward computes s by Winograd's F(2x2, 3x3)
+// (kernels/winograd-inl.h) rather than the im2col product: a 3x3 kernel at
+// stride 1 on at least kWinogradMinChannels channels, a linear or ReLU
+// activation, and 2x2 tiles over the read extent that cost at most 60% of
+// the direct sums' multiplies (16 per tile against 9 per output: not the
+// book convnet's third convolution, 3x3 outputs in 4 tiles, 79%). It
+// depends on the geometry alone, so every machine and thread count takes the
+// same path, and the two paths' results differ in the last bits.
+constexpr size_t kWinogradMinChannels = 8;
+bool WinogradApplies(const WindowShape& s, Activation act, OutputExtent read);
+
 // Conv2D forward: Z = cols W + b and Y = act(Z), both [rows(), filters]; Z
-// may be null but for GELU.
+// may be null but for GELU. Outputs outside `read` may be left zero (the
+// Winograd path computes only what is read).
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
-                   const float* b, Activation act, float* Z, float* Y);
+                   const float* b, Activation act, float* Z, float* Y,
+                   OutputExtent read = {});
+// The Winograd path itself, whatever WinogradApplies says (a 3x3 kernel at
+// stride 1, a linear or ReLU activation): outputs within `read`, zeros
+// outside it.
+void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
+                           const float* W, const float* b, Activation act, float* Z, float* Y,
+                           OutputExtent read = {});
 // dW [patch(), filters] and db [filters] from the forward pass's input x.
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db);
@@ -85,6 +122,11 @@ void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, 
                          float* dx);
 
 namespace reference {
+// Winograd's F(2x2, 3x3) in scalar code, operation for operation as
+// kernels/winograd-inl.h: the same bits on every target with FMA.
+void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
+                           const float* W, const float* b, Activation act, float* Y,
+                           OutputExtent read = {});
 // Direct loops over the convolution: Y = act(conv(x, W) + b).
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
                    const float* b, Activation act, float* Y);

@@ -46,6 +46,15 @@ Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const Layer
   return layer;
 }
 
+void SetReadExtent(Conv2DLayer& layer, const MaxPooling2DLayer& pool) {
+  const WindowShape& p = pool.window;
+  if (p.out_h == 0 || p.out_w == 0) return;
+  // The last window's far edge, less the padding before the first.
+  const size_t h = (p.out_h - 1) * p.stride_h + p.kernel_h - p.pad_top;
+  const size_t w = (p.out_w - 1) * p.stride_w + p.kernel_w - p.pad_left;
+  layer.read = ReadExtentOf(layer.window, {h, w});
+}
+
 LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool /*backward*/) {
   LayerBufferSizes sizes;
   sizes.outputs = layer.window.rows() * layer.filters;
@@ -61,7 +70,7 @@ void Forward(const Conv2DLayer& layer, size_t batch, const LayerInput& in, Layer
              const StepContext& /*context*/) {
   Conv2DForward(OnBatch(layer.window, batch), layer.filters, in.x, layer.kernel.value.data(),
                 layer.bias.value.data(), layer.activation, out.z.empty() ? nullptr : out.z.data(),
-                out.a.data());
+                out.a.data(), layer.read);
 }
 
 bool FusesWithMaxPooling(const Conv2DLayer& layer, const MaxPooling2DLayer& pool) {

@@ -18,6 +18,10 @@ struct Conv2DLayer : KernelAndBias {
   WindowShape window;  // its geometry on one sample (window.batch = 1)
   size_t filters = 0;
   Activation activation = Activation::kLinear;
+  // The part of its output the next layer reads (SetReadExtent): a valid
+  // max pooling may stop short of the last row and column, which the
+  // forward pass then need not compute. {0, 0}: all of it.
+  OutputExtent read;
 };
 
 // Layer `index` of the model, on the image `input`. Keras' fans: fan_in =
@@ -25,6 +29,11 @@ struct Conv2DLayer : KernelAndBias {
 // streams as a dense layer's.
 Conv2DLayer MakeConv2DLayer(size_t index, const FeatureShape& input, const LayerConfig& config,
                             bool allocate);
+
+// Sets layer.read from the max pooling after it: the rows and columns its
+// windows cover. Outputs outside are then zero (kernels/conv2d.h), which
+// leaves the pooling and every gradient as they were.
+void SetReadExtent(Conv2DLayer& layer, const MaxPooling2DLayer& pool);
 
 LayerBufferSizes BufferSizes(const Conv2DLayer& layer, bool backward);
 size_t MultiplyAdds(const Conv2DLayer& layer);

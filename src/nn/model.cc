@@ -66,6 +66,11 @@ Model BuildModel(const FeatureShape& input, const std::vector<LayerConfig>& laye
     model.layers.push_back(
         MakeLayer(l, l == 0 ? input : model.output_shapes[l - 1], layers[l], allocate));
   }
+  for (size_t l = 0; l + 1 < model.layers.size(); ++l) {
+    auto* conv = std::get_if<Conv2DLayer>(&model.layers[l]);
+    const auto* pool = std::get_if<MaxPooling2DLayer>(&model.layers[l + 1]);
+    if (conv && pool) SetReadExtent(*conv, *pool);
+  }
   return model;
 }
 

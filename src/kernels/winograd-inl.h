@@ -1,0 +1,364 @@
+// Conv2D forward for 3x3 kernels at stride 1 by Winograd's minimal filtering
+// F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2015). Included once per target by conv2d.cc.
+//
+// Each 2x2 block of one filter's outputs (a tile) comes from the 4x4 input
+// patch d_c under it in every channel c:
+//   Y = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A
+// with 16 multiplies per tile, channel and filter where direct sums take 36
+// (4 outputs x 9 taps). With U[xi][c][k] = (G g G^T)[xi] (the kernel's
+// transform, once per call) and V[xi][t][c] = (B^T d B)[xi] (the input's,
+// per tile t), the sum over the channels is 16 matrix products, one per
+// position xi of the 4x4 transforms:
+//   M[xi][t][k] = sum_c V[xi][t][c] U[xi][c][k].
+//
+// Every operation has one order, the same in every lane, so the bits depend
+// on neither the vector width nor the thread count (docs/numerics.md): the
+// transforms are the fixed additions below (vectors over channels or
+// filters; the kernel's halvings are exact), each M element sums the
+// channels from the first up with one fused multiply-add each, and the bias
+// is added after the output transform. reference::Conv2DWinogradForward
+// (conv2d_reference.cc) does the same in scalar code.
+
+// Per-target include guard (Highway's idiom for -inl.h files).
+#if defined(MB_KERNELS_WINOGRAD_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MB_KERNELS_WINOGRAD_INL_H_
+#undef MB_KERNELS_WINOGRAD_INL_H_
+#else
+#define MB_KERNELS_WINOGRAD_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include <omp.h>
+
+#include "common/team.h"
+#include "hwy/highway.h"
+#include "kernels/activation-inl.h"
+#include "kernels/conv2d.h"
+#include "kernels/gemm-inl.h"  // kMinParallelWork
+#include "kernels/masked_segment-inl.h"
+#include "kernels/pack-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mb {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// The register tile of the 16 products: kWinogradRows tiles by
+// kWinogradVecs vectors of filters in accumulators, plus kWinogradVecs
+// vectors of U and a broadcast (32 vector registers with AVX-512, 16
+// otherwise).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kWinogradRows = 6;
+constexpr size_t kWinogradVecs = 4;
+#else
+constexpr size_t kWinogradRows = 6;
+constexpr size_t kWinogradVecs = 2;
+#endif
+
+// Tiles a thread transforms, multiplies and transforms back at a time: its
+// V and M (16 x 48 x 32 and 16 x 48 x 64 floats at the book convnet's second
+// convolution, 290 KB) stay in L2 (512 KB per core on Zen 3) between the
+// three steps. A multiple of kWinogradRows.
+constexpr size_t kWinogradChunkTiles = 48;
+constexpr size_t kPlanePad = 16;  // floats: a cache line, whole vectors
+
+// U = G g G^T for every channel c and filter k, U[xi][c][k] (rows kp
+// floats apart, zero past the filters), from the Keras kernel W [3][3][C][K].
+//   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+inline void WinogradKernelTransform(const float* W, size_t C, size_t K, size_t kp, float* U) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  const auto half = hn::Set(d, 0.5f);
+  for (size_t c = 0; c < C; ++c) {
+    ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
+      hn::Vec<D> g[3][3], h[4][3];
+      for (size_t ky = 0; ky < 3; ++ky) {
+        for (size_t kx = 0; kx < 3; ++kx) {
+          g[ky][kx] = LoadSegment(d, W + ((ky * 3 + kx) * C + c) * K + k0, partial, mask);
+        }
+      }
+      for (size_t kx = 0; kx < 3; ++kx) {  // G g, down each column
+        const auto s = hn::Add(g[0][kx], g[2][kx]);
+        h[0][kx] = g[0][kx];
+        h[1][kx] = hn::Mul(hn::Add(s, g[1][kx]), half);
+        h[2][kx] = hn::Mul(hn::Sub(s, g[1][kx]), half);
+        h[3][kx] = g[2][kx];
+      }
+      for (size_t i = 0; i < 4; ++i) {  // (G g) G^T, along each row
+        const auto s = hn::Add(h[i][0], h[i][2]);
+        const hn::Vec<D> u[4] = {h[i][0], hn::Mul(hn::Add(s, h[i][1]), half),
+                                 hn::Mul(hn::Sub(s, h[i][1]), half), h[i][2]};
+        for (size_t j = 0; j < 4; ++j) hn::Store(u[j], d, U + ((i * 4 + j) * C + c) * kp + k0);
+      }
+    });
+  }
+}
+
+// V = B^T d B for channels [c0, c0 + L) of one tile (a partial vector with
+// `partial`): d's 16 rows of channels at patch[i * 4 + j] (zeros outside the
+// image), V[xi] at v + xi * v_stride.
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+template <class M>
+HWY_INLINE void WinogradInputVector(const float* const (&patch)[16], size_t c0, bool partial,
+                                    M mask, float* HWY_RESTRICT v, size_t v_stride) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  hn::Vec<D> r[4][4];
+#pragma GCC unroll 4
+  for (size_t j = 0; j < 4; ++j) {  // B^T d, down each column
+    const auto d0 = LoadSegment(d, patch[j] + c0, partial, mask);
+    const auto d1 = LoadSegment(d, patch[4 + j] + c0, partial, mask);
+    const auto d2 = LoadSegment(d, patch[8 + j] + c0, partial, mask);
+    const auto d3 = LoadSegment(d, patch[12 + j] + c0, partial, mask);
+    r[0][j] = hn::Sub(d0, d2);
+    r[1][j] = hn::Add(d1, d2);
+    r[2][j] = hn::Sub(d2, d1);
+    r[3][j] = hn::Sub(d1, d3);
+  }
+#pragma GCC unroll 4
+  for (size_t i = 0; i < 4; ++i) {  // (B^T d) B, along each row
+    float* HWY_RESTRICT row = v + 4 * i * v_stride + c0;
+    StoreSegment(d, hn::Sub(r[i][0], r[i][2]), row, partial, mask);
+    StoreSegment(d, hn::Add(r[i][1], r[i][2]), row + v_stride, partial, mask);
+    StoreSegment(d, hn::Sub(r[i][2], r[i][1]), row + 2 * v_stride, partial, mask);
+    StoreSegment(d, hn::Sub(r[i][1], r[i][3]), row + 3 * v_stride, partial, mask);
+  }
+}
+
+inline void WinogradInputTransform(const float* const (&patch)[16], size_t C, float* v,
+                                   size_t v_stride) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  const size_t L = hn::Lanes(d);
+  const auto all = hn::FirstN(d, L);
+  size_t c0 = 0;
+  for (; c0 + L <= C; c0 += L) WinogradInputVector(patch, c0, false, all, v, v_stride);
+  if (c0 < C) WinogradInputVector(patch, c0, true, hn::FirstN(d, C - c0), v, v_stride);
+}
+
+// rows (<= kWinogradRows) rows of one of the 16 products, NV vectors of
+// filters: m[i][n] = sum_c v[i][c] u[c][n], v's rows C apart, u's and m's kp
+// apart (u and m aligned, kp whole vectors).
+template <size_t NV>
+HWY_NOINLINE void WinogradProductTile(const float* HWY_RESTRICT v, size_t C, size_t rows,
+                                      const float* HWY_RESTRICT u, size_t kp,
+                                      float* HWY_RESTRICT m) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  const size_t L = hn::Lanes(d);
+  hn::Vec<D> acc[kWinogradRows][NV];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < kWinogradRows; ++i) {
+    for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::Zero(d);
+  }
+  const float* HWY_RESTRICT row[kWinogradRows];
+  for (size_t i = 0; i < kWinogradRows; ++i) row[i] = v + std::min(i, rows - 1) * C;
+  for (size_t c = 0; c < C; ++c, u += kp) {
+    hn::Vec<D> b[NV];
+    for (size_t j = 0; j < NV; ++j) b[j] = hn::Load(d, u + j * L);
+    for (size_t i = 0; i < kWinogradRows; ++i) {
+      const auto a = hn::Set(d, row[i][c]);
+      for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(a, b[j], acc[i][j]);
+    }
+  }
+#pragma GCC unroll 16
+  for (size_t i = 0; i < kWinogradRows; ++i) {
+    if (i >= rows) break;
+    for (size_t j = 0; j < NV; ++j) hn::Store(acc[i][j], d, m + i * kp + j * L);
+  }
+}
+
+template <size_t NV = kWinogradVecs>
+HWY_INLINE void WinogradProductTileOf(size_t nv, const float* v, size_t C, size_t rows,
+                                      const float* u, size_t kp, float* m) {
+  if constexpr (NV > 1) {
+    if (nv < NV) return WinogradProductTileOf<NV - 1>(nv, v, C, rows, u, kp, m);
+  }
+  WinogradProductTile<NV>(v, C, rows, u, kp, m);
+}
+
+// Where a convolution's output pixel (n, oy, ox) starts in Y.
+inline size_t OutputOffset(const WindowShape& s, size_t filters, size_t n, size_t oy,
+                           size_t ox) {
+  return ((n * s.out_h + oy) * s.out_w + ox) * filters;
+}
+
+// Y's 2x2 block (at most) of one tile within the read extent, filters [k0,
+// k0 + L) (a partial vector with `partial`), from its 16 products m[xi] (m
+// + xi * m_stride): A^T m A + bias, Z before the activation when Z is not
+// null. out[i * 2 + j] is where output (i, j) of the block starts in Y and
+// Z, or null outside the read extent.
+//   A^T = [1 1 1 0; 0 1 -1 -1]
+template <class M>
+HWY_INLINE void WinogradOutputVector(const float* HWY_RESTRICT m, size_t m_stride, size_t k0,
+                                     bool partial, M mask, const float* bias, Activation act,
+                                     const size_t (&out)[4], bool (&inside)[4], float* Z,
+                                     float* Y) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  hn::Vec<D> t[2][4];
+#pragma GCC unroll 4
+  for (size_t j = 0; j < 4; ++j) {  // A^T m, down each column
+    const auto m0 = hn::Load(d, m + j * m_stride + k0);
+    const auto m1 = hn::Load(d, m + (4 + j) * m_stride + k0);
+    const auto m2 = hn::Load(d, m + (8 + j) * m_stride + k0);
+    const auto m3 = hn::Load(d, m + (12 + j) * m_stride + k0);
+    t[0][j] = hn::Add(hn::Add(m0, m1), m2);
+    t[1][j] = hn::Sub(hn::Sub(m1, m2), m3);
+  }
+  const auto b = bias ? LoadSegment(d, bias + k0, partial, mask) : hn::Zero(d);
+#pragma GCC unroll 2
+  for (size_t i = 0; i < 2; ++i) {  // (A^T m) A, along each row
+    const hn::Vec<D> y[2] = {hn::Add(hn::Add(t[i][0], t[i][1]), t[i][2]),
+                             hn::Sub(hn::Sub(t[i][1], t[i][2]), t[i][3])};
+#pragma GCC unroll 2
+    for (size_t j = 0; j < 2; ++j) {
+      if (!inside[i * 2 + j]) continue;
+      const size_t at = out[i * 2 + j] + k0;
+      const auto z = bias ? hn::Add(y[j], b) : y[j];
+      if (Z) StoreSegment(d, z, Z + at, partial, mask);
+      StoreSegment(d, ApplyActivation(d, act, z), Y + at, partial, mask);
+    }
+  }
+}
+
+inline void WinogradOutputTransform(const WindowShape& s, size_t K, const float* m,
+                                    size_t m_stride, const float* bias, Activation act,
+                                    OutputExtent read, size_t n, size_t ty, size_t tx, float* Z,
+                                    float* Y) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  const size_t L = hn::Lanes(d);
+  size_t out[4];
+  bool inside[4];
+  for (size_t i = 0; i < 2; ++i) {
+    for (size_t j = 0; j < 2; ++j) {
+      const size_t oy = 2 * ty + i, ox = 2 * tx + j;
+      inside[i * 2 + j] = oy < read.h && ox < read.w;
+      out[i * 2 + j] = ((n * s.out_h + oy) * s.out_w + ox) * K;
+    }
+  }
+  const auto all = hn::FirstN(d, L);
+  size_t k0 = 0;
+  for (; k0 + L <= K; k0 += L) {
+    WinogradOutputVector(m, m_stride, k0, false, all, bias, act, out, inside, Z, Y);
+  }
+  if (k0 < K) {
+    WinogradOutputVector(m, m_stride, k0, true, hn::FirstN(d, K - k0), bias, act, out, inside,
+                         Z, Y);
+  }
+}
+
+// The tiles [begin, end) of the batch (tile t: sample t / per_sample, then
+// row-major), a chunk at a time: input transforms, the 16 products, output
+// transforms.
+inline void WinogradTiles(const WindowShape& s, size_t K, const float* x, const float* U,
+                          size_t kp, const float* bias, Activation act, OutputExtent read,
+                          size_t begin, size_t end, float* Z, float* Y) {
+  const size_t L = hn::Lanes(hn::ScalableTag<float>());
+  const size_t C = s.channels;
+  const size_t tiles_w = (read.w + 1) / 2, per_sample = (read.h + 1) / 2 * tiles_w;
+  static thread_local PackBuffer v_buffer, m_buffer, zero_buffer;
+  float* zeros = zero_buffer.Get(C);
+  std::fill(zeros, zeros + C, 0.0f);
+  // The 16 planes of V and of M, each a cache line longer than its tiles:
+  // planes a multiple of 4 KB apart (M's, 48 tiles of 64 filters) put the
+  // 16 rows the output transform reads at once in one set of the L1 cache.
+  const size_t most = std::min(kWinogradChunkTiles, end - begin);
+  const size_t v_plane = most * C + kPlanePad, m_plane = most * kp + kPlanePad;
+  float* V = v_buffer.Get(16 * v_plane);
+  float* M = m_buffer.Get(16 * m_plane);
+  for (size_t t0 = begin; t0 < end; t0 += kWinogradChunkTiles) {
+    const size_t tiles = std::min(kWinogradChunkTiles, end - t0);
+    for (size_t t = 0; t < tiles; ++t) {
+      const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
+      const long iy0 = static_cast<long>(2 * (in_sample / tiles_w)) - static_cast<long>(s.pad_top);
+      const long ix0 = static_cast<long>(2 * (in_sample % tiles_w)) - static_cast<long>(s.pad_left);
+      const float* patch[16];
+      for (long i = 0; i < 4; ++i) {
+        for (long j = 0; j < 4; ++j) {
+          const long iy = iy0 + i, ix = ix0 + j;
+          const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
+                              ix < static_cast<long>(s.width);
+          patch[i * 4 + j] =
+              inside ? x + ((n * s.height + static_cast<size_t>(iy)) * s.width +
+                            static_cast<size_t>(ix)) * C
+                     : zeros;
+        }
+      }
+      WinogradInputTransform(patch, C, V + t * C, v_plane);
+    }
+    for (size_t xi = 0; xi < 16; ++xi) {
+      const float* v = V + xi * v_plane;
+      const float* u = U + xi * C * kp;
+      float* m = M + xi * m_plane;
+      for (size_t n0 = 0; n0 < kp; n0 += kWinogradVecs * L) {
+        const size_t nv = std::min(kWinogradVecs, (kp - n0) / L);
+        for (size_t r0 = 0; r0 < tiles; r0 += kWinogradRows) {
+          WinogradProductTileOf(nv, v + r0 * C, C, std::min(kWinogradRows, tiles - r0), u + n0,
+                                kp, m + r0 * kp + n0);
+        }
+      }
+    }
+    for (size_t t = 0; t < tiles; ++t) {
+      const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
+      WinogradOutputTransform(s, K, M + t * kp, m_plane, bias, act, read, n,
+                              in_sample / tiles_w, in_sample % tiles_w, Z, Y);
+    }
+  }
+}
+
+// Zeros, in Y (and Z), every output pixel of samples [begin, end) outside
+// the read extent.
+inline void ZeroUnreadOutputs(const WindowShape& s, size_t K, OutputExtent read, size_t begin,
+                              size_t end, float* Z, float* Y) {
+  for (size_t n = begin; n < end; ++n) {
+    for (size_t oy = 0; oy < s.out_h; ++oy) {
+      for (size_t ox = oy < read.h ? read.w : 0; ox < s.out_w; ++ox) {
+        const size_t at = OutputOffset(s, K, n, oy, ox);
+        std::fill(Y + at, Y + at + K, 0.0f);
+        if (Z) std::fill(Z + at, Z + at + K, 0.0f);
+      }
+    }
+  }
+}
+
+// Y = act(conv(x, W) + b) (Z before act, when not null) for a 3x3 kernel at
+// stride 1 (WinogradApplies), computed within `read` and zero outside it.
+// The team splits the batch's tiles evenly; the kernel's transform is
+// computed first, on the calling thread (2 us at the book convnet's
+// second convolution, against about 300 us for the rest).
+inline void Conv2DWinogradForwardImpl(const WindowShape& s, size_t filters, const float* x,
+                                      const float* W, const float* b, Activation act, float* Z,
+                                      float* Y, OutputExtent read) {
+  const size_t L = hn::Lanes(hn::ScalableTag<float>());
+  read = ReadExtentOf(s, read);
+  const size_t C = s.channels, kp = (filters + L - 1) / L * L;
+  const size_t total = s.batch * ((read.h + 1) / 2) * ((read.w + 1) / 2);
+  if (total == 0 || filters == 0) return;
+  static thread_local PackBuffer kernel_buffer;
+  float* U = kernel_buffer.Get(16 * C * kp);
+  WinogradKernelTransform(W, C, filters, kp, U);
+  const bool team = UseTeam(total * 16 * C * filters >= kMinParallelWork);
+#pragma omp parallel if (team)
+  {
+    const size_t threads = static_cast<size_t>(omp_get_num_threads());
+    const size_t thread = static_cast<size_t>(omp_get_thread_num());
+    const size_t begin = total * thread / threads, end = total * (thread + 1) / threads;
+    if (begin < end) WinogradTiles(s, filters, x, U, kp, b, act, read, begin, end, Z, Y);
+    if (read.h < s.out_h || read.w < s.out_w) {
+      ZeroUnreadOutputs(s, filters, read, s.batch * thread / threads,
+                        s.batch * (thread + 1) / threads, Z, Y);
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mb
+HWY_AFTER_NAMESPACE();
+
+#endif  // MB_KERNELS_WINOGRAD_INL_H_

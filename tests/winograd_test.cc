@@ -1,0 +1,172 @@
+// Conv2D forward by Winograd's F(2x2, 3x3) (kernels/winograd-inl.h): the
+// scalar reference's bits on every FMA target and at 1, 2 and 4 threads,
+// the direct sums within float rounding, zeros outside the read extent, and
+// which geometries take it.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <omp.h>
+
+#include "kernel_test_support.h"
+#include "kernels/activation.h"
+#include "kernels/conv2d.h"
+#include "kernels/target.h"
+
+namespace mb {
+namespace {
+
+struct WinogradCase {
+  size_t batch, height, width, channels, filters;
+  Padding padding;
+  OutputExtent read;
+};
+// The book convnet's second convolution (11x11 outputs, of which its
+// pooling reads 10x10), then odd ones: fewer channels than lanes, filters
+// that end in a partial vector, "same" padding, odd read extents and a
+// width that leaves half tiles, more tiles than a thread's chunk.
+const WinogradCase kCases[] = {
+    {2, 13, 13, 32, 64, Padding::kValid, {10, 10}},
+    {2, 13, 13, 32, 64, Padding::kValid, {}},
+    {3, 6, 7, 3, 5, Padding::kValid, {}},
+    {2, 7, 9, 9, 20, Padding::kSame, {}},
+    {2, 8, 8, 16, 17, Padding::kSame, {5, 7}},
+    {1, 3, 3, 8, 16, Padding::kValid, {}},
+    {5, 12, 12, 8, 33, Padding::kValid, {}},
+};
+
+WindowShape ShapeOf(const WinogradCase& c) {
+  return MakeWindowShape(c.batch, c.height, c.width, c.channels, 3, 3, 1, 1, c.padding);
+}
+
+std::string Describe(const WinogradCase& c) {
+  return std::to_string(c.batch) + "x" + std::to_string(c.height) + "x" + std::to_string(c.width) +
+         "x" + std::to_string(c.channels) + " -> " + std::to_string(c.filters) +
+         (c.padding == Padding::kSame ? " same" : " valid") + ", read " +
+         std::to_string(c.read.h) + "x" + std::to_string(c.read.w);
+}
+
+struct Outputs {
+  std::vector<float> Z, Y;
+};
+
+// The kernel's Z and Y over buffers filled with NaN, so that an output it
+// leaves unwritten shows.
+Outputs Winograd(const WinogradCase& c, Activation act) {
+  const WindowShape s = ShapeOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
+  const auto W = RandomMatrix(s.patch() * c.filters, 32);
+  const auto b = RandomMatrix(c.filters, 33);
+  Outputs out;
+  out.Z.assign(s.rows() * c.filters, std::numeric_limits<float>::quiet_NaN());
+  out.Y = out.Z;
+  Conv2DWinogradForward(s, c.filters, x.data(), W.data(), b.data(), act, out.Z.data(),
+                        out.Y.data(), c.read);
+  return out;
+}
+
+bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST_CASE("Winograd F(2x2, 3x3) gives the scalar reference's bits on every FMA target",
+          "[kernels]") {
+  ForEachTarget([](const std::string&) {
+    for (const WinogradCase& c : kCases) {
+      for (const Activation act : {Activation::kLinear, Activation::kRelu}) {
+        INFO(Describe(c) << " act " << ActivationName(act));
+        const WindowShape s = ShapeOf(c);
+        const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
+        const auto W = RandomMatrix(s.patch() * c.filters, 32);
+        const auto b = RandomMatrix(c.filters, 33);
+        std::vector<float> expected(s.rows() * c.filters);
+        reference::Conv2DWinogradForward(s, c.filters, x.data(), W.data(), b.data(), act,
+                                         expected.data(), c.read);
+        const Outputs out = Winograd(c, act);
+        // Z is Y before the activation.
+        std::vector<float> activated(out.Z);
+        for (float& v : activated) v = ActivationForward(act, v);
+        CHECK(BitwiseEqual(activated, out.Y));
+        if (NumericsClass() == "fma") {
+          CHECK(BitwiseEqual(out.Y, expected));
+        } else {
+          RequireClose(out.Y, expected, 1e-5f, "Y");
+        }
+      }
+    }
+  });
+}
+
+TEST_CASE("Winograd F(2x2, 3x3) matches direct loops within float rounding", "[kernels]") {
+  ForEachTarget([](const std::string&) {
+    for (const WinogradCase& c : kCases) {
+      INFO(Describe(c));
+      const WindowShape s = ShapeOf(c);
+      const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
+      const auto W = RandomMatrix(s.patch() * c.filters, 32);
+      const auto b = RandomMatrix(c.filters, 33);
+      std::vector<float> direct(s.rows() * c.filters);
+      reference::Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu,
+                               direct.data());
+      // Outside the read extent the kernel writes zeros.
+      const OutputExtent read = ReadExtentOf(s, c.read);
+      for (size_t r = 0; r < s.rows(); ++r) {
+        const size_t oy = r / s.out_w % s.out_h, ox = r % s.out_w;
+        if (oy >= read.h || ox >= read.w) {
+          std::fill(direct.begin() + r * c.filters, direct.begin() + (r + 1) * c.filters, 0.0f);
+        }
+      }
+      RequireClose(Winograd(c, Activation::kRelu).Y, direct, 1e-5f, "Y");
+    }
+  });
+}
+
+TEST_CASE("Winograd F(2x2, 3x3) gives the same bits at 1, 2 and 4 threads", "[kernels]") {
+  const int saved = omp_get_max_threads();
+  for (const WinogradCase& c : kCases) {
+    INFO(Describe(c));
+    omp_set_num_threads(1);
+    const Outputs one = Winograd(c, Activation::kRelu);
+    for (const int threads : {2, 4}) {
+      omp_set_num_threads(threads);
+      const Outputs more = Winograd(c, Activation::kRelu);
+      CHECK(BitwiseEqual(more.Y, one.Y));
+      CHECK(BitwiseEqual(more.Z, one.Z));
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("Conv2D forward takes Winograd's path by geometry and activation alone", "[kernels]") {
+  const auto shape = [](size_t size, size_t channels, size_t kernel, size_t stride) {
+    return MakeWindowShape(64, size, size, channels, kernel, kernel, stride, stride,
+                           Padding::kValid);
+  };
+  // The book convnet: its second convolution, whole or as its pooling reads it.
+  CHECK(WinogradApplies(shape(13, 32, 3, 1), Activation::kRelu, {10, 10}));
+  CHECK(WinogradApplies(shape(13, 32, 3, 1), Activation::kLinear, {}));
+  // Its third: 3x3 outputs in four tiles save too little.
+  CHECK_FALSE(WinogradApplies(shape(5, 64, 3, 1), Activation::kRelu, {}));
+  // Its first, on one channel; a 5x5 kernel; a stride; a smooth activation.
+  CHECK_FALSE(WinogradApplies(shape(28, 1, 3, 1), Activation::kRelu, {}));
+  CHECK_FALSE(WinogradApplies(shape(12, 16, 5, 1), Activation::kRelu, {}));
+  CHECK_FALSE(WinogradApplies(shape(13, 32, 3, 2), Activation::kRelu, {}));
+  CHECK_FALSE(WinogradApplies(shape(13, 32, 3, 1), Activation::kGelu, {}));
+  // Through Conv2DForward, the same bits as the Winograd kernel itself.
+  const WinogradCase c = kCases[0];
+  const WindowShape s = ShapeOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
+  const auto W = RandomMatrix(s.patch() * c.filters, 32);
+  const auto b = RandomMatrix(c.filters, 33);
+  std::vector<float> Y(s.rows() * c.filters, std::numeric_limits<float>::quiet_NaN());
+  Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu, nullptr, Y.data(),
+                c.read);
+  CHECK(BitwiseEqual(Y, Winograd(c, Activation::kRelu).Y));
+}
+
+}  // namespace
+}  // namespace mb
