@@ -153,6 +153,7 @@ TEST_CASE("Conv2D forward takes Winograd's path by geometry and activation alone
   CHECK_FALSE(WinogradApplies(shape(5, 64, 3, 1), Activation::kRelu, {}));
   // Its first, on one channel; a 5x5 kernel; a stride; a smooth activation.
   CHECK_FALSE(WinogradApplies(shape(28, 1, 3, 1), Activation::kRelu, {}));
+  CHECK_FALSE(WinogradApplies(shape(13, 8, 3, 1), Activation::kRelu, {}));
   CHECK_FALSE(WinogradApplies(shape(12, 16, 5, 1), Activation::kRelu, {}));
   CHECK_FALSE(WinogradApplies(shape(13, 32, 3, 2), Activation::kRelu, {}));
   CHECK_FALSE(WinogradApplies(shape(13, 32, 3, 1), Activation::kGelu, {}));
