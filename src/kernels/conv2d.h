@@ -95,9 +95,10 @@ inline OutputExtent ReadExtentOf(const WindowShape& s, OutputExtent read) {
 // book convnet's third convolution, 3x3 outputs in 4 tiles, 79%). It
 // depends on the geometry alone, so every machine and thread count takes the
 // same path, and the two paths' results differ in the last bits.
-// On fewer channels the transforms outweigh the products: at 16 channels
-// and 32 filters (batch 128, 12x12 in) it measured no faster than im2col
-// (265 us, Zen 5).
+// The transforms' share grows as the channels shrink: at 16 channels and
+// 32 filters (batch 128, 12x12 in; Zen 5, interleaved runs) it measured
+// about as fast as im2col with AVX-512 and 1.5x faster pinned to AVX2.
+// Fewer channels are left to im2col, unmeasured.
 constexpr size_t kWinogradMinChannels = 16;
 bool WinogradApplies(const WindowShape& s, Activation act, OutputExtent read);
 
