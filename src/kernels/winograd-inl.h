@@ -330,8 +330,8 @@ inline void ZeroUnreadOutputs(const WindowShape& s, size_t K, OutputExtent read,
 // Y = act(conv(x, W) + b) (Z before act, when not null) for a 3x3 kernel at
 // stride 1 (WinogradApplies), computed within `read` and zero outside it.
 // The team splits the batch's tiles evenly; the kernel's transform is
-// computed first, on the calling thread (2 us at the book convnet's
-// second convolution, against about 300 us for the rest).
+// computed first, on the calling thread (1-2% of the kernel's time in perf
+// at the book convnet's second convolution).
 inline void Conv2DWinogradForwardImpl(const WindowShape& s, size_t filters, const float* x,
                                       const float* W, const float* b, Activation act, float* Z,
                                       float* Y, OutputExtent read) {
