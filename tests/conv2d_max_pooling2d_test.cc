@@ -29,12 +29,17 @@ struct FusedCase {
 // The book convnet's first convolution (3x3, 32 filters) for the backward
 // fold, whose ReLU it takes; on one channel, output rows that leave
 // partial tiles of SlidingRows (13 and 29 wide) with fewer filters than
-// lanes and with 16.
+// lanes and with 16. Pooled in Winograd's output transform (WinogradPools):
+// the book convnet's second convolution (its 11x11 output pooled to 5x5),
+// the speedrun's second, and filters that end in a partial vector.
 const FusedCase kCases[] = {
-    {3, 28, 28, 1, 16, 5, 2}, {2, 28, 28, 1, 24, 5, 2}, {2, 12, 13, 3, 8, 2, 2},
-    {2, 11, 11, 2, 5, 3, 3},  {2, 9, 9, 4, 70, 3, 2},   {2, 28, 28, 1, 32, 3, 2},
-    {2, 14, 15, 1, 5, 3, 2},  {2, 30, 33, 1, 16, 5, 2},
+    {3, 28, 28, 1, 16, 5, 2},  {2, 28, 28, 1, 24, 5, 2},  {2, 12, 13, 3, 8, 2, 2},
+    {2, 11, 11, 2, 5, 3, 3},   {2, 9, 9, 4, 70, 3, 2},    {2, 28, 28, 1, 32, 3, 2},
+    {2, 14, 15, 1, 5, 3, 2},   {2, 30, 33, 1, 16, 5, 2},  {2, 13, 13, 32, 64, 3, 2},
+    {3, 12, 12, 16, 32, 3, 2}, {2, 10, 11, 24, 20, 3, 2},
 };
+const size_t kWinogradCases = 3;  // the last ones
+
 
 std::string Describe(const FusedCase& c) {
   return std::to_string(c.batch) + "x" + std::to_string(c.height) + "x" + std::to_string(c.width) +
@@ -54,6 +59,18 @@ Shapes ShapesOf(const FusedCase& c) {
   s.pool = MakeWindowShape(c.batch, s.conv.out_h, s.conv.out_w, c.filters, c.pool, c.pool,
                            c.pool, c.pool, Padding::kValid);
   return s;
+}
+
+TEST_CASE("The Winograd cases of the fused convolution take the Winograd path", "[kernels]") {
+  const size_t count = sizeof(kCases) / sizeof(kCases[0]);
+  for (size_t i = 0; i < count; ++i) {
+    const FusedCase& c = kCases[i];
+    INFO(Describe(c));
+    const Shapes s = ShapesOf(c);
+    const OutputExtent read{2 * s.pool.out_h, 2 * s.pool.out_w};
+    const bool winograd = c.pool == 2 && WinogradApplies(s.conv, Activation::kRelu, read);
+    CHECK(winograd == (i + kWinogradCases >= count));
+  }
 }
 
 // The pooled outputs and their argmax (as floats' bit patterns), fused or

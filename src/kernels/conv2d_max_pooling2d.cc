@@ -1,8 +1,10 @@
 // The convolution that pools its own output (kernels/conv2d_max_pooling2d.h),
 // compiled once per SIMD target as gemm.cc: one sample per item, its
 // convolution by gemm-inl.h's tiles into a per-thread buffer, then pooled by
-// max_pooling2d-inl.h's PoolPixel; and its weight gradient from the pooled
-// gradient, by direct_weights-inl.h.
+// max_pooling2d-inl.h's PoolPixel, or, where Conv2DForward would take
+// Winograd's F(2x2, 3x3) and the pooling's 2x2 windows are its tiles, pooled
+// in winograd-inl.h's output transform; and its weight gradient from the
+// pooled gradient, by direct_weights-inl.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/conv2d_max_pooling2d.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -21,6 +23,7 @@
 #include "kernels/im2col_index.h"
 #include "kernels/masked_segment-inl.h"
 #include "kernels/max_pooling2d-inl.h"
+#include "kernels/winograd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mb {
@@ -191,10 +194,24 @@ void SlidingRowRun(const float* window0, const size_t* taps, size_t kh, const fl
   }
 }
 
+// Whether the pooling's windows are Winograd's 2x2 tiles of a convolution
+// Conv2DForward would compute by Winograd (WinogradApplies, on the part the
+// pooling reads). Windows that tile the output are assumed
+// (FusesWithMaxPooling).
+inline bool WinogradPools(const WindowShape& conv, Activation conv_act,
+                          const WindowShape& pool) {
+  return pool.kernel_h == 2 && pool.kernel_w == 2 &&
+         WinogradApplies(conv, conv_act, {2 * pool.out_h, 2 * pool.out_w});
+}
+
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
                                const float* W, const float* b, Activation conv_act,
                                const WindowShape& pool, float* y, uint32_t* argmax,
                                Activation act, float* activated) {
+  if (WinogradPools(conv, conv_act, pool)) {
+    return Conv2DWinogradPooledForwardImpl(conv, filters, x, W, b, conv_act, pool.out_h,
+                                           pool.out_w, y, argmax, act, activated);
+  }
   const IndexedMatrix all = Im2ColMatrix(conv, x);
   const size_t pixels = conv.out_h * conv.out_w;
   const size_t pooled = pool.out_h * pool.out_w * filters;

@@ -8,6 +8,9 @@
 // The results are bitwise those of Conv2DForward followed by
 // MaxPooling2DForward (kernels/conv2d.h, kernels/max_pooling2d.h): the same
 // tiles compute every convolution output, and the same code pools them.
+// Where Conv2DForward would use Winograd's F(2x2, 3x3) and the pooling's
+// 2x2 windows are its 2x2 output tiles, each tile is pooled in the output
+// transform, with the same comparisons in the same order.
 // Only what the pooling reads is computed, and the convolution's own output
 // is not stored, so the backward pass must not need it: its activation is
 // linear (as when a separate activation layer follows the pooling), or a

@@ -187,17 +187,13 @@ inline size_t OutputOffset(const WindowShape& s, size_t filters, size_t n, size_
   return ((n * s.out_h + oy) * s.out_w + ox) * filters;
 }
 
-// Y's 2x2 block (at most) of one tile within the read extent, filters [k0,
-// k0 + L) (a partial vector with `partial`), from its 16 products m[xi] (m
-// + xi * m_stride): A^T m A + bias, Z before the activation when Z is not
-// null. out[i * 2 + j] is where output (i, j) of the block starts in Y and
-// Z, or null outside the read extent.
+// The 2x2 block of one tile's outputs, filters [k0, k0 + L) (a partial
+// vector with `partial`), from its 16 products m[xi] (m + xi * m_stride):
+// z[i * 2 + j] = (A^T m A)[i][j] + bias (no bias when it is null).
 //   A^T = [1 1 1 0; 0 1 -1 -1]
-template <class M>
-HWY_INLINE void WinogradOutputVector(const float* HWY_RESTRICT m, size_t m_stride, size_t k0,
-                                     bool partial, M mask, const float* bias, Activation act,
-                                     const size_t (&out)[4], bool (&inside)[4], float* Z,
-                                     float* Y) {
+template <class M, class V>
+HWY_INLINE void WinogradTileOutputs(const float* HWY_RESTRICT m, size_t m_stride, size_t k0,
+                                    bool partial, M mask, const float* bias, V (&z)[4]) {
   using D = hn::ScalableTag<float>;
   const D d;
   hn::Vec<D> t[2][4];
@@ -213,16 +209,32 @@ HWY_INLINE void WinogradOutputVector(const float* HWY_RESTRICT m, size_t m_strid
   const auto b = bias ? LoadSegment(d, bias + k0, partial, mask) : hn::Zero(d);
 #pragma GCC unroll 2
   for (size_t i = 0; i < 2; ++i) {  // (A^T m) A, along each row
-    const hn::Vec<D> y[2] = {hn::Add(hn::Add(t[i][0], t[i][1]), t[i][2]),
-                             hn::Sub(hn::Sub(t[i][1], t[i][2]), t[i][3])};
-#pragma GCC unroll 2
-    for (size_t j = 0; j < 2; ++j) {
-      if (!inside[i * 2 + j]) continue;
-      const size_t at = out[i * 2 + j] + k0;
-      const auto z = bias ? hn::Add(y[j], b) : y[j];
-      if (Z) StoreSegment(d, z, Z + at, partial, mask);
-      StoreSegment(d, ApplyActivation(d, act, z), Y + at, partial, mask);
-    }
+    const auto y0 = hn::Add(hn::Add(t[i][0], t[i][1]), t[i][2]);
+    const auto y1 = hn::Sub(hn::Sub(t[i][1], t[i][2]), t[i][3]);
+    z[i * 2] = bias ? hn::Add(y0, b) : y0;
+    z[i * 2 + 1] = bias ? hn::Add(y1, b) : y1;
+  }
+}
+
+// Y's 2x2 block (at most) of one tile within the read extent, filters [k0,
+// k0 + L): WinogradTileOutputs, Z before the activation when Z is not
+// null. out[i * 2 + j] is where output (i, j) of the block starts in Y and
+// Z; inside[i * 2 + j] whether it is within the read extent.
+template <class M>
+HWY_INLINE void WinogradOutputVector(const float* HWY_RESTRICT m, size_t m_stride, size_t k0,
+                                     bool partial, M mask, const float* bias, Activation act,
+                                     const size_t (&out)[4], bool (&inside)[4], float* Z,
+                                     float* Y) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  hn::Vec<D> z[4];
+  WinogradTileOutputs(m, m_stride, k0, partial, mask, bias, z);
+#pragma GCC unroll 4
+  for (size_t i = 0; i < 4; ++i) {
+    if (!inside[i]) continue;
+    const size_t at = out[i] + k0;
+    if (Z) StoreSegment(d, z[i], Z + at, partial, mask);
+    StoreSegment(d, ApplyActivation(d, act, z[i]), Y + at, partial, mask);
   }
 }
 
@@ -254,11 +266,12 @@ inline void WinogradOutputTransform(const WindowShape& s, size_t K, const float*
 }
 
 // The tiles [begin, end) of the batch (tile t: sample t / per_sample, then
-// row-major), a chunk at a time: input transforms, the 16 products, output
-// transforms.
-inline void WinogradTiles(const WindowShape& s, size_t K, const float* x, const float* U,
-                          size_t kp, const float* bias, Activation act, OutputExtent read,
-                          size_t begin, size_t end, float* Z, float* Y) {
+// row-major), a chunk at a time: input transforms, the 16 products, then
+// finish(n, ty, tx, m, m_stride) for each tile (sample n, tile row ty and
+// column tx; its products m[xi] at m + xi * m_stride): an output transform.
+template <class Finish>
+inline void WinogradTiles(const WindowShape& s, const float* x, const float* U, size_t kp,
+                          OutputExtent read, size_t begin, size_t end, const Finish& finish) {
   const size_t L = hn::Lanes(hn::ScalableTag<float>());
   const size_t C = s.channels;
   const size_t tiles_w = (read.w + 1) / 2, per_sample = (read.h + 1) / 2 * tiles_w;
@@ -306,8 +319,7 @@ inline void WinogradTiles(const WindowShape& s, size_t K, const float* x, const 
     }
     for (size_t t = 0; t < tiles; ++t) {
       const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
-      WinogradOutputTransform(s, K, M + t * kp, m_plane, bias, act, read, n,
-                              in_sample / tiles_w, in_sample % tiles_w, Z, Y);
+      finish(n, in_sample / tiles_w, in_sample % tiles_w, M + t * kp, m_plane);
     }
   }
 }
@@ -349,11 +361,101 @@ inline void Conv2DWinogradForwardImpl(const WindowShape& s, size_t filters, cons
     const size_t threads = static_cast<size_t>(omp_get_num_threads());
     const size_t thread = static_cast<size_t>(omp_get_thread_num());
     const size_t begin = total * thread / threads, end = total * (thread + 1) / threads;
-    if (begin < end) WinogradTiles(s, filters, x, U, kp, b, act, read, begin, end, Z, Y);
+    const auto finish = [&](size_t n, size_t ty, size_t tx, const float* m, size_t stride) {
+      WinogradOutputTransform(s, filters, m, stride, b, act, read, n, ty, tx, Z, Y);
+    };
+    if (begin < end) WinogradTiles(s, x, U, kp, read, begin, end, finish);
     if (read.h < s.out_h || read.w < s.out_w) {
       ZeroUnreadOutputs(s, filters, read, s.batch * thread / threads,
                         s.batch * (thread + 1) / threads, Z, Y);
     }
+  }
+}
+
+// The pooled output of one tile, filters [k0, k0 + L) (a partial vector
+// with `partial`), for a 2x2 max pooling whose windows are the tiles: the
+// tile's four outputs (WinogradTileOutputs), then their maximum and its
+// argmax as PoolPixel2x2 takes them (the same comparisons in the same
+// order: (0, 0), (0, 1), (1, 0), (1, 1), a later one replacing only when
+// greater), conv_act applied after (as Conv2DMaxPooling2DForward does),
+// and act of that into `activated` when it is not null. first: the per-sample index of output (0, 0) in the
+// convolution's output, which argmax names; row: the index step of one
+// output row (out_w * K).
+template <class M>
+HWY_INLINE void WinogradPooledVector(const float* HWY_RESTRICT m, size_t m_stride, size_t k0,
+                                     bool partial, M mask, const float* bias,
+                                     Activation conv_act, Activation act, size_t first,
+                                     size_t K, size_t row, float* HWY_RESTRICT y,
+                                     uint32_t* HWY_RESTRICT argmax,
+                                     float* HWY_RESTRICT activated) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  const hn::RebindToUnsigned<D> du;
+  hn::Vec<D> z[4];
+  WinogradTileOutputs(m, m_stride, k0, partial, mask, bias, z);
+  const auto lanes = hn::Iota(du, 0);
+  const size_t at[4] = {first + k0, first + K + k0, first + row + k0, first + row + K + k0};
+  auto best = z[0];
+  auto where = hn::Add(lanes, hn::Set(du, static_cast<uint32_t>(at[0])));
+#pragma GCC unroll 3
+  for (size_t i = 1; i < 4; ++i) {
+    const auto better = hn::Gt(z[i], best);
+    best = hn::IfThenElse(better, z[i], best);
+    where = hn::IfThenElse(hn::RebindMask(du, better),
+                           hn::Add(lanes, hn::Set(du, static_cast<uint32_t>(at[i]))), where);
+  }
+  const auto pooled = ApplyActivation(d, conv_act, best);
+  StoreSegment(d, pooled, y + k0, partial, mask);
+  if (partial) {
+    hn::BlendedStore(where, hn::RebindMask(du, mask), du, argmax + k0);
+  } else {
+    hn::StoreU(where, du, argmax + k0);
+  }
+  if (activated) StoreSegment(d, ApplyActivation(d, act, pooled), activated + k0, partial, mask);
+}
+
+// y, argmax (and activated) [batch, out_h / 2, out_w / 2, filters], as
+// Conv2DMaxPooling2DForward gives them for a 2x2 pooling at stride 2 of
+// the convolution's output (its windows are the tiles), from Winograd's
+// convolution: the convolution's output is never stored. Requires
+// WinogradApplies(s, conv_act, {2 * pooled_h, 2 * pooled_w}).
+inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters,
+                                            const float* x, const float* W, const float* b,
+                                            Activation conv_act, size_t pooled_h,
+                                            size_t pooled_w, float* y, uint32_t* argmax,
+                                            Activation act, float* activated) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  const size_t L = hn::Lanes(d);
+  const OutputExtent read{2 * pooled_h, 2 * pooled_w};
+  const size_t C = s.channels, K = filters, kp = (K + L - 1) / L * L;
+  const size_t total = s.batch * pooled_h * pooled_w;
+  if (total == 0 || K == 0) return;
+  static thread_local PackBuffer kernel_buffer;
+  float* U = kernel_buffer.Get(16 * C * kp);
+  WinogradKernelTransform(W, C, K, kp, U);
+  const size_t row = s.out_w * K;
+  const auto finish = [&](size_t n, size_t ty, size_t tx, const float* m, size_t stride) {
+    const size_t first = (2 * ty * s.out_w + 2 * tx) * K;
+    const size_t out = ((n * pooled_h + ty) * pooled_w + tx) * K;
+    float* act_out = activated ? activated + out : nullptr;
+    size_t k0 = 0;
+    for (; k0 + L <= K; k0 += L) {
+      WinogradPooledVector(m, stride, k0, false, hn::FirstN(d, L), b, conv_act, act, first, K,
+                           row, y + out, argmax + out, act_out);
+    }
+    if (k0 < K) {
+      WinogradPooledVector(m, stride, k0, true, hn::FirstN(d, K - k0), b, conv_act, act, first,
+                           K, row, y + out, argmax + out, act_out);
+    }
+  };
+  const bool team = UseTeam(total * 4 * 16 * C * K >= kMinParallelWork);
+#pragma omp parallel if (team)
+  {
+    const size_t threads = static_cast<size_t>(omp_get_num_threads());
+    const size_t thread = static_cast<size_t>(omp_get_thread_num());
+    const size_t begin = total * thread / threads, end = total * (thread + 1) / threads;
+    if (begin < end) WinogradTiles(s, x, U, kp, read, begin, end, finish);
   }
 }
 
