@@ -244,8 +244,11 @@ TEST_CASE("Convnet gradients match finite differences through every layer type",
 // the book convnet's 11x11 pooled to 5x5): they stay zero, and every
 // gradient is as the finite differences say. (A linear one would run fused
 // with its pooling instead, by direct sums.)
-TEST_CASE("A Winograd convolution whose pooling drops a row and column has true gradients",
-          "[nn]") {
+// A ReLU convolution in the middle of the model fused with its 2x2 pooling
+// (Winograd's tiles pooled in the output transform, the pooling's backward
+// pass taking the ReLU's derivative from the pooled output), with a row and
+// column the pooling drops.
+TEST_CASE("A Winograd convolution fused with its pooling has true gradients", "[nn]") {
   const Activation activation = Activation::kRelu;
   const Padding padding = GENERATE(Padding::kValid, Padding::kSame);
   INFO("padding " << kPaddingNames[static_cast<int>(padding)]);
@@ -258,21 +261,47 @@ TEST_CASE("A Winograd convolution whose pooling drops a row and column has true 
   // 11x11 -> 9x9x16 -> 7x7x9 (valid) or 9x9x9 (same) -> pooled 3x3 or 4x4.
   Model model = BuildModel(FeatureShape::Image(11, 11, 1), layers);
   const auto& conv = std::get<Conv2DLayer>(model.layers[1]);
-  const size_t read = padding == Padding::kValid ? 6 : 8;
+  const auto& pool = std::get<MaxPooling2DLayer>(model.layers[2]);
+  REQUIRE(FusesWithMaxPooling(conv, pool));
+  CHECK(WinogradApplies(conv.window, activation, {2 * pool.window.out_h, 2 * pool.window.out_w}));
+  CHECK(CheckGradients(model) == 6);
+}
+
+// A pooling that does not fuse (overlapping 3x3 windows at stride 2) reads
+// the Winograd convolution's output in memory: the row and column it drops
+// are not computed, and stay zero. (Linear: with a ReLU too, a tenth of the
+// checked points sat on kinks.)
+TEST_CASE("A Winograd convolution whose pooling drops a row and column has true gradients",
+          "[nn]") {
+  const Activation activation = Activation::kLinear;
+  const std::vector<LayerConfig> layers = {
+      test::Conv2D(16, 3, 3, Activation::kRelu, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::Conv2D(9, 3, 3, activation, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::MaxPooling2D(3, 2),
+      test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  // 12x12 -> 10x10x16 -> 8x8x9 -> pooled 3x3, whose windows cover 7x7.
+  Model model = BuildModel(FeatureShape::Image(12, 12, 1), layers);
+  const auto& conv = std::get<Conv2DLayer>(model.layers[1]);
+  const size_t read = 7;
+  REQUIRE_FALSE(FusesWithMaxPooling(conv, std::get<MaxPooling2DLayer>(model.layers[2])));
   CHECK((conv.read.h == read && conv.read.w == read));
   CHECK(WinogradApplies(conv.window, activation, conv.read));
   CHECK(CheckGradients(model) == 6);
   ModelWorkspace ws = ForwardBackward(model);
   const size_t side = conv.window.out_h, filters = conv.filters;
+  size_t nonzero = 0;
   for (size_t n = 0; n < kBatch; ++n) {
     for (size_t i = 0; i < side; ++i) {
       for (size_t f = 0; f < filters; ++f) {
         INFO("sample " << n << ", row and column " << i << ", filter " << f);
         CHECK(ws.layers[1].a[((n * side + read) * side + i) * filters + f] == 0.0f);
         CHECK(ws.layers[1].a[((n * side + i) * side + read) * filters + f] == 0.0f);
+        nonzero += ws.layers[1].a[((n * side + i) * side + i) * filters + f] != 0.0f;
       }
     }
   }
+  CHECK(nonzero > 0);  // the output was written
 }
 
 TEST_CASE("Activation layers: gradients, and the fused activation's bits", "[nn]") {

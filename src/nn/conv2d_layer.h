@@ -44,9 +44,8 @@ void Forward(const Conv2DLayer& layer, size_t batch, const LayerInput& in, Layer
 
 // Whether ForwardPooled can take `layer` followed by `pool`
 // (kernels/conv2d_max_pooling2d.h: a linear or ReLU convolution, disjoint
-// windows). With a ReLU the layer's own output is not written, so the
-// model fuses it only where the backward pass folds too
-// (FoldsPoolingBackward, nn/model.cc).
+// windows). The layer's own output is not written: a ReLU's derivative
+// comes from the pooled output instead (nn/model.cc).
 bool FusesWithMaxPooling(const Conv2DLayer& layer, const MaxPooling2DLayer& pool);
 // The forward passes of `layer` and of `pool` on its output in one, which
 // fills pool_out (the pooled output and its argmax) as the pooling layer's

@@ -7,6 +7,7 @@
 
 #include "common/team.h"
 #include "kernels/sparse_gemm.h"
+#include "kernels/vector_math.h"
 
 namespace mb {
 
@@ -128,9 +129,8 @@ void ModelForward(const Model& model, size_t batch, ModelWorkspace& ws, StepCont
 
 // Whether the first layer is a convolution whose max pooling (layer 1)
 // folds into its weight gradient (nn/conv2d_layer.h): then nothing reads
-// the convolution's own output or delta, so its forward pass can fuse with
-// the pooling even with a ReLU, whose derivative the fold takes from the
-// pooled output (the book convnet's first layer).
+// the convolution's delta, and a ReLU's derivative comes from the pooled
+// output (the book convnet's first layer).
 bool FirstConvFoldsPooling(const Model& model) {
   if (model.layers.size() < 2) return false;
   const auto* conv = std::get_if<Conv2DLayer>(&model.layers[0]);
@@ -138,22 +138,34 @@ bool FirstConvFoldsPooling(const Model& model) {
   return conv && pool && FoldsPoolingBackward(*conv, *pool);
 }
 
+// Whether max pooling layer l takes the derivative of a ReLU convolution
+// below it (layer l - 1) from its own output: fused with the pooling
+// (ForwardConvPooled), the convolution writes no output of its own to take
+// it from. At a window's argmax relu'(z) is (pooled output > 0), and the
+// window's other pixels get no gradient, so masking the pooled gradient so
+// before spreading it gives the bits of the derivative taken after (and
+// does so for an unfused ReLU convolution as well).
+bool PoolTakesReluDerivative(const Model& model, size_t l) {
+  if (l == 0) return false;
+  const auto* pool = std::get_if<MaxPooling2DLayer>(&model.layers[l]);
+  const auto* conv = std::get_if<Conv2DLayer>(&model.layers[l - 1]);
+  return pool && conv && conv->activation == Activation::kRelu &&
+         FusesWithMaxPooling(*conv, *pool);
+}
+
 // Runs layer l and the max pooling l + 1 after it as one pass when they fuse
 // (nn/conv2d_layer.h), and an activation layer l + 2 (before `end`) that
 // keeps no pre-activation with them, each sample's pooled output activated
 // while it is in the cache (the speedrun's ReLU after its first pooling,
-// a pass of 2.4 MB at batch 256 otherwise). A convolution with a ReLU of
-// its own fuses only as the first layer whose pooling folds, as its
-// derivative is then never taken from its own output. Returns the layers
-// run: 0, having done nothing, when they do not fuse.
+// a pass of 2.4 MB at batch 256 otherwise). A convolution's own ReLU is
+// applied after the pooling; its derivative comes from the pooled output
+// (BackwardConvPooled's fold, or PoolTakesReluDerivative). Returns the
+// layers run: 0, having done nothing, when they do not fuse.
 size_t ForwardConvPooled(const Model& model, size_t l, size_t end, size_t batch,
                          const LayerInput& in, ModelWorkspace& ws) {
   const auto* conv = std::get_if<Conv2DLayer>(&model.layers[l]);
   const auto* pool = std::get_if<MaxPooling2DLayer>(&model.layers[l + 1]);
   if (!conv || !pool || !FusesWithMaxPooling(*conv, *pool)) return 0;
-  if (conv->activation != Activation::kLinear && !(l == 0 && FirstConvFoldsPooling(model))) {
-    return 0;
-  }
   const auto* act = l + 2 < end ? std::get_if<ActivationLayer>(&model.layers[l + 2]) : nullptr;
   if (act && !ws.layers[l + 2].z.empty()) act = nullptr;
   ForwardPooled(*conv, *pool, batch, in, ws.layers[l + 1],
@@ -243,6 +255,12 @@ void ModelBackwardLayers(Model& model, size_t batch, ModelWorkspace& ws, size_t 
     LayerBelow below;  // none below the first layer: no gradient for the pixels
     size_t below_index = l;
     if (l > 0) below = BelowOf(model, ws, l, begin, &below_index);
+    if (PoolTakesReluDerivative(model, l)) {
+      LayerBuffers& own = ws.layers[l];
+      ActivationGradientInPlace(Activation::kRelu, nullptr, own.a.data(), own.delta.data(),
+                                batch * SizesOf(model, l, /*backward=*/true).outputs);
+      below.activation = Activation::kLinear;
+    }
     const LayerInput in = InputOf(ws, l);
     std::visit([&](auto& typed) { Backward(typed, batch, in, ws.layers[l], below); },
                model.layers[l]);
