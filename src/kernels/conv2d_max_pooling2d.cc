@@ -1,10 +1,12 @@
 // The convolution that pools its own output (kernels/conv2d_max_pooling2d.h),
 // compiled once per SIMD target as gemm.cc: one sample per item, its
 // convolution by gemm-inl.h's tiles into a per-thread buffer, then pooled by
-// max_pooling2d-inl.h's PoolPixel, or, where Conv2DForward would take
-// Winograd's F(2x2, 3x3) and the pooling's 2x2 windows are its tiles, pooled
-// in winograd-inl.h's output transform; and its weight gradient from the
-// pooled gradient, by direct_weights-inl.h.
+// max_pooling2d-inl.h's PoolPixel; or, for a first layer (one channel, a 3x3
+// or 5x5 kernel) with 2x2 windows, pooled in the registers of its sliding
+// tiles; or, where Conv2DForward would take Winograd's F(2x2, 3x3) and the
+// pooling's 2x2 windows are its tiles, pooled in winograd-inl.h's output
+// transform. And its weight gradient from the pooled gradient, by
+// direct_weights-inl.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/conv2d_max_pooling2d.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -194,6 +196,134 @@ void SlidingRowRun(const float* window0, const size_t* taps, size_t kh, const fl
   }
 }
 
+// Output pixels per row of a SlidingPooledRows tile (even: whole 2x2
+// windows): two rows of accumulators with the kernel row's kKw vectors of
+// weights and a broadcast pixel per row, within the register file
+// (24 + 5 + 2 of AVX-512's 32; 8 + 5 + 2 of AVX2's 16).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kPooledTilePixels = 12;
+#else
+constexpr size_t kPooledTilePixels = 4;
+#endif
+
+// SlidingRows' sums for kPix pixels of two output rows into acc[0] and
+// acc[1], window0[r] the first window of row r: taps kernel rows down and,
+// within one, left to right, one fused multiply-add each from zero. The
+// rows share the kernel row's weights and run interleaved, so that 2 * kPix
+// chains of multiply-adds hide their latency (AVX2's 4 pixels are 8).
+template <size_t kPix, size_t kKw, bool kPartial, class M>
+HWY_INLINE void SlideOutputRows(VF (&acc)[2][kPix], const float* const (&window0)[2],
+                                const size_t* HWY_RESTRICT taps, size_t kh,
+                                const float* HWY_RESTRICT W, size_t filters, size_t f, M mask) {
+  const DF d;
+  for (size_t ky = 0; ky < kh; ++ky) {
+    VF w[kKw];
+#pragma GCC unroll 8
+    for (size_t kx = 0; kx < kKw; ++kx) {
+      w[kx] = LoadSegment(d, W + (ky * kKw + kx) * filters + f, kPartial, mask);
+    }
+    const float* HWY_RESTRICT in0 = window0[0] + taps[ky * kKw];
+    const float* HWY_RESTRICT in1 = window0[1] + taps[ky * kKw];
+#pragma GCC unroll 40
+    for (size_t ix = 0; ix < kPix + kKw - 1; ++ix) {
+      const VF x0 = hn::Set(d, in0[ix]), x1 = hn::Set(d, in1[ix]);
+#pragma GCC unroll 8
+      for (size_t kx = 0; kx < kKw; ++kx) {
+        if (ix >= kx && ix - kx < kPix) {
+          acc[0][ix - kx] = hn::MulAdd(x0, w[kx], acc[0][ix - kx]);
+          acc[1][ix - kx] = hn::MulAdd(x1, w[kx], acc[1][ix - kx]);
+        }
+      }
+    }
+  }
+}
+
+// The 2x2 max pooling of a convolution on one channel with stride 1, in
+// registers: kPix / 2 windows of the output rows oy and oy + 1 from pixel
+// ox (window0[r]: output row oy + r's first window), one vector of filters
+// from f. Each output pixel is SlidingRows' sum plus the bias, and each
+// window PoolPixel2x2's comparisons in its order, the first maximum
+// winning; `first` is the element (oy * out_w + ox) * filters + f of the
+// sample's convolution output that argmax counts in. The convolution's
+// output never leaves the registers: SlidingRows then PoolPixel stored
+// and read back 86 KB per sample of the book convnet's first layer, and
+// spent more time pooling than convolving.
+template <size_t kPix, size_t kKw, bool kPartial>
+HWY_NOINLINE void SlidingPooledRows(const float* const (&window0)[2],
+                                    const size_t* HWY_RESTRICT taps, size_t kh,
+                                    const float* HWY_RESTRICT W, const float* HWY_RESTRICT bias,
+                                    size_t filters, size_t f, size_t out_w, size_t first,
+                                    float* HWY_RESTRICT y, uint32_t* HWY_RESTRICT argmax) {
+  static_assert(kPix % 2 == 0, "whole 2x2 windows");
+  const DF d;
+  const hn::RebindToUnsigned<DF> du;
+  const auto mask = hn::FirstN(d, filters - f);
+  VF acc[2][kPix];
+#pragma GCC unroll 32
+  for (size_t i = 0; i < kPix; ++i) acc[0][i] = acc[1][i] = hn::Zero(d);
+  SlideOutputRows<kPix, kKw, kPartial>(acc, window0, taps, kh, W, filters, f, mask);
+  if (bias) {
+    const VF b = LoadSegment(d, bias + f, kPartial, mask);
+#pragma GCC unroll 32
+    for (size_t i = 0; i < kPix; ++i) {
+      acc[0][i] = hn::Add(acc[0][i], b);
+      acc[1][i] = hn::Add(acc[1][i], b);
+    }
+  }
+  const auto lanes = hn::Add(hn::Iota(du, 0), hn::Set(du, static_cast<uint32_t>(first)));
+  const auto C = static_cast<uint32_t>(filters), down = static_cast<uint32_t>(out_w * filters);
+#pragma GCC unroll 16
+  for (size_t i = 0; i < kPix / 2; ++i) {
+    const auto at = hn::Add(lanes, hn::Set(du, static_cast<uint32_t>(2 * i) * C));
+    VF best = acc[0][2 * i];
+    auto where = at;
+    const VF candidates[3] = {acc[0][2 * i + 1], acc[1][2 * i], acc[1][2 * i + 1]};
+    const uint32_t offsets[3] = {C, down, down + C};
+#pragma GCC unroll 3
+    for (size_t k = 0; k < 3; ++k) {
+      const auto better = hn::Gt(candidates[k], best);
+      best = hn::IfThenElse(better, candidates[k], best);
+      where = hn::IfThenElse(hn::RebindMask(du, better), hn::Add(at, hn::Set(du, offsets[k])),
+                             where);
+    }
+    StoreSegment(d, best, y + i * filters + f, kPartial, mask);
+    StoreSegment(d, hn::BitCast(d, where), reinterpret_cast<float*>(argmax + i * filters + f),
+                 kPartial, mask);
+  }
+}
+
+// One row of 2x2 windows over `count` output pixels (even) from ox of
+// output rows oy and oy + 1, every vector of filters (the last overlapping
+// the one before, as in UnitStepRow): tiles of kPix, then smaller ones.
+template <size_t kKw, size_t kPix = kPooledTilePixels>
+void SlidingPooledRowRun(const IndexedMatrix& cols, size_t oy, size_t ox, size_t count,
+                         size_t kh, const float* W, const float* bias, size_t filters,
+                         size_t out_w, float* y, uint32_t* argmax) {
+  const size_t L = hn::Lanes(DF());
+  for (; count >= kPix; count -= kPix, ox += kPix, y += kPix / 2 * filters,
+                        argmax += kPix / 2 * filters) {
+    const float* const window0[2] = {cols.base + cols.rows[oy * out_w + ox],
+                                     cols.base + cols.rows[(oy + 1) * out_w + ox]};
+    const size_t first = (oy * out_w + ox) * filters;
+    for (size_t f = 0;; f = NextVector(f, L, filters)) {
+      if (filters < L) {
+        SlidingPooledRows<kPix, kKw, true>(window0, cols.taps, kh, W, bias, filters, 0, out_w,
+                                           first, y, argmax);
+        break;
+      }
+      SlidingPooledRows<kPix, kKw, false>(window0, cols.taps, kh, W, bias, filters, f, out_w,
+                                          first + f, y, argmax);
+      if (f + L >= filters) break;
+    }
+  }
+  if constexpr (kPix > 2) {
+    if (count > 0) {
+      SlidingPooledRowRun<kKw, std::max<size_t>(2, kPix / 4 * 2)>(
+          cols, oy, ox, count, kh, W, bias, filters, out_w, y, argmax);
+    }
+  }
+}
+
 // Whether the pooling's windows are Winograd's 2x2 tiles of a convolution
 // Conv2DForward would compute by Winograd (WinogradApplies, on the part the
 // pooling reads). Windows that tile the output are assumed
@@ -202,6 +332,18 @@ inline bool WinogradPools(const WindowShape& conv, Activation conv_act,
                           const WindowShape& pool) {
   return pool.kernel_h == 2 && pool.kernel_w == 2 &&
          WinogradApplies(conv, conv_act, {2 * pool.out_h, 2 * pool.out_w});
+}
+
+// A sample's pooled outputs y (`count` of them) after its windows: the
+// convolution's ReLU (max and ReLU commute), then `activated` = act(y)
+// when asked for, while the sample is in the cache.
+inline void FinishPooledSample(Activation conv_act, Activation act, size_t count, float* y,
+                               float* activated) {
+  if (conv_act == Activation::kRelu) ApplyActivationInPlace(conv_act, y, count);
+  if (activated) {
+    std::copy(y, y + count, activated);
+    ApplyActivationInPlace(act, activated, count);
+  }
 }
 
 void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const float* x,
@@ -220,12 +362,25 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
   const size_t rows = pool.out_h * pool.kernel_h * conv.out_w;
   const long batch = static_cast<long>(conv.batch);
   const bool unit_step = conv.channels == 1 && conv.stride_w == 1;
+  const bool pooled_tiles = unit_step && (conv.kernel_w == 3 || conv.kernel_w == 5) &&
+                            pool.kernel_h == 2 && pool.kernel_w == 2;
 #pragma omp parallel for schedule(static) \
     if (UseTeam(conv.rows() * conv.patch() * filters >= kMinParallelWork))
   for (long n = 0; n < batch; ++n) {
+    const IndexedMatrix cols{all.base, all.rows + static_cast<size_t>(n) * pixels, all.taps};
+    const size_t out = static_cast<size_t>(n) * pooled;
+    if (pooled_tiles) {
+      const auto run = conv.kernel_w == 5 ? &SlidingPooledRowRun<5> : &SlidingPooledRowRun<3>;
+      for (size_t py = 0; py < pool.out_h; ++py) {
+        const size_t at = out + py * pool.out_w * filters;
+        run(cols, 2 * py, 0, 2 * pool.out_w, conv.kernel_h, W, b, filters, conv.out_w, y + at,
+            argmax + at);
+      }
+      FinishPooledSample(conv_act, act, pooled, y + out, activated ? activated + out : nullptr);
+      continue;
+    }
     static thread_local PackBuffer sample_buffer;
     float* sample = sample_buffer.Get(rows * filters);
-    const IndexedMatrix cols{all.base, all.rows + static_cast<size_t>(n) * pixels, all.taps};
     const ForwardEpilogue epilogue{sample, nullptr, b, Activation::kLinear, filters};
     if (unit_step) {
       // Each output row's windows start one float apart.
@@ -246,18 +401,13 @@ void Conv2DMaxPooling2DForward(const WindowShape& conv, size_t filters, const fl
       GemmShare(1, 0, rows, filters, conv.patch(), nullptr, conv.patch(), 1, W, filters,
                 /*b_transposed=*/false, epilogue, nullptr, &cols);
     }
-    const size_t out = static_cast<size_t>(n) * pooled;
     for (size_t py = 0; py < pool.out_h; ++py) {
       for (size_t px = 0; px < pool.out_w; ++px) {
         const size_t at = out + (py * pool.out_w + px) * filters;
         PoolPixel(pool, WindowOf(pool, py, px), sample, y + at, argmax + at);
       }
     }
-    if (conv_act == Activation::kRelu) ApplyActivationInPlace(conv_act, y + out, pooled);
-    if (activated) {
-      std::copy(y + out, y + out + pooled, activated + out);
-      ApplyActivationInPlace(act, activated + out, pooled);
-    }
+    FinishPooledSample(conv_act, act, pooled, y + out, activated ? activated + out : nullptr);
   }
 }
 
