@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <omp.h>
 
@@ -252,6 +253,109 @@ HWY_NOINLINE void SlidingWeightsItem(const IndexedMatrix& cols, const Rows& dy_r
   if (kTap0 == 0) StoreFilterLanes(sum, db, f_load, f0, filters, false, mask);
 }
 
+// SlidingWeightsItem's sums for dY from PooledGradientRows with 2x2
+// windows, with half its multiply-adds. In an output row, each lane's
+// window has its argmax at one of its two pixels there or in the other
+// row, so of a window's two pixels at most one carries that lane's
+// gradient: one multiply-add per tap and window takes the input pixel under
+// the chosen one (a blend), where SlidingWeightsItem ran one per pixel and
+// added the other's +0 product. Adding +0 changes no sum that starts from
+// +0 (it is never -0), and the remaining products come in the same order,
+// output row by output row, pixel by pixel: the same bits. The rows and
+// columns no window covers carry no gradient and are skipped.
+template <size_t kKw, size_t kTap0, size_t kTaps>
+HWY_NOINLINE void PooledWindowWeightsItem(const IndexedMatrix& cols,
+                                          const PooledGradientRows& dy_rows, size_t filters,
+                                          size_t f_load, size_t f0, float* HWY_RESTRICT dW,
+                                          float* HWY_RESTRICT db) {
+  const DF d;
+  const hn::RebindToUnsigned<DF> du;
+  const auto mask = hn::FirstN(d, filters - f_load);
+  constexpr size_t kKy0 = kTap0 / kKw, kKy1 = (kTap0 + kTaps - 1) / kKw + 1;
+  VF acc[kTaps];
+#pragma GCC unroll 32
+  for (size_t j = 0; j < kTaps; ++j) acc[j] = hn::Zero(d);
+  VF sum = hn::Zero(d);
+  const VF zero = hn::Zero(d);
+  const size_t C = filters, out_w = dy_rows.out_w, pooled_w = dy_rows.pooled_w;
+  const auto lanes = hn::Iota(du, 0);
+  const auto next = hn::Set(du, static_cast<uint32_t>(C));
+  const auto window_step = hn::Set(du, static_cast<uint32_t>(2 * C));
+  for (size_t n = 0; n < dy_rows.batch; ++n) {
+    const size_t sample = n * dy_rows.pooled_h * pooled_w;
+    for (size_t oy = 0; oy < 2 * dy_rows.pooled_h; ++oy) {
+      const size_t r0 = (n * dy_rows.out_h + oy) * out_w;
+      const float* HWY_RESTRICT in[kKy1 - kKy0];  // the window rows' pixels
+#pragma GCC unroll 8
+      for (size_t ky = kKy0; ky < kKy1; ++ky) {
+        in[ky - kKy0] = cols.base + cols.rows[r0] + cols.taps[ky * kKw];
+      }
+      const size_t at0 = (sample + oy / 2 * pooled_w) * C + f_load;
+      // Each lane's argmax minus its element of the window's first pixel
+      // in this row: 0 or C when the argmax is in this row.
+      auto first = hn::Add(lanes, hn::Set(du, static_cast<uint32_t>(oy * out_w * C + f_load)));
+      for (size_t px = 0; px < pooled_w; ++px, first = hn::Add(first, window_step)) {
+        const size_t at = at0 + px * C;
+        VF g = hn::Add(zero, LoadSegment(d, dy_rows.dy + at, false, mask));
+        if (dy_rows.relu_y) {
+          g = hn::IfThenElseZero(
+              hn::Gt(LoadSegment(d, dy_rows.relu_y + at, false, mask), zero), g);
+        }
+        const auto where = hn::Sub(
+            hn::BitCast(du, LoadSegment(d, reinterpret_cast<const float*>(dy_rows.argmax + at),
+                                        false, mask)),
+            first);
+        const auto left = hn::RebindMask(d, hn::Eq(where, hn::Zero(du)));
+        const auto right = hn::RebindMask(d, hn::Eq(where, next));
+        g = hn::IfThenElseZero(hn::Or(left, right), g);
+        if constexpr (kTap0 == 0) sum = hn::Add(sum, g);
+        const size_t x0 = 2 * px;
+#pragma GCC unroll 8
+        for (size_t ky = kKy0; ky < kKy1; ++ky) {
+          const float* HWY_RESTRICT row = in[ky - kKy0] + x0;
+#pragma GCC unroll 8
+          for (size_t kx = 0; kx < kKw; ++kx) {
+            const size_t tap = ky * kKw + kx;
+            if (tap >= kTap0 && tap < kTap0 + kTaps) {
+              const VF x = hn::IfThenElse(right, hn::Set(d, row[kx + 1]), hn::Set(d, row[kx]));
+              acc[tap - kTap0] = hn::MulAdd(x, g, acc[tap - kTap0]);
+            }
+          }
+        }
+      }
+    }
+  }
+#pragma GCC unroll 32
+  for (size_t j = 0; j < kTaps; ++j) {
+    StoreFilterLanes(acc[j], dW + (kTap0 + j) * filters, f_load, f0, filters, false, mask);
+  }
+  if (kTap0 == 0) StoreFilterLanes(sum, db, f_load, f0, filters, false, mask);
+}
+
+// An item of SlidingBackwardWeights: taps of a vector of filters.
+template <class Rows>
+using WeightsItem = void (*)(const IndexedMatrix&, const Rows&, size_t, size_t, size_t, float*,
+                             float*);
+
+// Whether PooledWindowWeightsItem takes these rows: a pooling's, 2x2.
+template <class Rows>
+bool PooledWindows(const Rows& rows) {
+  if constexpr (std::is_same_v<Rows, PooledGradientRows>) {
+    return rows.pool_h == 2 && rows.pool_w == 2;
+  }
+  return false;
+}
+
+// The item for taps [kTap0, kTap0 + kTaps) of a kKw-wide kernel: by
+// pooled windows when `windows`, else sliding.
+template <size_t kKw, size_t kTap0, size_t kTaps, class Rows>
+WeightsItem<Rows> ItemFor(const Rows&, bool windows) {
+  if constexpr (std::is_same_v<Rows, PooledGradientRows>) {
+    if (windows) return &PooledWindowWeightsItem<kKw, kTap0, kTaps>;
+  }
+  return &SlidingWeightsItem<kKw, kTap0, kTaps, Rows>;
+}
+
 // The weight gradient by SlidingWeightsItem when it applies (one channel,
 // stride 1, a 3x3 or 5x5 kernel, at least a vector of filters): items of a
 // vector of filters and all taps of a 3x3 kernel (half of them when that
@@ -267,23 +371,24 @@ bool SlidingBackwardWeights(const WindowShape& s, size_t filters, const IndexedM
       (s.kernel_w != 3 && s.kernel_w != 5)) {
     return false;
   }
-  using Item = void (*)(const IndexedMatrix&, const Rows&, size_t, size_t, size_t, float*,
-                        float*);
   const size_t vecs = (filters + L - 1) / L;
+  const bool windows = PooledWindows(dy_rows);
 #if HWY_TARGET <= HWY_AVX3
-  Item parts[3] = {&SlidingWeightsItem<5, 0, 13, Rows>, &SlidingWeightsItem<5, 13, 12, Rows>};
+  WeightsItem<Rows> parts[3] = {ItemFor<5, 0, 13>(dy_rows, windows),
+                                ItemFor<5, 13, 12>(dy_rows, windows)};
   size_t count = 2;
 #else
-  Item parts[3] = {&SlidingWeightsItem<5, 0, 8, Rows>, &SlidingWeightsItem<5, 8, 9, Rows>,
-                   &SlidingWeightsItem<5, 17, 8, Rows>};
+  WeightsItem<Rows> parts[3] = {ItemFor<5, 0, 8>(dy_rows, windows),
+                                ItemFor<5, 8, 9>(dy_rows, windows),
+                                ItemFor<5, 17, 8>(dy_rows, windows)};
   size_t count = 3;
 #endif
   if (s.kernel_w == 3 && vecs >= threads) {
-    parts[0] = &SlidingWeightsItem<3, 0, 9, Rows>;
+    parts[0] = ItemFor<3, 0, 9>(dy_rows, windows);
     count = 1;
   } else if (s.kernel_w == 3) {
-    parts[0] = &SlidingWeightsItem<3, 0, 5, Rows>;
-    parts[1] = &SlidingWeightsItem<3, 5, 4, Rows>;
+    parts[0] = ItemFor<3, 0, 5>(dy_rows, windows);
+    parts[1] = ItemFor<3, 5, 4>(dy_rows, windows);
     count = 2;
   }
   const long items = static_cast<long>(vecs * count);
