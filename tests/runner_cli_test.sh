@@ -272,5 +272,11 @@ if [[ $code -eq 130 && -n $run_line && -n $interrupted_line && $run_line -lt $in
 else
   fail "stdout and stderr in one log: exit $code; $(cat "$work/log")"
 fi
+# The "Run" line counts threads in words: "1 thread", "2 threads".
+if grep -Eq "^Run .*; 1 thread, [A-Za-z0-9_]+ kernels$" "$work/log"; then
+  pass run-line-one-thread
+else
+  fail "Run line with --threads 1: $(grep "^Run " "$work/log")"
+fi
 
 summary

@@ -252,9 +252,10 @@ RunResult RunExperiment(const Config& config, const RunOptions& options) {
     lock.emplace(run_dir);
   }
   out.Printf("Run %s: %zu training samples, %zu validation, %zu test; %zu parameters; "
-             "%d threads, %s kernels\n",
+             "%d thread%s, %s kernels\n",
              run_dir.c_str(), data.train.count, data.validation.count, data.test.count,
-             model.ParameterCount(), threads, KernelTargetName().c_str());
+             model.ParameterCount(), threads, threads == 1 ? "" : "s",
+             KernelTargetName().c_str());
 
   const bool terminal = StdoutIsTerminal();
   int exit_code = kExitOk;
