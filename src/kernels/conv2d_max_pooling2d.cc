@@ -212,7 +212,7 @@ constexpr size_t kPooledTilePixels = 4;
 // acc[1], window0[r] the first window of row r: taps kernel rows down and,
 // within one, left to right, one fused multiply-add each from zero. The
 // rows share the kernel row's weights and run interleaved, so that 2 * kPix
-// chains of multiply-adds hide their latency (AVX2's 4 pixels are 8).
+// chains of multiply-adds hide their latency (8 for AVX2's tiles of 4).
 template <size_t kPix, size_t kKw, bool kPartial, class M>
 HWY_INLINE void SlideOutputRows(VF (&acc)[2][kPix], const float* const (&window0)[2],
                                 const size_t* HWY_RESTRICT taps, size_t kh,
