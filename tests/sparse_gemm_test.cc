@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 
 #include <omp.h>
 
@@ -243,6 +244,35 @@ TEST_CASE("NonZeroFraction counts non-zero bytes", "[kernels]") {
   const uint8_t bytes[] = {0, 1, 0, 255, 0, 0, 7, 0};
   CHECK(NonZeroFraction(bytes, 8) == 3.0 / 8.0);
   CHECK(NonZeroFraction(bytes, 0) == 0.0);
+}
+
+// The fraction by a histogram of every byte, as NonZeroFraction once did.
+double HistogramNonZeroFraction(const std::vector<uint8_t>& data,
+                                const std::array<float, 256>& values) {
+  size_t nonzero = 0;
+  for (const uint8_t byte : data) nonzero += values[byte] != 0.0f;
+  return static_cast<double>(nonzero) / static_cast<double>(data.size());
+}
+
+TEST_CASE("NonZeroFraction equals a histogram's count for any table of values", "[kernels]") {
+  // Counts past the byte-wide counters' 255 and odd lengths; every byte
+  // value present.
+  std::vector<uint8_t> data = Pixels(100003, 5, 30);
+  for (size_t i = 0; i < data.size(); i += 7) data[i] = static_cast<uint8_t>(i * 13);
+  std::array<float, 256> scaled{}, normalised{}, two_zeros{}, many_zeros{};
+  for (size_t b = 0; b < 256; ++b) {
+    scaled[b] = static_cast<float>(b) / 255.0f;
+    normalised[b] = (static_cast<float>(b) / 255.0f - 0.1307f) / 0.3081f;
+    two_zeros[b] = b == 3 || b == 200 ? -0.0f : 1.0f;
+    many_zeros[b] = b % 3 == 0 ? 0.0f : std::nanf("");  // NaN counts as non-zero
+  }
+  for (const auto* values : {&scaled, &normalised, &two_zeros, &many_zeros}) {
+    CHECK(NonZeroFraction(data.data(), data.size(), *values) ==
+          HistogramNonZeroFraction(data, *values));
+  }
+  CHECK(NonZeroFraction(data.data(), data.size(), normalised) == 1.0);
+  const std::vector<uint8_t> zeros(1000, 0);
+  CHECK(NonZeroFraction(zeros.data(), zeros.size()) == 0.0);
 }
 
 }  // namespace

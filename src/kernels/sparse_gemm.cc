@@ -7,6 +7,9 @@
 #include "kernels/sparse_gemm-inl.h"
 
 #if HWY_ONCE
+#include <algorithm>
+#include <vector>
+
 namespace mb {
 
 HWY_EXPORT(BuildSparseBatch);
@@ -56,13 +59,40 @@ size_t SparseBatchBytes(size_t rows, size_t features, size_t threads) {
   return cells * per_cell + offsets * sizeof(uint32_t) + blocks /* block_used */;
 }
 
+// Counts the bytes equal to `value`: a compare per byte that GCC
+// vectorises, where a histogram of all 256 values (a load and store per
+// byte on one of 256 counters) took 50 ms of every run's set-up for
+// MNIST's 47 million training pixels.
+static size_t CountByte(const uint8_t* data, size_t count, uint8_t value) {
+  size_t total = 0;
+  constexpr size_t kChunk = 255;  // the most a byte-wide lane counter holds
+  for (size_t begin = 0; begin < count; begin += kChunk) {
+    const size_t end = std::min(count, begin + kChunk);
+    uint8_t in_chunk = 0;
+    for (size_t i = begin; i < end; ++i) in_chunk += data[i] == value;
+    total += in_chunk;
+  }
+  return total;
+}
+
 double NonZeroFraction(const uint8_t* data, size_t count, const std::array<float, 256>& values) {
   if (count == 0) return 0.0;
-  std::array<size_t, 256> occurrences{};
-  for (size_t i = 0; i < count; ++i) ++occurrences[data[i]];
-  size_t nonzero = 0;
-  for (size_t byte = 0; byte < 256; ++byte) nonzero += values[byte] != 0.0f ? occurrences[byte] : 0;
-  return static_cast<double>(nonzero) / static_cast<double>(count);
+  // The byte values that become zero: one for the usual scalings (0 / 255),
+  // usually none after normalisation. With many, one pass over a
+  // histogram is cheaper than a pass per value.
+  std::vector<uint8_t> zeros;
+  for (size_t byte = 0; byte < 256; ++byte) {
+    if (values[byte] == 0.0f) zeros.push_back(static_cast<uint8_t>(byte));
+  }
+  size_t zero = 0;
+  if (zeros.size() <= 4) {
+    for (const uint8_t value : zeros) zero += CountByte(data, count, value);
+  } else {
+    std::array<size_t, 256> occurrences{};
+    for (size_t i = 0; i < count; ++i) ++occurrences[data[i]];
+    for (const uint8_t value : zeros) zero += occurrences[value];
+  }
+  return static_cast<double>(count - zero) / static_cast<double>(count);
 }
 
 }  // namespace mb
