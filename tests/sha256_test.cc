@@ -3,11 +3,13 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <vector>
 #include <string>
 
 #include <catch2/catch.hpp>
 
 #include "common/error.h"
+#include "common/sha256_compress.h"
 
 namespace mb {
 namespace {
@@ -23,6 +25,37 @@ TEST_CASE("sha256 matches the FIPS 180-4 test vectors", "[data]") {
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   CHECK(Sha256Hex(std::string(1000000, 'a')) ==
         "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+// "abc" padded by hand to one block (5.1.1): the portable compression alone,
+// whichever form Sha256 uses on this machine.
+TEST_CASE("the portable compression gives FIPS 180-4's digest of abc", "[data]") {
+  uint8_t block[64] = {'a', 'b', 'c', 0x80};
+  block[63] = 24;  // the message length in bits
+  uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  Sha256CompressPortable(state, block, 1);
+  const uint32_t expected[8] = {0xba7816bf, 0x8f01cfea, 0x414140de, 0x5dae2223,
+                                0xb00361a3, 0x96177a9c, 0xb410ff61, 0xf20015ad};
+  for (int i = 0; i < 8; ++i) CHECK(state[i] == expected[i]);
+}
+
+TEST_CASE("the SHA extensions compress as the portable form does", "[data]") {
+  if (!HaveShaExtensions()) {
+    WARN("this CPU has no SHA extensions: only the portable form is used and tested");
+    return;
+  }
+  std::mt19937 random(7);
+  for (size_t blocks : {1, 2, 3, 17, 40}) {
+    INFO(blocks << " blocks");
+    std::vector<uint8_t> data(64 * blocks);
+    for (uint8_t& byte : data) byte = static_cast<uint8_t>(random());
+    uint32_t portable[8], extensions[8];
+    for (int i = 0; i < 8; ++i) portable[i] = extensions[i] = static_cast<uint32_t>(random());
+    Sha256CompressPortable(portable, data.data(), blocks);
+    Sha256CompressShaExtensions(extensions, data.data(), blocks);
+    for (int i = 0; i < 8; ++i) CHECK(extensions[i] == portable[i]);
+  }
 }
 
 // Lengths around the 55/56-byte point where the padding spills into a second

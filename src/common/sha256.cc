@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/sha256_compress.h"
 
 namespace mb {
-namespace {
 
 // 4.2.2: the first 32 bits of the fractional parts of the cube roots of the
 // first 64 primes.
-constexpr uint32_t kRoundConstants[64] = {
+const uint32_t kSha256RoundConstants[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
     0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
     0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
@@ -28,13 +28,16 @@ constexpr uint32_t kRoundConstants[64] = {
     0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
     0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
+namespace {
+
+constexpr size_t kBlockBytes = 64;
+
 // 5.3.3: the first 32 bits of the fractional parts of the square roots of
 // the first 8 primes.
 constexpr uint32_t kInitialHash[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
                                       0xa54ff53a, 0x510e527f, 0x9b05688c,
                                       0x1f83d9ab, 0x5be0cd19};
 
-constexpr size_t kBlockBytes = 64;
 // The padding (5.1.1) ends each message with its length in bits as a 64-bit
 // big-endian integer.
 constexpr size_t kLengthBytes = 8;
@@ -82,11 +85,14 @@ void Sha256::Update(const void* data, size_t size) {
     p += take;
     size -= take;
     if (buffered_ < kBlockBytes) return;
-    Block(buffer_);
+    Compress(buffer_, 1);
     buffered_ = 0;
   }
   // Whole blocks are hashed in place, without copying through buffer_.
-  for (; size >= kBlockBytes; p += kBlockBytes, size -= kBlockBytes) Block(p);
+  const size_t blocks = size / kBlockBytes;
+  if (blocks > 0) Compress(p, blocks);
+  p += blocks * kBlockBytes;
+  size -= blocks * kBlockBytes;
   std::memcpy(buffer_, p, size);
   buffered_ = size;
 }
@@ -115,38 +121,50 @@ std::string Sha256::HexDigest() {
   return hex;
 }
 
-// 6.2.2: the compression function applied to one 512-bit block.
-void Sha256::Block(const uint8_t* p) {
-  uint32_t schedule[64];
-  for (int t = 0; t < 16; ++t) schedule[t] = LoadBigEndian32(p + 4 * t);
-  for (int t = 16; t < 64; ++t) {
-    schedule[t] = SmallSigma1(schedule[t - 2]) + schedule[t - 7] +
-                  SmallSigma0(schedule[t - 15]) + schedule[t - 16];
-  }
+// 6.2.2: the compression function, one 512-bit block at a time.
+void Sha256CompressPortable(uint32_t state[8], const uint8_t* data, size_t blocks) {
+  for (size_t block = 0; block < blocks; ++block) {
+    const uint8_t* p = data + block * kBlockBytes;
+    uint32_t schedule[64];
+    for (int t = 0; t < 16; ++t) schedule[t] = LoadBigEndian32(p + 4 * t);
+    for (int t = 16; t < 64; ++t) {
+      schedule[t] = SmallSigma1(schedule[t - 2]) + schedule[t - 7] +
+                    SmallSigma0(schedule[t - 15]) + schedule[t - 16];
+    }
 
-  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3];
-  uint32_t e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-  for (int t = 0; t < 64; ++t) {
-    const uint32_t t1 =
-        h + BigSigma1(e) + Choose(e, f, g) + kRoundConstants[t] + schedule[t];
-    const uint32_t t2 = BigSigma0(a) + Majority(a, b, c);
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+    for (int t = 0; t < 64; ++t) {
+      const uint32_t t1 =
+          h + BigSigma1(e) + Choose(e, f, g) + kSha256RoundConstants[t] + schedule[t];
+      const uint32_t t2 = BigSigma0(a) + Majority(a, b, c);
+      h = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
   }
-  h_[0] += a;
-  h_[1] += b;
-  h_[2] += c;
-  h_[3] += d;
-  h_[4] += e;
-  h_[5] += f;
-  h_[6] += g;
-  h_[7] += h;
+}
+
+void Sha256::Compress(const uint8_t* data, size_t blocks) {
+  static const bool have_extensions = HaveShaExtensions();
+  if (have_extensions) {
+    Sha256CompressShaExtensions(h_, data, blocks);
+  } else {
+    Sha256CompressPortable(h_, data, blocks);
+  }
 }
 
 std::string Sha256Hex(std::string_view data) {

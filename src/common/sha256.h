@@ -16,7 +16,9 @@ class Sha256 {
   std::string HexDigest();
 
  private:
-  void Block(const uint8_t* p);
+  // The compression function over whole blocks (sha256_compress.h): with
+  // the x86 SHA extensions where the CPU has them.
+  void Compress(const uint8_t* data, size_t blocks);
   uint32_t h_[8];
   uint8_t buffer_[64];
   size_t buffered_ = 0;
