@@ -31,7 +31,7 @@ inline constexpr size_t kEvalBatch = 1000;
 // convnet's layers take 70-150 KB per sample). Every page of it is touched
 // when the trainer is built: 64 MiB took 0.07-0.13 s of the convnets'
 // set-up on the Zen 5 VM, 16 MiB 0.01 s, and evaluation was no slower in
-// batches of about a hundred convnet samples than of a thousand.
+// batches a quarter the size.
 inline constexpr size_t kEvalWorkspaceBytes = size_t{16} << 20;
 
 // The evaluation batch of `model`: kEvalBatch, or fewer so that its
