@@ -263,7 +263,25 @@ TEST_CASE("A Winograd convolution fused with its pooling has true gradients", "[
   const auto& conv = std::get<Conv2DLayer>(model.layers[1]);
   const auto& pool = std::get<MaxPooling2DLayer>(model.layers[2]);
   REQUIRE(FusesWithMaxPooling(conv, pool));
-  CHECK(WinogradApplies(conv.window, activation, {2 * pool.window.out_h, 2 * pool.window.out_w}));
+  CHECK(WinogradSaves(conv.window, activation, {2 * pool.window.out_h, 2 * pool.window.out_w}, 2));
+  CHECK(CheckGradients(model) == 6);
+}
+
+// The book convnet's third convolution in small: 3x3 outputs of a 5x5 input
+// on 16 channels, one tile of Winograd's F(3x3, 3x3) forward (whose
+// transforms round more than F(2x2)'s), the backward passes as for any
+// convolution. (Linear, so that no checked point sits on a ReLU's kink.)
+TEST_CASE("A convolution by Winograd's F(3x3, 3x3) has true gradients", "[nn]") {
+  const Activation activation = Activation::kLinear;
+  const std::vector<LayerConfig> layers = {
+      test::Conv2D(16, 3, 3, Activation::kRelu, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::Conv2D(8, 3, 3, activation, 1, Padding::kValid, Initializer::kGlorotUniform),
+      test::Flatten(),
+      test::Dense(kClasses, Activation::kSoftmax, Initializer::kGlorotUniform)};
+  // 7x7 -> 5x5x16 -> 3x3x8.
+  Model model = BuildModel(FeatureShape::Image(7, 7, 1), layers);
+  const auto& conv = std::get<Conv2DLayer>(model.layers[1]);
+  CHECK(WinogradTileSize(conv.window, activation, conv.read) == 3);
   CHECK(CheckGradients(model) == 6);
 }
 
@@ -286,7 +304,7 @@ TEST_CASE("A Winograd convolution whose pooling drops a row and column has true 
   const size_t read = 7;
   REQUIRE_FALSE(FusesWithMaxPooling(conv, std::get<MaxPooling2DLayer>(model.layers[2])));
   CHECK((conv.read.h == read && conv.read.w == read));
-  CHECK(WinogradApplies(conv.window, activation, conv.read));
+  CHECK(WinogradTileSize(conv.window, activation, conv.read) == 2);
   CHECK(CheckGradients(model) == 6);
   ModelWorkspace ws = ForwardBackward(model);
   const size_t side = conv.window.out_h, filters = conv.filters;

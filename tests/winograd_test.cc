@@ -1,7 +1,7 @@
-// Conv2D forward by Winograd's F(2x2, 3x3) (kernels/winograd-inl.h): the
-// scalar reference's bits on every FMA target and at 1, 2 and 4 threads,
-// the direct sums within float rounding, zeros outside the read extent, and
-// which geometries take it.
+// Conv2D forward by Winograd's F(2x2, 3x3) and F(3x3, 3x3)
+// (kernels/winograd-inl.h): the scalar reference's bits on every FMA target
+// and at 1, 2 and 4 threads, the direct sums within float rounding, zeros
+// outside the read extent, and which geometries take which tiles.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -26,11 +26,12 @@ struct WinogradCase {
   OutputExtent read;
 };
 // The book convnet's second convolution (11x11 outputs, of which its
-// pooling reads 10x10), then odd ones: fewer channels than lanes, filters
+// pooling reads 10x10) and third (5x5 in, 3x3 out), then odd ones: fewer channels than lanes, filters
 // that end in a partial vector, "same" padding, odd read extents and a
 // width that leaves half tiles, more tiles than a thread's chunk.
 const WinogradCase kCases[] = {
     {2, 13, 13, 32, 64, Padding::kValid, {10, 10}},
+    {3, 5, 5, 64, 64, Padding::kValid, {}},  // the book convnet's third
     {2, 13, 13, 32, 64, Padding::kValid, {}},
     {3, 6, 7, 3, 5, Padding::kValid, {}},
     {2, 7, 9, 9, 20, Padding::kSame, {}},
@@ -54,9 +55,18 @@ struct Outputs {
   std::vector<float> Z, Y;
 };
 
+// Both tile sizes run on every case.
+constexpr size_t kTiles[] = {2, 3};
+
+// How far from the reference a tile size may round: F(3x3, 3x3)'s
+// transforms (entries up to 4, and 1/6 inexact) round more than F(2x2,
+// 3x3)'s halvings and unit sums; with FMA both stay within 1e-5, without
+// it (SSE4) F(3x3) needs 3e-5.
+float Tolerance(size_t tile) { return tile == 3 ? 3e-5f : 1e-5f; }
+
 // The kernel's Z and Y over buffers filled with NaN, so that an output it
 // leaves unwritten shows.
-Outputs Winograd(const WinogradCase& c, Activation act) {
+Outputs Winograd(const WinogradCase& c, Activation act, size_t tile) {
   const WindowShape s = ShapeOf(c);
   const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
   const auto W = RandomMatrix(s.patch() * c.filters, 32);
@@ -65,7 +75,7 @@ Outputs Winograd(const WinogradCase& c, Activation act) {
   out.Z.assign(s.rows() * c.filters, std::numeric_limits<float>::quiet_NaN());
   out.Y = out.Z;
   Conv2DWinogradForward(s, c.filters, x.data(), W.data(), b.data(), act, out.Z.data(),
-                        out.Y.data(), c.read);
+                        out.Y.data(), c.read, tile);
   return out;
 }
 
@@ -73,20 +83,22 @@ bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-TEST_CASE("Winograd F(2x2, 3x3) gives the scalar reference's bits on every FMA target",
+TEST_CASE("Winograd F(2x2, 3x3) and F(3x3, 3x3) give the scalar reference's bits on every "
+          "FMA target",
           "[kernels]") {
   ForEachTarget([](const std::string&) {
     for (const WinogradCase& c : kCases) {
+      for (const size_t tile : kTiles) {
       for (const Activation act : {Activation::kLinear, Activation::kRelu}) {
-        INFO(Describe(c) << " act " << ActivationName(act));
+        INFO(Describe(c) << ", tiles " << tile << "x" << tile << ", act " << ActivationName(act));
         const WindowShape s = ShapeOf(c);
         const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
         const auto W = RandomMatrix(s.patch() * c.filters, 32);
         const auto b = RandomMatrix(c.filters, 33);
         std::vector<float> expected(s.rows() * c.filters);
         reference::Conv2DWinogradForward(s, c.filters, x.data(), W.data(), b.data(), act,
-                                         expected.data(), c.read);
-        const Outputs out = Winograd(c, act);
+                                         expected.data(), c.read, tile);
+        const Outputs out = Winograd(c, act, tile);
         // Z is Y before the activation.
         std::vector<float> activated(out.Z);
         for (float& v : activated) v = ActivationForward(act, v);
@@ -94,17 +106,20 @@ TEST_CASE("Winograd F(2x2, 3x3) gives the scalar reference's bits on every FMA t
         if (NumericsClass() == "fma") {
           CHECK(BitwiseEqual(out.Y, expected));
         } else {
-          RequireClose(out.Y, expected, 1e-5f, "Y");
+          RequireClose(out.Y, expected, Tolerance(tile), "Y");
         }
+      }
       }
     }
   });
 }
 
-TEST_CASE("Winograd F(2x2, 3x3) matches direct loops within float rounding", "[kernels]") {
+TEST_CASE("Winograd F(2x2, 3x3) and F(3x3, 3x3) match direct loops within float rounding",
+          "[kernels]") {
   ForEachTarget([](const std::string&) {
     for (const WinogradCase& c : kCases) {
-      INFO(Describe(c));
+      for (const size_t tile : kTiles) {
+      INFO(Describe(c) << ", tiles " << tile << "x" << tile);
       const WindowShape s = ShapeOf(c);
       const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
       const auto W = RandomMatrix(s.patch() * c.filters, 32);
@@ -120,22 +135,26 @@ TEST_CASE("Winograd F(2x2, 3x3) matches direct loops within float rounding", "[k
           std::fill(direct.begin() + r * c.filters, direct.begin() + (r + 1) * c.filters, 0.0f);
         }
       }
-      RequireClose(Winograd(c, Activation::kRelu).Y, direct, 1e-5f, "Y");
+      RequireClose(Winograd(c, Activation::kRelu, tile).Y, direct, Tolerance(tile), "Y");
+      }
     }
   });
 }
 
-TEST_CASE("Winograd F(2x2, 3x3) gives the same bits at 1, 2 and 4 threads", "[kernels]") {
+TEST_CASE("Winograd F(2x2, 3x3) and F(3x3, 3x3) give the same bits at 1, 2 and 4 threads",
+          "[kernels]") {
   const int saved = omp_get_max_threads();
   for (const WinogradCase& c : kCases) {
-    INFO(Describe(c));
-    omp_set_num_threads(1);
-    const Outputs one = Winograd(c, Activation::kRelu);
-    for (const int threads : {2, 4}) {
-      omp_set_num_threads(threads);
-      const Outputs more = Winograd(c, Activation::kRelu);
-      CHECK(BitwiseEqual(more.Y, one.Y));
-      CHECK(BitwiseEqual(more.Z, one.Z));
+    for (const size_t tile : kTiles) {
+      INFO(Describe(c) << ", tiles " << tile << "x" << tile);
+      omp_set_num_threads(1);
+      const Outputs one = Winograd(c, Activation::kRelu, tile);
+      for (const int threads : {2, 4}) {
+        omp_set_num_threads(threads);
+        const Outputs more = Winograd(c, Activation::kRelu, tile);
+        CHECK(BitwiseEqual(more.Y, one.Y));
+        CHECK(BitwiseEqual(more.Z, one.Z));
+      }
     }
   }
   omp_set_num_threads(saved);
@@ -146,17 +165,23 @@ TEST_CASE("Conv2D forward takes Winograd's path by geometry and activation alone
     return MakeWindowShape(64, size, size, channels, kernel, kernel, stride, stride,
                            Padding::kValid);
   };
-  // The book convnet: its second convolution, whole or as its pooling reads it.
-  CHECK(WinogradApplies(shape(13, 32, 3, 1), Activation::kRelu, {10, 10}));
-  CHECK(WinogradApplies(shape(13, 32, 3, 1), Activation::kLinear, {}));
-  // Its third: 3x3 outputs in four tiles save too little.
-  CHECK_FALSE(WinogradApplies(shape(5, 64, 3, 1), Activation::kRelu, {}));
+  // The book convnet: its second convolution, whole or as its pooling reads
+  // it: 2x2 tiles, as its fusion with the pooling takes them (on all 11x11
+  // outputs 3x3 tiles would take 400 multiplies to 576).
+  CHECK(WinogradTileSize(shape(13, 32, 3, 1), Activation::kRelu, {10, 10}) == 2);
+  CHECK(WinogradTileSize(shape(13, 32, 3, 1), Activation::kLinear, {}) == 2);
+  // Its third: 3x3 outputs in one 3x3 tile (in four 2x2 ones they would save
+  // too little); 5x5 outputs likewise (2x2 tiles 64% of the direct sums).
+  CHECK(WinogradTileSize(shape(5, 64, 3, 1), Activation::kRelu, {}) == 3);
+  CHECK(WinogradTileSize(shape(7, 32, 3, 1), Activation::kRelu, {}) == 3);
+  // Outputs of 1x1 are cheaper direct (9 multiplies against 16 or 25).
+  CHECK(WinogradTileSize(shape(3, 64, 3, 1), Activation::kRelu, {}) == 0);
   // Its first, on one channel; a 5x5 kernel; a stride; a smooth activation.
-  CHECK_FALSE(WinogradApplies(shape(28, 1, 3, 1), Activation::kRelu, {}));
-  CHECK_FALSE(WinogradApplies(shape(13, 8, 3, 1), Activation::kRelu, {}));
-  CHECK_FALSE(WinogradApplies(shape(12, 16, 5, 1), Activation::kRelu, {}));
-  CHECK_FALSE(WinogradApplies(shape(13, 32, 3, 2), Activation::kRelu, {}));
-  CHECK_FALSE(WinogradApplies(shape(13, 32, 3, 1), Activation::kGelu, {}));
+  CHECK(WinogradTileSize(shape(28, 1, 3, 1), Activation::kRelu, {}) == 0);
+  CHECK(WinogradTileSize(shape(13, 8, 3, 1), Activation::kRelu, {}) == 0);
+  CHECK(WinogradTileSize(shape(12, 16, 5, 1), Activation::kRelu, {}) == 0);
+  CHECK(WinogradTileSize(shape(13, 32, 3, 2), Activation::kRelu, {}) == 0);
+  CHECK(WinogradTileSize(shape(13, 32, 3, 1), Activation::kGelu, {}) == 0);
   // Through Conv2DForward, the same bits as the Winograd kernel itself.
   const WinogradCase c = kCases[0];
   const WindowShape s = ShapeOf(c);
@@ -166,7 +191,16 @@ TEST_CASE("Conv2D forward takes Winograd's path by geometry and activation alone
   std::vector<float> Y(s.rows() * c.filters, std::numeric_limits<float>::quiet_NaN());
   Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu, nullptr, Y.data(),
                 c.read);
-  CHECK(BitwiseEqual(Y, Winograd(c, Activation::kRelu).Y));
+  CHECK(BitwiseEqual(Y, Winograd(c, Activation::kRelu, 2).Y));
+  const WinogradCase third = kCases[1];
+  const WindowShape s3 = ShapeOf(third);
+  const auto x3 = RandomMatrix(third.batch * third.height * third.width * third.channels, 31, 0.6f);
+  const auto W3 = RandomMatrix(s3.patch() * third.filters, 32);
+  const auto b3 = RandomMatrix(third.filters, 33);
+  std::vector<float> Y3(s3.rows() * third.filters);
+  Conv2DForward(s3, third.filters, x3.data(), W3.data(), b3.data(), Activation::kRelu, nullptr,
+                Y3.data(), third.read);
+  CHECK(BitwiseEqual(Y3, Winograd(third, Activation::kRelu, 3).Y));
 }
 
 }  // namespace

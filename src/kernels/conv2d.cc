@@ -29,14 +29,14 @@ namespace HWY_NAMESPACE {
 
 void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                            const float* W, const float* b, Activation act, float* Z, float* Y,
-                           OutputExtent read) {
-  Conv2DWinogradForwardImpl(s, filters, x, W, b, act, Z, Y, read);
+                           OutputExtent read, size_t tile) {
+  Conv2DWinogradForwardImpl(s, filters, x, W, b, act, Z, Y, read, tile);
 }
 
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
                    const float* b, Activation act, float* Z, float* Y, OutputExtent read) {
-  if (WinogradApplies(s, act, read)) {
-    return Conv2DWinogradForwardImpl(s, filters, x, W, b, act, Z, Y, read);
+  if (const size_t tile = WinogradTileSize(s, act, read)) {
+    return Conv2DWinogradForwardImpl(s, filters, x, W, b, act, Z, Y, read, tile);
   }
   const IndexedMatrix cols = Im2ColMatrix(s, x);
   Gemm(s.rows(), filters, s.patch(), nullptr, s.patch(), 1, W, filters,
@@ -258,13 +258,28 @@ WindowShape MakeWindowShape(size_t batch, size_t height, size_t width, size_t ch
   return s;
 }
 
-bool WinogradApplies(const WindowShape& s, Activation act, OutputExtent read) {
+namespace {
+
+// The multiplies of F(tile x tile, 3x3) over the read extent, per channel
+// and filter: (tile + 2)^2 per tile.
+size_t WinogradMultiplies(OutputExtent read, size_t tile) {
+  return (tile + 2) * (tile + 2) * ((read.h + tile - 1) / tile) * ((read.w + tile - 1) / tile);
+}
+
+}  // namespace
+
+bool WinogradSaves(const WindowShape& s, Activation act, OutputExtent read, size_t tile) {
   if (s.kernel_h != 3 || s.kernel_w != 3 || s.stride_h != 1 || s.stride_w != 1) return false;
   if (act != Activation::kLinear && act != Activation::kRelu) return false;
   if (s.channels < kWinogradMinChannels) return false;
   read = ReadExtentOf(s, read);
-  const size_t tiles = ((read.h + 1) / 2) * ((read.w + 1) / 2);
-  return tiles > 0 && 16 * tiles * 10 <= 6 * 9 * read.h * read.w;
+  const size_t direct = 9 * read.h * read.w;
+  return direct > 0 && WinogradMultiplies(read, tile) * 10 <= 6 * direct;
+}
+
+size_t WinogradTileSize(const WindowShape& s, Activation act, OutputExtent read) {
+  if (WinogradSaves(s, act, read, 2)) return 2;
+  return WinogradSaves(s, act, read, 3) ? 3 : 0;
 }
 
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
@@ -274,8 +289,8 @@ void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const f
 
 void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                            const float* W, const float* b, Activation act, float* Z, float* Y,
-                           OutputExtent read) {
-  HWY_DYNAMIC_DISPATCH(Conv2DWinogradForward)(s, filters, x, W, b, act, Z, Y, read);
+                           OutputExtent read, size_t tile) {
+  HWY_DYNAMIC_DISPATCH(Conv2DWinogradForward)(s, filters, x, W, b, act, Z, Y, read, tile);
 }
 
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,

@@ -17,8 +17,8 @@
 // kernel taps, one sample per thread.
 //
 // A 3x3 kernel at stride 1 on enough channels runs forward by Winograd's
-// F(2x2, 3x3) instead (winograd-inl.h, WinogradApplies below), with an
-// order of its own, as fixed.
+// F(2x2, 3x3) or F(3x3, 3x3) instead (winograd-inl.h, WinogradTileSize
+// below), with an order of its own, as fixed.
 //
 // conv2d_reference.cc holds direct loops over the convolution, the ground
 // truth for tests.
@@ -87,20 +87,27 @@ inline OutputExtent ReadExtentOf(const WindowShape& s, OutputExtent read) {
   return {read.h < s.out_h ? read.h : s.out_h, read.w < s.out_w ? read.w : s.out_w};
 }
 
-// Whether Conv2DForward computes s by Winograd's F(2x2, 3x3)
-// (kernels/winograd-inl.h) rather than the im2col product: a 3x3 kernel at
-// stride 1 on at least kWinogradMinChannels channels, a linear or ReLU
-// activation, and 2x2 tiles over the read extent that cost at most 60% of
-// the direct sums' multiplies (16 per tile against 9 per output: not the
-// book convnet's third convolution, 3x3 outputs in 4 tiles, 79%). It
-// depends on the geometry alone, so every machine and thread count takes the
-// same path, and the two paths' results differ in the last bits.
-// The transforms' share grows as the channels shrink: at 16 channels and
-// 32 filters (batch 128, 12x12 in; Zen 5, interleaved runs) it measured
-// about as fast as im2col with AVX-512 and 1.5x faster pinned to AVX2.
-// Fewer channels are left to im2col, unmeasured.
+// Whether Winograd's F(tile x tile, 3x3) (kernels/winograd-inl.h), tile 2
+// or 3, can compute s and saves enough: a 3x3 kernel at stride 1 on at
+// least kWinogradMinChannels channels, a linear or ReLU activation, and
+// tiles over the read extent that cost at most 60% of the direct sums'
+// multiplies ((tile + 2)^2 per tile against 9 per output).
+bool WinogradSaves(const WindowShape& s, Activation act, OutputExtent read, size_t tile);
+// The tile size with which Conv2DForward computes s by Winograd, 2 or 3, or
+// 0 for the im2col product: 2 where F(2x2, 3x3) saves enough, else 3 where
+// F(3x3, 3x3) does. 2x2 tiles first, even where 3x3 ones would save more,
+// so that a convolution computed alone takes the tiles that its fusion
+// with a 2x2 pooling takes (WinogradPools), with the same bits. The book
+// convnet's second convolution takes 2x2 tiles, its third (3x3 outputs:
+// one 3x3 tile, 25 multiplies against 81; four 2x2 tiles would cost 79%)
+// 3x3 tiles. It depends on the geometry alone, so every machine and thread
+// count takes the same path, and the paths' results differ in the last
+// bits. The transforms' share grows as the channels shrink: at 16 channels
+// and 32 filters (batch 128, 12x12 in; Zen 5, interleaved runs) F(2x2)
+// measured about as fast as im2col with AVX-512 and 1.5x faster pinned to
+// AVX2. Fewer channels are left to im2col, unmeasured.
 constexpr size_t kWinogradMinChannels = 16;
-bool WinogradApplies(const WindowShape& s, Activation act, OutputExtent read);
+size_t WinogradTileSize(const WindowShape& s, Activation act, OutputExtent read);
 
 // Conv2D forward: Z = cols W + b and Y = act(Z), both [rows(), filters]; Z
 // may be null but for GELU. Outputs outside `read` may be left zero (the
@@ -108,12 +115,12 @@ bool WinogradApplies(const WindowShape& s, Activation act, OutputExtent read);
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
                    const float* b, Activation act, float* Z, float* Y,
                    OutputExtent read = {});
-// The Winograd path itself, whatever WinogradApplies says (a 3x3 kernel at
-// stride 1, a linear or ReLU activation): outputs within `read`, zeros
-// outside it.
+// The Winograd path itself with tiles of `tile` (2 or 3) outputs a side,
+// whatever WinogradTileSize says (a 3x3 kernel at stride 1, a linear or
+// ReLU activation): outputs within `read`, zeros outside it.
 void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                            const float* W, const float* b, Activation act, float* Z, float* Y,
-                           OutputExtent read = {});
+                           OutputExtent read, size_t tile);
 // dW [patch(), filters] and db [filters] from the forward pass's input x.
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db);
@@ -126,11 +133,12 @@ void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, 
                          float* dx);
 
 namespace reference {
-// Winograd's F(2x2, 3x3) in scalar code, operation for operation as
-// kernels/winograd-inl.h: the same bits on every target with FMA.
+// Winograd's F(tile x tile, 3x3), tile 2 or 3, in scalar code, operation
+// for operation as kernels/winograd-inl.h: the same bits on every target
+// with FMA.
 void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                            const float* W, const float* b, Activation act, float* Y,
-                           OutputExtent read = {});
+                           OutputExtent read, size_t tile);
 // Direct loops over the convolution: Y = act(conv(x, W) + b).
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
                    const float* b, Activation act, float* Y);

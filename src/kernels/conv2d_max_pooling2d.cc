@@ -342,14 +342,15 @@ void SlidingPooledRowRun(const IndexedMatrix& cols, size_t oy, size_t count, siz
   }
 }
 
-// Whether the pooling's windows are Winograd's 2x2 tiles of a convolution
-// Conv2DForward would compute by Winograd (WinogradApplies, on the part the
-// pooling reads). Windows that tile the output are assumed
-// (FusesWithMaxPooling).
+// Whether the pooling's windows are the 2x2 tiles of a convolution that
+// Winograd's F(2x2, 3x3) computes with savings (WinogradSaves, on the part
+// the pooling reads), even where 3x3 tiles would save more: the fused pass
+// never stores the convolution's output. Windows that tile the output are
+// assumed (FusesWithMaxPooling).
 inline bool WinogradPools(const WindowShape& conv, Activation conv_act,
                           const WindowShape& pool) {
   return pool.kernel_h == 2 && pool.kernel_w == 2 &&
-         WinogradApplies(conv, conv_act, {2 * pool.out_h, 2 * pool.out_w});
+         WinogradSaves(conv, conv_act, {2 * pool.out_h, 2 * pool.out_w}, 2);
 }
 
 // A sample's pooled outputs y (`count` of them) after its windows: the

@@ -1,6 +1,10 @@
 // Conv2D forward for 3x3 kernels at stride 1 by Winograd's minimal filtering
-// F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
-// Networks", 2015). Included once per target by conv2d.cc.
+// F(2x2, 3x3) and F(3x3, 3x3) (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2015). Included once per target by
+// conv2d.cc. F(2x2, 3x3) is described below; F(3x3, 3x3) is the same with
+// 3x3 tiles from 5x5 patches and 25 products (25 multiplies where direct
+// sums take 81: the book convnet's third convolution, 3x3 outputs of a 5x5
+// input, is one tile), its matrices with the F3 functions.
 //
 // Each 2x2 block of one filter's outputs (a tile) comes from the 4x4 input
 // patch d_c under it in every channel c:
@@ -66,36 +70,35 @@ constexpr size_t kWinogradVecs = 2;
 constexpr size_t kWinogradChunkTiles = 48;
 constexpr size_t kPlanePad = 16;  // floats: a cache line, whole vectors
 
-// U = G g G^T for every channel c and filter k, U[xi][c][k] (rows kp
-// floats apart, zero past the filters), from the Keras kernel W [3][3][C][K].
+// The floats between planes of the kernel's transform U (C rows of kp):
+// padded by a cache line, as V's and M's, so that the 16 or 25 rows a
+// channel's transform stores at once do not all fall in one set of the L1
+// cache (64 channels of 64 filters are 16 KB a plane: the F(3x3) transform
+// of the book convnet's third kernel took a quarter of its forward pass
+// before).
+inline size_t WinogradKernelPlane(size_t C, size_t kp) { return C * kp + kPlanePad; }
+
+// F(kTile x kTile, 3x3): kTile + 2 rows and columns of patch and transform,
+// their squares of products, and the tiles of a chunk (F(3x3)'s 25 planes
+// in about the bytes of F(2x2)'s 16 planes of 48 tiles).
+template <size_t kTile>
+constexpr size_t kWinogradAlpha = kTile + 2;
+template <size_t kTile>
+constexpr size_t kWinogradPlanes = kWinogradAlpha<kTile> * kWinogradAlpha<kTile>;
+template <size_t kTile>
+constexpr size_t kWinogradTilesPerChunk =
+    kWinogradChunkTiles * 16 / kWinogradPlanes<kTile> / kWinogradRows * kWinogradRows;
+
+// F(2x2, 3x3)'s G times the column (g0, g1, g2):
 //   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
-inline void WinogradKernelTransform(const float* W, size_t C, size_t K, size_t kp, float* U) {
-  using D = hn::ScalableTag<float>;
-  const D d;
+template <class V, class D>
+HWY_INLINE void WinogradF2KernelColumn(D d, V g0, V g1, V g2, V (&out)[4]) {
   const auto half = hn::Set(d, 0.5f);
-  for (size_t c = 0; c < C; ++c) {
-    ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
-      hn::Vec<D> g[3][3], h[4][3];
-      for (size_t ky = 0; ky < 3; ++ky) {
-        for (size_t kx = 0; kx < 3; ++kx) {
-          g[ky][kx] = LoadSegment(d, W + ((ky * 3 + kx) * C + c) * K + k0, partial, mask);
-        }
-      }
-      for (size_t kx = 0; kx < 3; ++kx) {  // G g, down each column
-        const auto s = hn::Add(g[0][kx], g[2][kx]);
-        h[0][kx] = g[0][kx];
-        h[1][kx] = hn::Mul(hn::Add(s, g[1][kx]), half);
-        h[2][kx] = hn::Mul(hn::Sub(s, g[1][kx]), half);
-        h[3][kx] = g[2][kx];
-      }
-      for (size_t i = 0; i < 4; ++i) {  // (G g) G^T, along each row
-        const auto s = hn::Add(h[i][0], h[i][2]);
-        const hn::Vec<D> u[4] = {h[i][0], hn::Mul(hn::Add(s, h[i][1]), half),
-                                 hn::Mul(hn::Sub(s, h[i][1]), half), h[i][2]};
-        for (size_t j = 0; j < 4; ++j) hn::Store(u[j], d, U + ((i * 4 + j) * C + c) * kp + k0);
-      }
-    });
-  }
+  const auto s = hn::Add(g0, g2);
+  out[0] = g0;
+  out[1] = hn::Mul(hn::Add(s, g1), half);
+  out[2] = hn::Mul(hn::Sub(s, g1), half);
+  out[3] = g2;
 }
 
 // V = B^T d B for channels [c0, c0 + L) of one tile (a partial vector with
@@ -129,15 +132,163 @@ HWY_INLINE void WinogradInputVector(const float* const (&patch)[16], size_t c0, 
   }
 }
 
-inline void WinogradInputTransform(const float* const (&patch)[16], size_t C, float* v,
-                                   size_t v_stride) {
+// F(3x3, 3x3)'s matrices (interpolation points 0, 1, -1, 2 and infinity):
+//   G   = [1/2 0 0; -1/2 -1/2 -1/2; -1/6 1/6 -1/6; 1/6 1/3 2/3; 0 0 1]
+//   B^T = [2 -1 -2 1 0; 0 -2 -1 1 0; 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1]
+//   A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 1]
+// each applied by the fixed operations of the three functions below (the
+// reference does the same ones). Doublings are exact; 1/6 is not, and F(3x3)
+// rounds a little more than F(2x2) (docs/numerics.md).
+
+// G times the column (g0, g1, g2).
+template <class V, class D>
+HWY_INLINE void WinogradF3KernelColumn(D d, V g0, V g1, V g2, V (&out)[5]) {
+  const auto two = hn::Set(d, 2.0f), four = hn::Set(d, 4.0f);
+  const auto sixth = hn::Set(d, 1.0f / 6.0f);
+  out[0] = hn::Mul(g0, hn::Set(d, 0.5f));
+  out[1] = hn::Mul(hn::Add(hn::Add(g0, g1), g2), hn::Set(d, -0.5f));
+  out[2] = hn::Mul(hn::Sub(hn::Sub(g1, g0), g2), sixth);
+  out[3] = hn::Mul(hn::Add(hn::Add(g0, hn::Mul(g1, two)), hn::Mul(g2, four)), sixth);
+  out[4] = g2;
+}
+
+// B^T times the column (d0, ..., d4).
+template <class V, class D>
+HWY_INLINE void WinogradF3InputColumn(D d, V d0, V d1, V d2, V d3, V d4, V (&r)[5]) {
+  const auto two = hn::Set(d, 2.0f);
+  const auto s = hn::Sub(d3, d2);
+  r[3] = hn::Sub(d3, d1);
+  r[0] = hn::Add(hn::Mul(hn::Sub(d0, d2), two), r[3]);
+  r[1] = hn::Sub(s, hn::Mul(d1, two));
+  r[2] = hn::Add(s, hn::Mul(hn::Sub(d1, d2), two));
+  r[4] = hn::Add(hn::Mul(hn::Sub(d1, d3), two), hn::Sub(d4, d2));
+}
+
+// A^T times the column (m0, ..., m4).
+template <class V, class D>
+HWY_INLINE void WinogradF3OutputColumn(D d, V m0, V m1, V m2, V m3, V m4, V (&y)[3]) {
+  const auto a = hn::Add(m1, m2), b = hn::Sub(m1, m2);
+  y[0] = hn::Add(hn::Add(m0, a), m3);
+  y[1] = hn::Add(b, hn::Mul(m3, hn::Set(d, 2.0f)));
+  y[2] = hn::Add(hn::Add(a, hn::Mul(m3, hn::Set(d, 4.0f))), m4);
+}
+
+// U = G g G^T of F(kTile x kTile, 3x3) for channels [c_begin, c_end) and
+// every filter k, U[xi][c][k] (rows kp floats apart, zero past the filters;
+// planes WinogradKernelPlane apart), from the Keras kernel W [3][3][C][K].
+template <size_t kTile>
+inline void WinogradKernelTransform(const float* W, size_t C, size_t K, size_t kp, float* U,
+                                    size_t c_begin, size_t c_end) {
+  using D = hn::ScalableTag<float>;
+  using V = hn::Vec<D>;
+  constexpr size_t kAlpha = kWinogradAlpha<kTile>;
+  const D d;
+  const auto column = [d](V g0, V g1, V g2, V(&out)[kAlpha]) {
+    if constexpr (kTile == 2) {
+      WinogradF2KernelColumn(d, g0, g1, g2, out);
+    } else {
+      WinogradF3KernelColumn(d, g0, g1, g2, out);
+    }
+  };
+  const size_t plane = WinogradKernelPlane(C, kp);
+  for (size_t c = c_begin; c < c_end; ++c) {
+    ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
+      V g[3][3], h[kAlpha][3];
+      for (size_t ky = 0; ky < 3; ++ky) {
+        for (size_t kx = 0; kx < 3; ++kx) {
+          g[ky][kx] = LoadSegment(d, W + ((ky * 3 + kx) * C + c) * K + k0, partial, mask);
+        }
+      }
+      for (size_t kx = 0; kx < 3; ++kx) {  // G g, down each column
+        V out[kAlpha];
+        column(g[0][kx], g[1][kx], g[2][kx], out);
+        for (size_t i = 0; i < kAlpha; ++i) h[i][kx] = out[i];
+      }
+      for (size_t i = 0; i < kAlpha; ++i) {  // (G g) G^T, along each row
+        V u[kAlpha];
+        column(h[i][0], h[i][1], h[i][2], u);
+        for (size_t j = 0; j < kAlpha; ++j) {
+          hn::Store(u[j], d, U + (i * kAlpha + j) * plane + c * kp + k0);
+        }
+      }
+    });
+  }
+}
+
+// V = B^T d B for F(3x3, 3x3), as WinogradInputVector for F(2x2): d's 25
+// rows of channels at patch[i * 5 + j].
+template <class M>
+HWY_INLINE void WinogradF3InputVector(const float* const (&patch)[25], size_t c0, bool partial,
+                                      M mask, float* HWY_RESTRICT v, size_t v_stride) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  using V = hn::Vec<D>;
+  V r[5][5];
+#pragma GCC unroll 5
+  for (size_t j = 0; j < 5; ++j) {  // B^T d, down each column
+    V column[5];
+    WinogradF3InputColumn(d, LoadSegment(d, patch[j] + c0, partial, mask),
+                          LoadSegment(d, patch[5 + j] + c0, partial, mask),
+                          LoadSegment(d, patch[10 + j] + c0, partial, mask),
+                          LoadSegment(d, patch[15 + j] + c0, partial, mask),
+                          LoadSegment(d, patch[20 + j] + c0, partial, mask), column);
+    for (size_t i = 0; i < 5; ++i) r[i][j] = column[i];
+  }
+#pragma GCC unroll 5
+  for (size_t i = 0; i < 5; ++i) {  // (B^T d) B, along each row
+    V row[5];
+    WinogradF3InputColumn(d, r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], row);
+    for (size_t j = 0; j < 5; ++j) {
+      StoreSegment(d, row[j], v + (5 * i + j) * v_stride + c0, partial, mask);
+    }
+  }
+}
+
+// V of one tile's patch, every channel: WinogradInputVector (F(2x2)) or
+// WinogradF3InputVector a vector of channels at a time.
+template <size_t kTile>
+inline void WinogradInputTransform(const float* const (&patch)[kWinogradPlanes<kTile>], size_t C,
+                                   float* v, size_t v_stride) {
   using D = hn::ScalableTag<float>;
   const D d;
   const size_t L = hn::Lanes(d);
-  const auto all = hn::FirstN(d, L);
+  const auto vector = [&](size_t c0, bool partial, auto mask) {
+    if constexpr (kTile == 2) {
+      WinogradInputVector(patch, c0, partial, mask, v, v_stride);
+    } else {
+      WinogradF3InputVector(patch, c0, partial, mask, v, v_stride);
+    }
+  };
   size_t c0 = 0;
-  for (; c0 + L <= C; c0 += L) WinogradInputVector(patch, c0, false, all, v, v_stride);
-  if (c0 < C) WinogradInputVector(patch, c0, true, hn::FirstN(d, C - c0), v, v_stride);
+  for (; c0 + L <= C; c0 += L) vector(c0, false, hn::FirstN(d, L));
+  if (c0 < C) vector(c0, true, hn::FirstN(d, C - c0));
+}
+
+// The 3x3 block of one tile's outputs from its 25 products, as
+// WinogradTileOutputs for F(2x2): z[i * 3 + j] = (A^T m A)[i][j] + bias.
+template <class M, class V>
+HWY_INLINE void WinogradF3TileOutputs(const float* HWY_RESTRICT m, size_t m_stride, size_t k0,
+                                      bool partial, M mask, const float* bias, V (&z)[9]) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  V t[3][5];
+#pragma GCC unroll 5
+  for (size_t j = 0; j < 5; ++j) {  // A^T m, down each column
+    V column[3];
+    WinogradF3OutputColumn(d, hn::Load(d, m + j * m_stride + k0),
+                           hn::Load(d, m + (5 + j) * m_stride + k0),
+                           hn::Load(d, m + (10 + j) * m_stride + k0),
+                           hn::Load(d, m + (15 + j) * m_stride + k0),
+                           hn::Load(d, m + (20 + j) * m_stride + k0), column);
+    for (size_t i = 0; i < 3; ++i) t[i][j] = column[i];
+  }
+  const auto b = bias ? LoadSegment(d, bias + k0, partial, mask) : hn::Zero(d);
+#pragma GCC unroll 3
+  for (size_t i = 0; i < 3; ++i) {  // (A^T m) A, along each row
+    V y[3];
+    WinogradF3OutputColumn(d, t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], y);
+    for (size_t j = 0; j < 3; ++j) z[i * 3 + j] = bias ? hn::Add(y[j], b) : y[j];
+  }
 }
 
 // rows (<= kWinogradRows) rows of one of the 16 products, NV vectors of
@@ -216,21 +367,26 @@ HWY_INLINE void WinogradTileOutputs(const float* HWY_RESTRICT m, size_t m_stride
   }
 }
 
-// Y's 2x2 block (at most) of one tile within the read extent, filters [k0,
-// k0 + L): WinogradTileOutputs, Z before the activation when Z is not
-// null. out[i * 2 + j] is where output (i, j) of the block starts in Y and
-// Z; inside[i * 2 + j] whether it is within the read extent.
-template <class M>
+// Y's kTile x kTile block (at most) of one tile within the read extent,
+// filters [k0, k0 + L): WinogradTileOutputs (WinogradF3TileOutputs), Z
+// before the activation when Z is not null. out[i * kTile + j] is where
+// output (i, j) of the block starts in Y and Z; inside[i * kTile + j]
+// whether it is within the read extent.
+template <size_t kTile, class M>
 HWY_INLINE void WinogradOutputVector(const float* HWY_RESTRICT m, size_t m_stride, size_t k0,
                                      bool partial, M mask, const float* bias, Activation act,
-                                     const size_t (&out)[4], bool (&inside)[4], float* Z,
-                                     float* Y) {
+                                     const size_t (&out)[kTile * kTile],
+                                     bool (&inside)[kTile * kTile], float* Z, float* Y) {
   using D = hn::ScalableTag<float>;
   const D d;
-  hn::Vec<D> z[4];
-  WinogradTileOutputs(m, m_stride, k0, partial, mask, bias, z);
-#pragma GCC unroll 4
-  for (size_t i = 0; i < 4; ++i) {
+  hn::Vec<D> z[kTile * kTile];
+  if constexpr (kTile == 2) {
+    WinogradTileOutputs(m, m_stride, k0, partial, mask, bias, z);
+  } else {
+    WinogradF3TileOutputs(m, m_stride, k0, partial, mask, bias, z);
+  }
+#pragma GCC unroll 9
+  for (size_t i = 0; i < kTile * kTile; ++i) {
     if (!inside[i]) continue;
     const size_t at = out[i] + k0;
     if (Z) StoreSegment(d, z[i], Z + at, partial, mask);
@@ -238,6 +394,7 @@ HWY_INLINE void WinogradOutputVector(const float* HWY_RESTRICT m, size_t m_strid
   }
 }
 
+template <size_t kTile>
 inline void WinogradOutputTransform(const WindowShape& s, size_t K, const float* m,
                                     size_t m_stride, const float* bias, Activation act,
                                     OutputExtent read, size_t n, size_t ty, size_t tx, float* Z,
@@ -245,69 +402,86 @@ inline void WinogradOutputTransform(const WindowShape& s, size_t K, const float*
   using D = hn::ScalableTag<float>;
   const D d;
   const size_t L = hn::Lanes(d);
-  size_t out[4];
-  bool inside[4];
-  for (size_t i = 0; i < 2; ++i) {
-    for (size_t j = 0; j < 2; ++j) {
-      const size_t oy = 2 * ty + i, ox = 2 * tx + j;
-      inside[i * 2 + j] = oy < read.h && ox < read.w;
-      out[i * 2 + j] = ((n * s.out_h + oy) * s.out_w + ox) * K;
+  size_t out[kTile * kTile];
+  bool inside[kTile * kTile];
+  for (size_t i = 0; i < kTile; ++i) {
+    for (size_t j = 0; j < kTile; ++j) {
+      const size_t oy = kTile * ty + i, ox = kTile * tx + j;
+      inside[i * kTile + j] = oy < read.h && ox < read.w;
+      out[i * kTile + j] = ((n * s.out_h + oy) * s.out_w + ox) * K;
     }
   }
   const auto all = hn::FirstN(d, L);
   size_t k0 = 0;
   for (; k0 + L <= K; k0 += L) {
-    WinogradOutputVector(m, m_stride, k0, false, all, bias, act, out, inside, Z, Y);
+    WinogradOutputVector<kTile>(m, m_stride, k0, false, all, bias, act, out, inside, Z, Y);
   }
   if (k0 < K) {
-    WinogradOutputVector(m, m_stride, k0, true, hn::FirstN(d, K - k0), bias, act, out, inside,
-                         Z, Y);
+    WinogradOutputVector<kTile>(m, m_stride, k0, true, hn::FirstN(d, K - k0), bias, act, out,
+                                inside, Z, Y);
   }
 }
 
+// The tiles of F(kTile x kTile, 3x3) over the read extent: per sample, and
+// per row of a sample.
+template <size_t kTile>
+inline size_t WinogradTilesWide(OutputExtent read) {
+  return (read.w + kTile - 1) / kTile;
+}
+template <size_t kTile>
+inline size_t WinogradTilesPerSample(OutputExtent read) {
+  return (read.h + kTile - 1) / kTile * WinogradTilesWide<kTile>(read);
+}
+
 // The tiles [begin, end) of the batch (tile t: sample t / per_sample, then
-// row-major), a chunk at a time: input transforms, the 16 products, then
-// finish(n, ty, tx, m, m_stride) for each tile (sample n, tile row ty and
-// column tx; its products m[xi] at m + xi * m_stride): an output transform.
-template <class Finish>
+// row-major), a chunk at a time: input transforms, the products (16 for
+// F(2x2), 25 for F(3x3)), then finish(n, ty, tx, m, m_stride) for each
+// tile (sample n, tile row ty and column tx; its products m[xi] at m + xi *
+// m_stride): an output transform.
+template <size_t kTile, class Finish>
 inline void WinogradTiles(const WindowShape& s, const float* x, const float* U, size_t kp,
                           OutputExtent read, size_t begin, size_t end, const Finish& finish) {
+  constexpr size_t kAlpha = kWinogradAlpha<kTile>, kPlanes = kWinogradPlanes<kTile>;
+  constexpr size_t kChunk = kWinogradTilesPerChunk<kTile>;
   const size_t L = hn::Lanes(hn::ScalableTag<float>());
   const size_t C = s.channels;
-  const size_t tiles_w = (read.w + 1) / 2, per_sample = (read.h + 1) / 2 * tiles_w;
+  const size_t tiles_w = WinogradTilesWide<kTile>(read);
+  const size_t per_sample = WinogradTilesPerSample<kTile>(read);
   static thread_local PackBuffer v_buffer, m_buffer, zero_buffer;
   float* zeros = zero_buffer.Get(C);
   std::fill(zeros, zeros + C, 0.0f);
-  // The 16 planes of V and of M, each a cache line longer than its tiles:
+  // The planes of V and of M, each a cache line longer than its tiles:
   // planes a multiple of 4 KB apart (M's, 48 tiles of 64 filters) put the
   // 16 rows the output transform reads at once in one set of the L1 cache.
-  const size_t most = std::min(kWinogradChunkTiles, end - begin);
+  const size_t most = std::min(kChunk, end - begin);
   const size_t v_plane = most * C + kPlanePad, m_plane = most * kp + kPlanePad;
-  float* V = v_buffer.Get(16 * v_plane);
-  float* M = m_buffer.Get(16 * m_plane);
-  for (size_t t0 = begin; t0 < end; t0 += kWinogradChunkTiles) {
-    const size_t tiles = std::min(kWinogradChunkTiles, end - t0);
+  float* V = v_buffer.Get(kPlanes * v_plane);
+  float* M = m_buffer.Get(kPlanes * m_plane);
+  for (size_t t0 = begin; t0 < end; t0 += kChunk) {
+    const size_t tiles = std::min(kChunk, end - t0);
     for (size_t t = 0; t < tiles; ++t) {
       const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
-      const long iy0 = static_cast<long>(2 * (in_sample / tiles_w)) - static_cast<long>(s.pad_top);
-      const long ix0 = static_cast<long>(2 * (in_sample % tiles_w)) - static_cast<long>(s.pad_left);
-      const float* patch[16];
-      for (long i = 0; i < 4; ++i) {
-        for (long j = 0; j < 4; ++j) {
+      const long iy0 =
+          static_cast<long>(kTile * (in_sample / tiles_w)) - static_cast<long>(s.pad_top);
+      const long ix0 =
+          static_cast<long>(kTile * (in_sample % tiles_w)) - static_cast<long>(s.pad_left);
+      const float* patch[kPlanes];
+      for (long i = 0; i < static_cast<long>(kAlpha); ++i) {
+        for (long j = 0; j < static_cast<long>(kAlpha); ++j) {
           const long iy = iy0 + i, ix = ix0 + j;
           const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
                               ix < static_cast<long>(s.width);
-          patch[i * 4 + j] =
+          patch[i * static_cast<long>(kAlpha) + j] =
               inside ? x + ((n * s.height + static_cast<size_t>(iy)) * s.width +
                             static_cast<size_t>(ix)) * C
                      : zeros;
         }
       }
-      WinogradInputTransform(patch, C, V + t * C, v_plane);
+      WinogradInputTransform<kTile>(patch, C, V + t * C, v_plane);
     }
-    for (size_t xi = 0; xi < 16; ++xi) {
+    for (size_t xi = 0; xi < kPlanes; ++xi) {
       const float* v = V + xi * v_plane;
-      const float* u = U + xi * C * kp;
+      const float* u = U + xi * WinogradKernelPlane(C, kp);
       float* m = M + xi * m_plane;
       for (size_t n0 = 0; n0 < kp; n0 += kWinogradVecs * L) {
         const size_t nv = std::min(kWinogradVecs, (kp - n0) / L);
@@ -340,36 +514,48 @@ inline void ZeroUnreadOutputs(const WindowShape& s, size_t K, OutputExtent read,
 }
 
 // Y = act(conv(x, W) + b) (Z before act, when not null) for a 3x3 kernel at
-// stride 1 (WinogradApplies), computed within `read` and zero outside it.
-// The team splits the batch's tiles evenly; the kernel's transform is
-// computed first, on the calling thread (1-2% of the kernel's time in perf
-// at the book convnet's second convolution).
-inline void Conv2DWinogradForwardImpl(const WindowShape& s, size_t filters, const float* x,
-                                      const float* W, const float* b, Activation act, float* Z,
-                                      float* Y, OutputExtent read) {
+// stride 1 by F(kTile x kTile, 3x3) (WinogradTileSize), computed within
+// `read` and zero outside it. The team transforms the kernel first, split
+// by channels (on the calling thread alone it was a sixth of the book
+// convnet's third convolution), then splits the batch's tiles evenly.
+template <size_t kTile>
+inline void Conv2DWinogradForwardTiles(const WindowShape& s, size_t filters, const float* x,
+                                       const float* W, const float* b, Activation act,
+                                       float* Z, float* Y, OutputExtent read) {
+  constexpr size_t kPlanes = kWinogradPlanes<kTile>;
   const size_t L = hn::Lanes(hn::ScalableTag<float>());
   read = ReadExtentOf(s, read);
   const size_t C = s.channels, kp = (filters + L - 1) / L * L;
-  const size_t total = s.batch * ((read.h + 1) / 2) * ((read.w + 1) / 2);
+  const size_t total = s.batch * WinogradTilesPerSample<kTile>(read);
   if (total == 0 || filters == 0) return;
   static thread_local PackBuffer kernel_buffer;
-  float* U = kernel_buffer.Get(16 * C * kp);
-  WinogradKernelTransform(W, C, filters, kp, U);
-  const bool team = UseTeam(total * 16 * C * filters >= kMinParallelWork);
+  float* U = kernel_buffer.Get(kPlanes * WinogradKernelPlane(C, kp));
+  const bool team = UseTeam(total * kPlanes * C * filters >= kMinParallelWork);
 #pragma omp parallel if (team)
   {
     const size_t threads = static_cast<size_t>(omp_get_num_threads());
     const size_t thread = static_cast<size_t>(omp_get_thread_num());
+    const size_t c_begin = C * thread / threads, c_end = C * (thread + 1) / threads;
+    WinogradKernelTransform<kTile>(W, C, filters, kp, U, c_begin, c_end);
+#pragma omp barrier
     const size_t begin = total * thread / threads, end = total * (thread + 1) / threads;
     const auto finish = [&](size_t n, size_t ty, size_t tx, const float* m, size_t stride) {
-      WinogradOutputTransform(s, filters, m, stride, b, act, read, n, ty, tx, Z, Y);
+      WinogradOutputTransform<kTile>(s, filters, m, stride, b, act, read, n, ty, tx, Z, Y);
     };
-    if (begin < end) WinogradTiles(s, x, U, kp, read, begin, end, finish);
+    if (begin < end) WinogradTiles<kTile>(s, x, U, kp, read, begin, end, finish);
     if (read.h < s.out_h || read.w < s.out_w) {
       ZeroUnreadOutputs(s, filters, read, s.batch * thread / threads,
                         s.batch * (thread + 1) / threads, Z, Y);
     }
   }
+}
+
+// Conv2DWinogradForwardTiles with tiles of `tile` (2 or 3) outputs a side.
+inline void Conv2DWinogradForwardImpl(const WindowShape& s, size_t filters, const float* x,
+                                      const float* W, const float* b, Activation act, float* Z,
+                                      float* Y, OutputExtent read, size_t tile) {
+  if (tile == 3) return Conv2DWinogradForwardTiles<3>(s, filters, x, W, b, act, Z, Y, read);
+  Conv2DWinogradForwardTiles<2>(s, filters, x, W, b, act, Z, Y, read);
 }
 
 // The pooled output of one tile, filters [k0, k0 + L) (a partial vector
@@ -418,7 +604,7 @@ HWY_INLINE void WinogradPooledVector(const float* HWY_RESTRICT m, size_t m_strid
 // Conv2DMaxPooling2DForward gives them for a 2x2 pooling at stride 2 of
 // the convolution's output (its windows are the tiles), from Winograd's
 // convolution: the convolution's output is never stored. Requires
-// WinogradApplies(s, conv_act, {2 * pooled_h, 2 * pooled_w}).
+// WinogradSaves(s, conv_act, {2 * pooled_h, 2 * pooled_w}, 2).
 inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters,
                                             const float* x, const float* W, const float* b,
                                             Activation conv_act, size_t pooled_h,
@@ -432,8 +618,7 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
   const size_t total = s.batch * pooled_h * pooled_w;
   if (total == 0 || K == 0) return;
   static thread_local PackBuffer kernel_buffer;
-  float* U = kernel_buffer.Get(16 * C * kp);
-  WinogradKernelTransform(W, C, K, kp, U);
+  float* U = kernel_buffer.Get(16 * WinogradKernelPlane(C, kp));
   const size_t row = s.out_w * K;
   const auto finish = [&](size_t n, size_t ty, size_t tx, const float* m, size_t stride) {
     const size_t first = (2 * ty * s.out_w + 2 * tx) * K;
@@ -454,8 +639,10 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
   {
     const size_t threads = static_cast<size_t>(omp_get_num_threads());
     const size_t thread = static_cast<size_t>(omp_get_thread_num());
+    WinogradKernelTransform<2>(W, C, K, kp, U, C * thread / threads, C * (thread + 1) / threads);
+#pragma omp barrier
     const size_t begin = total * thread / threads, end = total * (thread + 1) / threads;
-    if (begin < end) WinogradTiles(s, x, U, kp, read, begin, end, finish);
+    if (begin < end) WinogradTiles<2>(s, x, U, kp, read, begin, end, finish);
   }
 }
 

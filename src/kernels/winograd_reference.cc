@@ -1,4 +1,4 @@
-// Winograd's F(2x2, 3x3) convolution in plain scalar loops, one operation
+// Winograd's F(2x2, 3x3) and F(3x3, 3x3) convolutions in plain scalar loops, one operation
 // for each of kernels/winograd-inl.h's lane operations in the same order
 // (the build's -ffp-contract=off keeps them apart, std::fma is the one
 // fused multiply-add): the bits the SIMD kernel must give on every target
@@ -11,46 +11,152 @@
 #include "kernels/conv2d.h"
 
 namespace mb::reference {
+namespace {
 
-void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
-                           const float* W, const float* b, Activation act, float* Y,
-                           OutputExtent read) {
-  read = ReadExtentOf(s, read);
-  const size_t C = s.channels, K = filters;
-  // U[xi][c][k] = (G g G^T)[xi].
-  std::vector<float> U(16 * C * K);
+// F(3x3, 3x3)'s G, B^T and A^T times a column, as winograd-inl.h's
+// WinogradF3KernelColumn, WinogradF3InputColumn and WinogradF3OutputColumn.
+void F3KernelColumn(float g0, float g1, float g2, float (&out)[5]) {
+  const float sixth = 1.0f / 6.0f;
+  out[0] = g0 * 0.5f;
+  out[1] = ((g0 + g1) + g2) * -0.5f;
+  out[2] = ((g1 - g0) - g2) * sixth;
+  out[3] = ((g0 + g1 * 2.0f) + g2 * 4.0f) * sixth;
+  out[4] = g2;
+}
+
+void F3InputColumn(float d0, float d1, float d2, float d3, float d4, float (&r)[5]) {
+  const float s = d3 - d2;
+  r[3] = d3 - d1;
+  r[0] = (d0 - d2) * 2.0f + r[3];
+  r[1] = s - d1 * 2.0f;
+  r[2] = s + (d1 - d2) * 2.0f;
+  r[4] = (d1 - d3) * 2.0f + (d4 - d2);
+}
+
+void F3OutputColumn(float m0, float m1, float m2, float m3, float m4, float (&y)[3]) {
+  const float a = m1 + m2, b = m1 - m2;
+  y[0] = (m0 + a) + m3;
+  y[1] = b + m3 * 2.0f;
+  y[2] = (a + m3 * 4.0f) + m4;
+}
+
+// U[xi][c][k] = (G g G^T)[xi] of every channel and filter.
+std::vector<float> KernelTransform(const float* W, size_t C, size_t K, size_t tile) {
+  const size_t alpha = tile + 2;
+  std::vector<float> U(alpha * alpha * C * K);
   for (size_t c = 0; c < C; ++c) {
     for (size_t k = 0; k < K; ++k) {
-      float g[3][3], h[4][3];
+      float g[3][3];
       for (size_t ky = 0; ky < 3; ++ky) {
         for (size_t kx = 0; kx < 3; ++kx) g[ky][kx] = W[((ky * 3 + kx) * C + c) * K + k];
       }
-      for (size_t kx = 0; kx < 3; ++kx) {
-        const float sum = g[0][kx] + g[2][kx];
-        h[0][kx] = g[0][kx];
-        h[1][kx] = (sum + g[1][kx]) * 0.5f;
-        h[2][kx] = (sum - g[1][kx]) * 0.5f;
-        h[3][kx] = g[2][kx];
+      float u[5][5];
+      if (tile == 2) {
+        float h[4][3];
+        for (size_t kx = 0; kx < 3; ++kx) {
+          const float sum = g[0][kx] + g[2][kx];
+          h[0][kx] = g[0][kx];
+          h[1][kx] = (sum + g[1][kx]) * 0.5f;
+          h[2][kx] = (sum - g[1][kx]) * 0.5f;
+          h[3][kx] = g[2][kx];
+        }
+        for (size_t i = 0; i < 4; ++i) {
+          const float sum = h[i][0] + h[i][2];
+          const float row[4] = {h[i][0], (sum + h[i][1]) * 0.5f, (sum - h[i][1]) * 0.5f,
+                                h[i][2]};
+          for (size_t j = 0; j < 4; ++j) u[i][j] = row[j];
+        }
+      } else {
+        float h[5][3];
+        for (size_t kx = 0; kx < 3; ++kx) {
+          float column[5];
+          F3KernelColumn(g[0][kx], g[1][kx], g[2][kx], column);
+          for (size_t i = 0; i < 5; ++i) h[i][kx] = column[i];
+        }
+        for (size_t i = 0; i < 5; ++i) F3KernelColumn(h[i][0], h[i][1], h[i][2], u[i]);
       }
-      for (size_t i = 0; i < 4; ++i) {
-        const float sum = h[i][0] + h[i][2];
-        const float u[4] = {h[i][0], (sum + h[i][1]) * 0.5f, (sum - h[i][1]) * 0.5f, h[i][2]};
-        for (size_t j = 0; j < 4; ++j) U[((i * 4 + j) * C + c) * K + k] = u[j];
+      for (size_t i = 0; i < alpha; ++i) {
+        for (size_t j = 0; j < alpha; ++j) U[((i * alpha + j) * C + c) * K + k] = u[i][j];
       }
     }
   }
+  return U;
+}
+
+// V[xi] = (B^T d B)[xi] of one channel's alpha x alpha patch d.
+void InputTransform(const float (&d)[5][5], size_t tile, float (&v)[25]) {
+  if (tile == 2) {
+    float r[4][4];
+    for (size_t j = 0; j < 4; ++j) {
+      r[0][j] = d[0][j] - d[2][j];
+      r[1][j] = d[1][j] + d[2][j];
+      r[2][j] = d[2][j] - d[1][j];
+      r[3][j] = d[1][j] - d[3][j];
+    }
+    for (size_t i = 0; i < 4; ++i) {
+      v[i * 4 + 0] = r[i][0] - r[i][2];
+      v[i * 4 + 1] = r[i][1] + r[i][2];
+      v[i * 4 + 2] = r[i][2] - r[i][1];
+      v[i * 4 + 3] = r[i][1] - r[i][3];
+    }
+    return;
+  }
+  float r[5][5];
+  for (size_t j = 0; j < 5; ++j) {
+    float column[5];
+    F3InputColumn(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], column);
+    for (size_t i = 0; i < 5; ++i) r[i][j] = column[i];
+  }
+  for (size_t i = 0; i < 5; ++i) {
+    float row[5];
+    F3InputColumn(r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], row);
+    for (size_t j = 0; j < 5; ++j) v[i * 5 + j] = row[j];
+  }
+}
+
+// y[i][j] = (A^T m A)[i][j] of one filter's products m[xi].
+void OutputTransform(const float (&m)[25], size_t tile, float (&y)[3][3]) {
+  if (tile == 2) {
+    float t[2][4];
+    for (size_t j = 0; j < 4; ++j) {
+      t[0][j] = (m[j] + m[4 + j]) + m[8 + j];
+      t[1][j] = (m[4 + j] - m[8 + j]) - m[12 + j];
+    }
+    for (size_t i = 0; i < 2; ++i) {
+      y[i][0] = (t[i][0] + t[i][1]) + t[i][2];
+      y[i][1] = (t[i][1] - t[i][2]) - t[i][3];
+    }
+    return;
+  }
+  float t[3][5];
+  for (size_t j = 0; j < 5; ++j) {
+    float column[3];
+    F3OutputColumn(m[j], m[5 + j], m[10 + j], m[15 + j], m[20 + j], column);
+    for (size_t i = 0; i < 3; ++i) t[i][j] = column[i];
+  }
+  for (size_t i = 0; i < 3; ++i) F3OutputColumn(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], y[i]);
+}
+
+}  // namespace
+
+void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
+                           const float* W, const float* b, Activation act, float* Y,
+                           OutputExtent read, size_t tile) {
+  read = ReadExtentOf(s, read);
+  const size_t C = s.channels, K = filters, alpha = tile + 2, planes = alpha * alpha;
+  const std::vector<float> U = KernelTransform(W, C, K, tile);
   std::fill(Y, Y + s.rows() * K, 0.0f);
-  std::vector<float> V(16 * C);
+  std::vector<float> V(planes * C);
   for (size_t n = 0; n < s.batch; ++n) {
-    for (size_t ty = 0; 2 * ty < read.h; ++ty) {
-      for (size_t tx = 0; 2 * tx < read.w; ++tx) {
-        // V[xi][c] = (B^T d B)[xi] of the tile's 4x4 patch, zeros outside the image.
+    for (size_t ty = 0; tile * ty < read.h; ++ty) {
+      for (size_t tx = 0; tile * tx < read.w; ++tx) {
+        // V[xi][c] of the tile's patch, zeros outside the image.
         for (size_t c = 0; c < C; ++c) {
-          float d[4][4], r[4][4];
-          for (long i = 0; i < 4; ++i) {
-            for (long j = 0; j < 4; ++j) {
-              const long iy = static_cast<long>(2 * ty) + i - static_cast<long>(s.pad_top);
-              const long ix = static_cast<long>(2 * tx) + j - static_cast<long>(s.pad_left);
+          float d[5][5] = {};
+          for (long i = 0; i < static_cast<long>(alpha); ++i) {
+            for (long j = 0; j < static_cast<long>(alpha); ++j) {
+              const long iy = static_cast<long>(tile * ty) + i - static_cast<long>(s.pad_top);
+              const long ix = static_cast<long>(tile * tx) + j - static_cast<long>(s.pad_left);
               const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
                                   ix < static_cast<long>(s.width);
               d[i][j] = inside ? x[((n * s.height + static_cast<size_t>(iy)) * s.width +
@@ -58,36 +164,23 @@ void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                                : 0.0f;
             }
           }
-          for (size_t j = 0; j < 4; ++j) {
-            r[0][j] = d[0][j] - d[2][j];
-            r[1][j] = d[1][j] + d[2][j];
-            r[2][j] = d[2][j] - d[1][j];
-            r[3][j] = d[1][j] - d[3][j];
-          }
-          for (size_t i = 0; i < 4; ++i) {
-            V[(i * 4 + 0) * C + c] = r[i][0] - r[i][2];
-            V[(i * 4 + 1) * C + c] = r[i][1] + r[i][2];
-            V[(i * 4 + 2) * C + c] = r[i][2] - r[i][1];
-            V[(i * 4 + 3) * C + c] = r[i][1] - r[i][3];
-          }
+          float v[25];
+          InputTransform(d, tile, v);
+          for (size_t xi = 0; xi < planes; ++xi) V[xi * C + c] = v[xi];
         }
         for (size_t k = 0; k < K; ++k) {
-          float m[16];
-          for (size_t xi = 0; xi < 16; ++xi) {
+          float m[25] = {};
+          for (size_t xi = 0; xi < planes; ++xi) {
             float sum = 0.0f;
             for (size_t c = 0; c < C; ++c) sum = std::fma(V[xi * C + c], U[(xi * C + c) * K + k], sum);
             m[xi] = sum;
           }
-          float t[2][4];
-          for (size_t j = 0; j < 4; ++j) {
-            t[0][j] = (m[j] + m[4 + j]) + m[8 + j];
-            t[1][j] = (m[4 + j] - m[8 + j]) - m[12 + j];
-          }
-          for (size_t i = 0; i < 2 && 2 * ty + i < read.h; ++i) {
-            const float y[2] = {(t[i][0] + t[i][1]) + t[i][2], (t[i][1] - t[i][2]) - t[i][3]};
-            for (size_t j = 0; j < 2 && 2 * tx + j < read.w; ++j) {
-              const float z = b ? y[j] + b[k] : y[j];
-              Y[((n * s.out_h + 2 * ty + i) * s.out_w + 2 * tx + j) * K + k] =
+          float y[3][3];
+          OutputTransform(m, tile, y);
+          for (size_t i = 0; i < tile && tile * ty + i < read.h; ++i) {
+            for (size_t j = 0; j < tile && tile * tx + j < read.w; ++j) {
+              const float z = b ? y[i][j] + b[k] : y[i][j];
+              Y[((n * s.out_h + tile * ty + i) * s.out_w + tile * tx + j) * K + k] =
                   ActivationForward(act, z);
             }
           }
