@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <omp.h>
@@ -26,9 +27,10 @@ struct WinogradCase {
   OutputExtent read;
 };
 // The book convnet's second convolution (11x11 outputs, of which its
-// pooling reads 10x10) and third (5x5 in, 3x3 out), then odd ones: fewer channels than lanes, filters
-// that end in a partial vector, "same" padding, odd read extents and a
-// width that leaves half tiles, more tiles than a thread's chunk.
+// pooling reads 10x10) and third (5x5 in, 3x3 out), then odd ones: fewer
+// channels than lanes, filters that end in a partial vector, "same"
+// padding, odd read extents and a width that leaves half tiles, more tiles
+// than a thread's chunk.
 const WinogradCase kCases[] = {
     {2, 13, 13, 32, 64, Padding::kValid, {10, 10}},
     {3, 5, 5, 64, 64, Padding::kValid, {}},  // the book convnet's third
@@ -89,26 +91,27 @@ TEST_CASE("Winograd F(2x2, 3x3) and F(3x3, 3x3) give the scalar reference's bits
   ForEachTarget([](const std::string&) {
     for (const WinogradCase& c : kCases) {
       for (const size_t tile : kTiles) {
-      for (const Activation act : {Activation::kLinear, Activation::kRelu}) {
-        INFO(Describe(c) << ", tiles " << tile << "x" << tile << ", act " << ActivationName(act));
-        const WindowShape s = ShapeOf(c);
-        const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
-        const auto W = RandomMatrix(s.patch() * c.filters, 32);
-        const auto b = RandomMatrix(c.filters, 33);
-        std::vector<float> expected(s.rows() * c.filters);
-        reference::Conv2DWinogradForward(s, c.filters, x.data(), W.data(), b.data(), act,
-                                         expected.data(), c.read, tile);
-        const Outputs out = Winograd(c, act, tile);
-        // Z is Y before the activation.
-        std::vector<float> activated(out.Z);
-        for (float& v : activated) v = ActivationForward(act, v);
-        CHECK(BitwiseEqual(activated, out.Y));
-        if (NumericsClass() == "fma") {
-          CHECK(BitwiseEqual(out.Y, expected));
-        } else {
-          RequireClose(out.Y, expected, Tolerance(tile), "Y");
+        for (const Activation act : {Activation::kLinear, Activation::kRelu}) {
+          INFO(Describe(c) << ", tiles " << tile << "x" << tile << ", act "
+                           << ActivationName(act));
+          const WindowShape s = ShapeOf(c);
+          const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
+          const auto W = RandomMatrix(s.patch() * c.filters, 32);
+          const auto b = RandomMatrix(c.filters, 33);
+          std::vector<float> expected(s.rows() * c.filters);
+          reference::Conv2DWinogradForward(s, c.filters, x.data(), W.data(), b.data(), act,
+                                           expected.data(), c.read, tile);
+          const Outputs out = Winograd(c, act, tile);
+          // Z is Y before the activation.
+          std::vector<float> activated(out.Z);
+          for (float& v : activated) v = ActivationForward(act, v);
+          CHECK(BitwiseEqual(activated, out.Y));
+          if (NumericsClass() == "fma") {
+            CHECK(BitwiseEqual(out.Y, expected));
+          } else {
+            RequireClose(out.Y, expected, Tolerance(tile), "Y");
+          }
         }
-      }
       }
     }
   });
@@ -119,23 +122,24 @@ TEST_CASE("Winograd F(2x2, 3x3) and F(3x3, 3x3) match direct loops within float 
   ForEachTarget([](const std::string&) {
     for (const WinogradCase& c : kCases) {
       for (const size_t tile : kTiles) {
-      INFO(Describe(c) << ", tiles " << tile << "x" << tile);
-      const WindowShape s = ShapeOf(c);
-      const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
-      const auto W = RandomMatrix(s.patch() * c.filters, 32);
-      const auto b = RandomMatrix(c.filters, 33);
-      std::vector<float> direct(s.rows() * c.filters);
-      reference::Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu,
-                               direct.data());
-      // Outside the read extent the kernel writes zeros.
-      const OutputExtent read = ReadExtentOf(s, c.read);
-      for (size_t r = 0; r < s.rows(); ++r) {
-        const size_t oy = r / s.out_w % s.out_h, ox = r % s.out_w;
-        if (oy >= read.h || ox >= read.w) {
-          std::fill(direct.begin() + r * c.filters, direct.begin() + (r + 1) * c.filters, 0.0f);
+        INFO(Describe(c) << ", tiles " << tile << "x" << tile);
+        const WindowShape s = ShapeOf(c);
+        const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
+        const auto W = RandomMatrix(s.patch() * c.filters, 32);
+        const auto b = RandomMatrix(c.filters, 33);
+        std::vector<float> direct(s.rows() * c.filters);
+        reference::Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu,
+                                 direct.data());
+        // Outside the read extent the kernel writes zeros.
+        const OutputExtent read = ReadExtentOf(s, c.read);
+        for (size_t r = 0; r < s.rows(); ++r) {
+          const size_t oy = r / s.out_w % s.out_h, ox = r % s.out_w;
+          if (oy >= read.h || ox >= read.w) {
+            std::fill(direct.begin() + r * c.filters, direct.begin() + (r + 1) * c.filters,
+                      0.0f);
+          }
         }
-      }
-      RequireClose(Winograd(c, Activation::kRelu, tile).Y, direct, Tolerance(tile), "Y");
+        RequireClose(Winograd(c, Activation::kRelu, tile).Y, direct, Tolerance(tile), "Y");
       }
     }
   });
@@ -182,25 +186,20 @@ TEST_CASE("Conv2D forward takes Winograd's path by geometry and activation alone
   CHECK(WinogradTileSize(shape(12, 16, 5, 1), Activation::kRelu, {}) == 0);
   CHECK(WinogradTileSize(shape(13, 32, 3, 2), Activation::kRelu, {}) == 0);
   CHECK(WinogradTileSize(shape(13, 32, 3, 1), Activation::kGelu, {}) == 0);
-  // Through Conv2DForward, the same bits as the Winograd kernel itself.
-  const WinogradCase c = kCases[0];
-  const WindowShape s = ShapeOf(c);
-  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
-  const auto W = RandomMatrix(s.patch() * c.filters, 32);
-  const auto b = RandomMatrix(c.filters, 33);
-  std::vector<float> Y(s.rows() * c.filters, std::numeric_limits<float>::quiet_NaN());
-  Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu, nullptr, Y.data(),
-                c.read);
-  CHECK(BitwiseEqual(Y, Winograd(c, Activation::kRelu, 2).Y));
-  const WinogradCase third = kCases[1];
-  const WindowShape s3 = ShapeOf(third);
-  const auto x3 = RandomMatrix(third.batch * third.height * third.width * third.channels, 31, 0.6f);
-  const auto W3 = RandomMatrix(s3.patch() * third.filters, 32);
-  const auto b3 = RandomMatrix(third.filters, 33);
-  std::vector<float> Y3(s3.rows() * third.filters);
-  Conv2DForward(s3, third.filters, x3.data(), W3.data(), b3.data(), Activation::kRelu, nullptr,
-                Y3.data(), third.read);
-  CHECK(BitwiseEqual(Y3, Winograd(third, Activation::kRelu, 3).Y));
+  // Through Conv2DForward, the same bits as the Winograd kernel itself: the
+  // book convnet's second convolution (2x2 tiles) and third (3x3 tiles).
+  for (const auto& [c, tile] :
+       {std::pair{kCases[0], size_t{2}}, std::pair{kCases[1], size_t{3}}}) {
+    INFO(Describe(c));
+    const WindowShape s = ShapeOf(c);
+    const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 31, 0.6f);
+    const auto W = RandomMatrix(s.patch() * c.filters, 32);
+    const auto b = RandomMatrix(c.filters, 33);
+    std::vector<float> Y(s.rows() * c.filters, std::numeric_limits<float>::quiet_NaN());
+    Conv2DForward(s, c.filters, x.data(), W.data(), b.data(), Activation::kRelu, nullptr,
+                  Y.data(), c.read);
+    CHECK(BitwiseEqual(Y, Winograd(c, Activation::kRelu, tile).Y));
+  }
 }
 
 }  // namespace

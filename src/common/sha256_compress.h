@@ -20,8 +20,9 @@ void Sha256CompressPortable(uint32_t state[8], const uint8_t* data, size_t block
 // false on other architectures.
 bool HaveShaExtensions();
 
-// As Sha256CompressPortable, with the SHA extensions' instructions. Only
-// where HaveShaExtensions() (elsewhere an illegal instruction).
+// As Sha256CompressPortable, with the SHA extensions' instructions. On x86
+// only where HaveShaExtensions() (without them an illegal instruction); on
+// other architectures it is the portable form.
 void Sha256CompressShaExtensions(uint32_t state[8], const uint8_t* data, size_t blocks);
 
 }  // namespace mb

@@ -618,7 +618,7 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
   const size_t total = s.batch * pooled_h * pooled_w;
   if (total == 0 || K == 0) return;
   static thread_local PackBuffer kernel_buffer;
-  float* U = kernel_buffer.Get(16 * WinogradKernelPlane(C, kp));
+  float* U = kernel_buffer.Get(kWinogradPlanes<2> * WinogradKernelPlane(C, kp));
   const size_t row = s.out_w * K;
   const auto finish = [&](size_t n, size_t ty, size_t tx, const float* m, size_t stride) {
     const size_t first = (2 * ty * s.out_w + 2 * tx) * K;

@@ -1,8 +1,8 @@
-// Winograd's F(2x2, 3x3) and F(3x3, 3x3) convolutions in plain scalar loops, one operation
-// for each of kernels/winograd-inl.h's lane operations in the same order
-// (the build's -ffp-contract=off keeps them apart, std::fma is the one
-// fused multiply-add): the bits the SIMD kernel must give on every target
-// with FMA.
+// Winograd's F(2x2, 3x3) and F(3x3, 3x3) convolutions in plain scalar
+// loops, one operation for each of kernels/winograd-inl.h's lane operations
+// in the same order (the build's -ffp-contract=off keeps them apart,
+// std::fma is the one fused multiply-add): the bits the SIMD kernel must
+// give on every target with FMA.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -172,7 +172,9 @@ void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
           float m[25] = {};
           for (size_t xi = 0; xi < planes; ++xi) {
             float sum = 0.0f;
-            for (size_t c = 0; c < C; ++c) sum = std::fma(V[xi * C + c], U[(xi * C + c) * K + k], sum);
+            for (size_t c = 0; c < C; ++c) {
+              sum = std::fma(V[xi * C + c], U[(xi * C + c) * K + k], sum);
+            }
             m[xi] = sum;
           }
           float y[3][3];
