@@ -61,6 +61,75 @@ inline size_t SparseSegmentVecs(size_t vecs) {
   return segments == 0 ? 0 : (vecs + segments - 1) / segments;
 }
 
+// Where a segment's vectors lie in a window, for its NV vectors t: a list
+// of offsets, one per vector, for any shape. Held in general registers
+// while a segment walks its non-zeros; at 18 vectors GCC spills them, and
+// every multiply-add then reloads its offset and adds it to the window's.
+template <size_t NV>
+struct ListedVectors {
+  size_t at[NV];
+  ListedVectors(const uint32_t* offsets, size_t v0) {
+#pragma GCC unroll 32
+    for (size_t t = 0; t < NV; ++t) at[t] = offsets[v0 + t];
+  }
+  // visit(t, where vector t of the window at `window` starts), t < NV.
+  template <class Visit>
+  HWY_INLINE void ForEach(const float* window, const Visit& visit) const {
+#pragma GCC unroll 32
+    for (size_t t = 0; t < NV; ++t) visit(t, window + at[t]);
+  }
+};
+
+// The same for KR runs of R adjacent vectors (a kernel row's taps are
+// adjacent in the image, so a 3x3 window of 32 channels is 3 runs of 6
+// vectors with 16 lanes): KR offsets, and vector t at a constant distance
+// from its run's start once the loops over t unroll. Same loads, same sums.
+template <size_t R, size_t KR>
+struct RunVectors {
+  static constexpr size_t kLanes = hn::MaxLanes(hn::ScalableTag<float>());
+  size_t run[KR];
+  RunVectors(const uint32_t* offsets, size_t v0) {
+#pragma GCC unroll 32
+    for (size_t i = 0; i < KR; ++i) run[i] = offsets[v0 + i * R];
+  }
+  template <class Visit>
+  HWY_INLINE void ForEach(const float* window, const Visit& visit) const {
+#pragma GCC unroll 32
+    for (size_t i = 0; i < KR; ++i) {
+      const float* start = window + run[i];
+      // Opaque to the optimiser: otherwise GCC hoists all R * KR sums
+      // run[i] + j * kLanes out of the loop over the non-zeros as R * KR
+      // offsets, spilled, as with ListedVectors.
+      asm("" : "+r"(start));
+#pragma GCC unroll 32
+      for (size_t j = 0; j < R; ++j) visit(i * R + j, start + j * kLanes);
+    }
+  }
+};
+
+// A window's vectors (their offsets from its start) as runs of R adjacent
+// vectors, KR runs a segment, segments of equal length within
+// kSparseVecs; R = 0 when they are not, or R is not one of the lengths
+// with kernels of their own (3, 6 and 12: a 3x3 kernel over 8, 16, 32 or
+// 64 channels), which then take ListedVectors.
+struct WindowRuns {
+  size_t R = 0, KR = 0;
+};
+inline WindowRuns RunsOf(const uint32_t* offsets, size_t vecs) {
+  const size_t L = hn::Lanes(hn::ScalableTag<float>());
+  size_t R = 1;
+  while (R < vecs && offsets[R] == offsets[0] + R * L) ++R;
+  if (R != 3 && R != 6 && R != 12) return {};
+  if (R > kSparseVecs || vecs % R != 0) return {};
+  for (size_t v = 0; v < vecs; ++v) {
+    if (offsets[v] != offsets[v - v % R] + v % R * L) return {};
+  }
+  const size_t runs = vecs / R, most = kSparseVecs / R;
+  const size_t segments = (runs + most - 1) / most;
+  if (runs % segments != 0) return {};
+  return {R, runs / segments};
+}
+
 // A thread's buffer of positions, grown to the longest need and kept.
 inline uint32_t* PositionBuffer(size_t n) {
   static thread_local std::vector<uint32_t> buffer;
@@ -215,34 +284,29 @@ constexpr size_t kSparseRowBlock = 8 * kWordRows;
 // Accumulators [v0, v0 + NV) (vectors of P) of one filter's row of the
 // weight gradient, continued over the rows whose bits are set in `words`
 // (bit i of word w: row r0 + w * kWordRows + i, `stride` apart): each adds
-// its window's vectors times its gradient, g[r * g_stride], in registers,
-// and the gradient to *bias unless it is null.
-template <size_t NV>
+// its window's vectors (where.ForEach says where they lie) times its
+// gradient, g[r * g_stride], in registers, and the gradient to *bias unless
+// it is null.
+template <size_t NV, class Where>
 HWY_INLINE void SparseColumnSegment(const uint32_t* HWY_RESTRICT words, size_t count,
                                     size_t stride, size_t r0, const IndexedMatrix& cols,
-                                    const uint32_t* HWY_RESTRICT vector_taps, size_t v0,
-                                    const float* HWY_RESTRICT g, size_t g_stride,
-                                    float* HWY_RESTRICT acc, float* HWY_RESTRICT bias) {
+                                    const Where where, size_t v0, const float* HWY_RESTRICT g,
+                                    size_t g_stride, float* HWY_RESTRICT acc,
+                                    float* HWY_RESTRICT bias) {
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
   hn::Vec<decltype(d)> sum[NV];
-  size_t tap[NV];
 #pragma GCC unroll 32
-  for (size_t t = 0; t < NV; ++t) {
-    sum[t] = hn::Load(d, acc + (v0 + t) * L);
-    tap[t] = vector_taps[v0 + t];
-  }
+  for (size_t t = 0; t < NV; ++t) sum[t] = hn::Load(d, acc + (v0 + t) * L);
   float bias_sum = bias ? *bias : 0.0f;
   for (size_t w = 0; w < count; ++w) {
     for (uint32_t bits = words[w * stride]; bits != 0; bits &= bits - 1) {
       const size_t r = r0 + w * kWordRows + static_cast<size_t>(__builtin_ctz(bits));
-      const float* HWY_RESTRICT window = cols.base + cols.rows[r];
       const float gr = g[r * g_stride];
       const auto gv = hn::Set(d, gr);
-#pragma GCC unroll 32
-      for (size_t t = 0; t < NV; ++t) {
-        sum[t] = hn::MulAdd(hn::LoadU(d, window + tap[t]), gv, sum[t]);
-      }
+      where.ForEach(cols.base + cols.rows[r], [&](size_t t, const float* HWY_RESTRICT at) {
+        sum[t] = hn::MulAdd(hn::LoadU(d, at), gv, sum[t]);
+      });
       bias_sum += gr;
     }
   }
@@ -251,6 +315,7 @@ HWY_INLINE void SparseColumnSegment(const uint32_t* HWY_RESTRICT words, size_t c
   if (bias) *bias = bias_sum;
 }
 
+// SparseColumnSegment for nv <= NV listed vectors from v0.
 template <size_t NV>
 HWY_INLINE void SparseColumnSegmentOf(size_t nv, const uint32_t* words, size_t count,
                                       size_t stride, size_t r0, const IndexedMatrix& cols,
@@ -262,8 +327,47 @@ HWY_INLINE void SparseColumnSegmentOf(size_t nv, const uint32_t* words, size_t c
                                            g, g_stride, acc, bias);
     }
   }
-  SparseColumnSegment<NV>(words, count, stride, r0, cols, vector_taps, v0, g, g_stride, acc,
-                          bias);
+  SparseColumnSegment<NV>(words, count, stride, r0, cols, ListedVectors<NV>(vector_taps, v0),
+                          v0, g, g_stride, acc, bias);
+}
+
+// SparseColumnSegment for kr <= KR runs of R vectors from v0.
+template <size_t R, size_t KR>
+HWY_INLINE void SparseColumnRunsOf(size_t kr, const uint32_t* words, size_t count,
+                                   size_t stride, size_t r0, const IndexedMatrix& cols,
+                                   const uint32_t* vector_taps, size_t v0, const float* g,
+                                   size_t g_stride, float* acc, float* bias) {
+  if constexpr (KR > 1) {
+    if (kr < KR) {
+      return SparseColumnRunsOf<R, KR - 1>(kr, words, count, stride, r0, cols, vector_taps, v0,
+                                           g, g_stride, acc, bias);
+    }
+  }
+  SparseColumnSegment<R * KR>(words, count, stride, r0, cols, RunVectors<R, KR>(vector_taps, v0),
+                              v0, g, g_stride, acc, bias);
+}
+
+// One segment of SparseBackwardWeightsItem: nv vectors from v0, as runs
+// when `runs` has them.
+HWY_INLINE void SparseColumnSegmentAny(const WindowRuns& runs, size_t nv, const uint32_t* words,
+                                       size_t count, size_t stride, size_t r0,
+                                       const IndexedMatrix& cols, const uint32_t* vector_taps,
+                                       size_t v0, const float* g, size_t g_stride, float* acc,
+                                       float* bias) {
+  switch (runs.R) {
+    case 3:
+      return SparseColumnRunsOf<3, kSparseVecs / 3>(nv / 3, words, count, stride, r0, cols,
+                                                    vector_taps, v0, g, g_stride, acc, bias);
+    case 6:
+      return SparseColumnRunsOf<6, kSparseVecs / 6>(nv / 6, words, count, stride, r0, cols,
+                                                    vector_taps, v0, g, g_stride, acc, bias);
+    case 12:
+      return SparseColumnRunsOf<12, kSparseVecs / 12>(nv / 12, words, count, stride, r0, cols,
+                                                      vector_taps, v0, g, g_stride, acc, bias);
+    default:
+      return SparseColumnSegmentOf<kSparseVecs>(nv, words, count, stride, r0, cols, vector_taps,
+                                                v0, g, g_stride, acc, bias);
+  }
 }
 
 // The buffer SparseBackwardWeightsItem needs for G filters and patch P, in
@@ -293,7 +397,7 @@ HWY_NOINLINE void SparseBackwardWeightsItem(size_t M, size_t P, size_t filters,
                                             float* HWY_RESTRICT db) {
   const hn::ScalableTag<float> d;
   const hn::RebindToUnsigned<decltype(d)> du;
-  const size_t L = hn::Lanes(d), vecs = P / L, segment = SparseSegmentVecs(vecs);
+  const size_t L = hn::Lanes(d), vecs = P / L;
   const size_t padded = (G + L - 1) / L * L;  // words' stride
   float* HWY_RESTRICT acc = scratch;
   float* HWY_RESTRICT bias = acc + G * P;
@@ -301,6 +405,8 @@ HWY_NOINLINE void SparseBackwardWeightsItem(size_t M, size_t P, size_t filters,
   std::fill(acc, acc + G * (P + 1), 0.0f);
   uint32_t* vector_taps = PositionBuffer(vecs);  // where each vector of a window starts
   for (size_t v = 0; v < vecs; ++v) vector_taps[v] = static_cast<uint32_t>(cols.taps[v * L]);
+  const WindowRuns runs = RunsOf(vector_taps, vecs);
+  const size_t segment = runs.R != 0 ? runs.R * runs.KR : SparseSegmentVecs(vecs);
   const float* g = dY + f0;
   for (size_t r0 = 0; r0 < M; r0 += kSparseRowBlock) {
     const size_t r1 = std::min(M, r0 + kSparseRowBlock);
@@ -322,9 +428,9 @@ HWY_NOINLINE void SparseBackwardWeightsItem(size_t M, size_t P, size_t filters,
     }
     for (size_t j = 0; j < G; ++j) {
       for (size_t v = 0; v < vecs; v += segment) {
-        SparseColumnSegmentOf<kSparseVecs>(std::min(segment, vecs - v), words + j, count,
-                                           padded, r0, cols, vector_taps, v, g + j, filters,
-                                           acc + j * P, v == 0 ? bias + j : nullptr);
+        SparseColumnSegmentAny(runs, std::min(segment, vecs - v), words + j, count, padded, r0,
+                               cols, vector_taps, v, g + j, filters, acc + j * P,
+                               v == 0 ? bias + j : nullptr);
       }
     }
   }
