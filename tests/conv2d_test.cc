@@ -185,8 +185,9 @@ bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
 // weight gradient reads a window's kernel rows as runs of 3, 6 or 12
 // vectors where it can (the shapes with 8, 16, 32 and 64 channels, 64 in
 // two runs of 12 on AVX-512 with the 2x3 kernel) and by a list of offsets
-// otherwise (48 channels, 64 in three runs).
-// Also the first layers' direct weight gradient on one channel (a 3x3 or
+// otherwise (48 channels, 64 in three runs). (No shape here has 3x3
+// outputs or 5x5 ones: their weight gradient is by Winograd's F(3x3, 3x3),
+// winograd_test.cc.) Also the first layers' direct weight gradient on one channel (a 3x3 or
 // 5x5 kernel over whole vectors of filters takes the sliding items on
 // AVX-512: whole, in halves, with "same" padding and an overlapping last
 // vector).
@@ -195,7 +196,7 @@ TEST_CASE("Conv2D gradients of a mostly-zero dY are bitwise the dense sums", "[k
       {9, 12, 12, 16, 32, 3, 3, 1, 1, Padding::kValid},
       {3, 13, 13, 32, 64, 3, 3, 1, 1, Padding::kValid},
       {2, 6, 6, 48, 20, 3, 3, 1, 1, Padding::kValid},
-      {2, 5, 5, 64, 16, 3, 3, 1, 1, Padding::kValid},
+      {2, 6, 6, 64, 16, 3, 3, 1, 1, Padding::kValid},
       {2, 6, 7, 64, 16, 2, 3, 1, 1, Padding::kValid},
       {2, 9, 9, 8, 24, 3, 3, 1, 1, Padding::kValid},
       {2, 11, 10, 16, 20, 3, 3, 2, 2, Padding::kValid},

@@ -202,5 +202,115 @@ TEST_CASE("Conv2D forward takes Winograd's path by geometry and activation alone
   }
 }
 
+// The weight gradient by F(3x3, 3x3) (Conv2DWinogradBackwardWeightsImpl),
+// through Conv2DBackwardWeights on geometries whose forward pass takes 3x3
+// tiles: the book convnet's third convolution (one tile a sample), 5x5
+// outputs in four tiles (half of them past the outputs) with filters
+// ending in a partial vector, "same" padding over 17 channels, and 70
+// tiles of fewer filters than lanes.
+const WinogradCase kWeightCases[] = {
+    {3, 5, 5, 64, 64, Padding::kValid, {}},
+    {2, 7, 7, 32, 20, Padding::kValid, {}},
+    {2, 5, 5, 17, 24, Padding::kSame, {}},
+    {70, 5, 5, 16, 8, Padding::kValid, {}},
+};
+
+struct WeightGradients {
+  std::vector<float> dW, db;
+};
+
+// A dY with zeros (as a ReLU leaves it) and NaN-filled outputs, so that
+// an element left unwritten shows.
+WeightGradients WinogradWeights(const WinogradCase& c) {
+  const WindowShape s = ShapeOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 41, 0.6f);
+  const auto dY = RandomMatrix(s.rows() * c.filters, 42, 0.5f);
+  WeightGradients out;
+  out.dW.assign(s.patch() * c.filters, std::numeric_limits<float>::quiet_NaN());
+  out.db.assign(c.filters, std::numeric_limits<float>::quiet_NaN());
+  Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), out.dW.data(), out.db.data());
+  return out;
+}
+
+WeightGradients ReferenceWeights(const WinogradCase& c, bool winograd) {
+  const WindowShape s = ShapeOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 41, 0.6f);
+  const auto dY = RandomMatrix(s.rows() * c.filters, 42, 0.5f);
+  WeightGradients out;
+  out.dW.resize(s.patch() * c.filters);
+  out.db.resize(c.filters);
+  if (winograd) {
+    reference::Conv2DWinogradBackwardWeights(s, c.filters, x.data(), dY.data(), out.dW.data(),
+                                             out.db.data());
+  } else {
+    reference::Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), out.dW.data(),
+                                     out.db.data());
+  }
+  return out;
+}
+
+TEST_CASE("Conv2D weight gradient by F(3x3, 3x3) gives the scalar reference's bits on every "
+          "FMA target and at 1, 2 and 4 threads",
+          "[kernels]") {
+  const int saved = omp_get_max_threads();
+  for (const WinogradCase& c : kWeightCases) {
+    INFO(Describe(c));
+    REQUIRE(WinogradWeightsApply(ShapeOf(c)));
+    const WeightGradients expected = ReferenceWeights(c, /*winograd=*/true);
+    ForEachTarget([&](const std::string&) {
+      for (const int threads : {1, 2, 4}) {
+        INFO(threads << " threads");
+        omp_set_num_threads(threads);
+        const WeightGradients out = WinogradWeights(c);
+        if (NumericsClass() == "fma") {
+          CHECK(BitwiseEqual(out.dW, expected.dW));
+        } else {
+          RequireClose(out.dW, expected.dW, Tolerance(3), "dW");
+        }
+        CHECK(BitwiseEqual(out.db, expected.db));
+      }
+    });
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("Conv2D weight gradient by F(3x3, 3x3) matches direct loops within float rounding",
+          "[kernels]") {
+  for (const WinogradCase& c : kWeightCases) {
+    INFO(Describe(c));
+    const WeightGradients direct = ReferenceWeights(c, /*winograd=*/false);
+    ForEachTarget([&](const std::string&) {
+      const WeightGradients out = WinogradWeights(c);
+      RequireClose(out.dW, direct.dW, Tolerance(3), "dW");
+      RequireClose(out.db, direct.db, 1e-5f, "db");
+    });
+  }
+}
+
+TEST_CASE("Conv2D weight gradient takes F(3x3, 3x3) by geometry alone", "[kernels]") {
+  const auto shape = [](size_t size, size_t channels, size_t stride) {
+    return MakeWindowShape(64, size, size, channels, 3, 3, stride, stride, Padding::kValid);
+  };
+  CHECK(WinogradWeightsApply(shape(5, 64, 1)));    // the book convnet's third convolution
+  CHECK(WinogradWeightsApply(shape(7, 16, 1)));    // 5x5 outputs
+  CHECK_FALSE(WinogradWeightsApply(shape(13, 32, 1)));  // its second: 2x2 tiles forward
+  CHECK_FALSE(WinogradWeightsApply(shape(12, 16, 1)));  // the speedrun's second
+  CHECK_FALSE(WinogradWeightsApply(shape(5, 8, 1)));    // too few channels
+  CHECK_FALSE(WinogradWeightsApply(shape(7, 64, 2)));   // a stride
+  CHECK_FALSE(WinogradWeightsApply(shape(3, 64, 1)));   // 1x1 outputs
+  // A dY that is mostly zeros, which would take the sparse kernels
+  // elsewhere, takes the same path and gives the same bits as a dense one.
+  const WinogradCase c = kWeightCases[0];
+  const WindowShape s = ShapeOf(c);
+  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 41, 0.6f);
+  const auto dY = RandomMatrix(s.rows() * c.filters, 43, 0.05f);
+  std::vector<float> dW(s.patch() * c.filters), db(c.filters), dW_ref(dW.size()),
+      db_ref(db.size());
+  Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), dW.data(), db.data());
+  reference::Conv2DWinogradBackwardWeights(s, c.filters, x.data(), dY.data(), dW_ref.data(),
+                                           db_ref.data());
+  if (NumericsClass() == "fma") CHECK(BitwiseEqual(dW, dW_ref));
+}
+
 }  // namespace
 }  // namespace mb

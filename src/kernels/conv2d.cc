@@ -75,6 +75,9 @@ void SparseBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
 
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db) {
+  if (WinogradWeightsApply(s)) {
+    return Conv2DWinogradBackwardWeightsImpl(s, filters, x, dY, dW, db);
+  }
   const IndexedMatrix cols = Im2ColMatrix(s, x);
   if (s.patch() <= kDirectWeightsMaxPatch) {
     const StoredGradientRows rows{dY, filters, s.rows(), s.out_w};
@@ -280,6 +283,10 @@ bool WinogradSaves(const WindowShape& s, Activation act, OutputExtent read, size
 size_t WinogradTileSize(const WindowShape& s, Activation act, OutputExtent read) {
   if (WinogradSaves(s, act, read, 2)) return 2;
   return WinogradSaves(s, act, read, 3) ? 3 : 0;
+}
+
+bool WinogradWeightsApply(const WindowShape& s) {
+  return WinogradTileSize(s, Activation::kLinear, {}) == 3;
 }
 
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,

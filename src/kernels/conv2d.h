@@ -108,6 +108,14 @@ bool WinogradSaves(const WindowShape& s, Activation act, OutputExtent read, size
 // AVX2. Fewer channels are left to im2col, unmeasured.
 constexpr size_t kWinogradMinChannels = 16;
 size_t WinogradTileSize(const WindowShape& s, Activation act, OutputExtent read);
+// Whether Conv2DBackwardWeights computes s by Winograd's F(3x3, 3x3): where
+// the forward pass over all of s's outputs takes 3x3 tiles (the book
+// convnet's third convolution: 25 multiplies per sample, channel and
+// filter against 81). Geometry alone decides, before dY's density can
+// choose the sparse kernels, so that the bits never depend on the data's
+// zeros. (F(2x2, 3x3)'s matrices do not serve: the weight gradient's
+// "filter" is a tile of dY, its outputs the 3x3 taps.)
+bool WinogradWeightsApply(const WindowShape& s);
 
 // Conv2D forward: Z = cols W + b and Y = act(Z), both [rows(), filters]; Z
 // may be null but for GELU. Outputs outside `read` may be left zero (the
@@ -139,6 +147,10 @@ namespace reference {
 void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                            const float* W, const float* b, Activation act, float* Y,
                            OutputExtent read, size_t tile);
+// Conv2DBackwardWeights by Winograd's F(3x3, 3x3), operation for operation
+// as kernels/winograd-inl.h (for any s with a 3x3 kernel at stride 1).
+void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const float* x,
+                                   const float* dY, float* dW, float* db);
 // Direct loops over the convolution: Y = act(conv(x, W) + b).
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
                    const float* b, Activation act, float* Y);

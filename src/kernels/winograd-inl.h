@@ -4,7 +4,9 @@
 // conv2d.cc. F(2x2, 3x3) is described below; F(3x3, 3x3) is the same with
 // 3x3 tiles from 5x5 patches and 25 products (25 multiplies where direct
 // sums take 81: the book convnet's third convolution, 3x3 outputs of a 5x5
-// input, is one tile), its matrices with the F3 functions.
+// input, is one tile), its matrices with the F3 functions. The same
+// convolution's weight gradient runs by F(3x3, 3x3) too
+// (Conv2DWinogradBackwardWeightsImpl, at the end).
 //
 // Each 2x2 block of one filter's outputs (a tile) comes from the 4x4 input
 // patch d_c under it in every channel c:
@@ -173,12 +175,12 @@ HWY_INLINE void WinogradF3OutputColumn(D d, V m0, V m1, V m2, V m3, V m4, V (&y)
   y[2] = hn::Add(hn::Add(a, hn::Mul(m3, hn::Set(d, 4.0f))), m4);
 }
 
-// U = G g G^T of F(kTile x kTile, 3x3) for channels [c_begin, c_end) and
-// every filter k, U[xi][c][k] (rows kp floats apart, zero past the filters;
-// planes WinogradKernelPlane apart), from the Keras kernel W [3][3][C][K].
-template <size_t kTile>
-inline void WinogradKernelTransform(const float* W, size_t C, size_t K, size_t kp, float* U,
-                                    size_t c_begin, size_t c_end) {
+// U = G g G^T of F(kTile x kTile, 3x3) for the lanes [k0, k0 + L) (a
+// partial vector with `partial`, zero past it) of one 3x3 block g, its rows
+// at g[ky * 3 + kx]: U[xi] stored at u + xi * plane.
+template <size_t kTile, class M>
+HWY_INLINE void WinogradKernelVector(const float* const (&g)[9], size_t k0, bool partial,
+                                     M mask, float* HWY_RESTRICT u, size_t plane) {
   using D = hn::ScalableTag<float>;
   using V = hn::Vec<D>;
   constexpr size_t kAlpha = kWinogradAlpha<kTile>;
@@ -190,27 +192,33 @@ inline void WinogradKernelTransform(const float* W, size_t C, size_t K, size_t k
       WinogradF3KernelColumn(d, g0, g1, g2, out);
     }
   };
+  V h[kAlpha][3];
+  for (size_t kx = 0; kx < 3; ++kx) {  // G g, down each column
+    V out[kAlpha];
+    column(LoadSegment(d, g[kx] + k0, partial, mask), LoadSegment(d, g[3 + kx] + k0, partial, mask),
+           LoadSegment(d, g[6 + kx] + k0, partial, mask), out);
+    for (size_t i = 0; i < kAlpha; ++i) h[i][kx] = out[i];
+  }
+  for (size_t i = 0; i < kAlpha; ++i) {  // (G g) G^T, along each row
+    V row[kAlpha];
+    column(h[i][0], h[i][1], h[i][2], row);
+    for (size_t j = 0; j < kAlpha; ++j) hn::Store(row[j], d, u + (i * kAlpha + j) * plane + k0);
+  }
+}
+
+// U = G g G^T of F(kTile x kTile, 3x3) for channels [c_begin, c_end) and
+// every filter k, U[xi][c][k] (rows kp floats apart, zero past the filters;
+// planes WinogradKernelPlane apart), from the Keras kernel W [3][3][C][K].
+template <size_t kTile>
+inline void WinogradKernelTransform(const float* W, size_t C, size_t K, size_t kp, float* U,
+                                    size_t c_begin, size_t c_end) {
+  using D = hn::ScalableTag<float>;
   const size_t plane = WinogradKernelPlane(C, kp);
   for (size_t c = c_begin; c < c_end; ++c) {
+    const float* g[9];
+    for (size_t tap = 0; tap < 9; ++tap) g[tap] = W + (tap * C + c) * K;
     ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
-      V g[3][3], h[kAlpha][3];
-      for (size_t ky = 0; ky < 3; ++ky) {
-        for (size_t kx = 0; kx < 3; ++kx) {
-          g[ky][kx] = LoadSegment(d, W + ((ky * 3 + kx) * C + c) * K + k0, partial, mask);
-        }
-      }
-      for (size_t kx = 0; kx < 3; ++kx) {  // G g, down each column
-        V out[kAlpha];
-        column(g[0][kx], g[1][kx], g[2][kx], out);
-        for (size_t i = 0; i < kAlpha; ++i) h[i][kx] = out[i];
-      }
-      for (size_t i = 0; i < kAlpha; ++i) {  // (G g) G^T, along each row
-        V u[kAlpha];
-        column(h[i][0], h[i][1], h[i][2], u);
-        for (size_t j = 0; j < kAlpha; ++j) {
-          hn::Store(u[j], d, U + (i * kAlpha + j) * plane + c * kp + k0);
-        }
-      }
+      WinogradKernelVector<kTile>(g, k0, partial, mask, U + c * kp, plane);
     });
   }
 }
@@ -433,6 +441,26 @@ inline size_t WinogradTilesPerSample(OutputExtent read) {
   return (read.h + kTile - 1) / kTile * WinogradTilesWide<kTile>(read);
 }
 
+// Where each pixel of the patch under the tile whose first output is (oy0,
+// ox0) in sample n starts in x, `zeros` (C of them) outside the image.
+template <size_t kTile>
+inline void WinogradPatch(const WindowShape& s, const float* x, const float* zeros, size_t n,
+                          size_t oy0, size_t ox0, const float* (&patch)[kWinogradPlanes<kTile>]) {
+  constexpr long kAlpha = static_cast<long>(kWinogradAlpha<kTile>);
+  const long iy0 = static_cast<long>(oy0) - static_cast<long>(s.pad_top);
+  const long ix0 = static_cast<long>(ox0) - static_cast<long>(s.pad_left);
+  for (long i = 0; i < kAlpha; ++i) {
+    for (long j = 0; j < kAlpha; ++j) {
+      const long iy = iy0 + i, ix = ix0 + j;
+      const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
+                          ix < static_cast<long>(s.width);
+      patch[i * kAlpha + j] = inside ? x + ((n * s.height + static_cast<size_t>(iy)) * s.width +
+                                            static_cast<size_t>(ix)) * s.channels
+                                     : zeros;
+    }
+  }
+}
+
 // The tiles [begin, end) of the batch (tile t: sample t / per_sample, then
 // row-major), a chunk at a time: input transforms, the products (16 for
 // F(2x2), 25 for F(3x3)), then finish(n, ty, tx, m, m_stride) for each
@@ -441,7 +469,7 @@ inline size_t WinogradTilesPerSample(OutputExtent read) {
 template <size_t kTile, class Finish>
 inline void WinogradTiles(const WindowShape& s, const float* x, const float* U, size_t kp,
                           OutputExtent read, size_t begin, size_t end, const Finish& finish) {
-  constexpr size_t kAlpha = kWinogradAlpha<kTile>, kPlanes = kWinogradPlanes<kTile>;
+  constexpr size_t kPlanes = kWinogradPlanes<kTile>;
   constexpr size_t kChunk = kWinogradTilesPerChunk<kTile>;
   const size_t L = hn::Lanes(hn::ScalableTag<float>());
   const size_t C = s.channels;
@@ -461,22 +489,9 @@ inline void WinogradTiles(const WindowShape& s, const float* x, const float* U, 
     const size_t tiles = std::min(kChunk, end - t0);
     for (size_t t = 0; t < tiles; ++t) {
       const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
-      const long iy0 =
-          static_cast<long>(kTile * (in_sample / tiles_w)) - static_cast<long>(s.pad_top);
-      const long ix0 =
-          static_cast<long>(kTile * (in_sample % tiles_w)) - static_cast<long>(s.pad_left);
       const float* patch[kPlanes];
-      for (long i = 0; i < static_cast<long>(kAlpha); ++i) {
-        for (long j = 0; j < static_cast<long>(kAlpha); ++j) {
-          const long iy = iy0 + i, ix = ix0 + j;
-          const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
-                              ix < static_cast<long>(s.width);
-          patch[i * static_cast<long>(kAlpha) + j] =
-              inside ? x + ((n * s.height + static_cast<size_t>(iy)) * s.width +
-                            static_cast<size_t>(ix)) * C
-                     : zeros;
-        }
-      }
+      WinogradPatch<kTile>(s, x, zeros, n, kTile * (in_sample / tiles_w),
+                           kTile * (in_sample % tiles_w), patch);
       WinogradInputTransform<kTile>(patch, C, V + t * C, v_plane);
     }
     for (size_t xi = 0; xi < kPlanes; ++xi) {
@@ -643,6 +658,95 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
 #pragma omp barrier
     const size_t begin = total * thread / threads, end = total * (thread + 1) / threads;
     if (begin < end) WinogradTiles<2>(s, x, U, kp, read, begin, end, finish);
+  }
+}
+
+// dW [3][3][C][K] and db [K] of a 3x3 convolution at stride 1 by
+// Winograd's F(3x3, 3x3) with the roles turned: dW = conv(x, dY) is, for
+// each channel c and filter k, a 3x3 output summed over every tile t
+// (sample and 3x3 block of the outputs) of the tile's 5x5 input patch d_c
+// correlated with its 3x3 block of dY, e_k (zero past the outputs):
+//   dW[c][k] = A^T [ sum_t (G e_k G^T) .* (B^T d_c B) ] A,
+// with F(3x3, 3x3)'s matrices (its "filter" is e, its outputs the taps).
+// With V[xi][t][c] (the forward's input transform) and E[xi][t][k] (the
+// kernel transform of dY's blocks), the sums are 25 matrix products, one
+// per position xi, summed over the tiles:
+//   P[xi][c][k] = sum_t V[xi][t][c] E[xi][t][k],
+// each element one fused multiply-add chain from zero, ascending over the
+// tiles (GemmShare's order). 25 multiplies per tile, channel and filter
+// where the direct sums take 9 per output (81 at the book convnet's third
+// convolution, one tile a sample). db sums dY's rows from the first, one
+// add each. Taken where the forward pass takes F(3x3) tiles
+// (WinogradWeightsApply). The team transforms its share of the tiles, then
+// shares each product's tiles of P, then transforms P's channels back.
+inline void Conv2DWinogradBackwardWeightsImpl(const WindowShape& s, size_t filters,
+                                              const float* x, const float* dY, float* dW,
+                                              float* db) {
+  using D = hn::ScalableTag<float>;
+  const D d;
+  constexpr size_t kPlanes = kWinogradPlanes<3>;
+  const size_t L = hn::Lanes(d);
+  const size_t C = s.channels, K = filters, kp = (K + L - 1) / L * L;
+  const OutputExtent all{s.out_h, s.out_w};
+  const size_t tiles_w = WinogradTilesWide<3>(all), per_sample = WinogradTilesPerSample<3>(all);
+  const size_t T = s.batch * per_sample;
+  if (C == 0 || K == 0) return;
+  const size_t v_plane = T * C + kPlanePad, e_plane = T * kp + kPlanePad;
+  const size_t p_plane = C * kp + kPlanePad;
+  static thread_local PackBuffer v_buffer, e_buffer, p_buffer, zero_buffer;
+  float* V = v_buffer.Get(kPlanes * v_plane);
+  float* E = e_buffer.Get(kPlanes * e_plane);
+  float* P = p_buffer.Get(kPlanes * p_plane);
+  float* zeros = zero_buffer.Get(std::max(C, kp));
+  std::fill(zeros, zeros + std::max(C, kp), 0.0f);
+  const bool team = UseTeam(T * kPlanes * C * K >= kMinParallelWork);
+#pragma omp parallel if (team)
+  {
+    const size_t threads = static_cast<size_t>(omp_get_num_threads());
+    const size_t thread = static_cast<size_t>(omp_get_thread_num());
+    for (size_t t = T * thread / threads; t < T * (thread + 1) / threads; ++t) {
+      const size_t n = t / per_sample, oy0 = 3 * (t % per_sample / tiles_w);
+      const size_t ox0 = 3 * (t % per_sample % tiles_w);
+      const float* patch[kPlanes];
+      WinogradPatch<3>(s, x, zeros, n, oy0, ox0, patch);
+      WinogradInputTransform<3>(patch, C, V + t * C, v_plane);
+      const float* block[9];
+      for (size_t i = 0; i < 3; ++i) {
+        for (size_t j = 0; j < 3; ++j) {
+          const bool inside = oy0 + i < s.out_h && ox0 + j < s.out_w;
+          block[i * 3 + j] =
+              inside ? dY + ((n * s.out_h + oy0 + i) * s.out_w + ox0 + j) * K : zeros;
+        }
+      }
+      ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
+        WinogradKernelVector<3>(block, k0, partial, mask, E + t * kp, e_plane);
+      });
+    }
+#pragma omp barrier
+    for (size_t xi = 0; xi < kPlanes; ++xi) {
+      GemmShare(threads, thread, C, K, T, V + xi * v_plane, 1, C, E + xi * e_plane, kp,
+                /*b_transposed=*/false, StoreEpilogue{P + xi * p_plane, kp}, nullptr);
+    }
+#pragma omp barrier
+    for (size_t c = C * thread / threads; c < C * (thread + 1) / threads; ++c) {
+      ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
+        hn::Vec<D> z[9];
+        WinogradF3TileOutputs(P + c * kp, p_plane, k0, partial, mask, nullptr, z);
+        for (size_t tap = 0; tap < 9; ++tap) {
+          StoreSegment(d, z[tap], dW + (tap * C + c) * K + k0, partial, mask);
+        }
+      });
+    }
+    // db, a vector of filters to each thread in turn.
+    for (size_t k0 = thread * L; k0 < K; k0 += threads * L) {
+      const bool partial = k0 + L > K;
+      const auto mask = hn::FirstN(d, K - k0);
+      auto sum = hn::Zero(d);
+      for (size_t r = 0; r < s.rows(); ++r) {
+        sum = hn::Add(sum, LoadSegment(d, dY + r * K + k0, partial, mask));
+      }
+      StoreSegment(d, sum, db + k0, partial, mask);
+    }
   }
 }
 

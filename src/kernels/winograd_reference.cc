@@ -40,6 +40,34 @@ void F3OutputColumn(float m0, float m1, float m2, float m3, float m4, float (&y)
   y[2] = (a + m3 * 4.0f) + m4;
 }
 
+// u = G g G^T of one 3x3 block g, alpha x alpha.
+void KernelBlockTransform(const float (&g)[3][3], size_t tile, float (&u)[5][5]) {
+  if (tile == 2) {
+    float h[4][3];
+    for (size_t kx = 0; kx < 3; ++kx) {
+      const float sum = g[0][kx] + g[2][kx];
+      h[0][kx] = g[0][kx];
+      h[1][kx] = (sum + g[1][kx]) * 0.5f;
+      h[2][kx] = (sum - g[1][kx]) * 0.5f;
+      h[3][kx] = g[2][kx];
+    }
+    for (size_t i = 0; i < 4; ++i) {
+      const float sum = h[i][0] + h[i][2];
+      const float row[4] = {h[i][0], (sum + h[i][1]) * 0.5f, (sum - h[i][1]) * 0.5f,
+                            h[i][2]};
+      for (size_t j = 0; j < 4; ++j) u[i][j] = row[j];
+    }
+  } else {
+    float h[5][3];
+    for (size_t kx = 0; kx < 3; ++kx) {
+      float column[5];
+      F3KernelColumn(g[0][kx], g[1][kx], g[2][kx], column);
+      for (size_t i = 0; i < 5; ++i) h[i][kx] = column[i];
+    }
+    for (size_t i = 0; i < 5; ++i) F3KernelColumn(h[i][0], h[i][1], h[i][2], u[i]);
+  }
+}
+
 // U[xi][c][k] = (G g G^T)[xi] of every channel and filter.
 std::vector<float> KernelTransform(const float* W, size_t C, size_t K, size_t tile) {
   const size_t alpha = tile + 2;
@@ -51,30 +79,7 @@ std::vector<float> KernelTransform(const float* W, size_t C, size_t K, size_t ti
         for (size_t kx = 0; kx < 3; ++kx) g[ky][kx] = W[((ky * 3 + kx) * C + c) * K + k];
       }
       float u[5][5];
-      if (tile == 2) {
-        float h[4][3];
-        for (size_t kx = 0; kx < 3; ++kx) {
-          const float sum = g[0][kx] + g[2][kx];
-          h[0][kx] = g[0][kx];
-          h[1][kx] = (sum + g[1][kx]) * 0.5f;
-          h[2][kx] = (sum - g[1][kx]) * 0.5f;
-          h[3][kx] = g[2][kx];
-        }
-        for (size_t i = 0; i < 4; ++i) {
-          const float sum = h[i][0] + h[i][2];
-          const float row[4] = {h[i][0], (sum + h[i][1]) * 0.5f, (sum - h[i][1]) * 0.5f,
-                                h[i][2]};
-          for (size_t j = 0; j < 4; ++j) u[i][j] = row[j];
-        }
-      } else {
-        float h[5][3];
-        for (size_t kx = 0; kx < 3; ++kx) {
-          float column[5];
-          F3KernelColumn(g[0][kx], g[1][kx], g[2][kx], column);
-          for (size_t i = 0; i < 5; ++i) h[i][kx] = column[i];
-        }
-        for (size_t i = 0; i < 5; ++i) F3KernelColumn(h[i][0], h[i][1], h[i][2], u[i]);
-      }
+      KernelBlockTransform(g, tile, u);
       for (size_t i = 0; i < alpha; ++i) {
         for (size_t j = 0; j < alpha; ++j) U[((i * alpha + j) * C + c) * K + k] = u[i][j];
       }
@@ -112,6 +117,25 @@ void InputTransform(const float (&d)[5][5], size_t tile, float (&v)[25]) {
     F3InputColumn(r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], row);
     for (size_t j = 0; j < 5; ++j) v[i * 5 + j] = row[j];
   }
+}
+
+// V of channel c of the patch under the tile whose first output is (oy0,
+// ox0) in sample n, zeros outside the image.
+void PatchTransform(const WindowShape& s, const float* x, size_t n, size_t oy0, size_t ox0,
+                    size_t c, size_t tile, float (&v)[25]) {
+  float d[5][5] = {};
+  for (long i = 0; i < static_cast<long>(tile + 2); ++i) {
+    for (long j = 0; j < static_cast<long>(tile + 2); ++j) {
+      const long iy = static_cast<long>(oy0) + i - static_cast<long>(s.pad_top);
+      const long ix = static_cast<long>(ox0) + j - static_cast<long>(s.pad_left);
+      const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
+                          ix < static_cast<long>(s.width);
+      d[i][j] = inside ? x[((n * s.height + static_cast<size_t>(iy)) * s.width +
+                            static_cast<size_t>(ix)) * s.channels + c]
+                       : 0.0f;
+    }
+  }
+  InputTransform(d, tile, v);
 }
 
 // y[i][j] = (A^T m A)[i][j] of one filter's products m[xi].
@@ -152,20 +176,8 @@ void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
       for (size_t tx = 0; tile * tx < read.w; ++tx) {
         // V[xi][c] of the tile's patch, zeros outside the image.
         for (size_t c = 0; c < C; ++c) {
-          float d[5][5] = {};
-          for (long i = 0; i < static_cast<long>(alpha); ++i) {
-            for (long j = 0; j < static_cast<long>(alpha); ++j) {
-              const long iy = static_cast<long>(tile * ty) + i - static_cast<long>(s.pad_top);
-              const long ix = static_cast<long>(tile * tx) + j - static_cast<long>(s.pad_left);
-              const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
-                                  ix < static_cast<long>(s.width);
-              d[i][j] = inside ? x[((n * s.height + static_cast<size_t>(iy)) * s.width +
-                                    static_cast<size_t>(ix)) * C + c]
-                               : 0.0f;
-            }
-          }
           float v[25];
-          InputTransform(d, tile, v);
+          PatchTransform(s, x, n, tile * ty, tile * tx, c, tile, v);
           for (size_t xi = 0; xi < planes; ++xi) V[xi * C + c] = v[xi];
         }
         for (size_t k = 0; k < K; ++k) {
@@ -189,6 +201,57 @@ void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
         }
       }
     }
+  }
+}
+
+void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const float* x,
+                                   const float* dY, float* dW, float* db) {
+  const size_t C = s.channels, K = filters;
+  const size_t tiles_h = (s.out_h + 2) / 3, tiles_w = (s.out_w + 2) / 3;
+  const size_t T = s.batch * tiles_h * tiles_w;
+  // V[xi][t][c] of each tile's 5x5 patch, E[xi][t][k] of its 3x3 block of dY.
+  std::vector<float> V(25 * T * C), E(25 * T * K);
+  for (size_t t = 0; t < T; ++t) {
+    const size_t n = t / (tiles_h * tiles_w);
+    const size_t oy0 = 3 * (t % (tiles_h * tiles_w) / tiles_w), ox0 = 3 * (t % tiles_w);
+    for (size_t c = 0; c < C; ++c) {
+      float v[25];
+      PatchTransform(s, x, n, oy0, ox0, c, 3, v);
+      for (size_t xi = 0; xi < 25; ++xi) V[(xi * T + t) * C + c] = v[xi];
+    }
+    for (size_t k = 0; k < K; ++k) {
+      float e[3][3] = {};
+      for (size_t i = 0; i < 3; ++i) {
+        for (size_t j = 0; j < 3; ++j) {
+          if (oy0 + i < s.out_h && ox0 + j < s.out_w) {
+            e[i][j] = dY[((n * s.out_h + oy0 + i) * s.out_w + ox0 + j) * K + k];
+          }
+        }
+      }
+      float u[5][5];
+      KernelBlockTransform(e, 3, u);
+      for (size_t xi = 0; xi < 25; ++xi) E[(xi * T + t) * K + k] = u[xi / 5][xi % 5];
+    }
+  }
+  for (size_t c = 0; c < C; ++c) {
+    for (size_t k = 0; k < K; ++k) {
+      float m[25];
+      for (size_t xi = 0; xi < 25; ++xi) {
+        float sum = 0.0f;
+        for (size_t t = 0; t < T; ++t) {
+          sum = std::fma(V[(xi * T + t) * C + c], E[(xi * T + t) * K + k], sum);
+        }
+        m[xi] = sum;
+      }
+      float y[3][3];
+      OutputTransform(m, 3, y);
+      for (size_t tap = 0; tap < 9; ++tap) dW[(tap * C + c) * K + k] = y[tap / 3][tap % 3];
+    }
+  }
+  for (size_t k = 0; k < K; ++k) {
+    float sum = 0.0f;
+    for (size_t r = 0; r < s.rows(); ++r) sum += dY[r * K + k];
+    db[k] = sum;
   }
 }
 
