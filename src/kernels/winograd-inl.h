@@ -299,45 +299,60 @@ HWY_INLINE void WinogradF3TileOutputs(const float* HWY_RESTRICT m, size_t m_stri
   }
 }
 
-// rows (<= kWinogradRows) rows of one of the 16 products, NV vectors of
-// filters: m[i][n] = sum_c v[i][c] u[c][n], v's rows C apart, u's and m's kp
-// apart (u and m aligned, kp whole vectors).
+// Rows of a register tile of NV vectors: kWinogradRows, or more where
+// fewer vectors of filters leave accumulators free (the speedrun's 32
+// filters on AVX-512: 12 rows of 2 vectors), so that each vector of u
+// loaded serves more multiply-adds.
 template <size_t NV>
+constexpr size_t kWinogradTileRows =
+    NV >= kWinogradVecs ? kWinogradRows
+                        : std::min<size_t>(12, kWinogradRows * kWinogradVecs / NV);
+
+// rows (<= kRows) rows of one of the 16 products, NV vectors of filters:
+// m[i][n] = sum_c v[i][c] u[c][n], v's rows C apart, u's and m's kp apart
+// (u and m aligned, kp whole vectors).
+template <size_t NV, size_t kRows>
 HWY_NOINLINE void WinogradProductTile(const float* HWY_RESTRICT v, size_t C, size_t rows,
                                       const float* HWY_RESTRICT u, size_t kp,
                                       float* HWY_RESTRICT m) {
   using D = hn::ScalableTag<float>;
   const D d;
   const size_t L = hn::Lanes(d);
-  hn::Vec<D> acc[kWinogradRows][NV];
+  hn::Vec<D> acc[kRows][NV];
 #pragma GCC unroll 16
-  for (size_t i = 0; i < kWinogradRows; ++i) {
+  for (size_t i = 0; i < kRows; ++i) {
     for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::Zero(d);
   }
-  const float* HWY_RESTRICT row[kWinogradRows];
-  for (size_t i = 0; i < kWinogradRows; ++i) row[i] = v + std::min(i, rows - 1) * C;
+  const float* HWY_RESTRICT row[kRows];
+  for (size_t i = 0; i < kRows; ++i) row[i] = v + std::min(i, rows - 1) * C;
   for (size_t c = 0; c < C; ++c, u += kp) {
     hn::Vec<D> b[NV];
     for (size_t j = 0; j < NV; ++j) b[j] = hn::Load(d, u + j * L);
-    for (size_t i = 0; i < kWinogradRows; ++i) {
+    for (size_t i = 0; i < kRows; ++i) {
       const auto a = hn::Set(d, row[i][c]);
       for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(a, b[j], acc[i][j]);
     }
   }
 #pragma GCC unroll 16
-  for (size_t i = 0; i < kWinogradRows; ++i) {
+  for (size_t i = 0; i < kRows; ++i) {
     if (i >= rows) break;
     for (size_t j = 0; j < NV; ++j) hn::Store(acc[i][j], d, m + i * kp + j * L);
   }
 }
 
+// All `tiles` rows of one product for nv (<= NV) vectors of filters, a
+// register tile at a time.
 template <size_t NV = kWinogradVecs>
-HWY_INLINE void WinogradProductTileOf(size_t nv, const float* v, size_t C, size_t rows,
-                                      const float* u, size_t kp, float* m) {
+HWY_INLINE void WinogradProductPanel(size_t nv, const float* v, size_t C, size_t tiles,
+                                     const float* u, size_t kp, float* m) {
   if constexpr (NV > 1) {
-    if (nv < NV) return WinogradProductTileOf<NV - 1>(nv, v, C, rows, u, kp, m);
+    if (nv < NV) return WinogradProductPanel<NV - 1>(nv, v, C, tiles, u, kp, m);
   }
-  WinogradProductTile<NV>(v, C, rows, u, kp, m);
+  constexpr size_t kRows = kWinogradTileRows<NV>;
+  for (size_t r0 = 0; r0 < tiles; r0 += kRows) {
+    WinogradProductTile<NV, kRows>(v + r0 * C, C, std::min(kRows, tiles - r0), u, kp,
+                                   m + r0 * kp);
+  }
 }
 
 // Where a convolution's output pixel (n, oy, ox) starts in Y.
@@ -500,10 +515,7 @@ inline void WinogradTiles(const WindowShape& s, const float* x, const float* U, 
       float* m = M + xi * m_plane;
       for (size_t n0 = 0; n0 < kp; n0 += kWinogradVecs * L) {
         const size_t nv = std::min(kWinogradVecs, (kp - n0) / L);
-        for (size_t r0 = 0; r0 < tiles; r0 += kWinogradRows) {
-          WinogradProductTileOf(nv, v + r0 * C, C, std::min(kWinogradRows, tiles - r0), u + n0,
-                                kp, m + r0 * kp + n0);
-        }
+        WinogradProductPanel(nv, v, C, tiles, u + n0, kp, m + n0);
       }
     }
     for (size_t t = 0; t < tiles; ++t) {
