@@ -183,9 +183,10 @@ bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
 // kernels; the speedrun's and the book's shapes, 8 channels (whole vectors
 // on AVX2 only), a stride, and "same" padding (dense input gradient). The
 // weight gradient reads a window's kernel rows as runs of 3, 6 or 12
-// vectors where it can (the shapes with 8, 16, 32 and 64 channels, 64 in
-// two runs of 12 on AVX-512 with the 2x3 kernel) and by a list of offsets
-// otherwise (48 channels, 64 in three runs). (No shape here has 3x3
+// vectors where it can (the shapes with 8, 16, 32 and 64 channels; 64 in
+// segments of two runs of 12 and one on AVX-512, 16 of two runs of 6 and
+// one on AVX2) and by a list of offsets otherwise (48 channels, 64 on
+// AVX2). (No shape here has 3x3
 // outputs or 5x5 ones: their weight gradient is by Winograd's F(3x3, 3x3),
 // winograd_test.cc.) Also the first layers' direct weight gradient on one channel (a 3x3 or
 // 5x5 kernel over whole vectors of filters takes the sliding items on
