@@ -186,12 +186,11 @@ bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
 // vectors where it can (the shapes with 8, 16, 32 and 64 channels; 64 in
 // segments of two runs of 12 and one on AVX-512, 16 of two runs of 6 and
 // one on AVX2) and by a list of offsets otherwise (48 channels, 64 on
-// AVX2). (No shape here has 3x3
-// outputs or 5x5 ones: their weight gradient is by Winograd's F(3x3, 3x3),
-// winograd_test.cc.) Also the first layers' direct weight gradient on one channel (a 3x3 or
-// 5x5 kernel over whole vectors of filters takes the sliding items on
-// AVX-512: whole, in halves, with "same" padding and an overlapping last
-// vector).
+// AVX2). (No shape here has 3x3 outputs or 5x5 ones: their weight
+// gradient is by Winograd's F(3x3, 3x3), winograd_test.cc.) Also the first
+// layers' direct weight gradient on one channel (a 3x3 or 5x5 kernel over
+// whole vectors of filters takes the sliding items on AVX-512: whole, in
+// halves, with "same" padding and an overlapping last vector).
 TEST_CASE("Conv2D gradients of a mostly-zero dY are bitwise the dense sums", "[kernels]") {
   const ConvCase cases[] = {
       {9, 12, 12, 16, 32, 3, 3, 1, 1, Padding::kValid},

@@ -219,33 +219,19 @@ struct WeightGradients {
   std::vector<float> dW, db;
 };
 
-// A dY with zeros (as a ReLU leaves it) and NaN-filled outputs, so that
-// an element left unwritten shows.
-WeightGradients WinogradWeights(const WinogradCase& c) {
+// What a weight-gradient function (the kernel or a reference) gives on the
+// case's x and a dY with zeros (as a ReLU leaves it), into NaN-filled
+// outputs, so that an element left unwritten shows.
+using WeightsFunction = void (*)(const WindowShape&, size_t, const float*, const float*, float*,
+                                 float*);
+WeightGradients WeightsBy(WeightsFunction weights, const WinogradCase& c) {
   const WindowShape s = ShapeOf(c);
   const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 41, 0.6f);
   const auto dY = RandomMatrix(s.rows() * c.filters, 42, 0.5f);
   WeightGradients out;
   out.dW.assign(s.patch() * c.filters, std::numeric_limits<float>::quiet_NaN());
   out.db.assign(c.filters, std::numeric_limits<float>::quiet_NaN());
-  Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), out.dW.data(), out.db.data());
-  return out;
-}
-
-WeightGradients ReferenceWeights(const WinogradCase& c, bool winograd) {
-  const WindowShape s = ShapeOf(c);
-  const auto x = RandomMatrix(c.batch * c.height * c.width * c.channels, 41, 0.6f);
-  const auto dY = RandomMatrix(s.rows() * c.filters, 42, 0.5f);
-  WeightGradients out;
-  out.dW.resize(s.patch() * c.filters);
-  out.db.resize(c.filters);
-  if (winograd) {
-    reference::Conv2DWinogradBackwardWeights(s, c.filters, x.data(), dY.data(), out.dW.data(),
-                                             out.db.data());
-  } else {
-    reference::Conv2DBackwardWeights(s, c.filters, x.data(), dY.data(), out.dW.data(),
-                                     out.db.data());
-  }
+  weights(s, c.filters, x.data(), dY.data(), out.dW.data(), out.db.data());
   return out;
 }
 
@@ -256,12 +242,12 @@ TEST_CASE("Conv2D weight gradient by F(3x3, 3x3) gives the scalar reference's bi
   for (const WinogradCase& c : kWeightCases) {
     INFO(Describe(c));
     REQUIRE(WinogradWeightsApply(ShapeOf(c)));
-    const WeightGradients expected = ReferenceWeights(c, /*winograd=*/true);
+    const WeightGradients expected = WeightsBy(reference::Conv2DWinogradBackwardWeights, c);
     ForEachTarget([&](const std::string&) {
       for (const int threads : {1, 2, 4}) {
         INFO(threads << " threads");
         omp_set_num_threads(threads);
-        const WeightGradients out = WinogradWeights(c);
+        const WeightGradients out = WeightsBy(Conv2DBackwardWeights, c);
         if (NumericsClass() == "fma") {
           CHECK(BitwiseEqual(out.dW, expected.dW));
         } else {
@@ -278,9 +264,9 @@ TEST_CASE("Conv2D weight gradient by F(3x3, 3x3) matches direct loops within flo
           "[kernels]") {
   for (const WinogradCase& c : kWeightCases) {
     INFO(Describe(c));
-    const WeightGradients direct = ReferenceWeights(c, /*winograd=*/false);
+    const WeightGradients direct = WeightsBy(reference::Conv2DBackwardWeights, c);
     ForEachTarget([&](const std::string&) {
-      const WeightGradients out = WinogradWeights(c);
+      const WeightGradients out = WeightsBy(Conv2DBackwardWeights, c);
       RequireClose(out.dW, direct.dW, Tolerance(3), "dW");
       RequireClose(out.db, direct.db, 1e-5f, "db");
     });

@@ -67,6 +67,7 @@ inline size_t SparseSegmentVecs(size_t vecs) {
 // every multiply-add then reloads its offset and adds it to the window's.
 template <size_t NV>
 struct ListedVectors {
+  static constexpr size_t kVectors = NV;
   size_t at[NV];
   ListedVectors(const uint32_t* offsets, size_t v0) {
 #pragma GCC unroll 32
@@ -86,6 +87,7 @@ struct ListedVectors {
 // from its run's start once the loops over t unroll. Same loads, same sums.
 template <size_t R, size_t KR>
 struct RunVectors {
+  static constexpr size_t kVectors = R * KR;
   static constexpr size_t kLanes = hn::MaxLanes(hn::ScalableTag<float>());
   size_t run[KR];
   RunVectors(const uint32_t* offsets, size_t v0) {
@@ -287,13 +289,14 @@ constexpr size_t kSparseRowBlock = 8 * kWordRows;
 // (bit i of word w: row r0 + w * kWordRows + i, `stride` apart): each adds
 // its window's vectors (where.ForEach says where they lie) times its
 // gradient, g[r * g_stride], in registers, and the gradient to *bias unless
-// it is null.
-template <size_t NV, class Where>
+// it is null. NV = Where::kVectors.
+template <class Where>
 HWY_INLINE void SparseColumnSegment(const uint32_t* HWY_RESTRICT words, size_t count,
                                     size_t stride, size_t r0, const IndexedMatrix& cols,
                                     const Where where, size_t v0, const float* HWY_RESTRICT g,
                                     size_t g_stride, float* HWY_RESTRICT acc,
                                     float* HWY_RESTRICT bias) {
+  constexpr size_t NV = Where::kVectors;
   const hn::ScalableTag<float> d;
   const size_t L = hn::Lanes(d);
   hn::Vec<decltype(d)> sum[NV];
@@ -316,37 +319,29 @@ HWY_INLINE void SparseColumnSegment(const uint32_t* HWY_RESTRICT words, size_t c
   if (bias) *bias = bias_sum;
 }
 
-// SparseColumnSegment for nv <= NV listed vectors from v0.
-template <size_t NV>
-HWY_INLINE void SparseColumnSegmentOf(size_t nv, const uint32_t* words, size_t count,
+// SparseColumnSegment from v0 for Where<n>, n <= N: n listed vectors
+// (ListedVectors) or n runs (RunsOfLength<R>::Vectors).
+template <template <size_t> class Where, size_t N>
+HWY_INLINE void SparseColumnSegmentOf(size_t n, const uint32_t* words, size_t count,
                                       size_t stride, size_t r0, const IndexedMatrix& cols,
                                       const uint32_t* vector_taps, size_t v0, const float* g,
                                       size_t g_stride, float* acc, float* bias) {
-  if constexpr (NV > 1) {
-    if (nv < NV) {
-      return SparseColumnSegmentOf<NV - 1>(nv, words, count, stride, r0, cols, vector_taps, v0,
-                                           g, g_stride, acc, bias);
+  if constexpr (N > 1) {
+    if (n < N) {
+      return SparseColumnSegmentOf<Where, N - 1>(n, words, count, stride, r0, cols, vector_taps,
+                                                 v0, g, g_stride, acc, bias);
     }
   }
-  SparseColumnSegment<NV>(words, count, stride, r0, cols, ListedVectors<NV>(vector_taps, v0),
-                          v0, g, g_stride, acc, bias);
+  SparseColumnSegment(words, count, stride, r0, cols, Where<N>(vector_taps, v0), v0, g,
+                      g_stride, acc, bias);
 }
 
-// SparseColumnSegment for kr <= KR runs of R vectors from v0.
-template <size_t R, size_t KR>
-HWY_INLINE void SparseColumnRunsOf(size_t kr, const uint32_t* words, size_t count,
-                                   size_t stride, size_t r0, const IndexedMatrix& cols,
-                                   const uint32_t* vector_taps, size_t v0, const float* g,
-                                   size_t g_stride, float* acc, float* bias) {
-  if constexpr (KR > 1) {
-    if (kr < KR) {
-      return SparseColumnRunsOf<R, KR - 1>(kr, words, count, stride, r0, cols, vector_taps, v0,
-                                           g, g_stride, acc, bias);
-    }
-  }
-  SparseColumnSegment<R * KR>(words, count, stride, r0, cols, RunVectors<R, KR>(vector_taps, v0),
-                              v0, g, g_stride, acc, bias);
-}
+// RunVectors of runs of R, by their count.
+template <size_t R>
+struct RunsOfLength {
+  template <size_t KR>
+  using Vectors = RunVectors<R, KR>;
+};
 
 // One segment of SparseBackwardWeightsItem: nv vectors from v0, as runs
 // when `runs` has them.
@@ -357,17 +352,17 @@ HWY_INLINE void SparseColumnSegmentAny(const WindowRuns& runs, size_t nv, const 
                                        float* bias) {
   switch (runs.R) {
     case 3:
-      return SparseColumnRunsOf<3, kSparseVecs / 3>(nv / 3, words, count, stride, r0, cols,
-                                                    vector_taps, v0, g, g_stride, acc, bias);
+      return SparseColumnSegmentOf<RunsOfLength<3>::Vectors, kSparseVecs / 3>(
+          nv / 3, words, count, stride, r0, cols, vector_taps, v0, g, g_stride, acc, bias);
     case 6:
-      return SparseColumnRunsOf<6, kSparseVecs / 6>(nv / 6, words, count, stride, r0, cols,
-                                                    vector_taps, v0, g, g_stride, acc, bias);
+      return SparseColumnSegmentOf<RunsOfLength<6>::Vectors, kSparseVecs / 6>(
+          nv / 6, words, count, stride, r0, cols, vector_taps, v0, g, g_stride, acc, bias);
     case 12:
-      return SparseColumnRunsOf<12, kSparseVecs / 12>(nv / 12, words, count, stride, r0, cols,
-                                                      vector_taps, v0, g, g_stride, acc, bias);
+      return SparseColumnSegmentOf<RunsOfLength<12>::Vectors, kSparseVecs / 12>(
+          nv / 12, words, count, stride, r0, cols, vector_taps, v0, g, g_stride, acc, bias);
     default:
-      return SparseColumnSegmentOf<kSparseVecs>(nv, words, count, stride, r0, cols, vector_taps,
-                                                v0, g, g_stride, acc, bias);
+      return SparseColumnSegmentOf<ListedVectors, kSparseVecs>(
+          nv, words, count, stride, r0, cols, vector_taps, v0, g, g_stride, acc, bias);
   }
 }
 
