@@ -3,14 +3,17 @@
 // at 1, 2 and 4 threads bitwise alike.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <omp.h>
 
 #include "kernel_test_support.h"
+#include "kernels/batch_halves.h"
 #include "kernels/conv2d.h"
 #include "kernels/max_pooling2d.h"
 
@@ -174,10 +177,48 @@ bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
+// SumBatchHalves: the first (batch + 1) / 2 samples, then the rest, each
+// into sums of its own, the second's added to the first's; a batch of one
+// has no second half. The same on the team and off it.
+TEST_CASE("Weight gradients sum the batch's two halves and add them", "[kernels]") {
+  for (const bool team : {false, true}) {
+    for (const size_t batch : {size_t{1}, size_t{2}, size_t{5}, size_t{64}}) {
+      INFO("batch " << batch << (team ? ", on the team" : ", one thread"));
+      WindowShape s = MakeWindowShape(batch, 4, 4, 1, 3, 3, 1, 1, Padding::kValid);
+      std::vector<std::pair<size_t, size_t>> parts;  // (first sample, samples)
+      std::vector<float> dW(3, 7.0f), db(2, 7.0f);
+      SumBatchHalves(s, dW.size(), db.size(), team, dW.data(), db.data(),
+                     [&](const WindowShape& part, size_t first, float* w, float* b) {
+#pragma omp critical
+                       parts.emplace_back(first, part.batch);
+                       // Sums that tell the halves apart: 1 + first, and samples.
+                       for (size_t i = 0; i < 3; ++i) w[i] = 1.0f + static_cast<float>(first);
+                       b[0] = static_cast<float>(part.batch);
+                       b[1] = -0.0f;
+                     });
+      std::sort(parts.begin(), parts.end());
+      const size_t half = (batch + 1) / 2;
+      CHECK(FirstHalfSamples(batch) == half);
+      if (batch == 1) {
+        REQUIRE(parts.size() == 1);
+        CHECK(dW[0] == 1.0f);
+        CHECK(std::signbit(db[1]));  // the first half's sums, nothing added
+      } else {
+        REQUIRE(parts.size() == 2);
+        CHECK(parts[1] == std::pair<size_t, size_t>(half, batch - half));
+        CHECK(dW[2] == 2.0f + static_cast<float>(half));
+        CHECK(db[0] == static_cast<float>(batch));
+      }
+      CHECK(parts[0] == std::pair<size_t, size_t>(0, half));
+    }
+  }
+}
+
 // A mostly-zero dY, as max pooling and ReLU leave it, takes the kernels that
 // skip its zeros (kernels/sparse_gradient-inl.h) where its channels fill
 // whole vectors; they must give the dense order's bits: dW and db as one
-// fused multiply-add (or add) chain over the rows from the first, dx as
+// fused multiply-add (or add) chain over each half of the batch's rows from
+// its first, the second half's added to the first's (batch_halves.h), dx as
 // Col2Im of the fused-multiply-add dcols, on every FMA target and at 1, 2
 // and 4 threads. Densities on both sides of the switch to the sparse
 // kernels; the speedrun's and the book's shapes, 8 channels (whole vectors
@@ -231,17 +272,28 @@ TEST_CASE("Conv2D gradients of a mostly-zero dY are bitwise the dense sums", "[k
           cols[r * s.patch() + k] = x[((n * c.height + iy) * c.width + ix) * c.channels + ch];
         }
       }
+      // The weight gradient's sums over each half of the batch, the second
+      // added to the first (batch_halves.h).
+      const size_t half = FirstHalfSamples(c.batch) * s.out_h * s.out_w;
+      const auto halves = [&](const auto& sum_rows) {
+        const float first = sum_rows(size_t{0}, half);
+        return half == s.rows() ? first : first + sum_rows(half, s.rows());
+      };
       std::vector<float> dW_expected(W.size()), db_expected(c.filters);
       for (size_t f = 0; f < c.filters; ++f) {
-        float bias = 0.0f;
-        for (size_t r = 0; r < s.rows(); ++r) bias += dY[r * c.filters + f];
-        db_expected[f] = bias;
+        db_expected[f] = halves([&](size_t r0, size_t r1) {
+          float bias = 0.0f;
+          for (size_t r = r0; r < r1; ++r) bias += dY[r * c.filters + f];
+          return bias;
+        });
         for (size_t k = 0; k < s.patch(); ++k) {
-          float sum = 0.0f;
-          for (size_t r = 0; r < s.rows(); ++r) {
-            sum = std::fma(cols[r * s.patch() + k], dY[r * c.filters + f], sum);
-          }
-          dW_expected[k * c.filters + f] = sum;
+          dW_expected[k * c.filters + f] = halves([&](size_t r0, size_t r1) {
+            float sum = 0.0f;
+            for (size_t r = r0; r < r1; ++r) {
+              sum = std::fma(cols[r * s.patch() + k], dY[r * c.filters + f], sum);
+            }
+            return sum;
+          });
         }
       }
       const std::vector<float> dcols = FmaDcols(s, c.filters, dY, W);

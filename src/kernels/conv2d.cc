@@ -15,6 +15,7 @@
 
 #include "common/team.h"
 #include "hwy/highway.h"
+#include "kernels/batch_halves.h"
 #include "kernels/conv2d.h"
 #include "kernels/direct_weights-inl.h"
 #include "kernels/gemm-inl.h"
@@ -73,8 +74,9 @@ void SparseBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
   }
 }
 
-void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
-                           const float* dY, float* dW, float* db) {
+// Conv2DBackwardWeights over a whole batch, or one half of it.
+void Conv2DBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const float* x,
+                                  const float* dY, float* dW, float* db) {
   if (WinogradWeightsApply(s)) {
     return Conv2DWinogradBackwardWeightsImpl(s, filters, x, dY, dW, db);
   }
@@ -90,6 +92,19 @@ void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
   // dW = cols^T dY: row k of dW reads column k of cols.
   Gemm(s.patch(), filters, s.rows(), nullptr, 1, s.patch(), dY, filters,
        /*b_transposed=*/false, StoreEpilogue{dW, filters}, db, &cols);
+}
+
+// Its two halves (batch_halves.h), a thread each.
+void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
+                           const float* dY, float* dW, float* db) {
+  const size_t image = s.height * s.width * s.channels, pixels = s.out_h * s.out_w;
+  const bool team = s.rows() * s.patch() * filters >= kMinParallelWork;
+  SumBatchHalves(s, s.patch() * filters, filters, team, dW, db,
+                 [&](const WindowShape& part, size_t first, float* part_dW, float* part_db) {
+                   Conv2DBackwardWeightsOfBatch(part, filters, x + first * image,
+                                                dY + first * pixels * filters, part_dW,
+                                                part_db);
+                 });
 }
 
 // Col2Im below this many floats is not worth waking the team for.

@@ -129,7 +129,9 @@ void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const f
 void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                            const float* W, const float* b, Activation act, float* Z, float* Y,
                            OutputExtent read, size_t tile);
-// dW [patch(), filters] and db [filters] from the forward pass's input x.
+// dW [patch(), filters] and db [filters] from the forward pass's input x:
+// each half of the batch summed on its own, on a thread of its own, and
+// the second half's sums added to the first's (batch_halves.h).
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db);
 // dx [batch, height, width, channels] = Col2Im(dcols), dcols = dY W^T
@@ -148,7 +150,8 @@ void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                            const float* W, const float* b, Activation act, float* Y,
                            OutputExtent read, size_t tile);
 // Conv2DBackwardWeights by Winograd's F(3x3, 3x3), operation for operation
-// as kernels/winograd-inl.h (for any s with a 3x3 kernel at stride 1).
+// as kernels/winograd-inl.h (for any s with a 3x3 kernel at stride 1), the
+// batch's two halves summed apart and added (batch_halves.h).
 void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                                    const float* dY, float* dW, float* db);
 // Direct loops over the convolution: Y = act(conv(x, W) + b).

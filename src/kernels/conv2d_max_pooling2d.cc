@@ -20,6 +20,7 @@
 #include "common/team.h"
 #include "hwy/highway.h"
 #include "kernels/activation-inl.h"
+#include "kernels/batch_halves.h"
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_max_pooling2d.h"
 #include "kernels/direct_weights-inl.h"
@@ -434,10 +435,22 @@ void Conv2DMaxPooling2DBackwardWeights(const WindowShape& conv, size_t filters, 
                                        const WindowShape& pool, const float* dy,
                                        const uint32_t* argmax, const float* relu_y, float* dW,
                                        float* db) {
-  const PooledGradientRows rows{dy,          argmax,      relu_y,        conv.batch,
-                                conv.out_h,  conv.out_w,  filters,       pool.kernel_h,
-                                pool.kernel_w, pool.out_h, pool.out_w};
-  DirectBackwardWeights(conv, filters, Im2ColMatrix(conv, x), rows, dW, db);
+  // Its two halves, as Conv2DBackwardWeights sums them (batch_halves.h).
+  const size_t image = conv.height * conv.width * conv.channels;
+  const size_t pooled = pool.out_h * pool.out_w * filters;
+  const bool team = conv.rows() * conv.patch() * filters >= kMinParallelWork;
+  SumBatchHalves(conv, conv.patch() * filters, filters, team, dW, db,
+                 [&](const WindowShape& part, size_t first, float* part_dW, float* part_db) {
+                   const size_t at = first * pooled;
+                   const PooledGradientRows rows{dy + at,        argmax + at,
+                                                 relu_y ? relu_y + at : nullptr,
+                                                 part.batch,     conv.out_h,
+                                                 conv.out_w,     filters,
+                                                 pool.kernel_h,  pool.kernel_w,
+                                                 pool.out_h,     pool.out_w};
+                   DirectBackwardWeights(part, filters, Im2ColMatrix(part, x + first * image),
+                                         rows, part_dW, part_db);
+                 });
 }
 
 }  // namespace HWY_NAMESPACE

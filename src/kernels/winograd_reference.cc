@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/activation.h"
+#include "kernels/batch_halves.h"
 #include "kernels/conv2d.h"
 
 namespace mb::reference {
@@ -204,8 +205,11 @@ void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
   }
 }
 
-void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const float* x,
-                                   const float* dY, float* dW, float* db) {
+namespace {
+
+// Conv2DWinogradBackwardWeights over a whole batch, or one half of it.
+void WinogradBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const float* x,
+                                    const float* dY, float* dW, float* db) {
   const size_t C = s.channels, K = filters;
   const size_t tiles_h = (s.out_h + 2) / 3, tiles_w = (s.out_w + 2) / 3;
   const size_t T = s.batch * tiles_h * tiles_w;
@@ -253,6 +257,19 @@ void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const f
     for (size_t r = 0; r < s.rows(); ++r) sum += dY[r * K + k];
     db[k] = sum;
   }
+}
+
+}  // namespace
+
+void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const float* x,
+                                   const float* dY, float* dW, float* db) {
+  const size_t image = s.height * s.width * s.channels, pixels = s.out_h * s.out_w;
+  SumBatchHalves(s, s.patch() * filters, filters, /*team=*/false, dW, db,
+                 [&](const WindowShape& part, size_t first, float* part_dW, float* part_db) {
+                   WinogradBackwardWeightsOfBatch(part, filters, x + first * image,
+                                                  dY + first * pixels * filters, part_dW,
+                                                  part_db);
+                 });
 }
 
 }  // namespace mb::reference
