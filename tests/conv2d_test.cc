@@ -197,6 +197,19 @@ TEST_CASE("Weight gradients sum the batch's two halves and add them", "[kernels]
                        b[1] = -0.0f;
                      });
       std::sort(parts.begin(), parts.end());
+      // One thread allowed: one thread runs both halves.
+      omp_set_num_threads(1);
+      std::vector<int> teams;
+      std::vector<float> dW1(dW.size()), db1(db.size());
+      SumBatchHalves(s, dW1.size(), db1.size(), team, dW1.data(), db1.data(),
+                     [&](const WindowShape&, size_t, float* w, float* b) {
+#pragma omp critical
+                       teams.push_back(omp_get_num_threads());
+                       std::fill(w, w + 3, 0.0f);
+                       std::fill(b, b + 2, 0.0f);
+                     });
+      omp_set_num_threads(omp_get_num_procs());
+      for (int t : teams) CHECK(t == 1);
       const size_t half = (batch + 1) / 2;
       CHECK(FirstHalfSamples(batch) == half);
       if (batch == 1) {

@@ -29,8 +29,9 @@ inline size_t FirstHalfSamples(size_t batch) { return (batch + 1) / 2; }
 // dW [weights] and db [filters] of convolution s, as
 // half(part, first, dW_part, db_part) gives them for the part of the batch
 // from sample `first` (part.batch samples), summed over the two halves. On
-// the team when `team` (a thread a half; the kernels inside then stay on
-// their thread), else on the calling thread, first half first. A batch of
+// the team when `team` and the thread count allows two (a thread a half;
+// the kernels inside then stay on their thread), else on the calling
+// thread, first half first. A batch of
 // one sample has no second half: dW is the first's.
 template <class Half>
 void SumBatchHalves(const WindowShape& s, size_t weights, size_t filters, bool team, float* dW,
@@ -43,7 +44,9 @@ void SumBatchHalves(const WindowShape& s, size_t weights, size_t filters, bool t
   second_sums.resize(weights + filters);
   float* dW2 = second_sums.data();
   float* db2 = dW2 + weights;
-#pragma omp parallel num_threads(2) if (UseTeam(team))
+  // num_threads(2) asks for two whatever the thread count set: only when
+  // it allows two.
+#pragma omp parallel num_threads(2) if (UseTeam(team && omp_get_max_threads() >= 2))
   {
     const int threads = omp_get_num_threads(), thread = omp_get_thread_num();
     if (thread == 0) half(first, size_t{0}, dW, db);
