@@ -14,7 +14,6 @@
 
 #include <omp.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -31,8 +30,8 @@ inline size_t FirstHalfSamples(size_t batch) { return (batch + 1) / 2; }
 // from sample `first` (part.batch samples), summed over the two halves. On
 // the team when `team` and the thread count allows two (a thread a half;
 // the kernels inside then stay on their thread), else on the calling
-// thread, first half first. A batch of
-// one sample has no second half: dW is the first's.
+// thread, first half first. A batch of one sample has no second half: dW is
+// the first's.
 template <class Half>
 void SumBatchHalves(const WindowShape& s, size_t weights, size_t filters, bool team, float* dW,
                     float* db, const Half& half) {
@@ -54,6 +53,22 @@ void SumBatchHalves(const WindowShape& s, size_t weights, size_t filters, bool t
   }
   for (size_t i = 0; i < weights; ++i) dW[i] += dW2[i];
   for (size_t f = 0; f < filters; ++f) db[f] += db2[f];
+}
+
+// dW [patch(), filters] and db [filters] of convolution s from its input x
+// and output gradient dY [rows(), filters], as
+// of_batch(part, filters, x, dY, dW, db) gives them for a part of the
+// batch, summed over the two halves (SumBatchHalves).
+template <class OfBatch>
+void SumConvolutionBatchHalves(const WindowShape& s, size_t filters, const float* x,
+                               const float* dY, bool team, float* dW, float* db,
+                               const OfBatch& of_batch) {
+  const size_t image = s.height * s.width * s.channels, pixels = s.out_h * s.out_w;
+  SumBatchHalves(s, s.patch() * filters, filters, team, dW, db,
+                 [&](const WindowShape& part, size_t first, float* part_dW, float* part_db) {
+                   of_batch(part, filters, x + first * image, dY + first * pixels * filters,
+                            part_dW, part_db);
+                 });
 }
 
 }  // namespace mb

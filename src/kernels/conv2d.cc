@@ -97,14 +97,8 @@ void Conv2DBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const fl
 // Its two halves (batch_halves.h), a thread each.
 void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db) {
-  const size_t image = s.height * s.width * s.channels, pixels = s.out_h * s.out_w;
   const bool team = s.rows() * s.patch() * filters >= kMinParallelWork;
-  SumBatchHalves(s, s.patch() * filters, filters, team, dW, db,
-                 [&](const WindowShape& part, size_t first, float* part_dW, float* part_db) {
-                   Conv2DBackwardWeightsOfBatch(part, filters, x + first * image,
-                                                dY + first * pixels * filters, part_dW,
-                                                part_db);
-                 });
+  SumConvolutionBatchHalves(s, filters, x, dY, team, dW, db, Conv2DBackwardWeightsOfBatch);
 }
 
 // Col2Im below this many floats is not worth waking the team for.

@@ -162,51 +162,6 @@ void OutputTransform(const float (&m)[25], size_t tile, float (&y)[3][3]) {
   for (size_t i = 0; i < 3; ++i) F3OutputColumn(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], y[i]);
 }
 
-}  // namespace
-
-void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
-                           const float* W, const float* b, Activation act, float* Y,
-                           OutputExtent read, size_t tile) {
-  read = ReadExtentOf(s, read);
-  const size_t C = s.channels, K = filters, alpha = tile + 2, planes = alpha * alpha;
-  const std::vector<float> U = KernelTransform(W, C, K, tile);
-  std::fill(Y, Y + s.rows() * K, 0.0f);
-  std::vector<float> V(planes * C);
-  for (size_t n = 0; n < s.batch; ++n) {
-    for (size_t ty = 0; tile * ty < read.h; ++ty) {
-      for (size_t tx = 0; tile * tx < read.w; ++tx) {
-        // V[xi][c] of the tile's patch, zeros outside the image.
-        for (size_t c = 0; c < C; ++c) {
-          float v[25];
-          PatchTransform(s, x, n, tile * ty, tile * tx, c, tile, v);
-          for (size_t xi = 0; xi < planes; ++xi) V[xi * C + c] = v[xi];
-        }
-        for (size_t k = 0; k < K; ++k) {
-          float m[25] = {};
-          for (size_t xi = 0; xi < planes; ++xi) {
-            float sum = 0.0f;
-            for (size_t c = 0; c < C; ++c) {
-              sum = std::fma(V[xi * C + c], U[(xi * C + c) * K + k], sum);
-            }
-            m[xi] = sum;
-          }
-          float y[3][3];
-          OutputTransform(m, tile, y);
-          for (size_t i = 0; i < tile && tile * ty + i < read.h; ++i) {
-            for (size_t j = 0; j < tile && tile * tx + j < read.w; ++j) {
-              const float z = b ? y[i][j] + b[k] : y[i][j];
-              Y[((n * s.out_h + tile * ty + i) * s.out_w + tile * tx + j) * K + k] =
-                  ActivationForward(act, z);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-namespace {
-
 // Conv2DWinogradBackwardWeights over a whole batch, or one half of it.
 void WinogradBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const float* x,
                                     const float* dY, float* dW, float* db) {
@@ -261,15 +216,52 @@ void WinogradBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const 
 
 }  // namespace
 
+void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
+                           const float* W, const float* b, Activation act, float* Y,
+                           OutputExtent read, size_t tile) {
+  read = ReadExtentOf(s, read);
+  const size_t C = s.channels, K = filters, alpha = tile + 2, planes = alpha * alpha;
+  const std::vector<float> U = KernelTransform(W, C, K, tile);
+  std::fill(Y, Y + s.rows() * K, 0.0f);
+  std::vector<float> V(planes * C);
+  for (size_t n = 0; n < s.batch; ++n) {
+    for (size_t ty = 0; tile * ty < read.h; ++ty) {
+      for (size_t tx = 0; tile * tx < read.w; ++tx) {
+        // V[xi][c] of the tile's patch, zeros outside the image.
+        for (size_t c = 0; c < C; ++c) {
+          float v[25];
+          PatchTransform(s, x, n, tile * ty, tile * tx, c, tile, v);
+          for (size_t xi = 0; xi < planes; ++xi) V[xi * C + c] = v[xi];
+        }
+        for (size_t k = 0; k < K; ++k) {
+          float m[25] = {};
+          for (size_t xi = 0; xi < planes; ++xi) {
+            float sum = 0.0f;
+            for (size_t c = 0; c < C; ++c) {
+              sum = std::fma(V[xi * C + c], U[(xi * C + c) * K + k], sum);
+            }
+            m[xi] = sum;
+          }
+          float y[3][3];
+          OutputTransform(m, tile, y);
+          for (size_t i = 0; i < tile && tile * ty + i < read.h; ++i) {
+            for (size_t j = 0; j < tile && tile * tx + j < read.w; ++j) {
+              const float z = b ? y[i][j] + b[k] : y[i][j];
+              Y[((n * s.out_h + tile * ty + i) * s.out_w + tile * tx + j) * K + k] =
+                  ActivationForward(act, z);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+
 void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                                    const float* dY, float* dW, float* db) {
-  const size_t image = s.height * s.width * s.channels, pixels = s.out_h * s.out_w;
-  SumBatchHalves(s, s.patch() * filters, filters, /*team=*/false, dW, db,
-                 [&](const WindowShape& part, size_t first, float* part_dW, float* part_db) {
-                   WinogradBackwardWeightsOfBatch(part, filters, x + first * image,
-                                                  dY + first * pixels * filters, part_dW,
-                                                  part_db);
-                 });
+  SumConvolutionBatchHalves(s, filters, x, dY, /*team=*/false, dW, db,
+                            WinogradBackwardWeightsOfBatch);
 }
 
 }  // namespace mb::reference
