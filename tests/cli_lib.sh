@@ -1,6 +1,6 @@
-# Shared by the runner's command-line test scripts: pass/fail/skip counting,
-# the input-error check, and signalling the runner at a given moment.
-# Source it after setting $runner and $work.
+# Shared by the command-line test scripts (the runner's and the tools'):
+# pass/fail/skip counting, the input-error check, and signalling the runner
+# at a given moment. Source it after setting $runner and $work.
 failures=0
 passes=0
 # A command the runner is started through (expect_input_error_within sets it).
@@ -12,6 +12,12 @@ fail() { failures=$((failures + 1)); echo "FAIL $1"; }
 # A case this machine cannot run: counted apart, so the summary line shows
 # what was not checked.
 skip() { skips=$((skips + 1)); echo "skip $1"; }
+# check NAME CONDITION...: passes when the command CONDITION succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@"; then pass "$name"; else fail "$name"; fi
+}
 
 # expect_input_error NAME PATTERN RUNNER-ARGS...: exit 2, one stderr line
 # matching PATTERN, and no output directory created.

@@ -7,13 +7,7 @@ set -u
 program=$1
 library=$2
 tool=tools/omp_region_profile.py
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
-}
+source "$(dirname "$0")/cli_lib.sh"
 
 out=$(OMP_NUM_THREADS=2 python3 "$tool" --library "$library" -- "$program" 2>&1)
 status=$?
@@ -48,5 +42,4 @@ out=$(python3 "$tool" --library "$library" -- "$program" --fail 2>&1)
 check "failing command: exit 2" test $? -eq 2
 check "failing command: says so" grep -q "omp_imbalance exited with status 3; no table" <<< "$out"
 
-echo "$passed passed, $failed failed"
-test "$failed" -eq 0
+summary

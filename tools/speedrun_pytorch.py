@@ -13,6 +13,10 @@ with OPENBLAS_CORETYPE=SkylakeX (the "-skylakex" settings), since Debian's
 OpenBLAS 0.3.21 does not recognise recent AVX-512 CPUs and falls back to
 older kernels (never without AVX-512: those kernels would not run there).
 --json FILE writes the per-seed results (rewritten after each seed).
+Run by another Python, it measures that Python's PyTorch (a virtual
+environment's torch 2.x from PyPI, over MKL: `VENV/bin/python
+tools/speedrun_pytorch.py`), where the OpenBLAS settings only set torch's
+threads.
 
 The recipe, checked against configs/speedrun_reference.json at start-up:
 Conv2d(1->24, 5x5) -> MaxPool2d(2) -> ReLU -> Conv2d(24->32, 3x3) ->
