@@ -90,28 +90,29 @@ candidates=()
 for python in "${pythons[@]}"; do
   # Debian's build reports BLAS_INFO=generic: the system's BLAS, OpenBLAS.
   if ! "$python" -c 'import sys, torch; sys.exit("BLAS_INFO=mkl" not in torch.__config__.show())'; then
+    # OpenBLAS's kernels to try, each at 2 torch threads over 1 OpenBLAS
+    # thread and at 1 over 2.
+    cores=("")
     if [[ $target == AVX2 ]]; then
-      candidates+=("$python|2|OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell $avx2_env"
-                   "$python|1|OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=Haswell $avx2_env")
-      continue
+      cores=("OPENBLAS_CORETYPE=Haswell $avx2_env")
+    elif $avx512; then
+      cores+=("OPENBLAS_CORETYPE=SkylakeX")
     fi
-    candidates+=("$python|2|OPENBLAS_NUM_THREADS=1" "$python|1|OPENBLAS_NUM_THREADS=2")
-    if $avx512; then
-      candidates+=("$python|2|OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=SkylakeX"
-                   "$python|1|OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SkylakeX")
-    fi
-  elif [[ $target == AVX2 ]]; then
-    candidates+=("$python|2|MKL_ENABLE_INSTRUCTIONS=AVX2 $avx2_env"
-                 "$python|1|MKL_ENABLE_INSTRUCTIONS=AVX2 $avx2_env")
+    for core in "${cores[@]}"; do
+      candidates+=("$python|2|OPENBLAS_NUM_THREADS=1${core:+ $core}"
+                   "$python|1|OPENBLAS_NUM_THREADS=2${core:+ $core}")
+    done
   else
-    candidates+=("$python|2|" "$python|1|")
+    limits=""
+    [[ $target == AVX2 ]] && limits="MKL_ENABLE_INSTRUCTIONS=AVX2 $avx2_env"
+    candidates+=("$python|2|$limits" "$python|1|$limits")
   fi
 done
 
 # torch SETTING [ARGS...]: prints "training_seconds test_accuracy".
 torch() {
-  local python=${1%%|*} rest=${1#*|}
-  local threads=${rest%%|*} environment=${rest#*|}
+  local python threads environment
+  IFS='|' read -r python threads environment <<< "$1"
   shift
   # shellcheck disable=SC2086  # the environment is words VAR=value, split on purpose
   env $environment "$python" "$script" --threads "$threads" "$@" \
@@ -120,8 +121,8 @@ torch() {
 
 # "PATH, N torch threads, ENVIRONMENT" of a candidate.
 describe() {
-  local python=${1%%|*} rest=${1#*|}
-  local threads=${rest%%|*} environment=${rest#*|}
+  local python threads environment
+  IFS='|' read -r python threads environment <<< "$1"
   echo "$python, $threads torch threads${environment:+, $environment}"
 }
 

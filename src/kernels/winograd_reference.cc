@@ -257,7 +257,6 @@ void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
   }
 }
 
-
 void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                                    const float* dY, float* dW, float* db) {
   SumConvolutionBatchHalves(s, filters, x, dY, /*team=*/false, dW, db,
