@@ -1,5 +1,5 @@
-// Conv2D forward by Winograd's F(2x2, 3x3) and F(3x3, 3x3)
-// (kernels/winograd-inl.h): the scalar reference's bits on every FMA target
+// Conv2D forward by Winograd's F(2x2, 3x3) and F(3x3, 3x3), and both
+// gradients by F(3x3, 3x3) (kernels/winograd-inl.h): the scalar reference's bits on every FMA target
 // and at 1, 2 and 4 threads, the direct sums within float rounding, zeros
 // outside the read extent, and which geometries take which tiles.
 #include <catch2/catch.hpp>
@@ -235,29 +235,38 @@ WeightGradients WeightsBy(WeightsFunction weights, const WinogradCase& c) {
   return out;
 }
 
-TEST_CASE("Conv2D weight gradient by F(3x3, 3x3) gives the scalar reference's bits on every "
-          "FMA target and at 1, 2 and 4 threads",
-          "[kernels]") {
+// check() on every target at 1, 2 and 4 threads, on each of kWeightCases
+// (which all take F(3x3, 3x3) backward).
+template <class Check>
+void OnEveryTargetAndThreadCount(const Check& check) {
   const int saved = omp_get_max_threads();
   for (const WinogradCase& c : kWeightCases) {
     INFO(Describe(c));
-    REQUIRE(WinogradWeightsApply(ShapeOf(c)));
-    const WeightGradients expected = WeightsBy(reference::Conv2DWinogradBackwardWeights, c);
+    REQUIRE(WinogradBackwardApplies(ShapeOf(c)));
     ForEachTarget([&](const std::string&) {
       for (const int threads : {1, 2, 4}) {
         INFO(threads << " threads");
         omp_set_num_threads(threads);
-        const WeightGradients out = WeightsBy(Conv2DBackwardWeights, c);
-        if (NumericsClass() == "fma") {
-          CHECK(BitwiseEqual(out.dW, expected.dW));
-        } else {
-          RequireClose(out.dW, expected.dW, Tolerance(3), "dW");
-        }
-        CHECK(BitwiseEqual(out.db, expected.db));
+        check(c);
       }
     });
   }
   omp_set_num_threads(saved);
+}
+
+TEST_CASE("Conv2D weight gradient by F(3x3, 3x3) gives the scalar reference's bits on every "
+          "FMA target and at 1, 2 and 4 threads",
+          "[kernels]") {
+  OnEveryTargetAndThreadCount([](const WinogradCase& c) {
+    const WeightGradients expected = WeightsBy(reference::Conv2DWinogradBackwardWeights, c);
+    const WeightGradients out = WeightsBy(Conv2DBackwardWeights, c);
+    if (NumericsClass() == "fma") {
+      CHECK(BitwiseEqual(out.dW, expected.dW));
+    } else {
+      RequireClose(out.dW, expected.dW, Tolerance(3), "dW");
+    }
+    CHECK(BitwiseEqual(out.db, expected.db));
+  });
 }
 
 TEST_CASE("Conv2D weight gradient by F(3x3, 3x3) matches direct loops within float rounding",
@@ -273,17 +282,60 @@ TEST_CASE("Conv2D weight gradient by F(3x3, 3x3) matches direct loops within flo
   }
 }
 
-TEST_CASE("Conv2D weight gradient takes F(3x3, 3x3) by geometry alone", "[kernels]") {
+// The input gradient by F(3x3, 3x3) turned back
+// (Conv2DWinogradBackwardInputImpl), through Conv2DBackwardInput on the
+// same geometries: one tile a sample, four overlapping tiles (half of them
+// past the outputs), "same" padding over 17 channels (a partial vector in
+// the output transform), filters that end in a partial vector, and more
+// tiles than a thread's chunk.
+std::vector<float> InputGradientBy(void (*input)(const WindowShape&, size_t, const float*,
+                                                 const float*, float*),
+                                   const WinogradCase& c, float dy_density = 0.5f) {
+  const WindowShape s = ShapeOf(c);
+  const auto W = RandomMatrix(s.patch() * c.filters, 51);
+  const auto dY = RandomMatrix(s.rows() * c.filters, 52, dy_density);
+  std::vector<float> dx(c.batch * c.height * c.width * c.channels,
+                        std::numeric_limits<float>::quiet_NaN());
+  input(s, c.filters, dY.data(), W.data(), dx.data());
+  return dx;
+}
+
+TEST_CASE("Conv2D input gradient by F(3x3, 3x3) gives the scalar reference's bits on every "
+          "FMA target and at 1, 2 and 4 threads",
+          "[kernels]") {
+  OnEveryTargetAndThreadCount([](const WinogradCase& c) {
+    const auto expected = InputGradientBy(reference::Conv2DWinogradBackwardInput, c);
+    const auto dx = InputGradientBy(Conv2DBackwardInput, c);
+    if (NumericsClass() == "fma") {
+      CHECK(BitwiseEqual(dx, expected));
+    } else {
+      RequireClose(dx, expected, Tolerance(3), "dx");
+    }
+  });
+}
+
+TEST_CASE("Conv2D input gradient by F(3x3, 3x3) matches direct loops within float rounding",
+          "[kernels]") {
+  for (const WinogradCase& c : kWeightCases) {
+    INFO(Describe(c));
+    const auto direct = InputGradientBy(reference::Conv2DBackwardInput, c);
+    ForEachTarget([&](const std::string&) {
+      RequireClose(InputGradientBy(Conv2DBackwardInput, c), direct, Tolerance(3), "dx");
+    });
+  }
+}
+
+TEST_CASE("Conv2D gradients take F(3x3, 3x3) by geometry alone", "[kernels]") {
   const auto shape = [](size_t size, size_t channels, size_t stride) {
     return MakeWindowShape(64, size, size, channels, 3, 3, stride, stride, Padding::kValid);
   };
-  CHECK(WinogradWeightsApply(shape(5, 64, 1)));    // the book convnet's third convolution
-  CHECK(WinogradWeightsApply(shape(7, 16, 1)));    // 5x5 outputs
-  CHECK_FALSE(WinogradWeightsApply(shape(13, 32, 1)));  // its second: 2x2 tiles forward
-  CHECK_FALSE(WinogradWeightsApply(shape(12, 16, 1)));  // the speedrun's second
-  CHECK_FALSE(WinogradWeightsApply(shape(5, 8, 1)));    // too few channels
-  CHECK_FALSE(WinogradWeightsApply(shape(7, 64, 2)));   // a stride
-  CHECK_FALSE(WinogradWeightsApply(shape(3, 64, 1)));   // 1x1 outputs
+  CHECK(WinogradBackwardApplies(shape(5, 64, 1)));    // the book convnet's third convolution
+  CHECK(WinogradBackwardApplies(shape(7, 16, 1)));    // 5x5 outputs
+  CHECK_FALSE(WinogradBackwardApplies(shape(13, 32, 1)));  // its second: 2x2 tiles forward
+  CHECK_FALSE(WinogradBackwardApplies(shape(12, 16, 1)));  // the speedrun's second
+  CHECK_FALSE(WinogradBackwardApplies(shape(5, 8, 1)));    // too few channels
+  CHECK_FALSE(WinogradBackwardApplies(shape(7, 64, 2)));   // a stride
+  CHECK_FALSE(WinogradBackwardApplies(shape(3, 64, 1)));   // 1x1 outputs
   // A dY that is mostly zeros, which would take the sparse kernels
   // elsewhere, takes the same path and gives the same bits as a dense one.
   const WinogradCase c = kWeightCases[0];
@@ -296,6 +348,10 @@ TEST_CASE("Conv2D weight gradient takes F(3x3, 3x3) by geometry alone", "[kernel
   reference::Conv2DWinogradBackwardWeights(s, c.filters, x.data(), dY.data(), dW_ref.data(),
                                            db_ref.data());
   if (NumericsClass() == "fma") CHECK(BitwiseEqual(dW, dW_ref));
+  // So does the input gradient.
+  const auto dx = InputGradientBy(Conv2DBackwardInput, c, 0.05f);
+  const auto dx_ref = InputGradientBy(reference::Conv2DWinogradBackwardInput, c, 0.05f);
+  if (NumericsClass() == "fma") CHECK(BitwiseEqual(dx, dx_ref));
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // target as gemm.cc: the forward pass and the weight gradient read the
 // im2col matrix in place in the image (Im2ColIndex), the input gradient
 // computes dcols a few samples at a time and adds each chunk back with
-// Col2Im while it is in the cache. When dY is mostly zeros (after max
+// Col2Im while it is in the cache. Where the forward pass takes Winograd's
+// 3x3 tiles, both gradients take them too (winograd-inl.h). When dY is mostly zeros (after max
 // pooling and ReLU) both gradients skip them (sparse_gradient-inl.h), with
 // the same sums.
 #undef HWY_TARGET_INCLUDE
@@ -77,7 +78,7 @@ void SparseBackwardWeights(const WindowShape& s, size_t filters, const IndexedMa
 // Conv2DBackwardWeights over a whole batch, or one half of it.
 void Conv2DBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const float* x,
                                   const float* dY, float* dW, float* db) {
-  if (WinogradWeightsApply(s)) {
+  if (WinogradBackwardApplies(s)) {
     return Conv2DWinogradBackwardWeightsImpl(s, filters, x, dY, dW, db);
   }
   const IndexedMatrix cols = Im2ColMatrix(s, x);
@@ -184,6 +185,7 @@ constexpr size_t kDcolsChunkFloats = size_t{1} << 16;
 // filters, and Col2Im sums each sample alone.
 void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, const float* W,
                          float* dx) {
+  if (WinogradBackwardApplies(s)) return Conv2DWinogradBackwardInputImpl(s, filters, dY, W, dx);
   const size_t pixels = s.out_h * s.out_w, patch = s.patch();
   const size_t image = s.height * s.width * s.channels;
   // Chunks of at most kDcolsChunkFloats, as many as a multiple of the
@@ -294,7 +296,7 @@ size_t WinogradTileSize(const WindowShape& s, Activation act, OutputExtent read)
   return WinogradSaves(s, act, read, 3) ? 3 : 0;
 }
 
-bool WinogradWeightsApply(const WindowShape& s) {
+bool WinogradBackwardApplies(const WindowShape& s) {
   return WinogradTileSize(s, Activation::kLinear, {}) == 3;
 }
 

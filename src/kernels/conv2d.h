@@ -108,14 +108,14 @@ bool WinogradSaves(const WindowShape& s, Activation act, OutputExtent read, size
 // AVX2. Fewer channels are left to im2col, unmeasured.
 constexpr size_t kWinogradMinChannels = 16;
 size_t WinogradTileSize(const WindowShape& s, Activation act, OutputExtent read);
-// Whether Conv2DBackwardWeights computes s by Winograd's F(3x3, 3x3): where
-// the forward pass over all of s's outputs takes 3x3 tiles (the book
-// convnet's third convolution: 25 multiplies per sample, channel and
-// filter against 81). Geometry alone decides, before dY's density can
-// choose the sparse kernels, so that the bits never depend on the data's
-// zeros. (F(2x2, 3x3)'s matrices do not serve: the weight gradient's
-// "filter" is a tile of dY, its outputs the 3x3 taps.)
-bool WinogradWeightsApply(const WindowShape& s);
+// Whether Conv2DBackwardWeights and Conv2DBackwardInput compute s by
+// Winograd's F(3x3, 3x3): where the forward pass over all of s's outputs
+// takes 3x3 tiles (the book convnet's third convolution: 25 multiplies per
+// sample, channel and filter against 81). Geometry alone decides, before
+// dY's density can choose the sparse kernels, so that the bits never depend
+// on the data's zeros. (F(2x2, 3x3)'s matrices do not serve the weight
+// gradient: its "filter" is a tile of dY, its outputs the 3x3 taps.)
+bool WinogradBackwardApplies(const WindowShape& s);
 
 // Conv2D forward: Z = cols W + b and Y = act(Z), both [rows(), filters]; Z
 // may be null but for GELU. Outputs outside `read` may be left zero (the
@@ -136,9 +136,10 @@ void Conv2DBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                            const float* dY, float* dW, float* db);
 // dx [batch, height, width, channels] = Col2Im(dcols), dcols = dY W^T
 // [rows(), patch()] (each element's sum over the filters from the first up,
-// one fused multiply-add each), a few samples at a time. dx is the gradient
-// with respect to the layer's input: the previous layer's activation
-// derivative is not applied.
+// one fused multiply-add each), a few samples at a time; by F(3x3, 3x3)
+// turned back where WinogradBackwardApplies(s). dx is the gradient with
+// respect to the layer's input: the previous layer's activation derivative
+// is not applied.
 void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, const float* W,
                          float* dx);
 
@@ -154,6 +155,11 @@ void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
 // batch's two halves summed apart and added (batch_halves.h).
 void Conv2DWinogradBackwardWeights(const WindowShape& s, size_t filters, const float* x,
                                    const float* dY, float* dW, float* db);
+// Conv2DBackwardInput by Winograd's F(3x3, 3x3) turned back, operation for
+// operation as kernels/winograd-inl.h (for any s with a 3x3 kernel at
+// stride 1).
+void Conv2DWinogradBackwardInput(const WindowShape& s, size_t filters, const float* dY,
+                                 const float* W, float* dx);
 // Direct loops over the convolution: Y = act(conv(x, W) + b).
 void Conv2DForward(const WindowShape& s, size_t filters, const float* x, const float* W,
                    const float* b, Activation act, float* Y);

@@ -36,6 +36,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #include <omp.h>
@@ -689,7 +690,7 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
 // where the direct sums take 9 per output (81 at the book convnet's third
 // convolution, one tile a sample). db sums dY's rows from the first, one
 // add each. Taken where the forward pass takes F(3x3) tiles
-// (WinogradWeightsApply). The team transforms its share of the tiles, then
+// (WinogradBackwardApplies). The team transforms its share of the tiles, then
 // shares each product's tiles of P, then transforms P's channels back.
 inline void Conv2DWinogradBackwardWeightsImpl(const WindowShape& s, size_t filters,
                                               const float* x, const float* dY, float* dW,
@@ -758,6 +759,208 @@ inline void Conv2DWinogradBackwardWeightsImpl(const WindowShape& s, size_t filte
         sum = hn::Add(sum, LoadSegment(d, dY + r * K + k0, partial, mask));
       }
       StoreSegment(d, sum, db + k0, partial, mask);
+    }
+  }
+}
+
+// F(3x3, 3x3) turned back for the input gradient: the forward pass's
+// output transform and input transform, transposed.
+//   A = [1 0 0; 1 1 1; 1 -1 1; 1 2 4; 0 0 1]   (A^T's transpose)
+//   B = [2 0 0 0 0; -1 -2 2 -1 2; -2 -1 -3 0 -1; 1 1 1 1 -2; 0 0 0 0 1]
+// A times the column (e0, e1, e2): doublings are exact, so the four sums
+// round as in any order.
+template <class V, class D>
+HWY_INLINE void WinogradF3GradientColumn(D d, V e0, V e1, V e2, V (&out)[5]) {
+  const auto two = hn::Set(d, 2.0f);
+  const auto s = hn::Add(e0, e2);
+  out[0] = e0;
+  out[1] = hn::Add(s, e1);
+  out[2] = hn::Sub(s, e1);
+  out[3] = hn::Add(e0, hn::Mul(hn::Add(e1, hn::Mul(e2, two)), two));
+  out[4] = e2;
+}
+
+// B times the column (m0, ..., m4).
+template <class V, class D>
+HWY_INLINE void WinogradF3InputGradientColumn(D d, V m0, V m1, V m2, V m3, V m4, V (&r)[5]) {
+  const auto two = hn::Set(d, 2.0f);
+  const auto p = hn::Add(m0, m3), q = hn::Add(m1, m2);
+  r[0] = hn::Mul(m0, two);
+  r[1] = hn::Sub(hn::Mul(hn::Add(hn::Sub(m2, m1), m4), two), p);
+  r[2] = hn::Neg(hn::Add(hn::Add(hn::Mul(hn::Add(m0, m2), two), q), m4));
+  r[3] = hn::Sub(hn::Add(p, q), hn::Mul(m4, two));
+  r[4] = m4;
+}
+
+// dM = A e A^T for the lanes [k0, k0 + L) (a partial vector with
+// `partial`) of one tile's 3x3 block e of dY, its rows at e[i * 3 + j]:
+// dM[xi] stored at dm + xi * plane.
+template <class M>
+HWY_INLINE void WinogradGradientVector(const float* const (&e)[9], size_t k0, bool partial,
+                                       M mask, float* HWY_RESTRICT dm, size_t plane) {
+  using D = hn::ScalableTag<float>;
+  using V = hn::Vec<D>;
+  const D d;
+  V h[5][3];
+#pragma GCC unroll 3
+  for (size_t j = 0; j < 3; ++j) {  // A e, down each column
+    V out[5];
+    WinogradF3GradientColumn(d, LoadSegment(d, e[j] + k0, partial, mask),
+                             LoadSegment(d, e[3 + j] + k0, partial, mask),
+                             LoadSegment(d, e[6 + j] + k0, partial, mask), out);
+    for (size_t i = 0; i < 5; ++i) h[i][j] = out[i];
+  }
+#pragma GCC unroll 5
+  for (size_t i = 0; i < 5; ++i) {  // (A e) A^T, along each row
+    V row[5];
+    WinogradF3GradientColumn(d, h[i][0], h[i][1], h[i][2], row);
+    for (size_t j = 0; j < 5; ++j) StoreSegment(d, row[j], dm + (i * 5 + j) * plane + k0, partial, mask);
+  }
+}
+
+// dd = B dV B^T for channels [c0, c0 + L) of one tile from its 25 products
+// dv[xi] (dv + xi * dv_stride), added to dx where the tile's 5x5 patch lies
+// in the image: patch[i * 5 + j] is where pixel (i, j) starts in dx, null
+// outside it; bit i * 5 + j of `fresh` set where no tile before this one
+// has added to it, whose dx is then 0 + dd (dx need not be zeroed first).
+template <class M>
+HWY_INLINE void WinogradInputGradientVector(const float* HWY_RESTRICT dv, size_t dv_stride,
+                                            size_t c0, bool partial, M mask,
+                                            float* const (&patch)[25], uint32_t fresh) {
+  using D = hn::ScalableTag<float>;
+  using V = hn::Vec<D>;
+  const D d;
+  V r[5][5];
+#pragma GCC unroll 5
+  for (size_t j = 0; j < 5; ++j) {  // B dV, down each column
+    V column[5];
+    WinogradF3InputGradientColumn(d, hn::Load(d, dv + j * dv_stride + c0),
+                                  hn::Load(d, dv + (5 + j) * dv_stride + c0),
+                                  hn::Load(d, dv + (10 + j) * dv_stride + c0),
+                                  hn::Load(d, dv + (15 + j) * dv_stride + c0),
+                                  hn::Load(d, dv + (20 + j) * dv_stride + c0), column);
+    for (size_t i = 0; i < 5; ++i) r[i][j] = column[i];
+  }
+#pragma GCC unroll 5
+  for (size_t i = 0; i < 5; ++i) {  // (B dV) B^T, along each row
+    V row[5];
+    WinogradF3InputGradientColumn(d, r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], row);
+    for (size_t j = 0; j < 5; ++j) {
+      float* to = patch[i * 5 + j];
+      if (to == nullptr) continue;
+      const auto before =
+          (fresh >> (i * 5 + j)) & 1 ? hn::Zero(d) : LoadSegment(d, to + c0, partial, mask);
+      StoreSegment(d, hn::Add(before, row[j]), to + c0, partial, mask);
+    }
+  }
+}
+
+// dx [batch, height, width, C] of a 3x3 convolution at stride 1 by
+// F(3x3, 3x3) turned back: the forward pass computes each 3x3 tile of
+// outputs as Y_k = A^T [sum_c U[c][k] .* (B^T d_c B)] A, so the gradient
+// of its 5x5 input patch d_c is
+//   dd_c = B [ sum_k U[c][k] .* (A e_k A^T) ] B^T
+// with e_k the tile's 3x3 block of dY (zero past the outputs) and U the
+// forward pass's kernel transform. With dM[xi][t][k] = (A e_k A^T)[xi] and
+// U^T[xi][k][c], the sums over the filters are 25 matrix products, one per
+// position xi:
+//   dV[xi][t][c] = sum_k dM[xi][t][k] U^T[xi][k][c],
+// each element one fused multiply-add chain from zero, ascending over the
+// filters. 25 multiplies per tile, channel and filter where the direct sums
+// take 81 (the book convnet's third convolution: one tile a sample, where
+// dY W^T and Col2Im took 182 us a batch). Tiles' patches overlap by two
+// pixels: each element of dx sums its tiles' dd from zero, in the order of
+// the tiles (sample, then row-major). The team transposes W's taps (W^T,
+// [3][3][K][C]) and transforms them, split by filters, then splits the
+// samples, so no sum is split between threads.
+inline void Conv2DWinogradBackwardInputImpl(const WindowShape& s, size_t filters,
+                                            const float* dY, const float* W, float* dx) {
+  using D = hn::ScalableTag<float>;
+  constexpr size_t kPlanes = kWinogradPlanes<3>;
+  const size_t L = hn::Lanes(D());
+  const size_t C = s.channels, K = filters, cp = (C + L - 1) / L * L;
+  const OutputExtent all{s.out_h, s.out_w};
+  const size_t tiles_w = WinogradTilesWide<3>(all), per_sample = WinogradTilesPerSample<3>(all);
+  if (C == 0 || s.batch == 0) return;
+  static thread_local PackBuffer transposed_buffer, kernel_buffer;
+  float* Wt = transposed_buffer.Get(9 * K * C);
+  float* U = kernel_buffer.Get(kPlanes * WinogradKernelPlane(K, cp));
+  const bool team = UseTeam(s.batch * per_sample * kPlanes * C * K >= kMinParallelWork);
+#pragma omp parallel if (team)
+  {
+    const size_t threads = static_cast<size_t>(omp_get_num_threads());
+    const size_t thread = static_cast<size_t>(omp_get_thread_num());
+    for (size_t tap = 9 * thread / threads; tap < 9 * (thread + 1) / threads; ++tap) {
+      PackTransposed(W + tap * C * K, K, K, 0, C, C, Wt + tap * K * C);
+    }
+#pragma omp barrier
+    WinogradKernelTransform<3>(Wt, K, C, cp, U, K * thread / threads, K * (thread + 1) / threads);
+#pragma omp barrier
+    const size_t n_begin = s.batch * thread / threads, n_end = s.batch * (thread + 1) / threads;
+    const size_t begin = n_begin * per_sample, end = n_end * per_sample;
+    // Chunks of equal size, as few as kWinogradTilesPerChunk allows: each
+    // streams all of U once.
+    const size_t chunks = (end - begin + kWinogradTilesPerChunk<3> - 1) / kWinogradTilesPerChunk<3>;
+    const size_t kChunk = chunks == 0 ? 1 : (end - begin + chunks - 1) / chunks;
+    static thread_local PackBuffer dm_buffer, dv_buffer, zero_buffer;
+    const size_t most = std::min(kChunk, end - begin);
+    const size_t dm_plane = most * K + kPlanePad, dv_plane = most * cp + kPlanePad;
+    float* dM = dm_buffer.Get(kPlanes * dm_plane);
+    float* dV = dv_buffer.Get(kPlanes * dv_plane);
+    float* zeros = zero_buffer.Get(K);
+    std::fill(zeros, zeros + K, 0.0f);
+    for (size_t t0 = begin; t0 < end; t0 += kChunk) {
+      const size_t tiles = std::min(kChunk, end - t0);
+      for (size_t t = 0; t < tiles; ++t) {
+        const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
+        const size_t oy0 = 3 * (in_sample / tiles_w), ox0 = 3 * (in_sample % tiles_w);
+        const float* block[9];
+        for (size_t i = 0; i < 3; ++i) {
+          for (size_t j = 0; j < 3; ++j) {
+            const bool inside = oy0 + i < s.out_h && ox0 + j < s.out_w;
+            block[i * 3 + j] = inside ? dY + OutputOffset(s, K, n, oy0 + i, ox0 + j) : zeros;
+          }
+        }
+        ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
+          WinogradGradientVector(block, k0, partial, mask, dM + t * K, dm_plane);
+        });
+      }
+      for (size_t xi = 0; xi < kPlanes; ++xi) {
+        const float* u = U + xi * WinogradKernelPlane(K, cp);
+        for (size_t c0 = 0; c0 < cp; c0 += kWinogradVecs * L) {
+          const size_t nv = std::min(kWinogradVecs, (cp - c0) / L);
+          WinogradProductPanel(nv, dM + xi * dm_plane, K, tiles, u + c0, cp,
+                               dV + xi * dv_plane + c0);
+        }
+      }
+      for (size_t t = 0; t < tiles; ++t) {
+        const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
+        const size_t ty = in_sample / tiles_w, tx = in_sample % tiles_w;
+        const long iy0 = static_cast<long>(3 * ty) - static_cast<long>(s.pad_top);
+        const long ix0 = static_cast<long>(3 * tx) - static_cast<long>(s.pad_left);
+        float* patch[kPlanes];
+        // The tile before in the row added to the patch's first two
+        // columns, the row of tiles above to its first two rows. With
+        // "valid" or "same" padding the patches cover the image, so every
+        // pixel has a first tile and dx needs no zeroing (a twentieth of
+        // the kernel's time).
+        uint32_t fresh = 0;
+        for (long i = 0; i < 5; ++i) {
+          for (long j = 0; j < 5; ++j) {
+            if (!(ty > 0 && i < 2) && !(tx > 0 && j < 2)) fresh |= 1u << (i * 5 + j);
+            const long iy = iy0 + i, ix = ix0 + j;
+            const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
+                                ix < static_cast<long>(s.width);
+            patch[i * 5 + j] =
+                inside ? dx + ((n * s.height + static_cast<size_t>(iy)) * s.width +
+                               static_cast<size_t>(ix)) * C
+                       : nullptr;
+          }
+        }
+        ForEachSegment(C, [&](D, size_t c0, bool partial, auto mask) {
+          WinogradInputGradientVector(dV + t * cp, dv_plane, c0, partial, mask, patch, fresh);
+        });
+      }
     }
   }
 }

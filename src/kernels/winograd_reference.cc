@@ -41,6 +41,27 @@ void F3OutputColumn(float m0, float m1, float m2, float m3, float m4, float (&y)
   y[2] = (a + m3 * 4.0f) + m4;
 }
 
+// F(3x3, 3x3) turned back for the input gradient: A and B times a column,
+// as winograd-inl.h's WinogradF3GradientColumn and
+// WinogradF3InputGradientColumn.
+void F3GradientColumn(float e0, float e1, float e2, float (&out)[5]) {
+  const float s = e0 + e2;
+  out[0] = e0;
+  out[1] = s + e1;
+  out[2] = s - e1;
+  out[3] = e0 + (e1 + e2 * 2.0f) * 2.0f;
+  out[4] = e2;
+}
+
+void F3InputGradientColumn(float m0, float m1, float m2, float m3, float m4, float (&r)[5]) {
+  const float p = m0 + m3, q = m1 + m2;
+  r[0] = m0 * 2.0f;
+  r[1] = ((m2 - m1) + m4) * 2.0f - p;
+  r[2] = -((((m0 + m2) * 2.0f) + q) + m4);
+  r[3] = (p + q) - m4 * 2.0f;
+  r[4] = m4;
+}
+
 // u = G g G^T of one 3x3 block g, alpha x alpha.
 void KernelBlockTransform(const float (&g)[3][3], size_t tile, float (&u)[5][5]) {
   if (tile == 2) {
@@ -162,6 +183,18 @@ void OutputTransform(const float (&m)[25], size_t tile, float (&y)[3][3]) {
   for (size_t i = 0; i < 3; ++i) F3OutputColumn(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], y[i]);
 }
 
+// Filter k's 3x3 block of dY (K filters) from output (oy0, ox0) of sample
+// n, zero past the outputs.
+void DyBlock(const WindowShape& s, size_t K, const float* dY, size_t n, size_t oy0, size_t ox0,
+             size_t k, float (&e)[3][3]) {
+  for (size_t i = 0; i < 3; ++i) {
+    for (size_t j = 0; j < 3; ++j) {
+      const bool inside = oy0 + i < s.out_h && ox0 + j < s.out_w;
+      e[i][j] = inside ? dY[((n * s.out_h + oy0 + i) * s.out_w + ox0 + j) * K + k] : 0.0f;
+    }
+  }
+}
+
 // Conv2DWinogradBackwardWeights over a whole batch, or one half of it.
 void WinogradBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const float* x,
                                     const float* dY, float* dW, float* db) {
@@ -179,14 +212,8 @@ void WinogradBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const 
       for (size_t xi = 0; xi < 25; ++xi) V[(xi * T + t) * C + c] = v[xi];
     }
     for (size_t k = 0; k < K; ++k) {
-      float e[3][3] = {};
-      for (size_t i = 0; i < 3; ++i) {
-        for (size_t j = 0; j < 3; ++j) {
-          if (oy0 + i < s.out_h && ox0 + j < s.out_w) {
-            e[i][j] = dY[((n * s.out_h + oy0 + i) * s.out_w + ox0 + j) * K + k];
-          }
-        }
-      }
+      float e[3][3];
+      DyBlock(s, K, dY, n, oy0, ox0, k, e);
       float u[5][5];
       KernelBlockTransform(e, 3, u);
       for (size_t xi = 0; xi < 25; ++xi) E[(xi * T + t) * K + k] = u[xi / 5][xi % 5];
@@ -215,6 +242,68 @@ void WinogradBackwardWeightsOfBatch(const WindowShape& s, size_t filters, const 
 }
 
 }  // namespace
+
+void Conv2DWinogradBackwardInput(const WindowShape& s, size_t filters, const float* dY,
+                                 const float* W, float* dx) {
+  const size_t C = s.channels, K = filters;
+  const std::vector<float> U = KernelTransform(W, C, K, 3);  // U[xi][c][k]
+  std::fill(dx, dx + s.batch * s.height * s.width * C, 0.0f);
+  std::vector<float> dM(25 * K);
+  for (size_t n = 0; n < s.batch; ++n) {
+    for (size_t oy0 = 0; oy0 < s.out_h; oy0 += 3) {
+      for (size_t ox0 = 0; ox0 < s.out_w; ox0 += 3) {
+        // dM[xi][k] = (A e_k A^T)[xi] of the tile's 3x3 block of dY, zero
+        // past the outputs: down each column, then along each row.
+        for (size_t k = 0; k < K; ++k) {
+          float e[3][3];
+          DyBlock(s, K, dY, n, oy0, ox0, k, e);
+          float h[5][3];
+          for (size_t j = 0; j < 3; ++j) {
+            float column[5];
+            F3GradientColumn(e[0][j], e[1][j], e[2][j], column);
+            for (size_t i = 0; i < 5; ++i) h[i][j] = column[i];
+          }
+          for (size_t i = 0; i < 5; ++i) {
+            float row[5];
+            F3GradientColumn(h[i][0], h[i][1], h[i][2], row);
+            for (size_t j = 0; j < 5; ++j) dM[(i * 5 + j) * K + k] = row[j];
+          }
+        }
+        for (size_t c = 0; c < C; ++c) {
+          float v[25];
+          for (size_t xi = 0; xi < 25; ++xi) {
+            float sum = 0.0f;
+            for (size_t k = 0; k < K; ++k) sum = std::fma(dM[xi * K + k], U[(xi * C + c) * K + k], sum);
+            v[xi] = sum;
+          }
+          // dd = B dV B^T, down each column, then along each row, added
+          // where the patch lies in the image.
+          float r[5][5];
+          for (size_t j = 0; j < 5; ++j) {
+            float column[5];
+            F3InputGradientColumn(v[j], v[5 + j], v[10 + j], v[15 + j], v[20 + j], column);
+            for (size_t i = 0; i < 5; ++i) r[i][j] = column[i];
+          }
+          for (size_t i = 0; i < 5; ++i) {
+            float row[5];
+            F3InputGradientColumn(r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], row);
+            for (size_t j = 0; j < 5; ++j) {
+              const long iy = static_cast<long>(oy0 + i) - static_cast<long>(s.pad_top);
+              const long ix = static_cast<long>(ox0 + j) - static_cast<long>(s.pad_left);
+              if (iy < 0 || ix < 0 || iy >= static_cast<long>(s.height) ||
+                  ix >= static_cast<long>(s.width)) {
+                continue;
+              }
+              float& to = dx[((n * s.height + static_cast<size_t>(iy)) * s.width +
+                              static_cast<size_t>(ix)) * C + c];
+              to += row[j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
 
 void Conv2DWinogradForward(const WindowShape& s, size_t filters, const float* x,
                            const float* W, const float* b, Activation act, float* Y,
