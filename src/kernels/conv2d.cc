@@ -200,18 +200,11 @@ void Conv2DBackwardInput(const WindowShape& s, size_t filters, const float* dY, 
   const long items = static_cast<long>((s.batch + chunk - 1) / chunk);
   const bool sparse = SparseWindowsFit(s.channels) && s.pad_top == 0 && s.pad_left == 0 &&
                       SampledDensity(dY, s.rows(), filters) <= kSparseGradientDensity;
-  static thread_local PackBuffer transposed_buffer;
-  float* Wt = transposed_buffer.Get(filters * patch);  // [filters, patch]
-  constexpr size_t kTransposeFilters = 16;  // per item of the transpose
-  const long transpose_items = static_cast<long>((filters + kTransposeFilters - 1) / kTransposeFilters);
 #pragma omp parallel if (team)
   {
-#pragma omp for schedule(static)
-    for (long t = 0; t < transpose_items; ++t) {
-      const size_t f0 = static_cast<size_t>(t) * kTransposeFilters;
-      PackTransposed(W + f0, filters, std::min(kTransposeFilters, filters - f0), 0, patch, patch,
-                     Wt + f0 * patch);
-    }
+    static thread_local PackBuffer transposed_buffer;
+    float* Wt = transposed_buffer.Get(filters * patch);  // [filters, patch]
+    PackTransposed(W, filters, filters, 0, patch, patch, Wt);
 #pragma omp for schedule(static)
     for (long item = 0; item < items; ++item) {
       static thread_local PackBuffer dcols_buffer;

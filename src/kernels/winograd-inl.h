@@ -556,16 +556,14 @@ inline void Conv2DWinogradForwardTiles(const WindowShape& s, size_t filters, con
   const size_t C = s.channels, kp = (filters + L - 1) / L * L;
   const size_t total = s.batch * WinogradTilesPerSample<kTile>(read);
   if (total == 0 || filters == 0) return;
-  static thread_local PackBuffer kernel_buffer;
-  float* U = kernel_buffer.Get(kPlanes * WinogradKernelPlane(C, kp));
   const bool team = UseTeam(total * kPlanes * C * filters >= kMinParallelWork);
 #pragma omp parallel if (team)
   {
     const size_t threads = static_cast<size_t>(omp_get_num_threads());
     const size_t thread = static_cast<size_t>(omp_get_thread_num());
-    const size_t c_begin = C * thread / threads, c_end = C * (thread + 1) / threads;
-    WinogradKernelTransform<kTile>(W, C, filters, kp, U, c_begin, c_end);
-#pragma omp barrier
+    static thread_local PackBuffer kernel_buffer;
+    float* U = kernel_buffer.Get(kPlanes * WinogradKernelPlane(C, kp));
+    WinogradKernelTransform<kTile>(W, C, filters, kp, U, 0, C);
     const size_t begin = total * thread / threads, end = total * (thread + 1) / threads;
     const auto finish = [&](size_t n, size_t ty, size_t tx, const float* m, size_t stride) {
       WinogradOutputTransform<kTile>(s, filters, m, stride, b, act, read, n, ty, tx, Z, Y);
@@ -645,8 +643,6 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
   const size_t C = s.channels, K = filters, kp = (K + L - 1) / L * L;
   const size_t total = s.batch * pooled_h * pooled_w;
   if (total == 0 || K == 0) return;
-  static thread_local PackBuffer kernel_buffer;
-  float* U = kernel_buffer.Get(kWinogradPlanes<2> * WinogradKernelPlane(C, kp));
   const size_t row = s.out_w * K;
   const auto finish = [&](size_t n, size_t ty, size_t tx, const float* m, size_t stride) {
     const size_t first = (2 * ty * s.out_w + 2 * tx) * K;
@@ -667,8 +663,9 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
   {
     const size_t threads = static_cast<size_t>(omp_get_num_threads());
     const size_t thread = static_cast<size_t>(omp_get_thread_num());
-    WinogradKernelTransform<2>(W, C, K, kp, U, C * thread / threads, C * (thread + 1) / threads);
-#pragma omp barrier
+    static thread_local PackBuffer kernel_buffer;
+    float* U = kernel_buffer.Get(kWinogradPlanes<2> * WinogradKernelPlane(C, kp));
+    WinogradKernelTransform<2>(W, C, K, kp, U, 0, C);
     const size_t begin = total * thread / threads, end = total * (thread + 1) / threads;
     if (begin < end) WinogradTiles<2>(s, x, U, kp, read, begin, end, finish);
   }
@@ -882,20 +879,18 @@ inline void Conv2DWinogradBackwardInputImpl(const WindowShape& s, size_t filters
   const OutputExtent all{s.out_h, s.out_w};
   const size_t tiles_w = WinogradTilesWide<3>(all), per_sample = WinogradTilesPerSample<3>(all);
   if (C == 0 || s.batch == 0) return;
-  static thread_local PackBuffer transposed_buffer, kernel_buffer;
-  float* Wt = transposed_buffer.Get(9 * K * C);
-  float* U = kernel_buffer.Get(kPlanes * WinogradKernelPlane(K, cp));
   const bool team = UseTeam(s.batch * per_sample * kPlanes * C * K >= kMinParallelWork);
 #pragma omp parallel if (team)
   {
     const size_t threads = static_cast<size_t>(omp_get_num_threads());
     const size_t thread = static_cast<size_t>(omp_get_thread_num());
-    for (size_t tap = 9 * thread / threads; tap < 9 * (thread + 1) / threads; ++tap) {
+    static thread_local PackBuffer transposed_buffer, kernel_buffer;
+    float* Wt = transposed_buffer.Get(9 * K * C);
+    float* U = kernel_buffer.Get(kPlanes * WinogradKernelPlane(K, cp));
+    for (size_t tap = 0; tap < 9; ++tap) {
       PackTransposed(W + tap * C * K, K, K, 0, C, C, Wt + tap * K * C);
     }
-#pragma omp barrier
-    WinogradKernelTransform<3>(Wt, K, C, cp, U, K * thread / threads, K * (thread + 1) / threads);
-#pragma omp barrier
+    WinogradKernelTransform<3>(Wt, K, C, cp, U, 0, K);
     const size_t n_begin = s.batch * thread / threads, n_end = s.batch * (thread + 1) / threads;
     const size_t begin = n_begin * per_sample, end = n_end * per_sample;
     // Chunks of equal size, as few as kWinogradTilesPerChunk allows: each
