@@ -310,11 +310,13 @@ constexpr size_t kWinogradTileRows =
                         : std::min<size_t>(12, kWinogradRows * kWinogradVecs / NV);
 
 // rows (<= kRows) rows of one of the 16 products, NV vectors of filters:
-// m[i][n] = sum_c v[i][c] u[c][n], v's rows C apart, u's and m's kp apart
-// (u and m aligned, kp whole vectors).
-template <size_t NV, size_t kRows>
-HWY_NOINLINE void WinogradProductTile(const float* HWY_RESTRICT v, size_t C, size_t rows,
-                                      const float* HWY_RESTRICT u, size_t kp,
+// m[i][n] = sum_c v[i][c] u[c][n] over c < C, v's rows C apart, u's and
+// m's kp apart (u and m aligned, kp whole vectors). kColumns: the weight
+// gradient's products, v read down its columns instead, m[i][n] = sum_t
+// v[t][i] u[t][n] over t < T, v's rows C apart.
+template <size_t NV, size_t kRows, bool kColumns = false>
+HWY_NOINLINE void WinogradProductTile(const float* HWY_RESTRICT v, size_t C, size_t T,
+                                      size_t rows, const float* HWY_RESTRICT u, size_t kp,
                                       float* HWY_RESTRICT m) {
   using D = hn::ScalableTag<float>;
   const D d;
@@ -324,13 +326,15 @@ HWY_NOINLINE void WinogradProductTile(const float* HWY_RESTRICT v, size_t C, siz
   for (size_t i = 0; i < kRows; ++i) {
     for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::Zero(d);
   }
+  // Where row i's terms start, and the step from one to the next.
   const float* HWY_RESTRICT row[kRows];
-  for (size_t i = 0; i < kRows; ++i) row[i] = v + std::min(i, rows - 1) * C;
-  for (size_t c = 0; c < C; ++c, u += kp) {
+  for (size_t i = 0; i < kRows; ++i) row[i] = v + std::min(i, rows - 1) * (kColumns ? 1 : C);
+  const size_t terms = kColumns ? T : C, step = kColumns ? C : 1;
+  for (size_t c = 0; c < terms; ++c, u += kp) {
     hn::Vec<D> b[NV];
     for (size_t j = 0; j < NV; ++j) b[j] = hn::Load(d, u + j * L);
     for (size_t i = 0; i < kRows; ++i) {
-      const auto a = hn::Set(d, row[i][c]);
+      const auto a = hn::Set(d, row[i][c * step]);
       for (size_t j = 0; j < NV; ++j) acc[i][j] = hn::MulAdd(a, b[j], acc[i][j]);
     }
   }
@@ -341,18 +345,18 @@ HWY_NOINLINE void WinogradProductTile(const float* HWY_RESTRICT v, size_t C, siz
   }
 }
 
-// All `tiles` rows of one product for nv (<= NV) vectors of filters, a
-// register tile at a time.
-template <size_t NV = kWinogradVecs>
-HWY_INLINE void WinogradProductPanel(size_t nv, const float* v, size_t C, size_t tiles,
+// All `rows` rows of one product for nv (<= NV) vectors of filters, a
+// register tile at a time (WinogradProductTile's arguments).
+template <bool kColumns = false, size_t NV = kWinogradVecs>
+HWY_INLINE void WinogradProductPanel(size_t nv, const float* v, size_t C, size_t T, size_t rows,
                                      const float* u, size_t kp, float* m) {
   if constexpr (NV > 1) {
-    if (nv < NV) return WinogradProductPanel<NV - 1>(nv, v, C, tiles, u, kp, m);
+    if (nv < NV) return WinogradProductPanel<kColumns, NV - 1>(nv, v, C, T, rows, u, kp, m);
   }
   constexpr size_t kRows = kWinogradTileRows<NV>;
-  for (size_t r0 = 0; r0 < tiles; r0 += kRows) {
-    WinogradProductTile<NV, kRows>(v + r0 * C, C, std::min(kRows, tiles - r0), u, kp,
-                                   m + r0 * kp);
+  for (size_t r0 = 0; r0 < rows; r0 += kRows) {
+    WinogradProductTile<NV, kRows, kColumns>(v + r0 * (kColumns ? 1 : C), C, T,
+                                             std::min(kRows, rows - r0), u, kp, m + r0 * kp);
   }
 }
 
@@ -516,7 +520,7 @@ inline void WinogradTiles(const WindowShape& s, const float* x, const float* U, 
       float* m = M + xi * m_plane;
       for (size_t n0 = 0; n0 < kp; n0 += kWinogradVecs * L) {
         const size_t nv = std::min(kWinogradVecs, (kp - n0) / L);
-        WinogradProductPanel(nv, v, C, tiles, u + n0, kp, m + n0);
+        WinogradProductPanel(nv, v, C, 0, tiles, u + n0, kp, m + n0);
       }
     }
     for (size_t t = 0; t < tiles; ++t) {
@@ -683,12 +687,14 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
 // per position xi, summed over the tiles:
 //   P[xi][c][k] = sum_t V[xi][t][c] E[xi][t][k],
 // each element one fused multiply-add chain from zero, ascending over the
-// tiles (GemmShare's order). 25 multiplies per tile, channel and filter
-// where the direct sums take 9 per output (81 at the book convnet's third
-// convolution, one tile a sample). db sums dY's rows from the first, one
-// add each. Taken where the forward pass takes F(3x3) tiles
-// (WinogradBackwardApplies). The team transforms its share of the tiles, then
-// shares each product's tiles of P, then transforms P's channels back.
+// tiles (WinogradProductTile down V's columns, register tiles of channels
+// by filters; GemmShare, which packed V's columns for every product, took
+// 10% longer). 25 multiplies per tile, channel and filter where the direct
+// sums take 9 per output (81 at the book convnet's third convolution, one
+// tile a sample). db sums dY's rows from the first, one add each. Taken where the
+// forward pass takes F(3x3) tiles (WinogradBackwardApplies). The team
+// transforms its share of the tiles, then splits P's channels for the
+// products and their transforms back.
 inline void Conv2DWinogradBackwardWeightsImpl(const WindowShape& s, size_t filters,
                                               const float* x, const float* dY, float* dW,
                                               float* db) {
@@ -733,9 +739,14 @@ inline void Conv2DWinogradBackwardWeightsImpl(const WindowShape& s, size_t filte
       });
     }
 #pragma omp barrier
-    for (size_t xi = 0; xi < kPlanes; ++xi) {
-      GemmShare(threads, thread, C, K, T, V + xi * v_plane, 1, C, E + xi * e_plane, kp,
-                /*b_transposed=*/false, StoreEpilogue{P + xi * p_plane, kp}, nullptr);
+    const size_t c_begin = C * thread / threads, c_end = C * (thread + 1) / threads;
+    for (size_t xi = 0; xi < kPlanes && c_begin < c_end; ++xi) {
+      for (size_t n0 = 0; n0 < kp; n0 += kWinogradVecs * L) {
+        const size_t nv = std::min(kWinogradVecs, (kp - n0) / L);
+        WinogradProductPanel</*kColumns=*/true>(nv, V + xi * v_plane + c_begin, C, T,
+                                                 c_end - c_begin, E + xi * e_plane + n0, kp,
+                                                 P + xi * p_plane + c_begin * kp + n0);
+      }
     }
 #pragma omp barrier
     for (size_t c = C * thread / threads; c < C * (thread + 1) / threads; ++c) {
@@ -924,7 +935,7 @@ inline void Conv2DWinogradBackwardInputImpl(const WindowShape& s, size_t filters
         const float* u = U + xi * WinogradKernelPlane(K, cp);
         for (size_t c0 = 0; c0 < cp; c0 += kWinogradVecs * L) {
           const size_t nv = std::min(kWinogradVecs, (cp - c0) / L);
-          WinogradProductPanel(nv, dM + xi * dm_plane, K, tiles, u + c0, cp,
+          WinogradProductPanel(nv, dM + xi * dm_plane, K, 0, tiles, u + c0, cp,
                                dV + xi * dv_plane + c0);
         }
       }
