@@ -5,8 +5,9 @@
 // 3x3 tiles from 5x5 patches and 25 products (25 multiplies where direct
 // sums take 81: the book convnet's third convolution, 3x3 outputs of a 5x5
 // input, is one tile), its matrices with the F3 functions. The same
-// convolution's weight gradient runs by F(3x3, 3x3) too
-// (Conv2DWinogradBackwardWeightsImpl, at the end).
+// convolution's weight and input gradients run by F(3x3, 3x3) too
+// (Conv2DWinogradBackwardWeightsImpl and Conv2DWinogradBackwardInputImpl,
+// at the end).
 //
 // Each 2x2 block of one filter's outputs (a tile) comes from the 4x4 input
 // patch d_c under it in every channel c:
