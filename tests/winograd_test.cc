@@ -1,7 +1,8 @@
 // Conv2D forward by Winograd's F(2x2, 3x3) and F(3x3, 3x3), and both
-// gradients by F(3x3, 3x3) (kernels/winograd-inl.h): the scalar reference's bits on every FMA target
-// and at 1, 2 and 4 threads, the direct sums within float rounding, zeros
-// outside the read extent, and which geometries take which tiles.
+// gradients by F(3x3, 3x3) (kernels/winograd-inl.h): the scalar
+// reference's bits on every FMA target and at 1, 2 and 4 threads, the
+// direct sums within float rounding, zeros outside the read extent, and
+// which geometries take which tiles.
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -3,9 +3,9 @@
 // im2col matrix in place in the image (Im2ColIndex), the input gradient
 // computes dcols a few samples at a time and adds each chunk back with
 // Col2Im while it is in the cache. Where the forward pass takes Winograd's
-// 3x3 tiles, both gradients take them too (winograd-inl.h). When dY is mostly zeros (after max
-// pooling and ReLU) both gradients skip them (sparse_gradient-inl.h), with
-// the same sums.
+// 3x3 tiles, both gradients take them too (winograd-inl.h). When dY is
+// mostly zeros (after max pooling and ReLU) both gradients skip them
+// (sparse_gradient-inl.h), with the same sums.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/conv2d.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep

@@ -463,10 +463,11 @@ inline size_t WinogradTilesPerSample(OutputExtent read) {
 }
 
 // Where each pixel of the patch under the tile whose first output is (oy0,
-// ox0) in sample n starts in x, `zeros` (C of them) outside the image.
-template <size_t kTile>
-inline void WinogradPatch(const WindowShape& s, const float* x, const float* zeros, size_t n,
-                          size_t oy0, size_t ox0, const float* (&patch)[kWinogradPlanes<kTile>]) {
+// ox0) in sample n starts in x (an image of s's input shape: the input, or
+// its gradient), `outside` (C zeros, or null) outside the image.
+template <size_t kTile, class T>
+inline void WinogradPatch(const WindowShape& s, T* x, T* outside, size_t n, size_t oy0,
+                          size_t ox0, T* (&patch)[kWinogradPlanes<kTile>]) {
   constexpr long kAlpha = static_cast<long>(kWinogradAlpha<kTile>);
   const long iy0 = static_cast<long>(oy0) - static_cast<long>(s.pad_top);
   const long ix0 = static_cast<long>(ox0) - static_cast<long>(s.pad_left);
@@ -477,7 +478,21 @@ inline void WinogradPatch(const WindowShape& s, const float* x, const float* zer
                           ix < static_cast<long>(s.width);
       patch[i * kAlpha + j] = inside ? x + ((n * s.height + static_cast<size_t>(iy)) * s.width +
                                             static_cast<size_t>(ix)) * s.channels
-                                     : zeros;
+                                     : outside;
+    }
+  }
+}
+
+// Where each output of the 3x3 block of dY ([batch, out_h, out_w, K]) from
+// output (oy0, ox0) of sample n starts, `zeros` (K of them) past the
+// outputs: the block F(3x3)'s gradients transform.
+inline void WinogradGradientBlock(const WindowShape& s, size_t K, const float* dY,
+                                  const float* zeros, size_t n, size_t oy0, size_t ox0,
+                                  const float* (&block)[9]) {
+  for (size_t i = 0; i < 3; ++i) {
+    for (size_t j = 0; j < 3; ++j) {
+      const bool inside = oy0 + i < s.out_h && ox0 + j < s.out_w;
+      block[i * 3 + j] = inside ? dY + OutputOffset(s, K, n, oy0 + i, ox0 + j) : zeros;
     }
   }
 }
@@ -511,8 +526,8 @@ inline void WinogradTiles(const WindowShape& s, const float* x, const float* U, 
     for (size_t t = 0; t < tiles; ++t) {
       const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
       const float* patch[kPlanes];
-      WinogradPatch<kTile>(s, x, zeros, n, kTile * (in_sample / tiles_w),
-                           kTile * (in_sample % tiles_w), patch);
+      WinogradPatch<kTile, const float>(s, x, zeros, n, kTile * (in_sample / tiles_w),
+                                        kTile * (in_sample % tiles_w), patch);
       WinogradInputTransform<kTile>(patch, C, V + t * C, v_plane);
     }
     for (size_t xi = 0; xi < kPlanes; ++xi) {
@@ -692,9 +707,9 @@ inline void Conv2DWinogradPooledForwardImpl(const WindowShape& s, size_t filters
 // by filters; GemmShare, which packed V's columns for every product, took
 // 10% longer). 25 multiplies per tile, channel and filter where the direct
 // sums take 9 per output (81 at the book convnet's third convolution, one
-// tile a sample). db sums dY's rows from the first, one add each. Taken where the
-// forward pass takes F(3x3) tiles (WinogradBackwardApplies). The team
-// transforms its share of the tiles, then splits P's channels for the
+// tile a sample). db sums dY's rows from the first, one add each. Taken
+// where the forward pass takes F(3x3) tiles (WinogradBackwardApplies). The
+// team transforms its share of the tiles, then splits P's channels for the
 // products and their transforms back.
 inline void Conv2DWinogradBackwardWeightsImpl(const WindowShape& s, size_t filters,
                                               const float* x, const float* dY, float* dW,
@@ -725,16 +740,10 @@ inline void Conv2DWinogradBackwardWeightsImpl(const WindowShape& s, size_t filte
       const size_t n = t / per_sample, oy0 = 3 * (t % per_sample / tiles_w);
       const size_t ox0 = 3 * (t % per_sample % tiles_w);
       const float* patch[kPlanes];
-      WinogradPatch<3>(s, x, zeros, n, oy0, ox0, patch);
+      WinogradPatch<3, const float>(s, x, zeros, n, oy0, ox0, patch);
       WinogradInputTransform<3>(patch, C, V + t * C, v_plane);
       const float* block[9];
-      for (size_t i = 0; i < 3; ++i) {
-        for (size_t j = 0; j < 3; ++j) {
-          const bool inside = oy0 + i < s.out_h && ox0 + j < s.out_w;
-          block[i * 3 + j] =
-              inside ? dY + ((n * s.out_h + oy0 + i) * s.out_w + ox0 + j) * K : zeros;
-        }
-      }
+      WinogradGradientBlock(s, K, dY, zeros, n, oy0, ox0, block);
       ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
         WinogradKernelVector<3>(block, k0, partial, mask, E + t * kp, e_plane);
       });
@@ -823,7 +832,9 @@ HWY_INLINE void WinogradGradientVector(const float* const (&e)[9], size_t k0, bo
   for (size_t i = 0; i < 5; ++i) {  // (A e) A^T, along each row
     V row[5];
     WinogradF3GradientColumn(d, h[i][0], h[i][1], h[i][2], row);
-    for (size_t j = 0; j < 5; ++j) StoreSegment(d, row[j], dm + (i * 5 + j) * plane + k0, partial, mask);
+    for (size_t j = 0; j < 5; ++j) {
+      StoreSegment(d, row[j], dm + (i * 5 + j) * plane + k0, partial, mask);
+    }
   }
 }
 
@@ -879,9 +890,9 @@ HWY_INLINE void WinogradInputGradientVector(const float* HWY_RESTRICT dv, size_t
 // take 81 (the book convnet's third convolution: one tile a sample, where
 // dY W^T and Col2Im took 182 us a batch). Tiles' patches overlap by two
 // pixels: each element of dx sums its tiles' dd from zero, in the order of
-// the tiles (sample, then row-major). The team transposes W's taps (W^T,
-// [3][3][K][C]) and transforms them, split by filters, then splits the
-// samples, so no sum is split between threads.
+// the tiles (sample, then row-major). Each thread transposes W's taps
+// (W^T, [3][3][K][C]) and transforms all of them for itself, then takes
+// its share of the samples, so no sum is split between threads.
 inline void Conv2DWinogradBackwardInputImpl(const WindowShape& s, size_t filters,
                                             const float* dY, const float* W, float* dx) {
   using D = hn::ScalableTag<float>;
@@ -908,26 +919,21 @@ inline void Conv2DWinogradBackwardInputImpl(const WindowShape& s, size_t filters
     // Chunks of equal size, as few as kWinogradTilesPerChunk allows: each
     // streams all of U once.
     const size_t chunks = (end - begin + kWinogradTilesPerChunk<3> - 1) / kWinogradTilesPerChunk<3>;
-    const size_t kChunk = chunks == 0 ? 1 : (end - begin + chunks - 1) / chunks;
+    const size_t chunk = chunks == 0 ? 1 : (end - begin + chunks - 1) / chunks;
     static thread_local PackBuffer dm_buffer, dv_buffer, zero_buffer;
-    const size_t most = std::min(kChunk, end - begin);
+    const size_t most = std::min(chunk, end - begin);
     const size_t dm_plane = most * K + kPlanePad, dv_plane = most * cp + kPlanePad;
     float* dM = dm_buffer.Get(kPlanes * dm_plane);
     float* dV = dv_buffer.Get(kPlanes * dv_plane);
     float* zeros = zero_buffer.Get(K);
     std::fill(zeros, zeros + K, 0.0f);
-    for (size_t t0 = begin; t0 < end; t0 += kChunk) {
-      const size_t tiles = std::min(kChunk, end - t0);
+    for (size_t t0 = begin; t0 < end; t0 += chunk) {
+      const size_t tiles = std::min(chunk, end - t0);
       for (size_t t = 0; t < tiles; ++t) {
         const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
         const size_t oy0 = 3 * (in_sample / tiles_w), ox0 = 3 * (in_sample % tiles_w);
         const float* block[9];
-        for (size_t i = 0; i < 3; ++i) {
-          for (size_t j = 0; j < 3; ++j) {
-            const bool inside = oy0 + i < s.out_h && ox0 + j < s.out_w;
-            block[i * 3 + j] = inside ? dY + OutputOffset(s, K, n, oy0 + i, ox0 + j) : zeros;
-          }
-        }
+        WinogradGradientBlock(s, K, dY, zeros, n, oy0, ox0, block);
         ForEachSegment(K, [&](D, size_t k0, bool partial, auto mask) {
           WinogradGradientVector(block, k0, partial, mask, dM + t * K, dm_plane);
         });
@@ -943,25 +949,17 @@ inline void Conv2DWinogradBackwardInputImpl(const WindowShape& s, size_t filters
       for (size_t t = 0; t < tiles; ++t) {
         const size_t n = (t0 + t) / per_sample, in_sample = (t0 + t) % per_sample;
         const size_t ty = in_sample / tiles_w, tx = in_sample % tiles_w;
-        const long iy0 = static_cast<long>(3 * ty) - static_cast<long>(s.pad_top);
-        const long ix0 = static_cast<long>(3 * tx) - static_cast<long>(s.pad_left);
         float* patch[kPlanes];
+        WinogradPatch<3, float>(s, dx, nullptr, n, 3 * ty, 3 * tx, patch);
         // The tile before in the row added to the patch's first two
         // columns, the row of tiles above to its first two rows. With
         // "valid" or "same" padding the patches cover the image, so every
         // pixel has a first tile and dx needs no zeroing (a twentieth of
         // the kernel's time).
         uint32_t fresh = 0;
-        for (long i = 0; i < 5; ++i) {
-          for (long j = 0; j < 5; ++j) {
+        for (size_t i = 0; i < 5; ++i) {
+          for (size_t j = 0; j < 5; ++j) {
             if (!(ty > 0 && i < 2) && !(tx > 0 && j < 2)) fresh |= 1u << (i * 5 + j);
-            const long iy = iy0 + i, ix = ix0 + j;
-            const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
-                                ix < static_cast<long>(s.width);
-            patch[i * 5 + j] =
-                inside ? dx + ((n * s.height + static_cast<size_t>(iy)) * s.width +
-                               static_cast<size_t>(ix)) * C
-                       : nullptr;
           }
         }
         ForEachSegment(C, [&](D, size_t c0, bool partial, auto mask) {

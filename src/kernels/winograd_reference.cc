@@ -143,18 +143,27 @@ void InputTransform(const float (&d)[5][5], size_t tile, float (&v)[25]) {
 
 // V of channel c of the patch under the tile whose first output is (oy0,
 // ox0) in sample n, zeros outside the image.
+// Where channel c of pixel (i, j) of the patch under the tile whose first
+// output is (oy0, ox0) in sample n lies in an image of s's input shape, or
+// -1 outside the image.
+long PatchElement(const WindowShape& s, size_t n, size_t oy0, size_t ox0, size_t i, size_t j,
+                  size_t c) {
+  const long iy = static_cast<long>(oy0 + i) - static_cast<long>(s.pad_top);
+  const long ix = static_cast<long>(ox0 + j) - static_cast<long>(s.pad_left);
+  if (iy < 0 || ix < 0 || iy >= static_cast<long>(s.height) || ix >= static_cast<long>(s.width)) {
+    return -1;
+  }
+  return static_cast<long>(((n * s.height + static_cast<size_t>(iy)) * s.width +
+                            static_cast<size_t>(ix)) * s.channels + c);
+}
+
 void PatchTransform(const WindowShape& s, const float* x, size_t n, size_t oy0, size_t ox0,
                     size_t c, size_t tile, float (&v)[25]) {
   float d[5][5] = {};
-  for (long i = 0; i < static_cast<long>(tile + 2); ++i) {
-    for (long j = 0; j < static_cast<long>(tile + 2); ++j) {
-      const long iy = static_cast<long>(oy0) + i - static_cast<long>(s.pad_top);
-      const long ix = static_cast<long>(ox0) + j - static_cast<long>(s.pad_left);
-      const bool inside = iy >= 0 && ix >= 0 && iy < static_cast<long>(s.height) &&
-                          ix < static_cast<long>(s.width);
-      d[i][j] = inside ? x[((n * s.height + static_cast<size_t>(iy)) * s.width +
-                            static_cast<size_t>(ix)) * s.channels + c]
-                       : 0.0f;
+  for (size_t i = 0; i < tile + 2; ++i) {
+    for (size_t j = 0; j < tile + 2; ++j) {
+      const long at = PatchElement(s, n, oy0, ox0, i, j, c);
+      d[i][j] = at < 0 ? 0.0f : x[at];
     }
   }
   InputTransform(d, tile, v);
@@ -273,7 +282,9 @@ void Conv2DWinogradBackwardInput(const WindowShape& s, size_t filters, const flo
           float v[25];
           for (size_t xi = 0; xi < 25; ++xi) {
             float sum = 0.0f;
-            for (size_t k = 0; k < K; ++k) sum = std::fma(dM[xi * K + k], U[(xi * C + c) * K + k], sum);
+            for (size_t k = 0; k < K; ++k) {
+              sum = std::fma(dM[xi * K + k], U[(xi * C + c) * K + k], sum);
+            }
             v[xi] = sum;
           }
           // dd = B dV B^T, down each column, then along each row, added
@@ -288,15 +299,8 @@ void Conv2DWinogradBackwardInput(const WindowShape& s, size_t filters, const flo
             float row[5];
             F3InputGradientColumn(r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], row);
             for (size_t j = 0; j < 5; ++j) {
-              const long iy = static_cast<long>(oy0 + i) - static_cast<long>(s.pad_top);
-              const long ix = static_cast<long>(ox0 + j) - static_cast<long>(s.pad_left);
-              if (iy < 0 || ix < 0 || iy >= static_cast<long>(s.height) ||
-                  ix >= static_cast<long>(s.width)) {
-                continue;
-              }
-              float& to = dx[((n * s.height + static_cast<size_t>(iy)) * s.width +
-                              static_cast<size_t>(ix)) * C + c];
-              to += row[j];
+              const long at = PatchElement(s, n, oy0, ox0, i, j, c);
+              if (at >= 0) dx[at] += row[j];
             }
           }
         }
